@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mle",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mle", targets: ["mle"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C targets: OpenBLAS's CBLAS header, and a fixed-argument shim over libedit.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+        // Numeric layers: no terminal I/O.
+        .target(name: "MLETensor", dependencies: ["CBLAS"]),
+        .target(name: "MLELearning", dependencies: ["MLETensor"]),
+        .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning"]),
+        // The language owns all text; the shell owns the terminal.
+        .target(name: "MLELanguage", dependencies: ["MLETensor", "MLELearning", "MLEEvaluation"]),
+        .target(name: "MLEShell", dependencies: ["MLELanguage", "CEditLine"]),
+        .executableTarget(name: "mle", dependencies: [
+            "MLEShell", "MLELanguage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
+        .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"]),
+        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning"]),
+    ]
+)

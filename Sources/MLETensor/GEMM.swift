@@ -1,0 +1,46 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS's `cblas_sgemm`.
+extension Matrix {
+    /// `C = alpha · op(A) · op(B) + beta · C`, in place, where `op` transposes when asked.
+    /// - Throws: `TensorError.shapeMismatch` when the inner or outer dimensions disagree.
+    public static func gemm(_ a: Matrix, transposeA: Bool = false,
+                            _ b: Matrix, transposeB: Bool = false,
+                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) throws {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let kb = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        guard k == kb, c.rows == m, c.cols == n else {
+            throw TensorError.shapeMismatch(
+                "cannot multiply \(m)×\(k) by \(kb)×\(n) into \(c.rows)×\(c.cols)")
+        }
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // An empty inner dimension: the product is zero.
+            for i in c.storage.indices { c.storage[i] *= beta }
+            return
+        }
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor,
+                                transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), alpha,
+                                pa.baseAddress, Int32(a.cols),
+                                pb.baseAddress, Int32(b.cols),
+                                beta, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+    }
+
+    /// `op(A) · op(B)` as a new matrix.
+    public static func product(_ a: Matrix, transposeA: Bool = false,
+                               _ b: Matrix, transposeB: Bool = false) throws -> Matrix {
+        var c = Matrix(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
+        try gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        return c
+    }
+}

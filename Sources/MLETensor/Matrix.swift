@@ -1,0 +1,89 @@
+/// A dense row-major matrix of `Float`.
+///
+/// Storage is a plain array, so a `Matrix` is a value: copies are cheap until written (copy on
+/// write). Hot loops live in `Kernels.swift` and work on its buffer directly.
+public struct Matrix: Equatable, Sendable {
+    public let rows: Int
+    public let cols: Int
+    public var storage: [Float]
+
+    /// A `rows × cols` matrix filled with `value`.
+    public init(rows: Int, cols: Int, repeating value: Float = 0) {
+        self.rows = max(rows, 0)
+        self.cols = max(cols, 0)
+        storage = [Float](repeating: value, count: self.rows * self.cols)
+    }
+
+    /// A matrix over existing row-major storage.
+    /// - Throws: `TensorError.shapeMismatch` when `storage.count != rows * cols`.
+    public init(rows: Int, cols: Int, storage: [Float]) throws {
+        guard rows >= 0, cols >= 0, storage.count == rows * cols else {
+            throw TensorError.shapeMismatch(
+                "storage of \(storage.count) values cannot be a \(rows)×\(cols) matrix")
+        }
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// A matrix from rows of equal length.
+    /// - Throws: `TensorError.shapeMismatch` for ragged rows.
+    public init(_ rowArrays: [[Float]]) throws {
+        let c = rowArrays.first?.count ?? 0
+        var flat: [Float] = []
+        flat.reserveCapacity(rowArrays.count * c)
+        for (i, r) in rowArrays.enumerated() {
+            guard r.count == c else {
+                throw TensorError.shapeMismatch("row \(i) has \(r.count) values, expected \(c)")
+            }
+            flat.append(contentsOf: r)
+        }
+        try self.init(rows: rowArrays.count, cols: c, storage: flat)
+    }
+
+    /// Element access; callers keep `row` and `col` in range (checked by the array).
+    @inlinable
+    public subscript(row: Int, col: Int) -> Float {
+        get { storage[row * cols + col] }
+        set { storage[row * cols + col] = newValue }
+    }
+
+    /// One row as an array.
+    public func row(_ r: Int) -> [Float] {
+        Array(storage[(r * cols)..<((r + 1) * cols)])
+    }
+
+    /// The rows at `indices`, in that order.
+    public func gatherRows(_ indices: [Int]) -> Matrix {
+        var out = Matrix(rows: indices.count, cols: cols)
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for (k, r) in indices.enumerated() {
+                    let s = r * cols, d = k * cols
+                    for j in 0..<cols { dst[d + j] = src[s + j] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The transpose.
+    public func transposed() -> Matrix {
+        var out = Matrix(rows: cols, cols: rows)
+        for i in 0..<rows {
+            for j in 0..<cols { out.storage[j * rows + i] = storage[i * cols + j] }
+        }
+        return out
+    }
+}
+
+/// Errors from the tensor core. They describe shapes; the language layer adds positions.
+public enum TensorError: Error, Equatable, CustomStringConvertible {
+    case shapeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .shapeMismatch(let s): return "shape mismatch: \(s)"
+        }
+    }
+}
