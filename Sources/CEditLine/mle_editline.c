@@ -94,3 +94,6 @@ void mle_install_sigint_handler(void) {
 
 int mle_interrupted(void) { return sigint_flag != 0; }
 void mle_clear_interrupted(void) { sigint_flag = 0; }
+
+void mle_write_stdout(const char *text) { fputs(text, stdout); fflush(stdout); }
+void mle_write_stderr(const char *text) { fputs(text, stderr); fflush(stderr); }

@@ -1,1 +1,62 @@
-print("mle")
+import ArgumentParser
+import Foundation
+import MLELanguage
+import MLEShell
+
+/// The `mle` executable: the interactive shell, a script file, or one command line.
+struct MLE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mle",
+        abstract: "A shell for evaluating machine-learning models and their robustness.",
+        discussion: """
+        With no arguments on a terminal, starts the interactive shell. With a script file, runs it \
+        and stops at the first error (exit status 1). Scripts may start with #!/usr/bin/env mle.
+        """)
+
+    @ArgumentParser.Argument(help: "A .mle script to run.")
+    var script: String?
+
+    @Option(name: .customShort("c"), help: "Run one command line and exit.")
+    var command: String?
+
+    @Flag(name: .customLong("keep-going"), help: "After an error in a script, report it and go on.")
+    var keepGoing = false
+
+    @Option(help: "Output format: table, json or csv.")
+    var format: String = "table"
+
+    @Option(help: "The session seed (default 0).")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        guard let outputFormat = OutputFormat(rawValue: format) else {
+            throw ValidationError("--format takes table, json or csv")
+        }
+        let session = Session(output: ConsoleOutput(), progress: ProgressBar(),
+                              cancellation: Shell.interruptCancellation)
+        session.format = outputFormat
+        session.seed = seed
+        Shell.installInterruptHandler()
+
+        let ok: Bool
+        if let command {
+            ok = Shell.runPlain(session: session, text: command, file: "<command line>", keepGoing: keepGoing)
+        } else if let script {
+            guard let data = FileManager.default.contents(atPath: script),
+                  let text = String(data: data, encoding: .utf8) else {
+                FileHandle.standardError.write(Data("\(script): error: cannot read the script\n".utf8))
+                throw ExitCode(2)
+            }
+            ok = Shell.runPlain(session: session, text: text, file: script, keepGoing: keepGoing)
+        } else if isatty(STDIN_FILENO) != 0 {
+            Shell.runInteractive(session: session)
+            ok = true
+        } else {
+            ok = Shell.runPlain(session: session, text: Shell.readAllStdin(), file: "<stdin>", keepGoing: keepGoing)
+        }
+        if Shell.interruptCancellation.isCancelled, !ok { throw ExitCode(130) }
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+MLE.main()

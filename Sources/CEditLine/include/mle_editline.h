@@ -19,4 +19,7 @@ void mle_history_add(const char *line);
 void mle_install_sigint_handler(void);
 int mle_interrupted(void);
 void mle_clear_interrupted(void);
+/// Writes text to stdout or stderr and flushes (Swift 6 cannot name the C streams).
+void mle_write_stdout(const char *text);
+void mle_write_stderr(const char *text);
 #endif

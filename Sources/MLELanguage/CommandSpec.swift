@@ -1,0 +1,92 @@
+import MLELearning
+
+/// The type of a command's argument. Binding converts and checks values against it.
+public indirect enum ArgType: Sendable {
+    case dataset, model, number, integer, string, bool
+    /// A string naming a file (completed as a path).
+    case path
+    case list(ArgType)
+    /// One of a closed set of bare words (`kind=zero_rule`).
+    case choice([String])
+    /// A bare word, number or string, taken literally (`set format json`).
+    case word
+
+    public var description: String {
+        switch self {
+        case .dataset: return "dataset"
+        case .model: return "model"
+        case .number: return "number"
+        case .integer: return "integer"
+        case .string: return "string"
+        case .bool: return "flag"
+        case .path: return "file"
+        case .list(let t): return "list of \(t.description)"
+        case .choice(let c): return c.joined(separator: "|")
+        case .word: return "word"
+        }
+    }
+}
+
+/// One positional argument or option of a command.
+public struct ParamSpec: Sendable {
+    public var name: String
+    public var type: ArgType
+    public var help: String
+    /// The value used when the option is not given; nil means "required" for positionals and
+    /// "absent" for options.
+    public var defaultValue: Value?
+    public var required: Bool
+
+    public init(_ name: String, _ type: ArgType, _ help: String, default defaultValue: Value? = nil,
+                required: Bool = false) {
+        self.name = name; self.type = type; self.help = help
+        self.defaultValue = defaultValue; self.required = required
+    }
+}
+
+/// Everything about a command: what `help` shows, what binding checks and what completion offers.
+public struct CommandSpec: Sendable {
+    public var name: String
+    public var summary: String
+    public var positionals: [ParamSpec]
+    public var options: [ParamSpec]
+    /// What the command returns, for `help`.
+    public var returns: String
+    public var examples: [String]
+    public var run: @Sendable (Invocation) throws -> Value
+
+    public init(name: String, summary: String, positionals: [ParamSpec] = [], options: [ParamSpec] = [],
+                returns: String, examples: [String], run: @escaping @Sendable (Invocation) throws -> Value) {
+        self.name = name; self.summary = summary; self.positionals = positionals; self.options = options
+        self.returns = returns; self.examples = examples; self.run = run
+    }
+
+    /// `mlp DATA [hidden=LIST] ...`, the one-line usage.
+    public var usage: String {
+        var parts = [name]
+        for p in positionals { parts.append(p.required ? p.name.uppercased() : "[\(p.name.uppercased())]") }
+        for o in options {
+            if case .bool = o.type { parts.append("[\(o.name)]") } else { parts.append("[\(o.name)=…]") }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    public func option(_ name: String) -> ParamSpec? { options.first { $0.name == name } }
+}
+
+/// The set of commands. One registry drives parsing, validation, `help` and completion.
+public struct CommandRegistry: Sendable {
+    public private(set) var order: [String] = []
+    private var specs: [String: CommandSpec] = [:]
+
+    public init(_ commands: [CommandSpec]) {
+        for c in commands { order.append(c.name); specs[c.name] = c }
+    }
+
+    public subscript(name: String) -> CommandSpec? { specs[name] }
+    public var names: [String] { order }
+
+    /// Every command of the language.
+    public static let standard = CommandRegistry(
+        DataCommands.all + ModelCommands.all + EvaluationCommands.all + SessionCommands.all)
+}

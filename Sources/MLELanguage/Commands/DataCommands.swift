@@ -1,0 +1,107 @@
+import Foundation
+import MLELearning
+import MLETensor
+
+/// `load`, `describe`, `split`.
+enum DataCommands {
+    static let all = [load, describe, split]
+
+    static let load = CommandSpec(
+        name: "load",
+        summary: "Read a CSV file (header row, numeric features) into a dataset",
+        positionals: [ParamSpec("file", .path, "path of the CSV file", required: true)],
+        options: [
+            ParamSpec("target", .string, "the column to predict; omit for data without a target"),
+            ParamSpec("task", .choice(TaskChoice.allCases.map(\.rawValue)),
+                      "how to read the target: auto takes text and whole numbers with at most 20 values as classes",
+                      default: .symbol("auto")),
+        ],
+        returns: "a dataset",
+        examples: ["data = load \"datasets/iris.csv\" target=species",
+                   "digits = load \"datasets/digits.csv\" target=digit task=classification"]
+    ) { inv in
+        let path = inv.string("file") ?? ""
+        let task = TaskChoice(rawValue: inv.string("task") ?? "auto") ?? .auto
+        if path.hasSuffix(".safetensors") {
+            throw inv.error("model files cannot be loaded yet; 'load' reads CSV data", at: "file")
+        }
+        return .dataset(try Dataset.load(path: path, targetName: inv.string("target"), task: task))
+    }
+
+    static let describe = CommandSpec(
+        name: "describe",
+        summary: "Rows, columns, their ranges and the class counts of a dataset",
+        positionals: [ParamSpec("data", .dataset, "the dataset to describe", required: true)],
+        returns: "a description report",
+        examples: ["describe data"]
+    ) { inv in
+        let d = try inv.dataset("data")
+        return .report(describeReport(d))
+    }
+
+    static func describeReport(_ d: Dataset) -> Report {
+        var rows: [[String]] = []
+        var columns: [JSON] = []
+        for (j, name) in d.featureNames.enumerated() {
+            var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0
+            for r in 0..<d.rowCount {
+                let v = Double(d.features[r, j])
+                lo = min(lo, v); hi = max(hi, v); sum += v
+            }
+            let n = Double(max(d.rowCount, 1))
+            let mean = sum / n
+            for r in 0..<d.rowCount { let x = Double(d.features[r, j]) - mean; sq += x * x }
+            let sd = d.rowCount > 1 ? (sq / Double(d.rowCount - 1)).squareRoot() : 0
+            if d.rowCount == 0 { lo = .nan; hi = .nan }
+            rows.append([name, "numeric", "0", Format.number(lo), Format.number(mean), Format.number(sd), Format.number(hi)])
+            columns.append(.object([("name", .string(name)), ("type", .string("numeric")), ("missing", .number(0)),
+                                    ("min", .num(lo)), ("mean", .num(mean)), ("std", .num(sd)), ("max", .num(hi))]))
+        }
+        var tables = [Table(caption: "features", header: ["column", "type", "missing", "min", "mean", "std", "max"],
+                            rows: rows, alignments: [.left, .left, .right, .right, .right, .right, .right])]
+        var facts: [(String, String)] = [("rows", "\(d.rowCount)"), ("features", "\(d.featureNames.count)")]
+        var json: [(String, JSON)] = [("report", .string("describe")), ("name", .string(d.name)),
+                                      ("rows", .number(Double(d.rowCount))), ("columns", .array(columns))]
+        switch d.target {
+        case .classes(_, let names)?:
+            let counts = d.classCounts ?? []
+            facts.append(("target", "\(d.targetName ?? "") (\(names.count) classes)"))
+            let total = Double(max(d.rowCount, 1))
+            tables.append(Table(caption: "classes of \(d.targetName ?? "")", header: ["class", "count", "share"],
+                                rows: zip(names, counts).map { [$0, "\($1)", String(format: "%.1f%%", 100 * Double($1) / total)] }))
+            if let mx = counts.max(), let mn = counts.min(), mn > 0 {
+                facts.append(("imbalance", String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn))))
+            }
+            json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("classes")),
+                                            ("counts", .object(zip(names, counts).map { ($0, .number(Double($1))) }))])))
+        case .values(let v)?:
+            let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
+            facts.append(("target", "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))"))
+            json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("numeric")),
+                                            ("mean", .num(mean))])))
+        case nil:
+            facts.append(("target", "none"))
+        }
+        return Report(kind: "describe", title: "\(d.name): \(d.rowCount) rows × \(d.featureNames.count) features",
+                      facts: facts, tables: tables, json: .object(json))
+    }
+
+    static let split = CommandSpec(
+        name: "split",
+        summary: "Split a dataset into training and test sets, at random or stratified by class",
+        positionals: [ParamSpec("data", .dataset, "the dataset to split", required: true)],
+        options: [
+            ParamSpec("ratio", .number, "share of rows for training, between 0 and 1", default: .number(0.8)),
+            ParamSpec("stratify", .bool, "keep each class's share equal on both sides", default: .bool(false)),
+            ParamSpec("seed", .integer, "random seed (default: the session seed, then advanced)"),
+        ],
+        returns: "two datasets: train, test",
+        examples: ["train, test = split data ratio=0.8 stratify seed=7"]
+    ) { inv in
+        let d = try inv.dataset("data")
+        let ratio = inv.number("ratio") ?? 0.8
+        guard ratio > 0, ratio < 1 else { throw inv.error("ratio must be between 0 and 1, got \(Format.number(ratio))", at: "ratio") }
+        let (train, test) = try Splitter.split(d, ratio: ratio, stratify: inv.bool("stratify"), seed: inv.seed())
+        return .tuple([.dataset(train), .dataset(test)])
+    }
+}

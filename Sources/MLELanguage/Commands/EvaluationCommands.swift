@@ -1,0 +1,141 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+/// `evaluate`, `predict`.
+enum EvaluationCommands {
+    static let all = [evaluate, predict]
+
+    static let evaluate = CommandSpec(
+        name: "evaluate",
+        summary: "Metrics of a model on a dataset: accuracy, per-class precision/recall/F1, confusion matrix",
+        positionals: [ParamSpec("model", .model, "the model to evaluate", required: true),
+                      ParamSpec("data", .dataset, "data with the true target (usually the test set)", required: true)],
+        returns: "an evaluation report",
+        examples: ["evaluate net test", "evaluate base test"]
+    ) { inv in
+        let m = try inv.model("model")
+        let d = try inv.dataset("data")
+        let evaluation = try Evaluation.evaluate(m.model, on: d)
+        let modelName = argumentName(inv, "model") ?? m.model.kind
+        let dataName = argumentName(inv, "data") ?? d.name
+        return .report(evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind))
+    }
+
+    /// The variable name an argument was written as, for report titles.
+    static func argumentName(_ inv: Invocation, _ param: String) -> String? {
+        inv.names[param]
+    }
+
+    static func evaluationReport(_ e: Evaluation, model: String, data: String, kind: String) -> Report {
+        switch e {
+        case .classification(let m):
+            let facts: [(String, String)] = [
+                ("accuracy", "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)"),
+                ("macro F1", Format.metric(m.macroF1)),
+                ("weighted F1", Format.metric(m.weightedF1)),
+            ]
+            let perClass = Table(header: ["class", "precision", "recall", "f1", "support"],
+                                 rows: m.perClass.map { [$0.name, Format.metric($0.precision), Format.metric($0.recall),
+                                                         Format.metric($0.f1), "\($0.support)"] })
+            let confusion = Table(caption: "confusion matrix (rows: actual, columns: predicted)",
+                                  header: ["actual \\ predicted"] + m.classNames,
+                                  rows: m.classNames.indices.map { i in [m.classNames[i]] + m.confusion[i].map(String.init) })
+            var notes: [String] = []
+            if m.hasUndefined {
+                notes.append("— undefined: the model never predicts that class (precision 0/0); counted as 0 in the F1 averages")
+            }
+            let json = JSON.object([
+                ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
+                ("task", .string("classification")), ("rows", .number(Double(m.total))),
+                ("accuracy", .num(m.accuracy)), ("correct", .number(Double(m.correct))),
+                ("macro_f1", .num(m.macroF1)), ("weighted_f1", .num(m.weightedF1)),
+                ("classes", .array(m.perClass.map {
+                    .object([("name", .string($0.name)), ("precision", .num($0.precision)), ("recall", .num($0.recall)),
+                             ("f1", .num($0.f1)), ("support", .number(Double($0.support)))])
+                })),
+                ("confusion", .object([("labels", .array(m.classNames.map { .string($0) })),
+                                       ("matrix", .array(m.confusion.map { .array($0.map { .number(Double($0)) }) }))])),
+            ])
+            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(m.total) rows)",
+                          facts: facts, tables: [perClass, confusion], notes: notes, json: json)
+        case .regression(let r):
+            let facts: [(String, String)] = [("MSE", Format.metric(r.mse)), ("RMSE", Format.metric(r.rmse)),
+                                             ("MAE", Format.metric(r.mae)), ("R²", Format.metric(r.r2))]
+            let json = JSON.object([
+                ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
+                ("task", .string("regression")), ("rows", .number(Double(r.count))),
+                ("mse", .num(r.mse)), ("rmse", .num(r.rmse)), ("mae", .num(r.mae)), ("r2", .num(r.r2)),
+            ])
+            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", facts: facts,
+                          notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [], json: json)
+        }
+    }
+
+    static let predict = CommandSpec(
+        name: "predict",
+        summary: "Predictions (and class probabilities) of a model for every row of a dataset",
+        positionals: [ParamSpec("model", .model, "the model", required: true),
+                      ParamSpec("data", .dataset, "the rows to predict", required: true)],
+        options: [ParamSpec("to", .path, "write every prediction to this CSV file (atomically) instead of showing them"),
+                  ParamSpec("rows", .integer, "how many rows to show", default: .number(20))],
+        returns: "a predictions report",
+        examples: ["predict net test", "predict net test to=\"predictions.csv\""]
+    ) { inv in
+        let m = try inv.model("model")
+        let d = try inv.dataset("data")
+        let prediction = try m.model.predict(d)
+        var header = ["row"]
+        var rows: [[String]] = []
+        var truthNames: [String]?
+        if case .classes(let labels, let names)? = d.target { truthNames = labels.map { names[$0] } }
+        switch (prediction, m.model.task) {
+        case (.probabilities(let p), .classification(let names)):
+            if truthNames != nil { header.append("actual") }
+            header.append("predicted")
+            header += names.map { "p_\($0)" }
+            let predicted = prediction.predictedClasses ?? []
+            for r in 0..<p.rows {
+                var row = ["\(r + 1)"]
+                if let t = truthNames { row.append(t[r]) }
+                row.append(names[predicted[r]])
+                row += (0..<p.cols).map { String(format: "%.6f", p[r, $0]) }
+                rows.append(row)
+            }
+        case (.values(let v), _):
+            if case .values(let t)? = d.target {
+                header.append("actual")
+                header.append("predicted")
+                rows = v.indices.map { ["\($0 + 1)", Format.number(Double(t[$0])), Format.number(Double(v[$0]))] }
+            } else {
+                header.append("predicted")
+                rows = v.indices.map { ["\($0 + 1)", Format.number(Double(v[$0]))] }
+            }
+        default:
+            throw inv.error("the model's output does not match its task")
+        }
+        let table = Table(header: header, rows: rows)
+        if let path = inv.string("to") {
+            let url = URL(fileURLWithPath: path)
+            do {
+                try Data((table.csv() + "\n").utf8).write(to: url, options: .atomic)
+            } catch {
+                throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
+            }
+            inv.session.output.note("wrote \(rows.count) predictions to \(path)")
+            return .none
+        }
+        let limit = max(inv.int("rows") ?? 20, 0)
+        var shown = table
+        var notes: [String] = []
+        if rows.count > limit {
+            shown.rows = Array(rows.prefix(limit))
+            notes.append("… \(rows.count - limit) more rows; show more with rows=N or write them all with to=\"file.csv\"")
+        }
+        let json = JSON.object([("report", .string("predictions")), ("rows", .number(Double(rows.count))),
+                                ("columns", .array(header.map { .string($0) })),
+                                ("values", .array(rows.map { .array($0.map { .string($0) }) }))])
+        return .report(Report(kind: "predictions", title: "\(rows.count) predictions", tables: [shown], notes: notes, json: json))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MLELearning
+import MLETensor
+
+/// `baseline`, `mlp`.
+enum ModelCommands {
+    static let all = [baseline, mlp]
+
+    static let baseline = CommandSpec(
+        name: "baseline",
+        summary: "Fit a baseline that ignores the features (Burkov ch. 5)",
+        positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
+        options: [ParamSpec("kind", .choice(BaselineModel.Kind.allCases.map(\.rawValue)),
+                            "zero_rule: the most frequent class, or the mean of a numeric target; mean, median: numeric targets",
+                            default: .symbol("zero_rule"))],
+        returns: "a model",
+        examples: ["base = baseline train kind=zero_rule"]
+    ) { inv in
+        let d = try inv.dataset("data")
+        let kind = BaselineModel.Kind(rawValue: inv.string("kind") ?? "") ?? .zeroRule
+        do {
+            return .model(ModelValue(model: try BaselineModel.fit(d, kind: kind), trainingNote: nil))
+        } catch let e as LearningError {
+            throw inv.error(e.description, at: kind == .zeroRule ? nil : "kind")
+        }
+    }
+
+    static let mlp = CommandSpec(
+        name: "mlp",
+        summary: "Train a multilayer perceptron (ReLU, softmax or MSE output, Adam, mini-batches)",
+        positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
+        options: [
+            ParamSpec("hidden", .list(.integer), "sizes of the hidden layers", default: .list([.number(32)])),
+            ParamSpec("epochs", .integer, "passes over the training data", default: .number(50)),
+            ParamSpec("lr", .number, "Adam's learning rate", default: .number(0.001)),
+            ParamSpec("batch", .integer, "rows per mini-batch", default: .number(32)),
+            ParamSpec("seed", .integer, "random seed for initialisation and shuffling (default: the session seed)"),
+        ],
+        returns: "a model; Ctrl-C stops training early and keeps the weights learned so far",
+        examples: ["net = mlp train hidden=[32, 16] epochs=60 seed=7",
+                   "net = mlp train hidden=64 lr=0.01 batch=64"]
+    ) { inv in
+        let d = try inv.dataset("data")
+        var config = MLPConfig()
+        config.hidden = inv.intList("hidden") ?? [32]
+        config.epochs = inv.int("epochs") ?? 50
+        config.learningRate = Float(inv.number("lr") ?? 0.001)
+        config.batchSize = inv.int("batch") ?? 32
+        config.seed = inv.seed()
+        guard !config.hidden.isEmpty, config.hidden.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
+            throw inv.error("hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]", at: "hidden")
+        }
+        guard config.epochs >= 1, config.epochs <= 1_000_000 else { throw inv.error("epochs must be between 1 and 1000000", at: "epochs") }
+        guard config.learningRate > 0, config.learningRate.isFinite else { throw inv.error("lr must be a positive number", at: "lr") }
+        guard config.batchSize >= 1 else { throw inv.error("batch must be at least 1", at: "batch") }
+
+        let progress = inv.session.progress
+        progress.start("mlp", total: config.epochs)
+        defer { progress.finish() }
+        let result = try MLPTrainer.train(d, config: config, cancellation: inv.cancellation) { epoch, _, loss in
+            progress.update(epoch, detail: String(format: "loss %.4f", loss))
+        }
+        var note = "\(result.epochsCompleted) epochs"
+        if let last = result.lossHistory.last { note += String(format: ", loss %.4f", last) }
+        if result.interrupted {
+            note += " (interrupted)"
+            let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"
+            inv.session.output.note("training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far")
+        }
+        return .model(ModelValue(model: result.model, trainingNote: note))
+    }
+}

@@ -1,0 +1,337 @@
+import Foundation
+import MLELearning
+import MLETensor
+
+/// Runs statements against a session: binds arguments to command specs, runs commands, assigns
+/// results and prints them in the session's format.
+public struct Interpreter {
+    public let session: Session
+
+    public init(session: Session) { self.session = session }
+
+    /// Runs source text statement by statement.
+    /// - Parameters:
+    ///   - keepGoing: after an error, report it and go on with the next statement; otherwise stop.
+    /// - Returns: true when every statement succeeded.
+    @discardableResult
+    public func run(_ text: String, file: String, firstLine: Int = 1, keepGoing: Bool = false) -> Bool {
+        do {
+            return try runThrowing(text, file: file, firstLine: firstLine, keepGoing: keepGoing)
+        } catch is Interrupted {
+            session.output.error("interrupted")
+            return false
+        } catch {
+            return false
+        }
+    }
+
+    /// Like `run`, but an interruption propagates as `Interrupted` so callers (a sourcing script)
+    /// stop too. Errors are reported to the session's output as they happen.
+    func runThrowing(_ text: String, file: String, firstLine: Int = 1, keepGoing: Bool) throws -> Bool {
+        var parser = Parser(text, file: file, firstLine: firstLine)
+        var ok = true
+        var first = true
+        while !session.quitRequested {
+            // Ctrl-C during one statement stops the ones after it.
+            if !first, session.cancellation.isCancelled { throw Interrupted() }
+            first = false
+            do {
+                guard let statement = try parser.nextStatement() else { break }
+                try execute(statement)
+            } catch let e as MLEError {
+                session.output.error(e.rendered)
+                ok = false
+                if !keepGoing { return false }
+                parser.skipStatement()
+            }
+        }
+        return ok
+    }
+
+    /// Executes one statement.
+    /// - Throws: `MLEError` with the position of the problem; `Interrupted` on Ctrl-C.
+    public func execute(_ statement: Statement) throws {
+        switch statement {
+        case .call(let call):
+            if session.registry[call.name] == nil, call.arguments.isEmpty, let v = session.variables[call.name] {
+                show(v)
+                return
+            }
+            let v = try invoke(call, assignedTo: nil)
+            show(v)
+        case .assign(let targets, let locations, let assigned):
+            for (t, loc) in zip(targets, locations) where session.registry[t] != nil || ["for", "in"].contains(t) {
+                throw MLEError(loc, "'\(t)' is a command name; choose another variable name")
+            }
+            let value: Value
+            switch assigned {
+            case .value(let e): value = try evaluate(e)
+            case .call(let c):
+                if session.registry[c.name] == nil, c.arguments.isEmpty, let v = session.variables[c.name] {
+                    value = v
+                } else {
+                    value = try invoke(c, assignedTo: targets.count == 1 ? targets[0] : nil)
+                }
+            }
+            try assign(value, to: targets, at: locations)
+        case .forLoop(let variable, let loc, let listExpr, let body):
+            guard case .list(let items) = try evaluate(listExpr) else {
+                throw MLEError(listExpr.location, "a for loop runs over a list, e.g. for d in [0.01, 0.1] { ... }")
+            }
+            if session.registry[variable] != nil {
+                throw MLEError(loc, "'\(variable)' is a command name; choose another loop variable")
+            }
+            for item in items {
+                if session.cancellation.isCancelled { throw Interrupted() }
+                session.variables[variable] = item
+                for s in body { try execute(s) }
+            }
+        }
+    }
+
+    private func assign(_ value: Value, to targets: [String], at locations: [SourceLocation]) throws {
+        if targets.count == 1 {
+            if case .none = value {
+                throw MLEError(locations[0], "this command returns nothing to assign to '\(targets[0])'")
+            }
+            session.variables[targets[0]] = value
+            announce([(targets[0], value)])
+            return
+        }
+        guard case .tuple(let parts) = value, parts.count == targets.count else {
+            let got = if case .tuple(let p) = value { "\(p.count) values" } else { "one value" }
+            throw MLEError(locations[0], "\(targets.count) names on the left but the right side gives \(got)")
+        }
+        for (t, v) in zip(targets, parts) { session.variables[t] = v }
+        announce(Array(zip(targets, parts)))
+    }
+
+    /// Prints the one-line summary of new variables.
+    private func announce(_ pairs: [(String, Value)]) {
+        switch session.format {
+        case .json:
+            session.output.result(JSON.object(pairs.map { ($0.0, $0.1.json) }).serialized())
+        case .table, .csv:
+            if pairs.count == 1 {
+                session.output.result("\(pairs[0].0): \(pairs[0].1.summary)")
+            } else {
+                session.output.result(pairs.map { "\($0.0): \(Interpreter.brief($0.1))" }.joined(separator: " · "))
+            }
+        }
+    }
+
+    static func brief(_ v: Value) -> String {
+        if case .dataset(let d) = v { return "\(d.rowCount) rows" }
+        return v.summary
+    }
+
+    /// Prints a result in the session's format.
+    func show(_ v: Value) {
+        switch v {
+        case .none: return
+        case .report(let r):
+            let text = r.render(session.format)
+            // A blank line after a multi-line table keeps consecutive reports apart.
+            session.output.result(session.format == .table && text.contains("\n") ? text + "\n" : text)
+        default:
+            session.output.result(session.format == .json ? v.json.serialized() : v.summary)
+        }
+    }
+
+    /// Evaluates a plain value expression.
+    func evaluate(_ e: Expr) throws -> Value {
+        switch e {
+        case .number(let v, _): return .number(v)
+        case .string(let s, _): return .string(s)
+        case .list(let items, _): return .list(try items.map(evaluate))
+        case .name(let n, let loc):
+            if let v = session.variables[n] { return v }
+            if n == "true" { return .bool(true) }
+            if n == "false" { return .bool(false) }
+            throw unknownName(n, at: loc)
+        }
+    }
+
+    func unknownName(_ n: String, at loc: SourceLocation) -> MLEError {
+        if session.registry[n] != nil {
+            return MLEError(loc, "'\(n)' is a command; to use its result, assign it first (x = \(n) ...)")
+        }
+        let hint = Suggest.closest(to: n, in: Array(session.variables.keys).sorted()).map { "; did you mean '\($0)'?" } ?? ""
+        return MLEError(loc, "unknown variable '\(n)'\(hint)")
+    }
+
+    /// Looks up, binds and runs a command.
+    func invoke(_ call: Call, assignedTo name: String?) throws -> Value {
+        guard let spec = session.registry[call.name] else {
+            let candidates = session.registry.names + Array(session.variables.keys).sorted()
+            let hint = Suggest.closest(to: call.name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+            if session.variables[call.name] != nil {
+                throw MLEError(call.location, "'\(call.name)' is a variable, not a command; write it alone to show it")
+            }
+            throw MLEError(call.location, "unknown command '\(call.name)'\(hint)",
+                           notes: hint.isEmpty ? ["type 'help' for the list of commands"] : [])
+        }
+        let invocation = try bind(call, to: spec, assignedTo: name)
+        do {
+            return try spec.run(invocation)
+        } catch let e as MLEError {
+            throw e
+        } catch let e as Interrupted {
+            throw e
+        } catch let e as DataFileError {
+            throw MLEError(call.location, e.description)
+        } catch let e as LearningError {
+            throw MLEError(call.location, e.description)
+        } catch let e as TensorError {
+            throw MLEError(call.location, e.description)
+        } catch {
+            throw MLEError(call.location, "\(error)")
+        }
+    }
+
+    /// Matches a call's arguments to a spec's positionals and options, converting each value.
+    func bind(_ call: Call, to spec: CommandSpec, assignedTo name: String?) throws -> Invocation {
+        var values: [String: Value] = [:]
+        var locations: [String: SourceLocation] = [:]
+        var nextPositional = 0
+        for arg in call.arguments {
+            if let label = arg.label {
+                let loc = arg.labelLocation ?? arg.value.location
+                guard let param = spec.option(label) ?? spec.positionals.first(where: { $0.name == label }) else {
+                    let names = spec.options.map(\.name) + spec.positionals.map(\.name)
+                    let hint = Suggest.closest(to: label, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                    throw MLEError(loc, "unknown option '\(label)' for '\(spec.name)'\(hint)",
+                                   notes: ["usage: \(spec.usage)"])
+                }
+                guard values[param.name] == nil else {
+                    throw MLEError(loc, "'\(param.name)' is given twice")
+                }
+                values[param.name] = try convert(arg.value, to: param.type, param: param.name, command: spec.name)
+                locations[param.name] = arg.value.location
+                continue
+            }
+            // A bare word naming a flag sets it (`stratify`).
+            if case .name(let n, let loc) = arg.value, let opt = spec.option(n), case .bool = opt.type {
+                guard values[n] == nil else { throw MLEError(loc, "'\(n)' is given twice") }
+                values[n] = .bool(true)
+                locations[n] = loc
+                continue
+            }
+            while nextPositional < spec.positionals.count, values[spec.positionals[nextPositional].name] != nil {
+                nextPositional += 1
+            }
+            guard nextPositional < spec.positionals.count else {
+                var hint = ""
+                if case .name(let n, _) = arg.value, session.variables[n] == nil {
+                    let flags = spec.options.filter { if case .bool = $0.type { true } else { false } }.map(\.name)
+                    if let s = Suggest.closest(to: n, in: flags + spec.options.map { $0.name }) {
+                        hint = "; did you mean '\(s)'?"
+                    }
+                }
+                throw MLEError(arg.value.location, "'\(spec.name)' takes \(spec.positionals.count) positional argument\(spec.positionals.count == 1 ? "" : "s"); this one is extra\(hint)",
+                               notes: ["usage: \(spec.usage)"])
+            }
+            let param = spec.positionals[nextPositional]
+            values[param.name] = try convert(arg.value, to: param.type, param: param.name, command: spec.name)
+            locations[param.name] = arg.value.location
+            nextPositional += 1
+        }
+        for p in spec.positionals where values[p.name] == nil {
+            if let d = p.defaultValue { values[p.name] = d; continue }
+            if p.required {
+                throw MLEError(call.location, "'\(spec.name)' needs \(article(p.type)) \(p.name.uppercased()) (\(p.help))",
+                               notes: ["usage: \(spec.usage)"])
+            }
+        }
+        for o in spec.options where values[o.name] == nil {
+            if let d = o.defaultValue { values[o.name] = d }
+        }
+        var invocation = Invocation(spec: spec, location: call.location, session: session, assignedName: name,
+                                    values: values, locations: locations)
+        for arg in call.arguments {
+            guard case .name(let n, let loc) = arg.value, session.variables[n] != nil else { continue }
+            if let p = locations.first(where: { $0.value == loc })?.key { invocation.names[p] = n }
+        }
+        return invocation
+    }
+
+    private func article(_ t: ArgType) -> String {
+        switch t {
+        case .integer, .model, .list: return t == .integer ? "an" : "a"
+        default: return "a"
+        }
+    }
+
+    /// Converts an argument expression to the parameter's type.
+    func convert(_ e: Expr, to type: ArgType, param: String, command: String) throws -> Value {
+        let loc = e.location
+        switch type {
+        case .choice(let choices):
+            var word: String?
+            switch e {
+            case .name(let n, _): word = session.variables[n].flatMap { if case .symbol(let s) = $0 { s } else if case .string(let s) = $0 { s } else { nil } } ?? n
+            case .string(let s, _): word = s
+            default: break
+            }
+            guard let w = word, choices.contains(w) else {
+                let shown = word.map { "'\($0)'" } ?? "this value"
+                let hint = word.flatMap { Suggest.closest(to: $0, in: choices) }.map { "; did you mean '\($0)'?" } ?? ""
+                throw MLEError(loc, "\(shown) is not a choice for \(param)\(hint) (choices: \(choices.joined(separator: ", ")))")
+            }
+            return .symbol(w)
+        case .word:
+            if case .name(let n, _) = e { return .symbol(n) }
+            return try evaluate(e)
+        case .string:
+            // A bare word is taken as itself (`target=diagnosis`) unless it names a string variable.
+            if case .name(let n, _) = e {
+                if case .string(let s)? = session.variables[n] { return .string(s) }
+                return .string(n)
+            }
+            return try check(try evaluate(e), type, param: param, at: loc)
+        case .bool:
+            if case .name(let n, _) = e {
+                switch n {
+                case "true", "yes", "on": return .bool(true)
+                case "false", "no", "off": return .bool(false)
+                default: break
+                }
+            }
+            let v = try evaluate(e)
+            switch v {
+            case .bool: return v
+            case .number(let x) where x == 0 || x == 1: return .bool(x == 1)
+            default: throw MLEError(loc, "\(param) takes true or false, got \(v.typeName) \(v.summary)")
+            }
+        default:
+            let v = try evaluate(e)
+            return try check(v, type, param: param, at: loc)
+        }
+    }
+
+    private func check(_ v: Value, _ type: ArgType, param: String, at loc: SourceLocation) throws -> Value {
+        func mismatch() -> MLEError {
+            MLEError(loc, "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.prefix(60))")
+        }
+        switch (type, v) {
+        case (.dataset, .dataset), (.model, .model), (.number, .number): return v
+        case (.string, .string), (.path, .string): return v
+        case (.integer, .number(let x)):
+            guard x == x.rounded(), abs(x) < 1e15 else {
+                throw MLEError(loc, "\(param) takes a whole number, got \(Format.number(x))")
+            }
+            return v
+        case (.list(let inner), .list(let items)):
+            return .list(try items.map { try check($0, inner, param: param, at: loc) })
+        case (.list(let inner), .number):
+            // A single number where a list is expected is a list of one (`hidden=32`).
+            return .list([try check(v, inner, param: param, at: loc)])
+        default:
+            throw mismatch()
+        }
+    }
+}
+
+extension ArgType: Equatable {
+    public static func == (a: ArgType, b: ArgType) -> Bool { a.description == b.description }
+}

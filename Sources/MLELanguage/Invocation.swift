@@ -1,0 +1,70 @@
+import MLELearning
+import MLETensor
+
+/// A command call with its arguments bound and checked against the command's spec.
+public struct Invocation {
+    public let spec: CommandSpec
+    public let location: SourceLocation
+    public let session: Session
+    /// The name the result will be bound to, when the call is assigned (`net = mlp ...`).
+    public let assignedName: String?
+    var values: [String: Value]
+    var locations: [String: SourceLocation]
+    /// The variable each argument was written as (`evaluate net test`: model → net), for titles.
+    public internal(set) var names: [String: String] = [:]
+
+    /// An error at the argument `name` (or at the command when it was not given).
+    public func error(_ message: String, at name: String? = nil) -> MLEError {
+        MLEError(name.flatMap { locations[$0] } ?? location, message)
+    }
+
+    public func has(_ name: String) -> Bool { values[name] != nil }
+    public func value(_ name: String) -> Value? { values[name] }
+
+    /// Where argument `name` was written, or the command's location.
+    public func location(of name: String) -> SourceLocation { locations[name] ?? location }
+
+    public func dataset(_ name: String) throws -> Dataset {
+        guard case .dataset(let d)? = values[name] else { throw error("missing dataset '\(name)'", at: name) }
+        return d
+    }
+
+    public func model(_ name: String) throws -> ModelValue {
+        guard case .model(let m)? = values[name] else { throw error("missing model '\(name)'", at: name) }
+        return m
+    }
+
+    public func number(_ name: String) -> Double? {
+        if case .number(let v)? = values[name] { return v }
+        return nil
+    }
+
+    public func int(_ name: String) -> Int? { number(name).map { Int($0) } }
+
+    public func bool(_ name: String) -> Bool {
+        if case .bool(let b)? = values[name] { return b }
+        return false
+    }
+
+    public func string(_ name: String) -> String? {
+        switch values[name] {
+        case .string(let s)?, .symbol(let s)?: return s
+        default: return nil
+        }
+    }
+
+    public func intList(_ name: String) -> [Int]? {
+        guard case .list(let items)? = values[name] else { return nil }
+        return items.compactMap { if case .number(let v) = $0 { return Int(v) } else { return nil } }
+    }
+
+    /// The seed to use: `seed=` when given, else the session seed, which then advances, so a
+    /// script gives the same output every run.
+    public func seed() -> UInt64 {
+        if let s = number("seed") { return UInt64(bitPattern: Int64(s)) }
+        return session.takeSeed()
+    }
+
+    /// A check for Ctrl-C, for long work.
+    public var cancellation: Cancellation { session.cancellation }
+}

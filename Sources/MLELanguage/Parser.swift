@@ -1,0 +1,185 @@
+/// Parses tokens into statements, one at a time, so a script runs up to its first error.
+public struct Parser {
+    private var tokens: [Token]
+    private var position = 0
+
+    public init(_ text: String, file: String, firstLine: Int = 1) {
+        var lexer = Lexer(text, file: file, firstLine: firstLine)
+        tokens = lexer.tokenize()
+    }
+
+    private var current: Token { tokens[min(position, tokens.count - 1)] }
+    private mutating func advance() { if position < tokens.count - 1 { position += 1 } }
+
+    /// The next statement, or nil at the end of the input.
+    /// - Throws: `MLEError` at the offending token. Call `skipStatement()` to go on after one.
+    public mutating func nextStatement() throws -> Statement? {
+        while current.kind == .newline { advance() }
+        if current.kind == .end { return nil }
+        let s = try statement()
+        try endOfStatement()
+        return s
+    }
+
+    /// Skips to the start of the next statement (after an error).
+    public mutating func skipStatement() {
+        var depth = 0
+        while current.kind != .end {
+            switch current.kind {
+            case .leftBrace: depth += 1
+            case .rightBrace: depth -= 1
+            case .newline where depth <= 0:
+                advance(); return
+            default: break
+            }
+            advance()
+        }
+    }
+
+    /// Parses a whole text; throws at the first error.
+    public static func parseAll(_ text: String, file: String) throws -> [Statement] {
+        var p = Parser(text, file: file)
+        var out: [Statement] = []
+        while let s = try p.nextStatement() { out.append(s) }
+        return out
+    }
+
+    private mutating func endOfStatement() throws {
+        switch current.kind {
+        case .newline: advance()
+        case .end, .rightBrace: break
+        default: throw unexpected("the end of the statement")
+        }
+    }
+
+    private func describe(_ k: TokenKind) -> String {
+        switch k {
+        case .identifier(let s): return "'\(s)'"
+        case .number(let v): return "the number \(Self.format(v))"
+        case .string: return "a string"
+        case .equals: return "'='"
+        case .comma: return "','"
+        case .leftBracket: return "'['"
+        case .rightBracket: return "']'"
+        case .leftBrace: return "'{'"
+        case .rightBrace: return "'}'"
+        case .leftParen: return "'('"
+        case .rightParen: return "')'"
+        case .newline: return "the end of the line"
+        case .end: return "the end of the input"
+        case .error(let m): return m
+        }
+    }
+
+    static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    private func unexpected(_ expected: String) -> MLEError {
+        if case .error(let m) = current.kind { return MLEError(current.location, m) }
+        return MLEError(current.location, "expected \(expected), found \(describe(current.kind))")
+    }
+
+    private mutating func statement() throws -> Statement {
+        guard case .identifier(let first) = current.kind else {
+            throw unexpected("a command or a variable name")
+        }
+        let firstLoc = current.location
+        if first == "for" {
+            return try forLoop(firstLoc)
+        }
+        // Assignment: name (, name)* =
+        let save = position
+        var targets = [first]
+        var locations = [firstLoc]
+        advance()
+        while current.kind == .comma {
+            advance()
+            guard case .identifier(let n) = current.kind else { position = save; break }
+            targets.append(n); locations.append(current.location)
+            advance()
+        }
+        if current.kind == .equals, position != save {
+            advance()
+            return .assign(targets: targets, locations: locations, value: try assigned())
+        }
+        position = save
+        return .call(try call())
+    }
+
+    private mutating func forLoop(_ loc: SourceLocation) throws -> Statement {
+        advance()
+        guard case .identifier(let v) = current.kind else { throw unexpected("a loop variable after 'for'") }
+        let vLoc = current.location
+        advance()
+        guard current.kind == .identifier("in") else { throw unexpected("'in' after the loop variable") }
+        advance()
+        let list = try expression()
+        guard current.kind == .leftBrace else { throw unexpected("'{' to start the loop body") }
+        advance()
+        var body: [Statement] = []
+        while true {
+            while current.kind == .newline { advance() }
+            if current.kind == .rightBrace { advance(); break }
+            if current.kind == .end { throw MLEError(loc, "this 'for' loop's '{' is never closed with '}'") }
+            body.append(try statement())
+            try endOfStatement()
+        }
+        _ = vLoc
+        return .forLoop(variable: v, location: loc, list: list, body: body)
+    }
+
+    private mutating func assigned() throws -> Assigned {
+        if case .identifier = current.kind { return .call(try call()) }
+        return .value(try expression())
+    }
+
+    private mutating func call() throws -> Call {
+        guard case .identifier(let name) = current.kind else { throw unexpected("a command") }
+        let loc = current.location
+        advance()
+        var args: [Argument] = []
+        while true {
+            switch current.kind {
+            case .newline, .end, .rightBrace:
+                return Call(name: name, location: loc, arguments: args)
+            case .identifier(let label) where tokens[min(position + 1, tokens.count - 1)].kind == .equals:
+                let labelLoc = current.location
+                advance(); advance()
+                if [.newline, .end, .rightBrace].contains(current.kind) {
+                    throw unexpected("a value after '\(label)='")
+                }
+                args.append(Argument(label: label, labelLocation: labelLoc, value: try expression()))
+            default:
+                args.append(Argument(label: nil, labelLocation: nil, value: try expression()))
+            }
+        }
+    }
+
+    private mutating func expression() throws -> Expr {
+        let loc = current.location
+        switch current.kind {
+        case .number(let v): advance(); return .number(v, loc)
+        case .string(let s): advance(); return .string(s, loc)
+        case .identifier(let n): advance(); return .name(n, loc)
+        case .leftParen:
+            advance()
+            let e = try expression()
+            guard current.kind == .rightParen else { throw unexpected("')'") }
+            advance()
+            return e
+        case .leftBracket:
+            advance()
+            var items: [Expr] = []
+            if current.kind == .rightBracket { advance(); return .list([], loc) }
+            while true {
+                items.append(try expression())
+                if current.kind == .comma { advance(); continue }
+                if current.kind == .rightBracket { advance(); return .list(items, loc) }
+                throw unexpected("',' or ']' in the list")
+            }
+        default:
+            throw unexpected("a value")
+        }
+    }
+}

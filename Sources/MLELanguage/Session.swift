@@ -1,0 +1,65 @@
+import MLETensor
+
+/// Where results and messages go. The shell writes them to stdout and stderr; tests collect them.
+public protocol OutputSink: AnyObject {
+    /// A result, for stdout.
+    func result(_ text: String)
+    /// A note or warning, for stderr.
+    func note(_ text: String)
+    /// A rendered error, for stderr.
+    func error(_ text: String)
+}
+
+/// Progress of long work. The shell draws a bar on a terminal; elsewhere nothing is drawn.
+public protocol ProgressSink: AnyObject {
+    func start(_ label: String, total: Int)
+    func update(_ done: Int, detail: String)
+    func finish()
+}
+
+/// A progress sink that shows nothing.
+public final class SilentProgress: ProgressSink {
+    public init() {}
+    public func start(_ label: String, total: Int) {}
+    public func update(_ done: Int, detail: String) {}
+    public func finish() {}
+}
+
+/// Collects output in memory (tests, `-c` capture).
+public final class BufferedOutput: OutputSink {
+    public private(set) var results: [String] = []
+    public private(set) var notes: [String] = []
+    public private(set) var errors: [String] = []
+    public init() {}
+    public func result(_ text: String) { results.append(text) }
+    public func note(_ text: String) { notes.append(text) }
+    public func error(_ text: String) { errors.append(text) }
+}
+
+/// The state of one session: variables, settings, and the channels to the outside.
+public final class Session {
+    public var variables: [String: Value] = [:]
+    public var format: OutputFormat = .table
+    /// The session seed (`set seed N`); random commands without `seed=` take it and advance it.
+    public var seed: UInt64 = 0
+    public let registry: CommandRegistry
+    public var output: OutputSink
+    public var progress: ProgressSink
+    public var cancellation: Cancellation
+    /// Set by `quit`.
+    public var quitRequested = false
+    /// Files being sourced, to refuse a cycle.
+    var sourceStack: [String] = []
+
+    public init(registry: CommandRegistry = .standard, output: OutputSink = BufferedOutput(),
+                progress: ProgressSink = SilentProgress(), cancellation: Cancellation = .never) {
+        self.registry = registry; self.output = output; self.progress = progress
+        self.cancellation = cancellation
+    }
+
+    func takeSeed() -> UInt64 {
+        let s = seed
+        seed &+= 1
+        return s
+    }
+}

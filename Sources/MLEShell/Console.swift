@@ -1,0 +1,45 @@
+import CEditLine
+import Foundation
+import MLELanguage
+
+/// Results to stdout; notes and errors to stderr.
+public final class ConsoleOutput: OutputSink {
+    public init() {}
+    public func result(_ text: String) { mle_write_stdout(text + "\n") }
+    public func note(_ text: String) { mle_write_stderr(text + "\n") }
+    public func error(_ text: String) { mle_write_stderr(text + "\n") }
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+public final class ProgressBar: ProgressSink {
+    private let enabled: Bool
+    private var label = ""
+    private var total = 1
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    public init(enabled: Bool = isatty(STDERR_FILENO) != 0) { self.enabled = enabled }
+
+    public func start(_ label: String, total: Int) {
+        self.label = label; self.total = max(total, 1); drawn = false; lastDraw = .distantPast
+    }
+
+    public func update(_ done: Int, detail: String) {
+        guard enabled else { return }
+        let now = Date()
+        // At most ten redraws a second, and always the last step.
+        guard now.timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
+        lastDraw = now
+        let width = 30
+        let filled = min(width, width * done / total)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        mle_write_stderr("\r\u{1B}[2K\(label) \(bar) \(done)/\(total)  \(detail)")
+        drawn = true
+    }
+
+    public func finish() {
+        guard enabled, drawn else { return }
+        mle_write_stderr("\r\u{1B}[2K")
+        drawn = false
+    }
+}
