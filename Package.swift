@@ -28,6 +28,6 @@ let package = Package(
         ]),
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
         .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"]),
-        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning"]),
+        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation"]),
     ]
 )

@@ -13,6 +13,7 @@ public struct Completer {
         public var insert: String
         /// Candidates to list when more than one remains.
         public var candidates: [String]
+        public init(insert: String, candidates: [String]) { self.insert = insert; self.candidates = candidates }
     }
 
     public func complete(_ before: String) -> Result {

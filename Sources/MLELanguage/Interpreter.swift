@@ -35,14 +35,23 @@ public struct Interpreter {
             // Ctrl-C during one statement stops the ones after it.
             if !first, session.cancellation.isCancelled { throw Interrupted() }
             first = false
+            let statement: Statement
             do {
-                guard let statement = try parser.nextStatement() else { break }
-                try execute(statement)
+                guard let s = try parser.nextStatement() else { break }
+                statement = s
             } catch let e as MLEError {
                 session.output.error(e.rendered)
                 ok = false
                 if !keepGoing { return false }
                 parser.skipStatement()
+                continue
+            }
+            do {
+                try execute(statement)
+            } catch let e as MLEError {
+                session.output.error(e.rendered)
+                ok = false
+                if !keepGoing { return false }
             }
         }
         return ok
@@ -67,7 +76,8 @@ public struct Interpreter {
             switch assigned {
             case .value(let e): value = try evaluate(e)
             case .call(let c):
-                if session.registry[c.name] == nil, c.arguments.isEmpty, let v = session.variables[c.name] {
+                if session.registry[c.name] == nil, c.arguments.isEmpty {
+                    guard let v = session.variables[c.name] else { throw unknownName(c.name, at: c.location) }
                     value = v
                 } else {
                     value = try invoke(c, assignedTo: targets.count == 1 ? targets[0] : nil)
@@ -156,7 +166,8 @@ public struct Interpreter {
         if session.registry[n] != nil {
             return MLEError(loc, "'\(n)' is a command; to use its result, assign it first (x = \(n) ...)")
         }
-        let hint = Suggest.closest(to: n, in: Array(session.variables.keys).sorted()).map { "; did you mean '\($0)'?" } ?? ""
+        let hint = Suggest.closest(to: n, in: Array(session.variables.keys).sorted() + session.registry.names)
+            .map { "; did you mean '\($0)'?" } ?? ""
         return MLEError(loc, "unknown variable '\(n)'\(hint)")
     }
 
@@ -305,13 +316,21 @@ public struct Interpreter {
             }
         default:
             let v = try evaluate(e)
-            return try check(v, type, param: param, at: loc)
+            do {
+                return try check(v, type, param: param, at: loc)
+            } catch let err as MLEError {
+                // Name the variable when the argument was one: "'data' is a dataset, but ...".
+                if case .name(let n, _) = e, err.message.hasPrefix("\(param) takes a \(type.description), got") {
+                    throw MLEError(loc, "'\(n)' is a \(v.typeName), but \(param) takes a \(type.description)")
+                }
+                throw err
+            }
         }
     }
 
     private func check(_ v: Value, _ type: ArgType, param: String, at loc: SourceLocation) throws -> Value {
         func mismatch() -> MLEError {
-            MLEError(loc, "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.prefix(60))")
+            MLEError(loc, "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)")
         }
         switch (type, v) {
         case (.dataset, .dataset), (.model, .model), (.number, .number): return v

@@ -5,6 +5,8 @@ public struct BaselineModel: Model {
     public enum Kind: String, CaseIterable, Sendable {
         /// The most frequent class (classification) or the mean (regression).
         case zeroRule = "zero_rule"
+        /// The mean of the target (regression only; the zero rule for numbers).
+        case mean
         /// The median of the target (regression only).
         case median
     }
@@ -48,7 +50,7 @@ public struct BaselineModel: Model {
             guard !v.isEmpty else { throw LearningError.invalid("the dataset has no rows") }
             let c: Float
             switch kind {
-            case .zeroRule:
+            case .zeroRule, .mean:
                 c = Float(v.reduce(0.0) { $0 + Double($1) } / Double(v.count))
             case .median:
                 let s = v.sorted()

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+import MLELanguage
+import MLELearning
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+func dataPath(_ name: String) -> String { root.appendingPathComponent("datasets/\(name)").path }
+
+/// Runs text in a fresh (or given) session and returns the session and its captured output.
+@discardableResult
+func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) -> (Session, BufferedOutput, Bool) {
+    let out = BufferedOutput()
+    let s = session ?? Session(output: out)
+    s.output = out
+    let ok = Interpreter(session: s).run(text, file: "t.mle", keepGoing: keepGoing)
+    return (s, out, ok)
+}
+
+@Test func misspelledCommandSuggestsTheRightOne() {
+    let (_, out, ok) = run("x = 1\ny = 2\nevalute x y")
+    #expect(!ok)
+    #expect(out.errors == ["t.mle:3:1: error: unknown command 'evalute'; did you mean 'evaluate'?"])
+}
+
+@Test func misspelledOptionAndVariableSuggest() {
+    let iris = dataPath("iris.csv")
+    let (_, out, _) = run("data = load \"\(iris)\" target=species\nnet = mlp data epoch=3", keepGoing: true)
+    #expect(out.errors == ["t.mle:2:16: error: unknown option 'epoch' for 'mlp'; did you mean 'epochs'?\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [seed=…]"])
+    let (_, out2, _) = run("data = load \"\(iris)\" target=species\ndescribe dta")
+    #expect(out2.errors == ["t.mle:2:10: error: unknown variable 'dta'; did you mean 'data'?"])
+}
+
+@Test func aFailedCommandChangesNoVariable() {
+    let iris = dataPath("iris.csv")
+    let (s, out, _) = run("data = load \"\(iris)\" target=species\ndata = load \"/no/such.csv\" target=species", keepGoing: true)
+    #expect(out.errors == ["t.mle:2:8: error: /no/such.csv: cannot open: no such file"])
+    guard case .dataset(let d)? = s.variables["data"] else { Issue.record("data should survive"); return }
+    #expect(d.rowCount == 150)
+    // A pair assignment from a failing split leaves both names unbound.
+    let (s2, _, _) = run("train, test = split data ratio=2", in: s)
+    #expect(s2.variables["train"] == nil && s2.variables["test"] == nil)
+}
+
+@Test func scriptStopsAtFirstErrorUnlessKeepGoing() {
+    let (s, out, ok) = run("a = 1\nb = 2\nc = nosuch\nd = 4")
+    #expect(!ok && s.variables["d"] == nil && s.variables["b"] != nil)
+    #expect(out.errors == ["t.mle:3:5: error: unknown variable 'nosuch'"])
+    let (s2, _, ok2) = run("a = 1\nc = nosuch\nd = 4", keepGoing: true)
+    #expect(!ok2 && s2.variables["d"] != nil)
+}
+
+@Test func csvErrorsNameTheScriptAndTheDataFile() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let bad = dir.appendingPathComponent("bad.csv").path
+    try "x,y\n1,a\nfoo,b\n".write(toFile: bad, atomically: true, encoding: .utf8)
+    let (_, out, _) = run("d = load \"\(bad)\" target=y")
+    #expect(out.errors == ["t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (feature columns must be numeric)"])
+    let (_, out2, _) = run("d = load \"\(bad)\" target=z")
+    #expect(out2.errors.first?.hasPrefix("t.mle:1:5: error: \(bad):1:1: no column named 'z' in the header") == true)
+}
+
+@Test func argumentTypesAreChecked() {
+    let iris = dataPath("iris.csv")
+    let (_, out, _) = run("""
+        data = load "\(iris)" target=species
+        evaluate data data
+        net = mlp data hidden=[1.5]
+        split data ratio="x"
+        baseline data kind=zero
+        mlp
+        """, keepGoing: true)
+    #expect(out.errors == [
+        "t.mle:2:10: error: 'data' is a dataset, but model takes a model",
+        "t.mle:3:23: error: hidden takes a whole number, got 1.5",
+        "t.mle:4:18: error: ratio takes a number, got string \"x\"",
+        "t.mle:5:20: error: 'zero' is not a choice for kind; did you mean 'zero_rule'? (choices: zero_rule, mean, median)",
+        "t.mle:6:1: error: 'mlp' needs a DATA (the training data)\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [seed=…]",
+    ])
+}
+
+@Test func forLoopsAndPlainValues() {
+    let (s, out, ok) = run("""
+        total = 0
+        for x in [1, 2, 3] {
+          last = x
+        }
+        sizes = [16, 8]
+        """)
+    #expect(ok)
+    guard case .number(let v)? = s.variables["last"] else { Issue.record("loop should assign"); return }
+    #expect(v == 3)
+    #expect(out.results.last == "sizes: [16, 8]")
+}
+
+@Test func jsonFormatPrintsOneObjectPerResult() throws {
+    let iris = dataPath("iris.csv")
+    let (_, out, ok) = run("""
+        set format json
+        data = load "\(iris)" target=species
+        train, test = split data ratio=0.8 stratify seed=1
+        base = baseline train
+        evaluate base test
+        """)
+    #expect(ok)
+    for line in out.results {
+        #expect(!line.contains("\n"))
+        #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+    }
+    let last = try JSONSerialization.jsonObject(with: Data(out.results.last!.utf8)) as? [String: Any]
+    #expect(last?["report"] as? String == "evaluation")
+    #expect(abs((last?["accuracy"] as? Double ?? 0) - 1.0 / 3.0) < 1e-9)
+    let confusion = last?["confusion"] as? [String: Any]
+    #expect((confusion?["matrix"] as? [[Int]]) == [[10, 0, 0], [10, 0, 0], [10, 0, 0]])
+}
+
+@Test func sessionSeedMakesScriptsReproducibleAndAdvances() {
+    let iris = dataPath("iris.csv")
+    let script = """
+        data = load "\(iris)" target=species
+        a, b = split data ratio=0.5
+        c, d = split data ratio=0.5
+        """
+    let (s1, _, _) = run(script)
+    let (s2, _, _) = run(script)
+    guard case .dataset(let a1)? = s1.variables["a"], case .dataset(let a2)? = s2.variables["a"],
+          case .dataset(let c1)? = s1.variables["c"] else { Issue.record("datasets expected"); return }
+    #expect(a1.features == a2.features)
+    #expect(a1.features != c1.features)
+}
+
+@Test func helpCoversEveryCommandFromTheRegistry() {
+    let registry = CommandRegistry.standard
+    let (_, out, ok) = run("help")
+    #expect(ok)
+    for name in registry.names { #expect(out.results[0].contains(name)) }
+    for name in registry.names {
+        let (_, o, ok) = run("help \(name)")
+        #expect(ok && o.results[0].contains("usage: \(name)"))
+        for option in registry[name]?.options ?? [] { #expect(o.results[0].contains(option.name)) }
+    }
+    let (_, bad, _) = run("help evalute")
+    #expect(bad.errors == ["t.mle:1:6: error: no command named 'evalute'; did you mean 'evaluate'?"])
+}
+
+@Test func sourceRunsAnotherScriptAndRefusesCycles() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-src-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let inner = dir.appendingPathComponent("inner.mle").path
+    try "y = 5\n".write(toFile: inner, atomically: true, encoding: .utf8)
+    let (s, _, ok) = run("source \"\(inner)\"\nz = y")
+    #expect(ok && s.variables["z"] != nil)
+    let loop = dir.appendingPathComponent("loop.mle").path
+    try "source \"\(loop)\"\n".write(toFile: loop, atomically: true, encoding: .utf8)
+    let (_, out, ok2) = run("source \"\(loop)\"")
+    #expect(!ok2)
+    #expect(out.errors.contains { $0.contains("already being sourced") })
+}
+
+@Test func predictWritesCSVAtomically() throws {
+    let iris = dataPath("iris.csv")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-pred-\(UUID().uuidString).csv").path
+    let (_, _, ok) = run("""
+        data = load "\(iris)" target=species
+        base = baseline data
+        predict base data to="\(file)"
+        """)
+    #expect(ok)
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    let lines = text.split(separator: "\n")
+    #expect(lines.count == 151)
+    #expect(lines[0] == "row,actual,predicted,p_setosa,p_versicolor,p_virginica")
+    #expect(lines[1] == "1,setosa,setosa,1.000000,0.000000,0.000000")
+}
+
+@Test func completionOffersCommandsOptionsChoicesAndPaths() throws {
+    let session = Session()
+    session.variables["train"] = .number(1)
+    let c = Completer(session: session)
+    #expect(c.complete("eva") == .init(insert: "luate ", candidates: []))
+    #expect(c.complete("net = ml") == .init(insert: "p ", candidates: []))
+    #expect(c.complete("mlp train ep") == .init(insert: "ochs=", candidates: []))
+    #expect(c.complete("evaluate tr") == .init(insert: "ain ", candidates: []))
+    #expect(c.complete("baseline train kind=z") == .init(insert: "ero_rule ", candidates: []))
+    #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
+    #expect(c.complete("s").candidates == ["set", "source", "split"])
+    #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-comp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
+    try "a".write(to: dir.appendingPathComponent("iris.csv"), atomically: true, encoding: .utf8)
+    #expect(c.complete("load \"\(dir.path)/ir") == .init(insert: "is.csv\"", candidates: []))
+    #expect(c.complete("load \"\(dir.path)/su") == .init(insert: "b/", candidates: []))
+}
+
+@Test func tourScriptRunsEndToEndWithAccurateMLP() throws {
+    let tour = root.appendingPathComponent("scripts/tour.mle").path
+    let text = try String(contentsOfFile: tour, encoding: .utf8)
+    #expect(FileManager.default.changeCurrentDirectoryPath(root.path))
+    let (s, out, ok) = run(text)
+    #expect(ok, "tour failed: \(out.errors)")
+    #expect(out.errors.isEmpty)
+    guard case .model(let net)? = s.variables["net"], case .dataset(let test)? = s.variables["test"] else {
+        Issue.record("tour should define net and test"); return
+    }
+    guard case .classification(let m) = try MLEEvaluationBridge.evaluate(net.model, test) else { Issue.record("classification expected"); return }
+    #expect(m.accuracy >= 0.93)
+    #expect(out.results.contains { $0.hasPrefix("evaluate net on test") })
+}

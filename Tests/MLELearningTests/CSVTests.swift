@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import MLELearning
+
+@Test func csvReadsQuotedFieldsCRLFAndBOM() throws {
+    let text = "\u{FEFF}a,\"b, with comma\",c\r\n1,\"say \"\"hi\"\"\",\"two\nlines\"\r\n\r\n3,4,5\r\n"
+    let t = try CSVReader.parse(text, file: "x.csv")
+    #expect(t.header == ["a", "b, with comma", "c"])
+    #expect(t.records == [["1", "say \"hi\"", "two\nlines"], ["3", "4", "5"]])
+    // The record after the quoted newline starts on line 5 (line 4 is blank).
+    #expect(t.positions[1][0] == TextPosition(line: 5, column: 1))
+}
+
+@Test func csvWithoutTrailingNewlineAndEmptyFields() throws {
+    let t = try CSVReader.parse("x,y\n1,\n,2", file: "x.csv")
+    #expect(t.records == [["1", ""], ["", "2"]])
+}
+
+@Test func csvRaggedRowNamesLineAndColumn() {
+    #expect(throws: DataFileError(file: "r.csv", position: TextPosition(line: 3, column: 5),
+                                  message: "this row has 3 fields but the header has 2")) {
+        try CSVReader.parse("a,b\n1,2\n3,4,5\n", file: "r.csv")
+    }
+    #expect(throws: DataFileError(file: "r.csv", position: TextPosition(line: 2, column: 1),
+                                  message: "this row has 1 fields but the header has 2")) {
+        try CSVReader.parse("a,b\n1\n", file: "r.csv")
+    }
+}
+
+@Test func csvUnterminatedQuoteAndEmptyFile() {
+    #expect(throws: DataFileError(file: "q.csv", position: TextPosition(line: 2, column: 3),
+                                  message: "a quoted field is never closed")) {
+        try CSVReader.parse("a,b\n1,\"oops\n", file: "q.csv")
+    }
+    #expect(throws: DataFileError(file: "e.csv", position: nil, message: "the file is empty; expected a header row")) {
+        try CSVReader.parse("", file: "e.csv")
+    }
+    #expect(throws: DataFileError.self) { try CSVReader.parse("\n\n", file: "e.csv") }
+}
+
+@Test func nonNumericCellNamesLineColumnAndColumnName() {
+    let table = try? CSVReader.parse("x,y,label\n1,2,a\n3,abc,b\n", file: "n.csv")
+    #expect(throws: DataFileError(file: "n.csv", position: TextPosition(line: 3, column: 3),
+                                  message: "'abc' in column 'y' is not a number (feature columns must be numeric)")) {
+        try Dataset.fromCSV(table!, file: "n.csv", targetName: "label")
+    }
+}
+
+@Test func missingTargetColumnSuggestsTheClosest() throws {
+    let table = try CSVReader.parse("sepal,species\n1,a\n", file: "t.csv")
+    #expect(throws: DataFileError(file: "t.csv", position: TextPosition(line: 1, column: 1),
+                                  message: "no column named 'specis' in the header; did you mean 'species'? (columns: sepal, species)")) {
+        try Dataset.fromCSV(table, file: "t.csv", targetName: "specis")
+    }
+}
+
+@Test func missingTargetValueIsAnError() throws {
+    let table = try CSVReader.parse("x,y\n1,a\n2,\n", file: "m.csv")
+    #expect(throws: DataFileError(file: "m.csv", position: TextPosition(line: 3, column: 3),
+                                  message: "the target 'y' is missing on this row")) {
+        try Dataset.fromCSV(table, file: "m.csv", targetName: "y")
+    }
+}
+
+@Test func targetKindIsInferred() throws {
+    let classes = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n2,10\n3,2\n", file: "c.csv"), file: "c.csv", targetName: "y")
+    #expect(classes.target == .classes(labels: [0, 1, 0], names: ["2", "10"]))
+    let values = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2.5\n2,3\n", file: "v.csv"), file: "v.csv", targetName: "y")
+    #expect(values.target == .values([2.5, 3]))
+    let forced = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n2,3\n", file: "f.csv"), file: "f.csv", targetName: "y", task: .regression)
+    #expect(forced.target == .values([2, 3]))
+    let none = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n", file: "n.csv"), file: "n.csv", targetName: nil)
+    #expect(none.target == nil && none.featureNames == ["x", "y"])
+}
+
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Test func shippedDatasetsLoad() throws {
+    let iris = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/iris.csv").path, targetName: "species")
+    #expect(iris.rowCount == 150 && iris.featureNames.count == 4)
+    #expect(iris.classCounts == [50, 50, 50])
+    let bc = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    #expect(bc.rowCount == 569 && bc.featureNames.count == 30)
+    #expect(bc.classCounts == [357, 212])
+    let digits = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/digits.csv").path, targetName: "digit")
+    #expect(digits.rowCount == 1797 && digits.featureNames.count == 64)
+    if case .classes(_, let names)? = digits.target { #expect(names == (0...9).map(String.init)) } else { Issue.record("digits should be classes") }
+}
+
+@Test func loadingAMissingFileSaysSo() {
+    #expect(throws: DataFileError(file: "/nonexistent/x.csv", position: nil, message: "cannot open: no such file")) {
+        try Dataset.load(path: "/nonexistent/x.csv", targetName: nil)
+    }
+}

@@ -1,0 +1,128 @@
+import Testing
+@testable import MLETensor
+
+/// A naive triple loop, the reference for `cblas_sgemm`.
+func naiveProduct(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool) -> [[Double]] {
+    let m = transposeA ? a.cols : a.rows, k = transposeA ? a.rows : a.cols
+    let n = transposeB ? b.rows : b.cols
+    var out = [[Double]](repeating: [Double](repeating: 0, count: n), count: m)
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k {
+                let x = transposeA ? a[p, i] : a[i, p]
+                let y = transposeB ? b[j, p] : b[p, j]
+                s += Double(x) * Double(y)
+            }
+            out[i][j] = s
+        }
+    }
+    return out
+}
+
+func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout SeededGenerator) -> Matrix {
+    var m = Matrix(rows: rows, cols: cols)
+    for i in m.storage.indices { m.storage[i] = Float(rng.nextUnit() * 2 - 1) }
+    return m
+}
+
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
+    var rng = SeededGenerator(seed: 11)
+    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 9, 4), (64, 33, 10)] {
+        let a = transposeA ? randomMatrix(k, m, &rng) : randomMatrix(m, k, &rng)
+        let b = transposeB ? randomMatrix(n, k, &rng) : randomMatrix(k, n, &rng)
+        let c = try Matrix.product(a, transposeA: transposeA, b, transposeB: transposeB)
+        let ref = naiveProduct(a, transposeA: transposeA, b, transposeB: transposeB)
+        #expect(c.rows == m && c.cols == n)
+        for i in 0..<m { for j in 0..<n { #expect(abs(Double(c[i, j]) - ref[i][j]) < 1e-4) } }
+    }
+}
+
+@Test func gemmAccumulatesWithBeta() throws {
+    let a = try Matrix([[1, 2], [3, 4]])
+    let b = try Matrix([[5, 6], [7, 8]])
+    var c = try Matrix([[1, 1], [1, 1]])
+    try Matrix.gemm(a, b, into: &c, alpha: 2, beta: 3)
+    // 2·[[19, 22], [43, 50]] + 3
+    #expect(c == (try Matrix([[41, 47], [89, 103]])))
+}
+
+@Test func gemmRejectsMismatchedShapes() {
+    let a = Matrix(rows: 2, cols: 3), b = Matrix(rows: 2, cols: 3)
+    #expect(throws: TensorError.self) { try Matrix.product(a, b) }
+}
+
+@Test func matrixInitRejectsWrongStorageAndRaggedRows() {
+    #expect(throws: TensorError.self) { try Matrix(rows: 2, cols: 2, storage: [1, 2, 3]) }
+    #expect(throws: TensorError.self) { try Matrix([[1, 2], [3]]) }
+}
+
+@Test func softmaxRowsMatchesDefinition() throws {
+    var m = try Matrix([[1, 2, 3], [1000, 1000, 1000], [-5, 0, 5]])
+    let input = m
+    Kernels.softmaxRows(&m)
+    for r in 0..<3 {
+        let row = input.row(r).map(Double.init)
+        let mx = row.max() ?? 0
+        let e = row.map { Foundation.exp($0 - mx) }
+        let s = e.reduce(0, +)
+        for c in 0..<3 { #expect(abs(Double(m[r, c]) - e[c] / s) < 1e-6) }
+    }
+}
+
+@Test func reluColumnSumsAndBias() throws {
+    var m = try Matrix([[-1, 2], [3, -4]])
+    Kernels.addRowVector(&m, [1, 1])
+    #expect(m == (try Matrix([[0, 3], [4, -3]])))
+    Kernels.relu(&m)
+    #expect(m == (try Matrix([[0, 3], [4, 0]])))
+    #expect(Kernels.columnSums(m) == [4, 3])
+    var g = try Matrix([[1, 1], [1, 1]])
+    Kernels.reluBackward(gradient: &g, output: m)
+    #expect(g == (try Matrix([[0, 1], [1, 0]])))
+}
+
+@Test func adamStepMatchesHandComputation() {
+    // One step from m = v = 0 with gradient g: m̂ = g, v̂ = g², so Δ = lr·g/(|g| + ε) ≈ lr·sign(g).
+    var p: [Float] = [1, -2]
+    let g: [Float] = [0.5, -3]
+    var m: [Float] = [0, 0], v: [Float] = [0, 0]
+    p.withUnsafeMutableBufferPointer { pp in
+        g.withUnsafeBufferPointer { gg in
+            m.withUnsafeMutableBufferPointer { mm in
+                v.withUnsafeMutableBufferPointer { vv in
+                    Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1)
+                }
+            }
+        }
+    }
+    #expect(abs(p[0] - 0.9) < 1e-6 && abs(p[1] - (-1.9)) < 1e-6)
+    #expect(abs(m[0] - 0.05) < 1e-7 && abs(v[1] - 0.009) < 1e-6)
+}
+
+@Test func seededGeneratorIsReproducible() {
+    var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+    let xa = (0..<100).map { _ in a.next() }
+    #expect(xa == (0..<100).map { _ in b.next() })
+    #expect(xa != (0..<100).map { _ in c.next() })
+    var u = SeededGenerator(seed: 1)
+    let mean = (0..<100_000).reduce(0.0) { s, _ in s + u.nextUnit() } / 100_000
+    #expect(abs(mean - 0.5) < 0.01)
+    var n = SeededGenerator(seed: 2)
+    let normals = (0..<100_000).map { _ in n.nextNormal() }
+    let nm = normals.reduce(0, +) / 1e5
+    let nv = normals.reduce(0) { $0 + ($1 - nm) * ($1 - nm) } / 1e5
+    #expect(abs(nm) < 0.02 && abs(nv - 1) < 0.02)
+}
+
+@Test func shuffleIsAPermutationAndSeeded() {
+    var r1 = SeededGenerator(seed: 5), r2 = SeededGenerator(seed: 5)
+    var a = Array(0..<50), b = Array(0..<50)
+    r1.shuffle(&a); r2.shuffle(&b)
+    #expect(a == b)
+    #expect(a.sorted() == Array(0..<50))
+    #expect(a != Array(0..<50))
+}
+
+import Foundation
