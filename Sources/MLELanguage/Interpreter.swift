@@ -30,11 +30,7 @@ public struct Interpreter {
     func runThrowing(_ text: String, file: String, firstLine: Int = 1, keepGoing: Bool) throws -> Bool {
         var parser = Parser(text, file: file, firstLine: firstLine)
         var ok = true
-        var first = true
         while !session.quitRequested {
-            // Ctrl-C during one statement stops the ones after it.
-            if !first, session.cancellation.isCancelled { throw Interrupted() }
-            first = false
             let statement: Statement
             do {
                 guard let s = try parser.nextStatement() else { break }
@@ -46,6 +42,8 @@ public struct Interpreter {
                 parser.skipStatement()
                 continue
             }
+            // Ctrl-C during one statement stops the ones after it.
+            if session.cancellation.isCancelled { throw Interrupted() }
             do {
                 try execute(statement)
             } catch let e as MLEError {

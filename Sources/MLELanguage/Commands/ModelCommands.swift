@@ -58,10 +58,11 @@ enum ModelCommands {
         progress.start("mlp", total: config.epochs)
         defer { progress.finish() }
         let result = try MLPTrainer.train(d, config: config, cancellation: inv.cancellation) { epoch, _, loss in
-            progress.update(epoch, detail: String(format: "loss %.4f", loss))
+            progress.update(epoch, detail: String(format: "loss %.4g", loss))
         }
+        progress.finish()
         var note = "\(result.epochsCompleted) epochs"
-        if let last = result.lossHistory.last { note += String(format: ", loss %.4f", last) }
+        if let last = result.lossHistory.last { note += String(format: ", loss %.4g", last) }
         if result.interrupted {
             note += " (interrupted)"
             let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"

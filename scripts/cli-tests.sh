@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Command-line tests of the mle binary: exit statuses, error positions on stderr, script modes.
+# Usage: scripts/cli-tests.sh PATH/TO/mle   (run from the repository's top folder)
+set -u
+mle="${1:?usage: cli-tests.sh PATH/TO/mle}"
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+check() {  # check NAME CONDITION-COMMAND...
+    local name="$1"; shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
+}
+
+# A script with an error on line 3 stops there, with FILE:3:COL and exit status 1.
+printf 'a = 1\nb = 2\nnet = mlp nosuch\nc = 3\n' > "$tmp/err.mle"
+"$mle" "$tmp/err.mle" >"$tmp/out" 2>"$tmp/err"; status=$?
+check "error exit status" [ "$status" -eq 1 ]
+check "error position" grep -q "^$tmp/err.mle:3:11: error: unknown variable 'nosuch'" "$tmp/err"
+check "lines before the error ran" grep -q "^b: 2$" "$tmp/out"
+check "lines after the error did not run" bash -c "! grep -q '^c: 3' '$tmp/out'"
+
+# --keep-going reports the error and goes on, still exiting 1.
+"$mle" --keep-going "$tmp/err.mle" >"$tmp/out" 2>"$tmp/err"; status=$?
+check "keep-going status" [ "$status" -eq 1 ]
+check "keep-going runs on" grep -q "^c: 3$" "$tmp/out"
+
+# -c runs one command line; errors say <command line>.
+check "-c help" bash -c "'$mle' -c 'help' | grep -q '^evaluate'"
+"$mle" -c 'evalute x' >/dev/null 2>"$tmp/err"; status=$?
+check "-c error status" [ "$status" -eq 1 ]
+check "-c did you mean" grep -qF "<command line>:1:1: error: unknown command 'evalute'; did you mean 'evaluate'?" "$tmp/err"
+
+# Without a terminal, commands are read from stdin with no prompt.
+printf 'x = 41\ny = [x, 1]\n' | "$mle" >"$tmp/out" 2>"$tmp/err"
+check "stdin runs" grep -q "^y: \[41, 1\]$" "$tmp/out"
+check "stdin shows no prompt" bash -c "! grep -q 'mle>' '$tmp/out' '$tmp/err'"
+
+# A #! script runs directly.
+printf '#!/usr/bin/env mle\nz = "shebang"\n' > "$tmp/she.mle"; chmod +x "$tmp/she.mle"
+check "shebang" bash -c "PATH='$(dirname "$mle"):$PATH' '$tmp/she.mle' | grep -q '^z: \"shebang\"$'"
+
+# --format json: every line is one JSON object.
+"$mle" --format json -c 'data = load "datasets/iris.csv" target=species; describe data' > "$tmp/json"
+check "json lines parse" python3 -c "import json,sys; [json.loads(l) for l in open('$tmp/json')]"
+check "json describe" python3 -c "import json; r=[json.loads(l) for l in open('$tmp/json')]; assert r[1]['report']=='describe' and r[1]['rows']==150"
+
+# The tour: MLP test accuracy at least 0.93, and deterministic output.
+"$mle" scripts/tour.mle > "$tmp/tour1" 2>"$tmp/tour_err"; status=$?
+check "tour status" [ "$status" -eq 0 ]
+acc=$(awk '/^evaluate net on test/{f=1} f && /^accuracy/{print $2; exit}' "$tmp/tour1")
+check "tour accuracy >= 0.93 (got $acc)" python3 -c "assert float('${acc:-0}') >= 0.93"
+"$mle" scripts/tour.mle > "$tmp/tour2" 2>/dev/null
+check "tour is deterministic" cmp -s "$tmp/tour1" "$tmp/tour2"
+
+# An unreadable script is exit status 2 with a message.
+"$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
+check "missing script" [ "$status" -eq 2 ]
+
+# Bad CSV input: a clear error naming the data file's line and column.
+printf 'x,y\n1,a\n2,b,c\n' > "$tmp/ragged.csv"
+"$mle" -c "d = load \"$tmp/ragged.csv\" target=y" 2>"$tmp/err"
+check "ragged csv" grep -qF "$tmp/ragged.csv:3:5: this row has 3 fields but the header has 2" "$tmp/err"
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
