@@ -41,95 +41,80 @@ public enum CSVReader {
     /// - Throws: `DataFileError` for an empty file, an unterminated quote, text after a closing
     ///   quote, or a record whose field count differs from the header's.
     public static func parse(_ text: String, file: String) throws -> CSVTable {
+        // Works on UTF-8 bytes: every delimiter is ASCII, so fields are byte ranges, and this is
+        // several times faster than walking Unicode scalars (measured on digits.csv).
         var records: [[String]] = []
         var positions: [[TextPosition]] = []
-        var field = String.UnicodeScalarView()
-        var record: [String] = []
-        var recordPositions: [TextPosition] = []
-        var line = 1, column = 1
-        var fieldStart = TextPosition(line: 1, column: 1)
-        var recordLine = 1
-        var inQuotes = false, afterQuote = false, fieldHasContent = false
-        var quoteStart = TextPosition(line: 1, column: 1)
-
-        func endField() {
-            record.append(String(field))
-            recordPositions.append(fieldStart)
-            field = String.UnicodeScalarView()
-            afterQuote = false
-            fieldHasContent = false
-        }
-        func endRecord() {
-            endField()
-            // A line holding nothing at all is skipped, not read as a one-field record.
-            if !(record.count == 1 && record[0].isEmpty && !fieldWasQuoted) {
-                records.append(record)
-                positions.append(recordPositions)
-            }
-            record = []
-            recordPositions = []
-        }
-        var fieldWasQuoted = false
-
-        var scalars = Array(text.unicodeScalars)
-        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
+        var utf8 = Array(text.utf8)
+        if utf8.starts(with: [0xEF, 0xBB, 0xBF]) { utf8.removeFirst(3) }
+        let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
+        var line = 1
+        var lineStart = 0     // byte offset where the current line starts
         var i = 0
-        while i < scalars.count {
-            let c = scalars[i]
-            if inQuotes {
-                if c == "\"" {
-                    if i + 1 < scalars.count && scalars[i + 1] == "\"" {
-                        field.append("\""); i += 2; column += 2; continue
+        let n = utf8.count
+
+        // Column (in characters) of byte offset `k` on the current line, counted on from the
+        // last call so a whole line costs one pass.
+        var countedTo = 0, countedColumn = 1
+        func column(_ k: Int) -> Int {
+            if countedTo < lineStart || countedTo > k { countedTo = lineStart; countedColumn = 1 }
+            while countedTo < k { if utf8[countedTo] & 0xC0 != 0x80 { countedColumn += 1 }; countedTo += 1 }
+            return countedColumn
+        }
+
+        while i < n {
+            // Skip blank lines.
+            if utf8[i] == lf { line += 1; i += 1; lineStart = i; continue }
+            if utf8[i] == cr, i + 1 < n, utf8[i + 1] == lf { line += 1; i += 2; lineStart = i; continue }
+            var record: [String] = []
+            var recordPositions: [TextPosition] = []
+            while true {
+                let fieldPos = TextPosition(line: line, column: column(i))
+                if i < n, utf8[i] == quote {
+                    var bytes: [UInt8] = []
+                    i += 1
+                    var closed = false
+                    while i < n {
+                        let b = utf8[i]
+                        if b == quote {
+                            if i + 1 < n, utf8[i + 1] == quote { bytes.append(quote); i += 2; continue }
+                            i += 1; closed = true; break
+                        }
+                        if b == cr, i + 1 < n, utf8[i + 1] == lf { bytes.append(lf); i += 2; line += 1; lineStart = i; continue }
+                        if b == lf { line += 1; lineStart = i + 1 }
+                        bytes.append(b); i += 1
                     }
-                    inQuotes = false; afterQuote = true
-                } else if c == "\n" {
-                    field.append(c); line += 1; column = 0
-                } else if c == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n" {
-                    field.append("\n"); i += 1; line += 1; column = 0
+                    guard closed else {
+                        throw DataFileError(file: file, position: fieldPos, message: "a quoted field is never closed")
+                    }
+                    if i < n, utf8[i] != comma, utf8[i] != lf, utf8[i] != cr {
+                        throw DataFileError(file: file, position: TextPosition(line: line, column: column(i)),
+                                            message: "text after the closing quote of a field")
+                    }
+                    record.append(String(decoding: bytes, as: UTF8.self))
                 } else {
-                    field.append(c)
+                    let s = i
+                    while i < n, utf8[i] != comma, utf8[i] != lf, utf8[i] != cr {
+                        if utf8[i] == quote {
+                            throw DataFileError(file: file, position: TextPosition(line: line, column: column(i)),
+                                                message: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                        }
+                        i += 1
+                    }
+                    record.append(String(decoding: utf8[s..<i], as: UTF8.self))
                 }
-                i += 1; column += 1
-                continue
+                recordPositions.append(fieldPos)
+                if i < n, utf8[i] == comma { i += 1; continue }
+                // End of the record: a line end or the end of the text.
+                if i < n, utf8[i] == cr { i += 1 }
+                if i < n, utf8[i] == lf { i += 1 }
+                line += 1
+                lineStart = i
+                break
             }
-            switch c {
-            case ",":
-                endField(); fieldWasQuoted = false
-                column += 1
-                fieldStart = TextPosition(line: line, column: column)
-                i += 1
-                continue
-            case "\r", "\n":
-                if c == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" { i += 1 }
-                if recordLine == line || !record.isEmpty || fieldHasContent || fieldWasQuoted {
-                    endRecord()
-                }
-                fieldWasQuoted = false
-                line += 1; column = 1; i += 1
-                fieldStart = TextPosition(line: line, column: column)
-                recordLine = line
-                continue
-            case "\"":
-                if fieldHasContent || afterQuote {
-                    throw DataFileError(file: file, position: TextPosition(line: line, column: column),
-                                        message: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
-                }
-                inQuotes = true; fieldHasContent = true; fieldWasQuoted = true
-                quoteStart = TextPosition(line: line, column: column)
-            default:
-                if afterQuote {
-                    throw DataFileError(file: file, position: TextPosition(line: line, column: column),
-                                        message: "text after the closing quote of a field")
-                }
-                field.append(c); fieldHasContent = true
-            }
-            i += 1; column += 1
+            records.append(record)
+            positions.append(recordPositions)
         }
-        if inQuotes {
-            throw DataFileError(file: file, position: quoteStart,
-                                message: "a quoted field is never closed")
-        }
-        if !record.isEmpty || fieldHasContent || fieldWasQuoted { endRecord() }
 
         guard let header = records.first else {
             throw DataFileError(file: file, position: nil, message: "the file is empty; expected a header row")

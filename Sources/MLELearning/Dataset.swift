@@ -124,7 +124,7 @@ extension Dataset {
         var storage = [Float](repeating: 0, count: n * featureColumns.count)
         for (r, rec) in table.records.enumerated() {
             for (k, j) in featureColumns.enumerated() {
-                let cell = rec[j].trimmingCharacters(in: .whitespaces)
+                let cell = trimSpaces(rec[j])
                 guard let v = Float(cell), v.isFinite else {
                     let what = cell.isEmpty ? "an empty cell" : "'\(cell)'"
                     throw DataFileError(file: file, position: table.positions[r][j],

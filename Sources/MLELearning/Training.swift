@@ -87,59 +87,62 @@ public enum MLPTrainer {
         var history: [Float] = []
         var interrupted = false
 
-        epochs: for epoch in 1...config.epochs {
-            rng.shuffle(&order)
-            // Targets in this epoch's order, so each batch reads a contiguous slice.
-            switch targets {
-            case .classes(let l): batchTargets = .classes(order.map { l[$0] })
-            case .values(let v): batchTargets = .values(order.map { v[$0] })
-            }
-            var lossSum: Float = 0
-            var start = 0
-            while start < n {
-                if cancellation.isCancelled { interrupted = true; break epochs }
-                let size = min(batch, n - start)
-                let ws = size == batch ? full : (remainder ?? full)
-                let loss: Float
-                if size == batch {
-                    gatherRows(x, order, from: start, count: size, into: &fullX)
-                    loss = try ws.forwardBackward(net, x: fullX, targets: batchTargets, offset: start)
-                } else {
-                    gatherRows(x, order, from: start, count: size, into: &restX)
-                    loss = try ws.forwardBackward(net, x: restX, targets: batchTargets, offset: start)
+        let largestProduct = zip(widths.dropLast(), widths.dropFirst()).map { batch * $0 * $1 }.max() ?? 0
+        try BLASThreads.forProductsOf(size: largestProduct) {
+            epochs: for epoch in 1...config.epochs {
+                rng.shuffle(&order)
+                // Targets in this epoch's order, so each batch reads a contiguous slice.
+                switch targets {
+                case .classes(let l): batchTargets = .classes(order.map { l[$0] })
+                case .values(let v): batchTargets = .values(order.map { v[$0] })
                 }
-                guard loss.isFinite else {
-                    throw LearningError.invalid("training diverged: the loss became \(loss) in epoch \(epoch); try a smaller lr")
-                }
-                lossSum += loss * Float(size)
-                step += 1
-                for l in net.layers.indices {
-                    net.layers[l].weight.storage.withUnsafeMutableBufferPointer { p in
-                        ws.weightGrads[l].storage.withUnsafeBufferPointer { g in
-                            mW[l].storage.withUnsafeMutableBufferPointer { m in
-                                vW[l].storage.withUnsafeMutableBufferPointer { v in
-                                    Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
-                                                     beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                var lossSum: Float = 0
+                var start = 0
+                while start < n {
+                    if cancellation.isCancelled { interrupted = true; break epochs }
+                    let size = min(batch, n - start)
+                    let ws = size == batch ? full : (remainder ?? full)
+                    let loss: Float
+                    if size == batch {
+                        gatherRows(x, order, from: start, count: size, into: &fullX)
+                        loss = try ws.forwardBackward(net, x: fullX, targets: batchTargets, offset: start)
+                    } else {
+                        gatherRows(x, order, from: start, count: size, into: &restX)
+                        loss = try ws.forwardBackward(net, x: restX, targets: batchTargets, offset: start)
+                    }
+                    guard loss.isFinite else {
+                        throw LearningError.invalid("training diverged: the loss became \(loss) in epoch \(epoch); try a smaller lr")
+                    }
+                    lossSum += loss * Float(size)
+                    step += 1
+                    for l in net.layers.indices {
+                        net.layers[l].weight.storage.withUnsafeMutableBufferPointer { p in
+                            ws.weightGrads[l].storage.withUnsafeBufferPointer { g in
+                                mW[l].storage.withUnsafeMutableBufferPointer { m in
+                                    vW[l].storage.withUnsafeMutableBufferPointer { v in
+                                        Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
+                                                         beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                                    }
+                                }
+                            }
+                        }
+                        net.layers[l].bias.withUnsafeMutableBufferPointer { p in
+                            ws.biasGrads[l].withUnsafeBufferPointer { g in
+                                mB[l].withUnsafeMutableBufferPointer { m in
+                                    vB[l].withUnsafeMutableBufferPointer { v in
+                                        Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
+                                                         beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                                    }
                                 }
                             }
                         }
                     }
-                    net.layers[l].bias.withUnsafeMutableBufferPointer { p in
-                        ws.biasGrads[l].withUnsafeBufferPointer { g in
-                            mB[l].withUnsafeMutableBufferPointer { m in
-                                vB[l].withUnsafeMutableBufferPointer { v in
-                                    Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
-                                                     beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
-                                }
-                            }
-                        }
-                    }
+                    start += size
                 }
-                start += size
+                let meanLoss = lossSum / Float(n)
+                history.append(meanLoss)
+                onEpoch(epoch, config.epochs, meanLoss)
             }
-            let meanLoss = lossSum / Float(n)
-            history.append(meanLoss)
-            onEpoch(epoch, config.epochs, meanLoss)
         }
         return TrainingResult(model: net, epochsCompleted: history.count, epochsRequested: config.epochs,
                               interrupted: interrupted, lossHistory: history)

@@ -70,23 +70,48 @@ public enum Kernels {
     }
 
     /// One Adam step (Kingma & Ba 2015) on `params` with gradient `grads`, updating the first and
-    /// second moment estimates `m` and `v` in place. `step` counts from 1.
+    /// second moment estimates `m` and `v` in place. `step` counts from 1. All four buffers have
+    /// the same length.
+    ///
+    /// Written with `SIMD8<Float>` by hand: the buffers may alias as far as the compiler knows, so
+    /// the scalar loop is not vectorised; this form cut a training step on digits (64-128-64-10,
+    /// batch 32) from about 107 µs to about 80 µs (scripts/bench).
     public static func adamStep(params: UnsafeMutableBufferPointer<Float>,
                                 grads: UnsafeBufferPointer<Float>,
                                 m: UnsafeMutableBufferPointer<Float>,
                                 v: UnsafeMutableBufferPointer<Float>,
                                 lr: Float, beta1: Float, beta2: Float, eps: Float, step: Int) {
+        let count = min(params.count, grads.count, m.count, v.count)
         let c1 = 1 - powf(beta1, Float(step))
         let c2 = 1 - powf(beta2, Float(step))
         let stepSize = lr / c1
         let invC2 = 1 / c2
-        for i in 0..<params.count {
+        var i = 0
+        if let pp = params.baseAddress, let gp = grads.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress {
+            let b1 = SIMD8<Float>(repeating: beta1), b1c = SIMD8<Float>(repeating: 1 - beta1)
+            let b2 = SIMD8<Float>(repeating: beta2), b2c = SIMD8<Float>(repeating: 1 - beta2)
+            let s = SIMD8<Float>(repeating: stepSize), ic2 = SIMD8<Float>(repeating: invC2)
+            let e = SIMD8<Float>(repeating: eps)
+            while i + 8 <= count {
+                let g = UnsafeRawPointer(gp + i).loadUnaligned(as: SIMD8<Float>.self)
+                let mi = b1 * UnsafeRawPointer(mp + i).loadUnaligned(as: SIMD8<Float>.self) + b1c * g
+                let vi = b2 * UnsafeRawPointer(vp + i).loadUnaligned(as: SIMD8<Float>.self) + b2c * g * g
+                let p = UnsafeRawPointer(pp + i).loadUnaligned(as: SIMD8<Float>.self)
+                let updated = p - s * mi / ((vi * ic2).squareRoot() + e)
+                UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(pp + i).storeBytes(of: updated, as: SIMD8<Float>.self)
+                i += 8
+            }
+        }
+        while i < count {
             let g = grads[i]
             let mi = beta1 * m[i] + (1 - beta1) * g
             let vi = beta2 * v[i] + (1 - beta2) * g * g
             m[i] = mi
             v[i] = vi
             params[i] -= stepSize * mi / (sqrtf(vi * invC2) + eps)
+            i += 1
         }
     }
 }

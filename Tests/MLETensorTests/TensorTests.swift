@@ -126,3 +126,31 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
 }
 
 import Foundation
+
+@Test func adamVectorisedPathMatchesScalarFormula() {
+    // 21 elements: two SIMD8 blocks and a scalar tail, over three steps, against Double arithmetic.
+    var rng = SeededGenerator(seed: 8)
+    var p = (0..<21).map { _ in Float(rng.nextNormal()) }
+    var m = [Float](repeating: 0, count: 21), v = m
+    var rp = p.map(Double.init), rm = [Double](repeating: 0, count: 21), rv = rm
+    for step in 1...3 {
+        let g = (0..<21).map { _ in Float(rng.nextNormal()) }
+        p.withUnsafeMutableBufferPointer { pp in
+            g.withUnsafeBufferPointer { gg in
+                m.withUnsafeMutableBufferPointer { mm in
+                    v.withUnsafeMutableBufferPointer { vv in
+                        Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                    }
+                }
+            }
+        }
+        for i in 0..<21 {
+            let gi = Double(g[i])
+            rm[i] = 0.9 * rm[i] + 0.1 * gi
+            rv[i] = 0.999 * rv[i] + 0.001 * gi * gi
+            let mhat = rm[i] / (1 - pow(0.9, Double(step))), vhat = rv[i] / (1 - pow(0.999, Double(step)))
+            rp[i] -= 0.01 * mhat / (vhat.squareRoot() + 1e-8)
+        }
+    }
+    for i in 0..<21 { #expect(abs(Double(p[i]) - rp[i]) < 1e-5) }
+}
