@@ -28,7 +28,14 @@ struct MLE: ParsableCommand {
     @Option(help: "The session seed (default 0).")
     var seed: UInt64 = 0
 
+    @Flag(name: .customLong("print-reference"), help: "Print the language reference (Markdown) and exit.")
+    var printReference = false
+
     func run() throws {
+        if printReference {
+            print(ReferenceDoc.markdown(), terminator: "")
+            return
+        }
         guard let outputFormat = OutputFormat(rawValue: format) else {
             throw ValidationError("--format takes table, json or csv")
         }

@@ -206,3 +206,9 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(m.accuracy >= 0.93)
     #expect(out.results.contains { $0.hasPrefix("evaluate net on test") })
 }
+
+@Test func committedReferenceMatchesTheRegistry() throws {
+    let committed = try String(contentsOfFile: root.appendingPathComponent("docs/reference.md").path, encoding: .utf8)
+    #expect(committed == ReferenceDoc.markdown(), "docs/reference.md is stale: run mle --print-reference > docs/reference.md")
+    for name in CommandRegistry.standard.names { #expect(committed.contains("### \(name)")) }
+}

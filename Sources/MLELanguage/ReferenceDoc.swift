@@ -1,0 +1,63 @@
+/// The language reference (docs/reference.md), generated from the command registry so it always
+/// matches `help`. A test checks the committed file against this text.
+public enum ReferenceDoc {
+    public static func markdown(_ registry: CommandRegistry = .standard) -> String {
+        var out = """
+        # mle language reference
+
+        Generated from the command registry (`mle --print-reference > docs/reference.md`); the same
+        registry drives `help`, argument checking and Tab completion.
+
+        ## Statements
+        ```
+        command subject... key=value... flag      # run a command and print its result
+        name = command ...                         # bind the result, print a one-line summary
+        a, b = command ...                         # bind several results (split returns two)
+        name = 0.05                                # plain values: numbers, strings, lists, names
+        name                                       # a bare variable name shows its value
+        for d in [0.01, 0.05] { command ... d }    # loop over a list
+        source "other.mle"                         # run another script in this session
+        ```
+        - `#` starts a comment. Identifiers are `[A-Za-z_][A-Za-z0-9_]*`; numbers `3`, `0.8`, `1e-3`,
+          `-2`; strings `"..."` with `\\"`, `\\\\`, `\\n`, `\\t`; lists `[16, 8]`, nested allowed.
+        - One statement per line (or several separated by `;`). A statement continues on the next
+          line while a `(`, `[` or `{` is open, or when the line ends with `\\`; the shell then shows
+          `...>`.
+        - Positional arguments (the subjects: model, then data) come first, options after. A bare
+          option word sets a flag (`stratify`). An option taking a column name or a choice takes a
+          bare word (`target=species`, `kind=zero_rule`).
+        - Random commands take `seed=`; without it they use the session seed (`set seed N`, default
+          0) and advance it, so a script prints the same output every run.
+        - A failed command changes no variable. Errors read `FILE:LINE:COL: error: message` on
+          stderr (`<stdin>` at the prompt, `<command line>` for `-c`).
+
+        ## Output
+        Results go to stdout as tables; `set format json` (or `mle --format json`) prints each result
+        as one JSON object per line, `set format csv` prints tables as CSV. Progress bars and notes
+        go to stderr; bars only on a terminal.
+
+        ## Commands
+
+        """
+        for name in registry.names {
+            guard let spec = registry[name] else { continue }
+            out += "### \(spec.name)\n\n\(spec.summary).\n\n`\(spec.usage)` — returns \(spec.returns).\n\n"
+            let params = spec.positionals.map { ($0, true) } + spec.options.map { ($0, false) }
+            if !params.isEmpty {
+                out += "| argument | type | default | meaning |\n|---|---|---|---|\n"
+                for (p, positional) in params {
+                    let shown = positional ? p.name.uppercased() : p.name
+                    var def = p.defaultValue.map { v -> String in
+                        if case .bool(false) = v { return "off" }
+                        return v.summary
+                    } ?? ""
+                    if positional, p.required { def = "required" }
+                    out += "| `\(shown)` | \(p.type.description.replacingOccurrences(of: "|", with: "\\|")) | \(def) | \(p.help) |\n"
+                }
+                out += "\n"
+            }
+            out += "```\n" + spec.examples.joined(separator: "\n") + "\n```\n\n"
+        }
+        return out
+    }
+}
