@@ -15,8 +15,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+        // Element-wise kernels the Swift compiler would not vectorise (see the header).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])],
+                linkerSettings: [.linkedLibrary("m")]),
         // Numeric layers: no terminal I/O.
-        .target(name: "MLETensor", dependencies: ["CBLAS"]),
+        .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "MLELearning", dependencies: ["MLETensor"]),
         .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning"]),
         // The language owns all text; the shell owns the terminal.
