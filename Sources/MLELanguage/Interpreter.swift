@@ -248,7 +248,7 @@ public struct Interpreter {
         for p in spec.positionals where values[p.name] == nil {
             if let d = p.defaultValue { values[p.name] = d; continue }
             if p.required {
-                throw MLEError(call.location, "'\(spec.name)' needs \(article(p.type)) \(p.name.uppercased()) (\(p.help))",
+                throw MLEError(call.location, "'\(spec.name)' needs a \(p.name.uppercased()) (\(p.help))",
                                notes: ["usage: \(spec.usage)"])
             }
         }
@@ -262,13 +262,6 @@ public struct Interpreter {
             if let p = locations.first(where: { $0.value == loc })?.key { invocation.names[p] = n }
         }
         return invocation
-    }
-
-    private func article(_ t: ArgType) -> String {
-        switch t {
-        case .integer, .model, .list: return t == .integer ? "an" : "a"
-        default: return "a"
-        }
     }
 
     /// Converts an argument expression to the parameter's type.
@@ -347,8 +340,4 @@ public struct Interpreter {
             throw mismatch()
         }
     }
-}
-
-extension ArgType: Equatable {
-    public static func == (a: ArgType, b: ArgType) -> Bool { a.description == b.description }
 }

@@ -39,14 +39,12 @@ public struct Lexer {
     /// the shell then asks for another line.
     public static func needsContinuation(_ text: String) -> Bool {
         var lexer = Lexer(text, file: "")
-        var last: TokenKind = .newline
         while true {
             let t = lexer.next()
             if case .end = t.kind { break }
+            // An unterminated string is an error to report, not a reason to wait for more.
             if case .error(let m) = t.kind, m.hasPrefix("unterminated string") { return false }
-            last = t.kind
         }
-        _ = last
         if !lexer.brackets.isEmpty { return true }
         // A trailing backslash (ignoring trailing blanks) asks for more.
         let trimmed = text.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }

@@ -110,7 +110,6 @@ public struct Parser {
     private mutating func forLoop(_ loc: SourceLocation) throws -> Statement {
         advance()
         guard case .identifier(let v) = current.kind else { throw unexpected("a loop variable after 'for'") }
-        let vLoc = current.location
         advance()
         guard current.kind == .identifier("in") else { throw unexpected("'in' after the loop variable") }
         advance()
@@ -125,7 +124,6 @@ public struct Parser {
             body.append(try statement())
             try endOfStatement()
         }
-        _ = vLoc
         return .forLoop(variable: v, location: loc, list: list, body: body)
     }
 

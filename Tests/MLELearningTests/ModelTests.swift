@@ -59,10 +59,6 @@ func toyDataset(rows: Int, seed: UInt64) -> Dataset {
     #expect(throws: LearningError.self) { try BaselineModel.fit(d, kind: .median) }
 }
 
-extension Prediction {
-    func callAsFunction() -> Prediction { self }
-}
-
 /// Central finite differences of the loss against the analytic gradient of every parameter.
 func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64) throws {
     var rng = SeededGenerator(seed: seed)
