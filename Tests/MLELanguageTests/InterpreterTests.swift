@@ -212,3 +212,17 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(committed == ReferenceDoc.markdown(), "docs/reference.md is stale: run mle --print-reference > docs/reference.md")
     for name in CommandRegistry.standard.names { #expect(committed.contains("### \(name)")) }
 }
+
+@Test func describeStatisticsMatchHandComputation() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-desc-\(UUID().uuidString).csv").path
+    try "x,y\n1,a\n2,a\n3,b\n4,a\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let (_, out, ok) = run("set format json\nd = load \"\(file)\" target=y\ndescribe d")
+    #expect(ok)
+    let report = try JSONSerialization.jsonObject(with: Data(out.results.last!.utf8)) as? [String: Any]
+    let x = (report?["columns"] as? [[String: Any]])?.first
+    // mean 2.5; sample standard deviation sqrt(((1.5² + 0.5²) · 2) / 3) = sqrt(5/3) = 1.2909944
+    #expect(x?["mean"] as? Double == 2.5 && x?["min"] as? Double == 1 && x?["max"] as? Double == 4)
+    #expect(abs((x?["std"] as? Double ?? 0) - (5.0 / 3.0).squareRoot()) < 1e-12)
+    let target = report?["target"] as? [String: Any]
+    #expect((target?["counts"] as? [String: Int]) == ["a": 3, "b": 1])
+}
