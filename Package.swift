@@ -31,6 +31,7 @@ let package = Package(
         ]),
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
         .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"]),
+        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor"]),
         .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation"]),
     ]
 )
