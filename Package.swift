@@ -31,7 +31,8 @@ let package = Package(
         ]),
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
         .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"]),
-        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor"]),
+        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation"]),
     ]
 )
