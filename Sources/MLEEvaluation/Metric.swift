@@ -4,6 +4,7 @@ import Foundation
 public enum Metric: String, CaseIterable, Sendable {
     case accuracy, error, recall, precision, specificity, f1
     case macroF1 = "macro_f1"
+    case weightedF1 = "weighted_f1"
     case balancedAccuracy = "balanced_accuracy"
     case mcc, auc
     case averagePrecision = "average_precision"
@@ -77,6 +78,14 @@ extension Metric {
                 n += 1
             }
             return n > 0 ? sum / n : nil
+        case .weightedF1:
+            // Support-weighted mean of per-class F1; an undefined F1 counts as 0.
+            var sum = 0.0
+            for i in 0..<k where rows[i] > 0 {
+                let d = rows[i] + cols[i]
+                sum += rows[i] * (d > 0 ? 2 * c[i][i] / d : 0)
+            }
+            return sum / total
         case .balancedAccuracy:
             var sum = 0.0, n = 0.0
             for i in 0..<k where rows[i] > 0 { sum += c[i][i] / rows[i]; n += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import MLEEvaluation
 import MLELearning
 import MLETensor
 
@@ -193,6 +194,10 @@ public struct Interpreter {
             throw MLEError(call.location, e.description)
         } catch let e as TensorError {
             throw MLEError(call.location, e.description)
+        } catch let e as IntervalError {
+            throw MLEError(call.location, e.description)
+        } catch is Cancelled {
+            throw Interrupted()
         } catch {
             throw MLEError(call.location, "\(error)")
         }

@@ -112,6 +112,22 @@ public enum Format {
         return String(format: "%.4f", v)
     }
 
+    /// A confidence level as a percentage: 95%, 99.5%.
+    public static func percent(_ level: Double) -> String { number(level * 100) + "%" }
+
+    /// A p-value: four significant digits, or "< 1e-16".
+    public static func pValue(_ p: Double) -> String {
+        guard p.isFinite else { return "nan" }
+        if p < 1e-16 { return "< 1e-16" }
+        return p < 0.001 ? String(format: "%.3g", p) : String(format: "%.4f", p)
+    }
+
+    /// "p = 0.0123", or "p < 1e-16" when it underflows.
+    public static func p(_ p: Double) -> String {
+        let s = pValue(p)
+        return s.hasPrefix("<") ? "p \(s)" : "p = \(s)"
+    }
+
     /// A general number: integers without decimals, others with up to 6 significant digits.
     public static func number(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }

@@ -12,15 +12,107 @@ enum EvaluationCommands {
         summary: "Metrics of a model on a dataset: accuracy, per-class precision/recall/F1, confusion matrix",
         positionals: [ParamSpec("model", .model, "the model to evaluate", required: true),
                       ParamSpec("data", .dataset, "data with the true target (usually the test set)", required: true)],
+        options: [
+            ParamSpec("intervals", .bool, "add a confidence interval to every metric: Wilson for proportions, BCa bootstrap otherwise",
+                      default: .bool(false)),
+            ParamSpec("level", .number, "confidence level of the intervals", default: .number(0.95)),
+            ParamSpec("resamples", .integer, "bootstrap resamples for the intervals", default: .number(9999)),
+            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
+        ],
         returns: "an evaluation report",
-        examples: ["evaluate net test", "evaluate base test"]
+        examples: ["evaluate net test", "evaluate base test", "evaluate net test intervals"]
     ) { inv in
         let m = try inv.model("model")
         let d = try inv.dataset("data")
         let evaluation = try Evaluation.evaluate(m.model, on: d)
         let modelName = argumentName(inv, "model") ?? m.model.kind
         let dataName = argumentName(inv, "data") ?? d.name
-        return .report(evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind))
+        var report = evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind)
+        if inv.bool("intervals") {
+            try addIntervals(to: &report, inv: inv, model: m, data: d)
+        }
+        return .report(report)
+    }
+
+    /// Adds an interval to every metric of an evaluation report: Wilson for proportions
+    /// (accuracy, per-class precision and recall), BCa for the others, one seed for all.
+    static func addIntervals(to report: inout Report, inv: Invocation, model m: ModelValue, data d: Dataset) throws {
+        let level = try IntervalCommands.checkedLevel(inv)
+        let resamples = try IntervalCommands.checkedResamples(inv)
+        let seed = inv.seed()
+        let labelled = try Outcomes.of(m.model, on: d, positive: nil)
+        var fallbacks: [String] = []
+        func bca(_ metric: Metric, _ outcomes: Outcomes, _ what: String) throws -> MLEEvaluation.Interval? {
+            do {
+                let r = try Bootstrap.interval(metric: metric, outcomes: outcomes, method: .bca, level: level,
+                                               resamples: resamples, seed: seed, stratified: false,
+                                               cancellation: inv.cancellation)
+                if r.fallbackReason != nil { fallbacks.append(what) }
+                return r.interval
+            } catch is IntervalError { return nil } catch is Cancelled { throw Interrupted() }
+        }
+        func text(_ i: MLEEvaluation.Interval?) -> String {
+            guard let i else { return "—" }
+            return "[\(Format.metric(i.low)), \(Format.metric(i.high))]"
+        }
+        func json(_ i: MLEEvaluation.Interval?) -> JSON {
+            guard let i else { return .null }
+            return .array([.num(i.low), .num(i.high)])
+        }
+        let column = "\(Format.percent(level)) interval"
+        var extra: [(String, JSON)] = [("interval_level", .num(level)), ("interval_resamples", .number(Double(resamples))),
+                                       ("interval_seed", .number(Double(seed)))]
+        switch labelled.outcomes {
+        case .classification(let truth, let predicted, let k, _, _):
+            let confusion = labelled.outcomes.confusion
+            let acc = Metric.accuracy.proportionCounts(confusion: confusion, positive: 0)
+                .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
+            let macro = try bca(.macroF1, labelled.outcomes, "macro F1")
+            let weighted = try bca(.weightedF1, labelled.outcomes, "weighted F1")
+            report.facts = report.facts.map { fact in
+                switch fact.0 {
+                case "accuracy": return (fact.0, fact.1 + "  \(column) \(text(acc)) (Wilson)")
+                case "macro F1": return (fact.0, fact.1 + "  \(column) \(text(macro)) (BCa)")
+                case "weighted F1": return (fact.0, fact.1 + "  \(column) \(text(weighted)) (BCa)")
+                default: return fact
+                }
+            }
+            extra += [("accuracy_interval", json(acc)), ("macro_f1_interval", json(macro)),
+                      ("weighted_f1_interval", json(weighted))]
+            var perClass: [JSON] = []
+            var rows: [[String]] = []
+            for c in 0..<k {
+                let oneVsRest = Outcomes.classification(truth: truth, predicted: predicted, classCount: k, scores: nil, positive: c)
+                let precision = Metric.precision.proportionCounts(confusion: confusion, positive: c)
+                    .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
+                let recall = Metric.recall.proportionCounts(confusion: confusion, positive: c)
+                    .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
+                let f1 = try bca(.f1, oneVsRest, "f1 of \(labelled.classNames[c])")
+                rows.append([labelled.classNames[c], text(precision), text(recall), text(f1)])
+                perClass.append(.object([("name", .string(labelled.classNames[c])), ("precision", json(precision)),
+                                         ("recall", json(recall)), ("f1", json(f1))]))
+            }
+            report.tables.insert(Table(caption: "\(column)s (precision, recall: Wilson; f1: BCa, \(resamples) resamples, seed \(seed))",
+                                       header: ["class", "precision", "recall", "f1"], rows: rows,
+                                       alignments: [.left, .right, .right, .right]), at: 1)
+            extra.append(("class_intervals", .array(perClass)))
+        case .regression:
+            var map: [String: MLEEvaluation.Interval?] = [:]
+            for (label, metric) in [("MSE", Metric.mse), ("RMSE", .rmse), ("MAE", .mae), ("R²", .r2)] {
+                let i = try bca(metric, labelled.outcomes, label)
+                map[label] = i
+                extra.append(("\(metric.rawValue)_interval", json(i)))
+            }
+            report.facts = report.facts.map { fact in
+                guard let i = map[fact.0] else { return fact }
+                return (fact.0, fact.1 + "  \(column) \(text(i)) (BCa)")
+            }
+            report.notes.append("intervals: BCa bootstrap, \(resamples) resamples, seed \(seed)")
+        }
+        if !fallbacks.isEmpty {
+            report.notes.append("BCa is undefined where every resample gives the same value (\(fallbacks.joined(separator: ", "))); the percentile interval is shown there")
+        }
+        if case .object(let fields) = report.json { report.json = .object(fields + extra) }
     }
 
     /// The variable name an argument was written as, for report titles.
