@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import MLELanguage
+
+/// Runs a script in JSON mode and returns the parsed result lines.
+func jsonResults(_ text: String) throws -> ([[String: Any]], BufferedOutput) {
+    let (_, out, _) = run("set format json\n" + text, keepGoing: true)
+    let objects = try out.results.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+    return (objects, out)
+}
+
+let irisSetup = """
+    data = load "\(dataPath("iris.csv"))" target=species
+    train, test = split data ratio=0.8 stratify seed=1
+    net = mlp train hidden=[8] epochs=30 lr=0.01 seed=2
+    base = baseline train
+    """
+
+@Test func intervalCommandReportsWilsonForAccuracyByDefault() throws {
+    let (results, out) = try jsonResults(irisSetup + "\ninterval base test")
+    #expect(out.errors.isEmpty)
+    let r = try #require(results.last)
+    // The zero-rule baseline gets 10 of 30 right: Wilson's interval for 10/30 at 95%.
+    #expect(r["method"] as? String == "wilson" && r["successes"] as? Int == 10 && r["trials"] as? Int == 30)
+    let z = 1.959963984540054, p = 1.0 / 3, n = 30.0
+    let center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
+    #expect(abs((r["low"] as? Double ?? 0) - (center - half)) < 1e-12)
+    #expect(abs((r["high"] as? Double ?? 0) - (center + half)) < 1e-12)
+}
+
+@Test func intervalCommandChecksMetricAndMethod() throws {
+    let (_, out) = try jsonResults(irisSetup + """
+
+        interval net test metric=f1
+        interval net test metric=macro_f1 method=wilson
+        interval net test metric=mse
+        interval net test metric=auc method=delong positive=setosa
+        interval net test metric=recall positive=setos
+        """)
+    #expect(out.errors == [
+        "t.mle:6:1: error: f1 is about one class: add positive=CLASS (one of setosa, versicolor, virginica)",
+        "t.mle:7:42: error: method=wilson is for proportions (accuracy, error, recall, precision, specificity); use method=bca for macro_f1",
+        "t.mle:8:26: error: mse is a regression metric; the model predicts classes",
+        "t.mle:10:1: error: no class 'setos'; did you mean 'setosa'? (classes: setosa, versicolor, virginica)",
+    ])
+}
+
+@Test func intervalBootstrapIsReproducibleWithSeed() throws {
+    let (results, _) = try jsonResults(irisSetup + """
+
+        interval net test metric=macro_f1 method=bca resamples=2000 seed=9
+        interval net test metric=macro_f1 method=bca resamples=2000 seed=9
+        interval net test metric=macro_f1 method=percentile resamples=2000 seed=9 histogram
+        """)
+    let a = results[results.count - 3], b = results[results.count - 2], c = results[results.count - 1]
+    #expect(a["low"] as? Double == b["low"] as? Double && a["high"] as? Double == b["high"] as? Double)
+    #expect(a["resamples"] as? Int == 2000 && a["seed"] as? Int == 9 && a["level"] as? Double == 0.95)
+    let histogram = c["histogram"] as? [String: Any]
+    #expect((histogram?["counts"] as? [Int])?.reduce(0, +) == 2000)
+}
+
+@Test func compareGivesAVerdict() throws {
+    let (results, out) = try jsonResults(irisSetup + "\ncompare base net test seed=3 resamples=2000")
+    #expect(out.errors.isEmpty)
+    let r = try #require(results.last)
+    let mcnemar = r["mcnemar"] as? [String: Any]
+    // The baseline is right on 10 items (all setosa); the network on those and more.
+    #expect(mcnemar?["only_a"] as? Int == 0)
+    let onlyB = mcnemar?["only_b"] as? Int ?? 0
+    #expect(onlyB >= 15)
+    let verdict = r["verdict"] as? String ?? ""
+    #expect(verdict.hasPrefix("net is better on accuracy: +"), "\(verdict)")
+    #expect(verdict.contains("McNemar p = ") || verdict.contains("McNemar p < "))
+    let (same, _) = try jsonResults(irisSetup + "\ncompare net net test seed=3 resamples=500")
+    #expect(same.last?["verdict"] as? String == "no detectable difference on accuracy: +0.0 points [+0.0, +0.0], McNemar p = 1.0000")
+}
+
+@Test func abtestFromCountsAndFromAColumn() throws {
+    let (results, _) = try jsonResults("abtest a=[120, 2000] b=[152, 2000]")
+    #expect(abs((results.last?["g"] as? Double ?? 0) - 4.048120249269971) < 1e-9)
+    #expect(results.last?["verdict"] as? String == "b converts better (G-test p = 0.0442)")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-ab-\(UUID().uuidString).csv").path
+    try "group,spent\nA,1\nA,2\nA,3\nA,4\nB,2\nB,4\nB,6\nB,8\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let (z, _) = try jsonResults("visits = load \"\(file)\" target=group\nabtest visits outcome=spent")
+    #expect(abs((z.last?["z"] as? Double ?? 0) - 3.0.squareRoot()) < 1e-6)
+}
+
+@Test func evaluateWithIntervalsAddsThemToEveryMetric() throws {
+    let (results, _) = try jsonResults(irisSetup + "\nevaluate net test intervals resamples=1000 seed=4")
+    let r = try #require(results.last)
+    for key in ["accuracy_interval", "macro_f1_interval", "weighted_f1_interval"] {
+        let i = r[key] as? [Double] ?? []
+        #expect(i.count == 2 && i[0] <= i[1], "\(key)")
+    }
+    #expect((r["class_intervals"] as? [Any])?.count == 3)
+}
