@@ -53,6 +53,11 @@ check "tour accuracy >= 0.93 (got $acc)" python3 -c "assert float('${acc:-0}') >
 "$mle" scripts/tour.mle > "$tmp/tour2" 2>/dev/null
 check "tour is deterministic" cmp -s "$tmp/tour1" "$tmp/tour2"
 
+# The intervals example runs to the end.
+"$mle" scripts/intervals.mle > "$tmp/iv" 2>"$tmp/iv_err"; status=$?
+check "intervals example status" [ "$status" -eq 0 ]
+check "intervals example verdict" grep -q "^net is better on accuracy" "$tmp/iv"
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]
