@@ -104,23 +104,12 @@ public enum Evaluation: Sendable {
     /// - Throws: `LearningError` when the data has no target, lacks the model's features, or the
     ///   model's task does not fit the target.
     public static func evaluate(_ model: any Model, on data: Dataset) throws -> Evaluation {
-        guard let target = data.target else { throw LearningError.noTarget("evaluate") }
-        let prediction = try model.predict(data)
-        switch (model.task, target, prediction) {
-        case (.classification(let modelNames), .classes(let labels, let dataNames), .probabilities):
-            var names = modelNames
-            for n in dataNames where !names.contains(n) { names.append(n) }
-            var index: [String: Int] = [:]
-            for (i, n) in names.enumerated() { index[n] = i }
-            let truth = labels.map { index[dataNames[$0]] ?? 0 }
-            let predicted = (prediction.predictedClasses ?? []).map { index[modelNames[$0]] ?? 0 }
-            return .classification(ClassificationMetrics(truth: truth, predicted: predicted, classNames: names))
-        case (.regression, .values(let truth), .values(let predicted)):
-            return .regression(RegressionMetrics(truth: truth, predicted: predicted))
-        case (.classification, .values, _):
-            throw LearningError.invalid("the model is a classifier but the target '\(data.targetName ?? "")' holds numbers; load the data with task=classification")
-        default:
-            throw LearningError.invalid("the model predicts numbers but the target '\(data.targetName ?? "")' holds classes")
+        let labelled = try Outcomes.of(model, on: data, positive: nil)
+        switch labelled.outcomes {
+        case .classification(let truth, let predicted, _, _, _):
+            return .classification(ClassificationMetrics(truth: truth, predicted: predicted, classNames: labelled.classNames))
+        case .regression(let truth, let predicted):
+            return .regression(RegressionMetrics(truth: truth.map { Float($0) }, predicted: predicted.map { Float($0) }))
         }
     }
 }
