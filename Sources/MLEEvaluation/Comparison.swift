@@ -143,3 +143,30 @@ public enum ABTest {
         return (pulls, rewards, regret)
     }
 }
+
+extension Metric {
+    /// The metric on unweighted outcomes; nil when undefined.
+    public func value(of outcomes: Outcomes) -> Double? {
+        WeightedEvaluator(metric: self, outcomes: outcomes).value(weights: [Double](repeating: 1, count: outcomes.count))
+    }
+}
+
+/// Dietterich's (1998) 5×2cv paired t-test for two training methods.
+public enum FiveByTwoCV {
+    /// The statistic from five replications of two folds each: `differences[i]` holds the two
+    /// differences (b − a) of replication i. t = p₁⁽¹⁾ / sqrt(Σ sᵢ² / 5), with
+    /// sᵢ² = (p⁽¹⁾ − p̄)² + (p⁽²⁾ − p̄)², compared with Student's t with 5 d.f.
+    /// - Returns: nil when every replication has zero variance (t is undefined).
+    public static func test(differences: [[Double]]) -> (t: Double, p: Double, meanDifference: Double)? {
+        guard differences.count == 5, differences.allSatisfy({ $0.count == 2 }) else { return nil }
+        var varianceSum = 0.0
+        for d in differences {
+            let mean = (d[0] + d[1]) / 2
+            varianceSum += (d[0] - mean) * (d[0] - mean) + (d[1] - mean) * (d[1] - mean)
+        }
+        guard varianceSum > 0 else { return nil }
+        let t = differences[0][0] / (varianceSum / 5).squareRoot()
+        let mean = differences.joined().reduce(0, +) / 10
+        return (t, Distributions.studentTTwoSided(t, df: 5), mean)
+    }
+}

@@ -1,10 +1,24 @@
 import MLELearning
+import MLETensor
 
 /// A trained or loaded model with how it came to be.
 public struct ModelValue: Sendable {
     public var model: any Model
     /// A line about training (epochs, final loss, interruption), if it was trained here.
     public var trainingNote: String?
+    /// How to train the same kind of model again, for comparisons of training methods.
+    public var recipe: Recipe?
+
+    public init(model: any Model, trainingNote: String?, recipe: Recipe? = nil) {
+        self.model = model; self.trainingNote = trainingNote; self.recipe = recipe
+    }
+}
+
+/// A model specification that can be trained again on other data with another seed.
+public struct Recipe: Sendable {
+    /// The command that trains it, e.g. `mlp hidden=[32, 16] epochs=60 lr=0.001 batch=32`.
+    public var description: String
+    public var train: @Sendable (Dataset, UInt64, Cancellation) throws -> any Model
 }
 
 /// Everything a variable can hold and a command can return.

@@ -50,3 +50,15 @@ import MLEEvaluation
     #expect(c.difference == Interval(estimate: 0, low: 0, high: 0))
     #expect(c.mcnemar == McNemar(onlyA: 0, onlyB: 0))
 }
+
+@Test func fiveByTwoStatisticMatchesHandComputation() throws {
+    // s² per replication: (0.02,0.04) → 0.0002; (0.01,0.03) → 0.0002; (0.03,0.03) → 0;
+    // (0,0.02) → 0.0002; (0.05,0.01) → 0.0008. Σ = 0.0014; t = 0.02 / sqrt(0.0014/5).
+    let d = [[0.02, 0.04], [0.01, 0.03], [0.03, 0.03], [0.0, 0.02], [0.05, 0.01]]
+    let r = try #require(FiveByTwoCV.test(differences: d))
+    let t = 0.02 / (0.0014 / 5).squareRoot()
+    #expect(abs(r.t - t) < 1e-12)
+    #expect(abs(r.p - Distributions.studentTTwoSided(t, df: 5)) < 1e-15)
+    #expect(abs(r.meanDifference - 0.024) < 1e-15)
+    #expect(FiveByTwoCV.test(differences: [[Double]](repeating: [0.1, 0.1], count: 5)) == nil)
+}

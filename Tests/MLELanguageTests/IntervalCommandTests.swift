@@ -95,3 +95,33 @@ let irisSetup = """
     }
     #expect((r["class_intervals"] as? [Any])?.count == 3)
 }
+
+@Test func cvtestRunsTenTrainingsPerMethodAndIsReproducible() throws {
+    let script = irisSetup + "\ncvtest base net train seed=5"
+    let (first, out) = try jsonResults(script)
+    #expect(out.errors.isEmpty)
+    let (second, _) = try jsonResults(script)
+    let r = try #require(first.last)
+    let differences = r["differences"] as? [[Double]] ?? []
+    #expect(differences.count == 5 && differences.allSatisfy { $0.count == 2 })
+    #expect(differences == (second.last?["differences"] as? [[Double]] ?? []))
+    // The statistic is Dietterich's, recomputed here from the recorded differences.
+    var s2 = 0.0
+    for d in differences { let m = (d[0] + d[1]) / 2; s2 += (d[0] - m) * (d[0] - m) + (d[1] - m) * (d[1] - m) }
+    #expect(abs((r["t"] as? Double ?? 0) - differences[0][0] / (s2 / 5).squareRoot()) < 1e-9)
+    #expect((r["verdict"] as? String ?? "").hasPrefix("net's training method is better on accuracy"))
+    #expect(r["a"] as? String == "baseline kind=zero_rule")
+}
+
+@Test func retrainReportsTheSpreadBesideTheTestSetInterval() throws {
+    let (results, out) = try jsonResults(irisSetup + "\nretrain net train test seeds=4 seed=1")
+    #expect(out.errors.isEmpty)
+    let r = try #require(results.last)
+    let values = r["values"] as? [Double] ?? []
+    #expect(values.count == 4)
+    let mean = values.reduce(0, +) / 4
+    #expect(abs((r["mean"] as? Double ?? 0) - mean) < 1e-12)
+    #expect((r["test_set_interval"] as? [String: Any])?["method"] as? String == "Wilson")
+    let (bad, badOut) = try jsonResults(irisSetup + "\nretrain net train test seeds=1")
+    #expect(bad.count == 4 && badOut.errors == ["t.mle:6:30: error: seeds must be between 2 and 10000"])
+}

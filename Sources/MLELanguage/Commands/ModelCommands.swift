@@ -19,7 +19,10 @@ enum ModelCommands {
         let d = try inv.dataset("data")
         let kind = BaselineModel.Kind(rawValue: inv.string("kind") ?? "") ?? .zeroRule
         do {
-            return .model(ModelValue(model: try BaselineModel.fit(d, kind: kind), trainingNote: nil))
+            let recipe = Recipe(description: "baseline kind=\(kind.rawValue)") { data, _, _ in
+                try BaselineModel.fit(data, kind: kind)
+            }
+            return .model(ModelValue(model: try BaselineModel.fit(d, kind: kind), trainingNote: nil, recipe: recipe))
         } catch let e as LearningError {
             throw inv.error(e.description, at: kind == .zeroRule ? nil : "kind")
         }
@@ -68,6 +71,14 @@ enum ModelCommands {
             let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"
             inv.session.output.note("training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far")
         }
-        return .model(ModelValue(model: result.model, trainingNote: note))
+        let base = config
+        let recipe = Recipe(description: "mlp hidden=[\(config.hidden.map(String.init).joined(separator: ", "))] epochs=\(config.epochs) lr=\(Format.number(Double(config.learningRate))) batch=\(config.batchSize)") { data, seed, cancellation in
+            var c = base
+            c.seed = seed
+            let r = try MLPTrainer.train(data, config: c, cancellation: cancellation)
+            if r.interrupted { throw Interrupted() }
+            return r.model
+        }
+        return .model(ModelValue(model: result.model, trainingNote: note, recipe: recipe))
     }
 }
