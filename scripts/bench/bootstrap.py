@@ -23,6 +23,22 @@ def timed(cmd):
     return time.perf_counter() - start
 
 
+def write_xy(path, x, y):
+    with open(path, "w") as f:
+        f.write("x,y\n")
+        f.writelines(f"{a:.6f},{b}\n" for a, b in zip(x, y))
+
+
+def interval_time(mle, tmp, name, base, line):
+    """Time of `line`: a script with it minus the same script without it."""
+    without, with_ = os.path.join(tmp, name + "-without.mle"), os.path.join(tmp, name + "-with.mle")
+    with open(without, "w") as f:
+        f.write(base)
+    with open(with_, "w") as f:
+        f.write(base + line + "\n")
+    return max(timed([mle, with_]) - timed([mle, without]), 1e-4)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mle", required=True)
@@ -34,14 +50,8 @@ def main():
     x = rng.normal(size=n)
     y = (x + rng.normal(scale=1.0, size=n) > 0).astype(int)
     path = os.path.join(tmp, "big.csv")
-    with open(path, "w") as f:
-        f.write("x,y\n")
-        f.writelines(f"{a:.6f},{b}\n" for a, b in zip(x, y))
+    write_xy(path, x, y)
     base = f'd = load "{path}" target=y\nm = mlp d hidden=[4] epochs=1 batch=1024 seed=1\n'
-    with open(os.path.join(tmp, "without.mle"), "w") as f:
-        f.write(base)
-    with open(os.path.join(tmp, "with.mle"), "w") as f:
-        f.write(base + "interval m d metric=accuracy method=percentile resamples=10000 seed=1\n")
     # The model's predictions, for scipy: read them back with predict.
     pred_path = os.path.join(tmp, "pred.csv")
     subprocess.run([args.mle, "-c", base.replace("\n", ";") + f'predict m d to="{pred_path}"'], check=True, capture_output=True)
@@ -50,7 +60,8 @@ def main():
 
     mle_t, scipy_t = [], []
     for _ in range(args.reps):
-        mle_t.append(max(timed([args.mle, os.path.join(tmp, "with.mle")]) - timed([args.mle, os.path.join(tmp, "without.mle")]), 1e-4))
+        mle_t.append(interval_time(args.mle, tmp, "big", base,
+                                   "interval m d metric=accuracy method=percentile resamples=10000 seed=1"))
         start = time.perf_counter()
         stats.bootstrap((correct,), np.mean, n_resamples=10_000, method="percentile", vectorized=True,
                         batch=500, random_state=0)
@@ -64,15 +75,10 @@ def main():
     x2 = rng.normal(size=n2)
     y2 = (x2 + rng.normal(scale=0.8, size=n2) > 0.3).astype(int)
     path2 = os.path.join(tmp, "small.csv")
-    with open(path2, "w") as f:
-        f.write("x,y\n")
-        f.writelines(f"{a:.6f},{b}\n" for a, b in zip(x2, y2))
+    write_xy(path2, x2, y2)
     base2 = f'd = load "{path2}" target=y\nm = mlp d hidden=[4] epochs=5 seed=1\n'
-    with open(os.path.join(tmp, "without2.mle"), "w") as f:
-        f.write(base2)
-    with open(os.path.join(tmp, "with2.mle"), "w") as f:
-        f.write(base2 + "interval m d metric=balanced_accuracy method=bca resamples=9999 seed=1\n")
-    t2 = statistics.median(max(timed([args.mle, os.path.join(tmp, "with2.mle")]) - timed([args.mle, os.path.join(tmp, "without2.mle")]), 1e-4)
+    t2 = statistics.median(interval_time(args.mle, tmp, "small", base2,
+                                         "interval m d metric=balanced_accuracy method=bca resamples=9999 seed=1")
                            for _ in range(args.reps))
     print(f"BCa of balanced accuracy, N = {n2}, B = 9999: mle {t2:.3f} s (target < 0.5 s)")
 
