@@ -340,7 +340,7 @@ enum IntervalCommands {
             throw inv.error("arms takes two or more rates between 0 and 1", at: "arms")
         }
         let rounds = inv.int("rounds") ?? 10000
-        guard rounds >= 1, rounds <= 100_000_000 else { throw inv.error("rounds must be between 1 and 100000000", at: "rounds") }
+        guard rounds >= 1, rounds <= 10_000_000 else { throw inv.error("rounds must be between 1 and 10000000", at: "rounds") }
         let seed = inv.seed()
         let r = ABTest.ucb1(rates: rates, rounds: rounds, seed: seed)
         let rows = rates.indices.map { i in
