@@ -10,12 +10,18 @@ enum IntervalCommands {
     static let methodChoices = ["auto"] + ProportionMethod.allCases.map(\.rawValue)
         + BootstrapMethod.allCases.map(\.rawValue) + ["delong"]
 
+    /// Options shared by every command about a metric (`interval`, `compare`, `cvtest`, `retrain`).
+    static let metricOption = ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy"))
+    static let levelOption = ParamSpec("level", .number, "confidence level", default: .number(0.95))
+    static let positiveOption = ParamSpec("positive", .string,
+                                          "the class one-vs-rest metrics are about (default: the second of two classes)")
+
     static let commonOptions = [
-        ParamSpec("level", .number, "confidence level", default: .number(0.95)),
+        levelOption,
         ParamSpec("resamples", .integer, "bootstrap resamples", default: .number(9999)),
         ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
         ParamSpec("stratify", .bool, "resample each true class within itself", default: .bool(false)),
-        ParamSpec("positive", .string, "the class one-vs-rest metrics are about (default: the second of two classes)"),
+        positiveOption,
     ]
 
     static let interval = CommandSpec(
@@ -23,7 +29,7 @@ enum IntervalCommands {
         summary: "Confidence interval of a metric on a test set: binomial, bootstrap (percentile, basic, BCa) or DeLong",
         positionals: [ParamSpec("model", .model, "the model", required: true),
                       ParamSpec("data", .dataset, "the test data", required: true)],
-        options: [ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy")),
+        options: [metricOption,
                   ParamSpec("method", .choice(methodChoices),
                             "auto: wilson for proportions (accuracy, error, recall, precision, specificity), bca otherwise",
                             default: .symbol("auto"))]
@@ -38,7 +44,7 @@ enum IntervalCommands {
         let d = try inv.dataset("data")
         let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
         let level = try checkedLevel(inv)
-        let labelled = try outcomes(inv, m, d, metric: metric)
+        let labelled = try outcomes(inv, m.model, d, metric: metric)
         var method = inv.string("method") ?? "auto"
         if method == "auto" { method = metric.isProportion ? "wilson" : "bca" }
         let n = labelled.outcomes.count
@@ -135,8 +141,8 @@ enum IntervalCommands {
     }
 
     /// The model's outcomes on the data, checked against what the metric needs.
-    static func outcomes(_ inv: Invocation, _ m: ModelValue, _ d: Dataset, metric: Metric) throws -> LabelledOutcomes {
-        let labelled = try Outcomes.of(m.model, on: d, positive: inv.string("positive"))
+    static func outcomes(_ inv: Invocation, _ model: any Model, _ d: Dataset, metric: Metric) throws -> LabelledOutcomes {
+        let labelled = try Outcomes.of(model, on: d, positive: inv.string("positive"))
         switch labelled.outcomes {
         case .regression:
             guard metric.isRegression else {
@@ -177,8 +183,7 @@ enum IntervalCommands {
         positionals: [ParamSpec("a", .model, "the first model (the reference)", required: true),
                       ParamSpec("b", .model, "the second model", required: true),
                       ParamSpec("data", .dataset, "the test data both are scored on", required: true)],
-        options: [ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy"))]
-            + commonOptions,
+        options: [metricOption] + commonOptions,
         returns: "a comparison report with a one-line verdict",
         examples: ["compare base net test", "compare net1 net2 test metric=auc"]
     ) { inv in
@@ -187,8 +192,8 @@ enum IntervalCommands {
         let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
         let level = try checkedLevel(inv)
         let resamples = try checkedResamples(inv)
-        let la = try outcomes(inv, a, d, metric: metric)
-        let lb = try outcomes(inv, b, d, metric: metric)
+        let la = try outcomes(inv, a.model, d, metric: metric)
+        let lb = try outcomes(inv, b.model, d, metric: metric)
         guard la.classNames == lb.classNames else {
             throw inv.error("the two models know different classes (\(la.classNames.joined(separator: ", ")) and \(lb.classNames.joined(separator: ", ")))")
         }
@@ -257,7 +262,7 @@ enum IntervalCommands {
         options: [ParamSpec("a", .list(.integer), "successes and trials of group a, e.g. a=[120, 2000]"),
                   ParamSpec("b", .list(.integer), "successes and trials of group b"),
                   ParamSpec("outcome", .string, "the outcome column of DATA (0/1 values: G-test; other numbers: z-test)"),
-                  ParamSpec("level", .number, "confidence level of the effect's interval", default: .number(0.95))],
+                  levelOption],
         returns: "an A/B test report",
         examples: ["abtest a=[120, 2000] b=[152, 2000]", "abtest visits outcome=converted"]
     ) { inv in

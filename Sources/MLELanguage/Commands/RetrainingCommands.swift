@@ -16,7 +16,7 @@ enum RetrainingCommands {
 
     /// The metric of `model` on `data`, or an error naming the metric.
     static func score(_ inv: Invocation, _ model: any Model, _ data: Dataset, _ metric: Metric) throws -> Double {
-        let labelled = try IntervalCommands.outcomes(inv, ModelValue(model: model, trainingNote: nil), data, metric: metric)
+        let labelled = try IntervalCommands.outcomes(inv, model, data, metric: metric)
         guard let v = metric.value(of: labelled.outcomes) else {
             throw inv.error("\(metric.rawValue) is undefined on one of the folds (a zero denominator); choose another metric")
         }
@@ -29,10 +29,9 @@ enum RetrainingCommands {
         positionals: [ParamSpec("a", .model, "a model whose training method is the reference", required: true),
                       ParamSpec("b", .model, "a model whose training method is compared", required: true),
                       ParamSpec("data", .dataset, "the data to cross-validate on (usually the training set)", required: true)],
-        options: [ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy")),
-                  ParamSpec("level", .number, "confidence level of the verdict", default: .number(0.95)),
+        options: [IntervalCommands.metricOption, IntervalCommands.levelOption,
                   ParamSpec("seed", .integer, "seed of the five splits and the trainings (default: the session seed)"),
-                  ParamSpec("positive", .string, "the class one-vs-rest metrics are about")],
+                  IntervalCommands.positiveOption],
         returns: "a 5×2cv report with a verdict",
         examples: ["cvtest base net train", "cvtest net1 net2 train metric=macro_f1 seed=3"]
     ) { inv in
@@ -94,12 +93,12 @@ enum RetrainingCommands {
                       ParamSpec("train", .dataset, "the training data", required: true),
                       ParamSpec("test", .dataset, "the test data", required: true)],
         options: [ParamSpec("seeds", .integer, "how many retrainings", default: .number(10)),
-                  ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy")),
+                  IntervalCommands.metricOption,
                   ParamSpec("resample_train", .bool, "also draw each training set by bootstrap from TRAIN", default: .bool(false)),
-                  ParamSpec("level", .number, "level of both intervals", default: .number(0.95)),
+                  IntervalCommands.levelOption,
                   ParamSpec("resamples", .integer, "bootstrap resamples of the test-set interval", default: .number(9999)),
                   ParamSpec("seed", .integer, "first seed (default: the session seed)"),
-                  ParamSpec("positive", .string, "the class one-vs-rest metrics are about")],
+                  IntervalCommands.positiveOption],
         returns: "a retraining report",
         examples: ["retrain net train test seeds=10", "retrain net train test seeds=20 resample_train metric=f1"]
     ) { inv in
@@ -130,7 +129,7 @@ enum RetrainingCommands {
         let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1)).squareRoot()
         let spread = (Bootstrap.quantile(sorted, (1 - level) / 2), Bootstrap.quantile(sorted, 1 - (1 - level) / 2))
         // The frozen model's interval on the test set, for comparison.
-        let labelled = try IntervalCommands.outcomes(inv, m, test, metric: metric)
+        let labelled = try IntervalCommands.outcomes(inv, m.model, test, metric: metric)
         let frozen: MLEEvaluation.Interval
         let frozenMethod: String
         if metric.isProportion, let (x, n) = metric.proportionCounts(confusion: labelled.outcomes.confusion,
