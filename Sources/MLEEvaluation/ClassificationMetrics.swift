@@ -104,12 +104,16 @@ public enum Evaluation: Sendable {
     /// - Throws: `LearningError` when the data has no target, lacks the model's features, or the
     ///   model's task does not fit the target.
     public static func evaluate(_ model: any Model, on data: Dataset) throws -> Evaluation {
-        let labelled = try Outcomes.of(model, on: data, positive: nil)
+        Evaluation(try Outcomes.of(model, on: data, positive: nil))
+    }
+
+    /// The evaluation of outcomes already gathered (so a caller that needs both predicts once).
+    public init(_ labelled: LabelledOutcomes) {
         switch labelled.outcomes {
         case .classification(let truth, let predicted, _, _, _):
-            return .classification(ClassificationMetrics(truth: truth, predicted: predicted, classNames: labelled.classNames))
+            self = .classification(ClassificationMetrics(truth: truth, predicted: predicted, classNames: labelled.classNames))
         case .regression(let truth, let predicted):
-            return .regression(RegressionMetrics(truth: truth.map { Float($0) }, predicted: predicted.map { Float($0) }))
+            self = .regression(RegressionMetrics(truth: truth.map { Float($0) }, predicted: predicted.map { Float($0) }))
         }
     }
 }

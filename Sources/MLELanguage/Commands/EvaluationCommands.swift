@@ -24,23 +24,23 @@ enum EvaluationCommands {
     ) { inv in
         let m = try inv.model("model")
         let d = try inv.dataset("data")
-        let evaluation = try Evaluation.evaluate(m.model, on: d)
+        let labelled = try Outcomes.of(m.model, on: d, positive: nil)
+        let evaluation = Evaluation(labelled)
         let modelName = argumentName(inv, "model") ?? m.model.kind
         let dataName = argumentName(inv, "data") ?? d.name
         var report = evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind)
         if inv.bool("intervals") {
-            try addIntervals(to: &report, inv: inv, model: m, data: d)
+            try addIntervals(to: &report, inv: inv, labelled: labelled)
         }
         return .report(report)
     }
 
     /// Adds an interval to every metric of an evaluation report: Wilson for proportions
     /// (accuracy, per-class precision and recall), BCa for the others, one seed for all.
-    static func addIntervals(to report: inout Report, inv: Invocation, model m: ModelValue, data d: Dataset) throws {
+    static func addIntervals(to report: inout Report, inv: Invocation, labelled: LabelledOutcomes) throws {
         let level = try IntervalCommands.checkedLevel(inv)
         let resamples = try IntervalCommands.checkedResamples(inv)
         let seed = inv.seed()
-        let labelled = try Outcomes.of(m.model, on: d, positive: nil)
         var fallbacks: [String] = []
         func bca(_ metric: Metric, _ outcomes: Outcomes, _ what: String) throws -> MLEEvaluation.Interval? {
             do {
