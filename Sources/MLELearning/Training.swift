@@ -15,7 +15,6 @@ public struct MLPConfig: Equatable, Sendable {
 public struct TrainingResult: Sendable {
     public var model: MLP
     public var epochsCompleted: Int
-    public var epochsRequested: Int
     /// True when training stopped early because it was cancelled.
     public var interrupted: Bool
     /// Mean training loss after each completed epoch.
@@ -144,7 +143,7 @@ public enum MLPTrainer {
                 onEpoch(epoch, config.epochs, meanLoss)
             }
         }
-        return TrainingResult(model: net, epochsCompleted: history.count, epochsRequested: config.epochs,
+        return TrainingResult(model: net, epochsCompleted: history.count,
                               interrupted: interrupted, lossHistory: history)
     }
 

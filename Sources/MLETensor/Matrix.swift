@@ -66,15 +66,6 @@ public struct Matrix: Equatable, Sendable {
         }
         return out
     }
-
-    /// The transpose.
-    public func transposed() -> Matrix {
-        var out = Matrix(rows: cols, cols: rows)
-        for i in 0..<rows {
-            for j in 0..<cols { out.storage[j * rows + i] = storage[i * cols + j] }
-        }
-        return out
-    }
 }
 
 /// Errors from the tensor core. They describe shapes; the language layer adds positions.
