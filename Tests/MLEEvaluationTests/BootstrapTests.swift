@@ -157,3 +157,19 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
     }
 }
 
+
+@Test func stratifiedResamplingKeepsEachClassSize() throws {
+    // Model a is right on every item of class 0 and wrong on every item of class 1, so its
+    // accuracy is the share of class 0: constant when each class keeps its size, variable if not.
+    let truth = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
+    let a = Outcomes.classification(truth: truth, predicted: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
+    // Cells route (confusion metric alone).
+    let strat = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: true)
+    #expect(Set(strat.compactMap { $0 }) == [0.6])
+    let plain = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: false)
+    #expect(Set(plain.compactMap { $0 }).count > 3)
+    // Items route (paired): b is wrong everywhere, so b − a = −accuracy(a) = −0.6 on every stratified resample.
+    let b = Outcomes.classification(truth: truth, predicted: [1, 1, 1, 1, 1, 1, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
+    let paired = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: true, pairedWith: b)
+    #expect(paired.allSatisfy { $0.map { abs($0 + 0.6) < 1e-12 } ?? false })
+}

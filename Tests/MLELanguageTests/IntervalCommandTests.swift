@@ -125,3 +125,21 @@ let irisSetup = """
     let (bad, badOut) = try jsonResults(irisSetup + "\nretrain net train test seeds=1")
     #expect(bad.count == 4 && badOut.errors == ["t.mle:6:30: error: seeds must be between 2 and 10000"])
 }
+
+@Test func evaluateWithIntervalsOnARegressionModel() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-reg-\(UUID().uuidString).csv").path
+    var rows = "x,y\n"
+    for i in 0..<60 { let x = Double(i) / 10; rows += "\(x),\(2 * x + 1 + sin(Double(i)))\n" }
+    try rows.write(toFile: file, atomically: true, encoding: .utf8)
+    let (results, out) = try jsonResults("""
+        d = load "\(file)" target=y
+        base = baseline d
+        evaluate base d intervals resamples=1000 seed=2
+        """)
+    #expect(out.errors.isEmpty)
+    let r = try #require(results.last)
+    let mse = r["mse"] as? Double ?? .nan
+    let i = r["mse_interval"] as? [Double] ?? []
+    #expect(i.count == 2 && i[0] < mse && mse < i[1])
+    for key in ["rmse_interval", "mae_interval", "r2_interval"] { #expect((r[key] as? [Double])?.count == 2, "\(key)") }
+}
