@@ -28,6 +28,8 @@ public struct MLP: Model {
     /// Regression targets are standardised for training; predictions are mapped back.
     public let targetMean: Float
     public let targetScale: Float
+    /// Each unit's range over the training set (set by training; nil for networks built by hand).
+    public var profile: UnitProfile?
 
     public var kind: String { "mlp" }
 

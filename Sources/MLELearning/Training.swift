@@ -143,6 +143,7 @@ public enum MLPTrainer {
                 onEpoch(epoch, config.epochs, meanLoss)
             }
         }
+        net.profile = try UnitProfile.measure(net, on: data.features)
         return TrainingResult(model: net, epochsCompleted: history.count,
                               interrupted: interrupted, lossHistory: history)
     }

@@ -1,0 +1,413 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+/// `coverage`: neuron coverage, the book's model-adequacy test (Burkov ch. 7), and the
+/// DeepXplore and DeepGauge criteria beside it.
+enum CoverageCommands {
+    static let all = [coverage]
+
+    static let criterionChoices = ["all"] + CoverageCriterion.allCases.map(\.rawValue)
+
+    static let coverage = CommandSpec(
+        name: "coverage",
+        summary: "Neuron coverage of a network by a test set: the book's loop over correctly predicted inputs, DeepXplore's and DeepGauge's criteria",
+        positionals: [ParamSpec("model", .model, "the network (an mlp)", required: true),
+                      ParamSpec("data", .dataset, "the test inputs, with their true target", required: true),
+                      ParamSpec("versus", .dataset, "a second test set, shown side by side with the same settings")],
+        options: [
+            ParamSpec("criterion", .choice(criterionChoices),
+                      "criteria in the table: neuron, kmnc (k-multisection), nbc (boundary), snac (strong activation), tknc (top-k), or all",
+                      default: .symbol("all")),
+            ParamSpec("rule", .choice(["threshold", "scaled"]),
+                      "a unit is activated when its value is above the threshold (threshold), or when its value min-max scaled within its layer for that input is (scaled: DeepXplore)",
+                      default: .symbol("threshold")),
+            ParamSpec("threshold", .number, "the activation threshold t", default: .number(0)),
+            ParamSpec("values", .choice(ActivationValues.allCases.map(\.rawValue)),
+                      "look at values after the activation function (post) or before it (pre)", default: .symbol("post")),
+            ParamSpec("layers", .word, "layers that count: hidden, all (adds the output layer) or layer numbers like [1, 2] (1 = first hidden layer)",
+                      default: .symbol("hidden")),
+            ParamSpec("inputs", .choice(CoverageInputs.allCases.map(\.rawValue)),
+                      "correct: only correctly predicted inputs cover units (the book); all: every input (DeepXplore, DeepGauge)",
+                      default: .symbol("correct")),
+            ParamSpec("target", .number, "the book's loop stops when neuron coverage reaches this share", default: .number(1)),
+            ParamSpec("sections", .integer, "k of k-multisection coverage", default: .number(1000)),
+            ParamSpec("top", .integer, "k of top-k neuron coverage", default: .number(2)),
+            ParamSpec("seed", .integer, "random seed of the order examples are fed in (default: the session seed)"),
+            ParamSpec("train", .dataset, "training data: measure each unit's range and the dead units on it (default: the profile kept with the model)"),
+            ParamSpec("search", .bool, "look for inputs that activate the units left uncovered (gradient ascent from test inputs)",
+                      default: .bool(false)),
+            ParamSpec("limit", .integer, "search for at most this many uncovered units", default: .number(10)),
+            ParamSpec("steps", .integer, "gradient steps per search start", default: .number(200)),
+            ParamSpec("step", .number, "length of a search step in standardised feature units", default: .number(0.05)),
+            ParamSpec("starts", .integer, "test inputs each search starts from", default: .number(3)),
+            ParamSpec("to", .path, "write the inputs the search found to this CSV file (atomically)"),
+            ParamSpec("plot", .bool, "draw the growth curve", default: .bool(true)),
+        ],
+        returns: "a coverage report",
+        examples: ["coverage net test",
+                   "coverage net test rule=scaled threshold=0.25 inputs=all",
+                   "coverage net test half criterion=all",
+                   "coverage net test search to=\"found.csv\""]
+    ) { inv in
+        let m = try inv.model("model")
+        guard let net = m.model as? MLP else {
+            throw inv.error("coverage looks inside a neural network; '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model, which has no units", at: "model")
+        }
+        let data = try inv.dataset("data")
+        let modelName = inv.names["model"] ?? "the model"
+        let dataName = inv.names["data"] ?? data.name
+        var settings = CoverageSettings()
+        let t = inv.number("threshold") ?? 0
+        guard t.isFinite else { throw inv.error("threshold must be a finite number", at: "threshold") }
+        settings.rule = inv.string("rule") == "scaled" ? .scaled(Float(t)) : .threshold(Float(t))
+        settings.values = ActivationValues(rawValue: inv.string("values") ?? "post") ?? .post
+        settings.inputs = CoverageInputs(rawValue: inv.string("inputs") ?? "correct") ?? .correct
+        settings.layers = try layers(inv, net)
+        settings.target = inv.number("target") ?? 1
+        guard settings.target > 0, settings.target <= 1 else {
+            throw inv.error("target is a share above 0 and at most 1 (1 = 100%)", at: "target")
+        }
+        settings.sections = inv.int("sections") ?? 1000
+        guard settings.sections >= 1, settings.sections <= 100_000 else { throw inv.error("sections must be between 1 and 100000", at: "sections") }
+        settings.top = inv.int("top") ?? 2
+        guard settings.top >= 1 else { throw inv.error("top must be at least 1", at: "top") }
+        if settings.inputs == .correct, !net.task.isClassification {
+            throw inv.error("only a classifier's inputs are right or wrong; for a regression network give inputs=all", at: "inputs")
+        }
+        settings.seed = inv.seed()
+
+        var profile = net.profile
+        var train: Dataset?
+        if inv.has("train") {
+            let d = try inv.dataset("train")
+            profile = try UnitProfile.measure(net, on: try d.features(ordered: net.featureNames))
+            train = d
+        }
+        let criterionChoice = inv.string("criterion") ?? "all"
+        if criterionChoice != "all", let c = CoverageCriterion(rawValue: criterionChoice), [.kmnc, .nbc, .snac].contains(c), profile == nil {
+            throw inv.error("\(c.rawValue) needs each unit's range on the training set; this model has none kept, so give train=DATA", at: "criterion")
+        }
+
+        let analysis = try analyse(net, data, settings: settings, profile: profile)
+        let layerNumbers = analysis.layers
+        var dead: [NetworkUnit]?
+        var deadSource = ""
+        if let train {
+            dead = try Coverage.deadUnits(net, x: try train.features(ordered: net.featureNames), settings: settings)
+            deadSource = "on the \(train.rowCount) rows of \(inv.names["train"] ?? "the training data")"
+        } else if let p = profile {
+            dead = Coverage.deadUnits(profile: p, layers: layerNumbers, settings: settings)
+            deadSource = "on the \(p.rows) training rows"
+        }
+
+        var report = coverageReport(analysis, net: net, model: modelName, data: dataName, criterion: criterionChoice,
+                                    dead: dead, deadSource: deadSource, hasProfile: profile != nil)
+        var plotSeries = [TextPlot.Series(dataName, analysis.growth)]
+
+        if inv.has("versus") {
+            let other = try inv.dataset("versus")
+            let otherName = inv.names["versus"] ?? other.name
+            let second = try analyse(net, other, settings: settings, profile: profile)
+            report.tables.append(versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice))
+            report.notes.append(versusReading(analysis, second, names: (dataName, otherName)))
+            plotSeries = [TextPlot.Series(dataName, curve(analysis)), TextPlot.Series(otherName, curve(second))]
+            if case .object(let fields) = report.json {
+                report.json = .object(fields + [("versus", analysisJSON(second, data: otherName, criterion: criterionChoice))])
+            }
+        }
+        if inv.bool("plot") {
+            let curveTitle = inv.has("versus") ? "neuron coverage after each example, all examples fed"
+                                                : "neuron coverage after each example fed (the book's loop)"
+            report.plots.append(TextPlot(title: curveTitle, series: plotSeries, xLabel: "examples fed",
+                                         yRange: 0...1, percent: true))
+        }
+
+        if inv.bool("search") {
+            try addSearch(to: &report, inv: inv, net: net, data: data, analysis: analysis, profile: profile)
+        } else if inv.has("to") {
+            throw inv.error("to= writes the inputs a search finds; add the flag search", at: "to")
+        }
+        return .report(report)
+    }
+
+    /// `layers=`: hidden, all, a layer number or a list of them (1-based, as users see them).
+    static func layers(_ inv: Invocation, _ net: MLP) throws -> [Int]? {
+        let count = net.layers.count
+        func number(_ v: Value) throws -> Int {
+            guard case .number(let x) = v, x == x.rounded(), x >= 1, x <= Double(count) else {
+                throw inv.error("layers are numbered 1 to \(count) (\(count) is the output layer); got \(v.summary)", at: "layers")
+            }
+            return Int(x) - 1
+        }
+        switch inv.value("layers") {
+        case .symbol("hidden")?, .string("hidden")?, nil: return nil
+        case .symbol("all")?, .string("all")?: return Array(0..<count)
+        case .number?: return [try number(inv.value("layers") ?? .none)]
+        case .list(let items)?: return try items.map(number)
+        case let v?: throw inv.error("layers takes hidden, all or layer numbers like [1, 2]; got \(v.summary)", at: "layers")
+        }
+    }
+
+    /// The analysis of one dataset: its features in the model's order and its classes mapped
+    /// to the model's (a class the model does not know is always predicted wrongly).
+    static func analyse(_ net: MLP, _ data: Dataset, settings: CoverageSettings, profile: UnitProfile?) throws -> CoverageAnalysis {
+        let x = try data.features(ordered: net.featureNames)
+        var truth: [Int]?
+        switch (net.task, data.target) {
+        case (.classification(let names), .classes(let labels, let dataNames)?):
+            let index = Dictionary(names.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+            truth = labels.map { index[dataNames[$0]] ?? -1 }
+        case (.classification, .values?):
+            throw LearningError.invalid("the model is a classifier but the target '\(data.targetName ?? "")' holds numbers")
+        case (.classification, nil):
+            if settings.inputs == .correct {
+                throw LearningError.invalid("the book's loop needs the true class of each input; the data has no target (give inputs=all to count every input)")
+            }
+        default: break
+        }
+        return try Coverage.analyse(net, x: x, truth: truth, settings: settings, profile: profile)
+    }
+
+    static func unitName(_ u: NetworkUnit) -> String { "\(u.layer + 1):\(u.index + 1)" }
+
+    /// "post-activation value > 0", "pre-activation value min-max scaled within its layer > 0.25".
+    static func ruleText(_ s: CoverageSettings) -> String {
+        let kind = s.values == .post ? "post-activation value" : "pre-activation value"
+        switch s.rule {
+        case .threshold(let t): return "\(kind) > \(Format.number(Double(t)))"
+        case .scaled(let t): return "\(kind), min-max scaled within its layer for each input, > \(Format.number(Double(t))) (DeepXplore)"
+        }
+    }
+
+    static func layersText(_ a: CoverageAnalysis, outputLayer: Int) -> String {
+        let names = a.layers.map { $0 == outputLayer ? "\($0 + 1) (output)" : "\($0 + 1)" }
+        return (a.layers.count == 1 ? "layer " : "layers ") + names.joined(separator: ", ") + " (\(a.units) units)"
+    }
+
+    static func criterionSetting(_ c: CoverageCriterion, _ s: CoverageSettings) -> String {
+        switch c {
+        case .neuron:
+            let kind = s.values == .post ? "value" : "pre-activation value"
+            switch s.rule {
+            case .threshold(let t): return "\(kind) > \(Format.number(Double(t)))"
+            case .scaled(let t): return "\(kind) scaled in layer > \(Format.number(Double(t)))"
+            }
+        case .kmnc: return "k = \(s.sections) sections of the training range"
+        case .nbc: return "above or below the training range"
+        case .snac: return "above the training range"
+        case .tknc: return "k = \(s.top) largest of each layer"
+        }
+    }
+
+    static func shown(_ a: CoverageAnalysis, _ criterion: String) -> [CriterionResult] {
+        a.criteria.filter { criterion == "all" || $0.criterion.rawValue == criterion }
+    }
+
+    static func coverageReport(_ a: CoverageAnalysis, net: MLP, model: String, data: String, criterion: String,
+                               dead: [NetworkUnit]?, deadSource: String, hasProfile: Bool) -> Report {
+        let s = a.settings
+        let outputLayer = net.layers.count - 1
+        let inputsText = s.inputs == .correct ? "correctly predicted inputs only (the book)" : "every input, right or wrong"
+        var facts: [(String, String)] = []
+        let stopText: String
+        if a.reachedTarget {
+            stopText = "target \(Format.percent(s.target)) reached after \(a.examplesUsed) of \(a.examples) examples"
+        } else {
+            stopText = "target \(Format.percent(s.target)) not reached with all \(a.examples) examples"
+        }
+        facts.append(("neuron coverage", "\(percent(a.coverage)) (\(a.covered) of \(a.units) units); \(stopText)"))
+        if s.inputs == .correct {
+            facts.append(("examples fed", "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly and skipped (\(a.wrong) wrong in all)"))
+        } else {
+            facts.append(("examples fed", "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly, counted too"))
+        }
+        facts.append(("activated means", ruleText(s)))
+        facts.append(("counted", "\(layersText(a, outputLayer: outputLayer)); \(inputsText)"))
+        facts.append(("order", "random, seed \(s.seed)"))
+        if let dead {
+            facts.append(("dead units", dead.isEmpty ? "none (every unit activates on some training row)"
+                          : "\(dead.count): \(list(dead)) — never activated (by the rule above) \(deadSource)"))
+        } else {
+            facts.append(("dead units", hasProfile ? "not known for rule=scaled without train=DATA" : "not known: the model keeps no training profile; give train=DATA"))
+        }
+
+        var perLayer: [[String]] = []
+        for (i, l) in a.layers.enumerated() {
+            let missing = a.uncovered.filter { $0.layer == l }
+            perLayer.append(["\(l + 1)" + (l == outputLayer ? " (output)" : ""), "\(a.widths[i])", "\(a.coveredPerLayer[i])",
+                             percent(Double(a.coveredPerLayer[i]) / Double(max(a.widths[i], 1))),
+                             missing.isEmpty ? "—" : list(missing.map { NetworkUnit(layer: $0.layer, index: $0.index) }, layerPrefix: false)])
+        }
+        let layerTable = Table(caption: "per layer, when the loop stopped (units numbered from 1)",
+                               header: ["layer", "units", "covered", "coverage", "never covered"], rows: perLayer,
+                               alignments: [.left, .right, .right, .right, .left])
+        let criteria = shown(a, criterion)
+        let criteriaTable = Table(caption: "criteria over all \(a.examples) examples (same order and inputs)",
+                                  header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
+                                  rows: criteria.map { c in
+                                      [c.criterion.title, criterionSetting(c.criterion, s), "\(c.covered)", "\(c.total)",
+                                       percent(c.value), c.covered == 0 ? "—" : "\(c.examplesToFinal) examples"]
+                                  }, alignments: [.left, .left, .right, .right, .right, .right])
+        var notes: [String] = []
+        for c in criteria where c.saturatesEarly {
+            notes.append("\(c.criterion.title) reached its final value after \(c.examplesToFinal) of \(c.curve.count) examples (within the first 1%): at these settings it is too weak to tell test sets apart")
+        }
+        if !hasProfile {
+            notes.append("k-multisection, boundary and strong-activation coverage need each unit's range on the training set; give train=DATA")
+        }
+        if a.degenerateRanges > 0, hasProfile {
+            notes.append("\(a.degenerateRanges) unit(s) take a single value on the training set; their k-multisection sections cannot be hit")
+        }
+        let json = analysisJSON(a, data: data, criterion: criterion, model: model, dead: dead)
+        return Report(kind: "coverage", title: "coverage of \(model) on \(data)", facts: facts,
+                      tables: [layerTable, criteriaTable], notes: notes, json: json)
+    }
+
+    static func analysisJSON(_ a: CoverageAnalysis, data: String, criterion: String, model: String? = nil, dead: [NetworkUnit]? = nil) -> JSON {
+        let s = a.settings
+        func unitJSON(_ u: NetworkUnit) -> JSON { .object([("layer", .number(Double(u.layer + 1))), ("unit", .number(Double(u.index + 1)))]) }
+        var fields: [(String, JSON)] = [("report", .string("coverage"))]
+        if let model { fields.append(("model", .string(model))) }
+        fields += [
+            ("data", .string(data)),
+            ("settings", .object([
+                ("rule", .string({ if case .scaled = s.rule { return "scaled" } else { return "threshold" } }())),
+                ("threshold", .num({ switch s.rule { case .threshold(let t), .scaled(let t): return Double(t) } }())),
+                ("values", .string(s.values.rawValue)), ("inputs", .string(s.inputs.rawValue)),
+                ("layers", .array(a.layers.map { .number(Double($0 + 1)) })),
+                ("target", .num(s.target)), ("sections", .number(Double(s.sections))), ("top", .number(Double(s.top))),
+                ("seed", .number(Double(s.seed))),
+            ])),
+            ("examples", .number(Double(a.examples))), ("wrong", .number(Double(a.wrong))),
+            ("examples_used", .number(Double(a.examplesUsed))), ("skipped_wrong", .number(Double(a.skippedWrong))),
+            ("units", .number(Double(a.units))), ("covered", .number(Double(a.covered))), ("coverage", .num(a.coverage)),
+            ("reached_target", .bool(a.reachedTarget)),
+            ("layers", .array(a.layers.indices.map { i in
+                .object([("layer", .number(Double(a.layers[i] + 1))), ("units", .number(Double(a.widths[i]))),
+                         ("covered", .number(Double(a.coveredPerLayer[i])))])
+            })),
+            ("uncovered", .array(a.uncovered.map(unitJSON))),
+        ]
+        if let dead { fields.append(("dead", .array(dead.map(unitJSON)))) }
+        fields.append(("growth", .array(a.growth.map { .num($0) })))
+        fields.append(("criteria", .array(shown(a, criterion).map { c in
+            .object([("criterion", .string(c.criterion.rawValue)), ("covered", .number(Double(c.covered))),
+                     ("total", .number(Double(c.total))), ("coverage", .num(c.value)),
+                     ("examples_to_final", .number(Double(c.examplesToFinal))), ("saturates_early", .bool(c.saturatesEarly)),
+                     ("curve", .array(c.curve.map { .number(Double($0)) }))])
+        })))
+        return .object(fields)
+    }
+
+    /// Neuron coverage after each of all the examples (not stopped at the target).
+    static func curve(_ a: CoverageAnalysis) -> [Double] {
+        guard let neuron = a.criteria.first(where: { $0.criterion == .neuron }), neuron.total > 0 else { return [] }
+        return neuron.curve.map { Double($0) / Double(neuron.total) }
+    }
+
+    static func versusTable(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String), criterion: String) -> Table {
+        let rows = shown(a, criterion).map { ca -> [String] in
+            let cb = b.criteria.first { $0.criterion == ca.criterion }
+            return [ca.criterion.title, percent(ca.value), ca.covered == 0 ? "—" : "\(ca.examplesToFinal)",
+                    cb.map { percent($0.value) } ?? "—", cb.map { $0.covered == 0 ? "—" : "\($0.examplesToFinal)" } ?? "—"]
+        }
+        return Table(caption: "\(names.0) (\(a.examples) examples) versus \(names.1) (\(b.examples) examples), same settings",
+                     header: ["criterion", names.0, "final after", names.1, "final after"], rows: rows)
+    }
+
+    static func versusReading(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String)) -> String {
+        let fa = a.criteria[0], fb = b.criteria[0]
+        if fb.covered == fa.covered {
+            return "\(names.1) covers as many units as \(names.0) (\(percent(fb.value))): by neuron coverage it is as adequate"
+        }
+        if fb.covered > fa.covered {
+            return "\(names.1) covers more units than \(names.0) (\(percent(fb.value)) against \(percent(fa.value)))"
+        }
+        let missing = Set(a.uncovered.map(\.self))
+        let lost = b.uncovered.filter { !missing.contains($0) }
+        return "\(names.1) covers fewer units than \(names.0) (\(percent(fb.value)) against \(percent(fa.value)); \(fa.covered - fb.covered) fewer" +
+            (lost.isEmpty ? ")" : ": \(list(lost))) — by neuron coverage it is less adequate")
+    }
+
+    static func addSearch(to report: inout Report, inv: Invocation, net: MLP, data: Dataset, analysis: CoverageAnalysis,
+                          profile: UnitProfile?) throws {
+        guard let profile else {
+            throw inv.error("the search stays inside the feature ranges seen in training; this model keeps none, so give train=DATA", at: "search")
+        }
+        var settings = UnitSearchSettings()
+        settings.steps = inv.int("steps") ?? 200
+        settings.stepSize = Float(inv.number("step") ?? 0.05)
+        settings.starts = inv.int("starts") ?? 3
+        guard settings.steps >= 1, settings.steps <= 100_000 else { throw inv.error("steps must be between 1 and 100000", at: "steps") }
+        guard settings.stepSize > 0, settings.stepSize.isFinite else { throw inv.error("step must be a positive number", at: "step") }
+        guard settings.starts >= 1 else { throw inv.error("starts must be at least 1", at: "starts") }
+        let limit = max(inv.int("limit") ?? 10, 0)
+        let units = Array(analysis.uncovered.prefix(limit))
+        let x = try data.features(ordered: net.featureNames)
+        let found = try UnitSearch.search(net, x: x, units: units, rule: analysis.settings.rule, values: analysis.settings.values,
+                                          box: (profile.featureLow, profile.featureHigh), settings: settings,
+                                          cancellation: inv.cancellation)
+        let classNames: [String] = { if case .classification(let n) = net.task { return n } else { return [] } }()
+        func prediction(_ v: Double) -> String {
+            classNames.isEmpty ? Format.number(v) : (classNames[safe: Int(v)] ?? "?")
+        }
+        func moved(_ f: FoundInput) -> String {
+            // The features that moved most, in standardised units.
+            var deltas: [(delta: Float, feature: Int)] = []
+            for j in 0..<f.input.count {
+                let delta: Float = (f.input[j] - f.start[j]) / net.standardizer.scale[j]
+                if abs(delta) > 1e-6 { deltas.append((delta, j)) }
+            }
+            deltas.sort { abs($0.delta) > abs($1.delta) }
+            let parts: [String] = deltas.prefix(3).map { d in net.featureNames[d.feature] + " " + String(format: "%+.2f", Double(d.delta)) }
+            return parts.isEmpty ? "—" : parts.joined(separator: ", ")
+        }
+        let rows = found.map { f -> [String] in
+            [unitName(f.unit), f.found ? "yes" : "no", "\(f.startRow + 1)", String(format: "%.3g → %.3g", f.startValue, f.value),
+             String(format: "%.3f", f.distance), "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : ""),
+             moved(f)]
+        }
+        let foundCount = found.filter(\.found).count
+        if !rows.isEmpty { report.tables.append(Table(caption: "search for inputs that activate uncovered units (layer:unit; distance in standardised units; inside the training feature ranges)",
+                                   header: ["unit", "found", "from row", "value", "distance", "prediction", "features moved most (sd)"],
+                                   rows: rows, alignments: [.left, .left, .right, .right, .right, .left, .left])) }
+        if analysis.uncovered.count > units.count {
+            report.notes.append("searched \(units.count) of \(analysis.uncovered.count) uncovered units; raise limit= to search more")
+        }
+        if units.isEmpty { report.notes.append("search: every counted unit is covered; nothing to search for") } else { report.notes.append("search: \(foundCount) of \(found.count) units activated; \(found.filter { $0.found && $0.predictionChanged }.count) of those inputs change the prediction; gradient ascent, \(settings.steps) steps of \(Format.number(Double(settings.stepSize))), \(settings.starts) starts per unit") }
+        if case .object(let fields) = report.json {
+            report.json = .object(fields + [("search", .array(found.map { f in
+                .object([("layer", .number(Double(f.unit.layer + 1))), ("unit", .number(Double(f.unit.index + 1))),
+                         ("found", .bool(f.found)), ("from_row", .number(Double(f.startRow + 1))),
+                         ("start_value", .num(Double(f.startValue))), ("value", .num(Double(f.value))),
+                         ("distance", .num(f.distance)), ("steps", .number(Double(f.steps))),
+                         ("before", classNames.isEmpty ? .num(f.before) : .string(prediction(f.before))),
+                         ("after", classNames.isEmpty ? .num(f.after) : .string(prediction(f.after))),
+                         ("input", .array(f.input.map { .num(Double($0)) }))])
+            }))])
+        }
+        if let path = inv.string("to") {
+            let header = ["layer", "unit", "found", "from_row", "prediction"] + net.featureNames
+            let table = Table(header: header, rows: found.map { f in
+                ["\(f.unit.layer + 1)", "\(f.unit.index + 1)", f.found ? "yes" : "no", "\(f.startRow + 1)", prediction(f.after)]
+                    + f.input.map { Format.number(Double($0)) }
+            })
+            do {
+                try Data((table.csv() + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
+            }
+            inv.session.output.note("wrote \(found.count) searched inputs to \(path)")
+        }
+    }
+
+    static func percent(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+
+    /// "1:3, 2:7, … (12 more)" — layer:unit, 1-based.
+    static func list(_ units: [NetworkUnit], layerPrefix: Bool = true, max: Int = 12) -> String {
+        let shown = units.prefix(max).map { layerPrefix ? unitName($0) : "\($0.index + 1)" }.joined(separator: ", ")
+        return units.count > max ? shown + ", … (\(units.count - max) more)" : shown
+    }
+}

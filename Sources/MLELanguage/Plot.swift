@@ -1,0 +1,83 @@
+import Foundation
+
+/// A line plot drawn with text, for curves in reports (coverage growth, loss, robustness).
+/// Each series gets its own mark; where series overlap the later one shows.
+public struct TextPlot: Sendable {
+    public struct Series: Sendable {
+        public var name: String
+        public var y: [Double]
+        public init(_ name: String, _ y: [Double]) { self.name = name; self.y = y }
+    }
+
+    public var title: String
+    public var series: [Series]
+    public var xLabel: String
+    /// The y range; nil fits the data.
+    public var yRange: ClosedRange<Double>?
+    /// y values printed as percentages.
+    public var percent: Bool
+    public var width: Int
+    public var height: Int
+
+    public init(title: String, series: [Series], xLabel: String, yRange: ClosedRange<Double>? = nil,
+                percent: Bool = false, width: Int = 60, height: Int = 11) {
+        self.title = title; self.series = series; self.xLabel = xLabel; self.yRange = yRange
+        self.percent = percent; self.width = max(width, 10); self.height = max(height, 3)
+    }
+
+    static let marks: [Character] = ["●", "○", "+", "x", "*"]
+    /// Where two series fall on the same cell.
+    static let overlap: Character = "◆"
+
+    public func text() -> String {
+        let points = series.map(\.y.count).max() ?? 0
+        guard points > 0 else { return title + "\n(no points)" }
+        let values = series.flatMap(\.y).filter(\.isFinite)
+        var low = yRange?.lowerBound ?? (values.min() ?? 0)
+        var high = yRange?.upperBound ?? (values.max() ?? 1)
+        if !(high > low) { low -= 0.5; high += 0.5 }
+        // Every column shows the value at the last x it covers; fewer points than columns
+        // stretch into steps.
+        let columns = width
+        var grid = [[Character]](repeating: [Character](repeating: " ", count: columns), count: height)
+        for (s, line) in series.enumerated() where !line.y.isEmpty {
+            let mark = TextPlot.marks[s % TextPlot.marks.count]
+            for c in 0..<columns {
+                // The value at the last x that falls in this column.
+                let i = min(line.y.count - 1, Int((Double(c + 1) * Double(points) / Double(columns)).rounded(.up)) - 1)
+                guard i >= 0, line.y[i].isFinite else { continue }
+                let t = (min(max(line.y[i], low), high) - low) / (high - low)
+                let row = height - 1 - Int((t * Double(height - 1)).rounded())
+                let here = grid[row][c]
+                grid[row][c] = here == " " || here == mark ? mark : TextPlot.overlap
+            }
+        }
+        func label(_ v: Double) -> String {
+            percent ? String(format: "%.0f%%", v * 100) : String(format: "%.3g", v)
+        }
+        let labels = (0..<height).map { r -> String in
+            if r == 0 { return label(high) }
+            if r == height - 1 { return label(low) }
+            if r == (height - 1) / 2 { return label(low + (high - low) * Double(height - 1 - r) / Double(height - 1)) }
+            return ""
+        }
+        let labelWidth = labels.map(\.count).max() ?? 0
+        var out = [title]
+        for r in 0..<height {
+            let l = labels[r]
+            out.append(String(repeating: " ", count: labelWidth - l.count) + l + " │" + String(grid[r]))
+        }
+        out.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: columns))
+        let first = "1", last = "\(points)"
+        let gap = max(1, columns - first.count - last.count)
+        out.append(String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
+        var legend = String(repeating: " ", count: labelWidth + 2) + xLabel
+        if series.count > 1 {
+            legend += "   " + series.enumerated().map { "\(TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)" }
+                .joined(separator: "  ")
+            if grid.contains(where: { $0.contains(TextPlot.overlap) }) { legend += "  \(TextPlot.overlap) several" }
+        }
+        out.append(legend)
+        return out.joined(separator: "\n")
+    }
+}
