@@ -68,7 +68,7 @@ public struct TextPlot: Sendable {
             out.append(String(repeating: " ", count: labelWidth - l.count) + l + " │" + String(grid[r]))
         }
         out.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: columns))
-        let first = "1", last = "\(points)"
+        let first = "1", last = points > 1 ? "\(points)" : ""
         let gap = max(1, columns - first.count - last.count)
         out.append(String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
         var legend = String(repeating: " ", count: labelWidth + 2) + xLabel

@@ -76,6 +76,15 @@ extension MLP {
     /// Every layer's pre- and post-activation values for rows that are already standardised:
     /// one batched pass, no loop per row.
     public func forward(standardized x: Matrix) throws -> [LayerValues] {
+        try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
+    }
+
+    /// The largest m·n·k of a pass over `rows` rows, to choose OpenBLAS's thread count.
+    func largestProduct(rows: Int) -> Int {
+        layers.map { rows * $0.inputs * $0.outputs }.max() ?? 0
+    }
+
+    private func forwardPass(_ x: Matrix) throws -> [LayerValues] {
         var out: [LayerValues] = []
         out.reserveCapacity(layers.count)
         var a = x
@@ -104,6 +113,12 @@ extension MLP {
         guard seed.rows == values[layer].pre.rows, seed.cols == layers[layer].outputs else {
             throw TensorError.shapeMismatch("the gradient seed is \(seed.rows)×\(seed.cols), the layer gives \(values[layer].pre.rows)×\(layers[layer].outputs)")
         }
+        return try BLASThreads.forProductsOf(size: largestProduct(rows: seed.rows)) {
+            try backwardPass(layer: layer, seed: seed, values: values)
+        }
+    }
+
+    private func backwardPass(layer: Int, seed: Matrix, values: [LayerValues]) throws -> Matrix {
         var delta = seed
         var l = layer
         while l > 0 {

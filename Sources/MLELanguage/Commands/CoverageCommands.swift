@@ -248,7 +248,7 @@ enum CoverageCommands {
                                   header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
                                   rows: criteria.map { c in
                                       [c.criterion.title, criterionSetting(c.criterion, s), "\(c.covered)", "\(c.total)",
-                                       percent(c.value), c.covered == 0 ? "—" : "\(c.examplesToFinal) examples"]
+                                       percent(c.value), c.covered == 0 ? "—" : c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples"]
                                   }, alignments: [.left, .left, .right, .right, .right, .right])
         var notes: [String] = []
         for c in criteria where c.saturatesEarly {
