@@ -58,6 +58,12 @@ check "tour is deterministic" cmp -s "$tmp/tour1" "$tmp/tour2"
 check "intervals example status" [ "$status" -eq 0 ]
 check "intervals example verdict" grep -q "^net is better on accuracy" "$tmp/iv"
 
+# The coverage example runs, and says when a criterion saturates within the first 1%.
+"$mle" scripts/coverage.mle > "$tmp/cov" 2>"$tmp/cov_err"; status=$?
+check "coverage example status" [ "$status" -eq 0 ]
+check "coverage example saturation note" grep -q "too weak to tell test sets apart" "$tmp/cov"
+check "coverage example versus" grep -q "^dtest (359 examples) versus half" "$tmp/cov"
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]

@@ -65,7 +65,9 @@ public struct TextPlot: Sendable {
         var out = [title]
         for r in 0..<height {
             let l = labels[r]
-            out.append(String(repeating: " ", count: labelWidth - l.count) + l + " │" + String(grid[r]))
+            var line = String(repeating: " ", count: labelWidth - l.count) + l + " │" + String(grid[r])
+            while line.hasSuffix(" ") { line.removeLast() }
+            out.append(line)
         }
         out.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: columns))
         let first = "1", last = points > 1 ? "\(points)" : ""
