@@ -48,7 +48,7 @@ public enum ReferenceDoc {
                 for (p, positional) in params {
                     let shown = positional ? p.name.uppercased() : p.name
                     var def = p.defaultValue.map { v -> String in
-                        if case .bool(false) = v { return "off" }
+                        if case .bool(let b) = v { return b ? "on" : "off" }
                         return v.summary
                     } ?? ""
                     if positional, p.required { def = "required" }

@@ -43,7 +43,7 @@ enum CoverageCommands {
             ParamSpec("step", .number, "length of a search step in standardised feature units", default: .number(0.05)),
             ParamSpec("starts", .integer, "test inputs each search starts from", default: .number(3)),
             ParamSpec("to", .path, "write the inputs the search found to this CSV file (atomically)"),
-            ParamSpec("plot", .bool, "draw the growth curve", default: .bool(true)),
+            ParamSpec("plot", .bool, "draw the growth curve (plot=false leaves it out)", default: .bool(true)),
         ],
         returns: "a coverage report",
         examples: ["coverage net test",

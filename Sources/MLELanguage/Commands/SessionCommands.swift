@@ -41,7 +41,7 @@ enum SessionCommands {
         var tables: [Table] = []
         func defaultText(_ p: ParamSpec) -> String {
             guard let d = p.defaultValue else { return p.required ? "required" : "" }
-            if case .bool(false) = d { return "off" }
+            if case .bool(let b) = d { return b ? "on" : "off" }
             return d.summary
         }
         if !spec.positionals.isEmpty {
