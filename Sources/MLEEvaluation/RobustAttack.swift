@@ -1,0 +1,107 @@
+import Foundation
+import MLELearning
+import MLETensor
+
+/// Projected gradient ascent on ‖f(x′) − f(x)‖² over the ball, with random restarts, all
+/// examples and restarts in one batch per step.
+enum Attack {
+    static func run(_ net: MLP, centers: Matrix, centerOutputs: Robustness.Outputs, settings: RobustSettings,
+                    cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+        let d = centers.cols
+        let restarts = settings.restarts
+        let delta = Float(settings.delta)
+        // Madry et al.'s step: 2.5 δ / steps, so a walk can cross the ball.
+        let alpha = 2.5 * delta / Float(settings.steps)
+        var rng = SeededGenerator(seed: settings.seed &+ 0x9E37_79B9_7F4A_7C15)
+        var best = (0..<centers.rows).map { (distance: 0.0, point: centers.row($0)) }
+        let perBatch = max(1, 16_384 / restarts)
+        var start = 0
+        while start < centers.rows {
+            let examples = Array(start..<min(start + perBatch, centers.rows))
+            let rows = examples.count * restarts
+            var x = Matrix(rows: rows, cols: d)
+            var reference = Matrix(rows: rows, cols: centerOutputs.measured.cols)
+            for (b, e) in examples.enumerated() {
+                for r in 0..<restarts {
+                    let row = b * restarts + r
+                    let offset = Robustness.sampleOffset(d: d, delta: delta, norm: settings.norm, surface: false, rng: &rng)
+                    for j in 0..<d { x[row, j] = centers[e, j] + offset[j] }
+                    for c in 0..<reference.cols { reference[row, c] = centerOutputs.measured[e, c] }
+                }
+            }
+            for step in 0...settings.steps {
+                if cancellation.isCancelled { throw Cancelled() }
+                let (values, distances, seed) = try objective(net, x, reference: reference, output: settings.output)
+                for row in 0..<rows {
+                    let e = examples[row / restarts]
+                    if distances[row] > best[e].distance { best[e] = (distances[row], x.row(row)) }
+                }
+                if step == settings.steps { break }
+                let g = try net.inputGradient(layer: net.layers.count - 1, seed: seed, values: values)
+                for row in 0..<rows {
+                    let e = examples[row / restarts]
+                    switch settings.norm {
+                    case .l2:
+                        var n: Float = 0
+                        for j in 0..<d { n += g[row, j] * g[row, j] }
+                        n = n.squareRoot()
+                        guard n > 0, n.isFinite else { continue }
+                        for j in 0..<d { x[row, j] += alpha * g[row, j] / n }
+                        // Project onto the ball around the example.
+                        var r: Float = 0
+                        for j in 0..<d { let o = x[row, j] - centers[e, j]; r += o * o }
+                        r = r.squareRoot()
+                        if r > delta {
+                            for j in 0..<d { x[row, j] = centers[e, j] + (x[row, j] - centers[e, j]) * (delta / r) }
+                        }
+                    case .linf:
+                        for j in 0..<d {
+                            let step = g[row, j] > 0 ? alpha : (g[row, j] < 0 ? -alpha : 0)
+                            x[row, j] = min(max(x[row, j] + step, centers[e, j] - delta), centers[e, j] + delta)
+                        }
+                    }
+                }
+            }
+            start += examples.count
+            progress(start)
+        }
+        return best
+    }
+
+    /// The attack's objective ‖m(x) − m0‖² per row (m: the measured output) and its gradient
+    /// with respect to the logits, with the forward values the input gradient needs.
+    static func objective(_ net: MLP, _ x: Matrix, reference: Matrix, output: RobustOutput) throws
+        -> (values: [LayerValues], distances: [Double], logitGradient: Matrix) {
+        let values = try net.forward(standardized: x)
+        let logits = values[values.count - 1].post
+        var measured = logits
+        if net.task.isClassification {
+            if output == .probabilities { Kernels.softmaxRows(&measured) }
+        } else {
+            for i in measured.storage.indices { measured.storage[i] = measured.storage[i] * net.targetScale + net.targetMean }
+        }
+        let k = measured.cols
+        var seed = Matrix(rows: x.rows, cols: k)
+        var distances = [Double](repeating: 0, count: x.rows)
+        for row in 0..<x.rows {
+            var dist = 0.0
+            for c in 0..<k { let e = Double(measured[row, c]) - Double(reference[row, c]); dist += e * e }
+            distances[row] = dist.squareRoot()
+            // d‖m − m0‖²/dz = 2(m − m0) through the output map's Jacobian: for softmax
+            // (diag(p) − p pᵀ) v = p ⊙ (v − p·v).
+            var dot: Float = 0
+            for c in 0..<k { dot += measured[row, c] * 2 * (measured[row, c] - reference[row, c]) }
+            for c in 0..<k {
+                let v = 2 * (measured[row, c] - reference[row, c])
+                if !net.task.isClassification {
+                    seed[row, c] = v * net.targetScale
+                } else if output == .probabilities {
+                    seed[row, c] = measured[row, c] * (v - dot)
+                } else {
+                    seed[row, c] = v
+                }
+            }
+        }
+        return (values, distances, seed)
+    }
+}

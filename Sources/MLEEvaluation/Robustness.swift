@@ -1,0 +1,267 @@
+import Foundation
+import MLELearning
+import MLETensor
+
+/// The norm of the input ball.
+public enum PerturbationNorm: String, Sendable, CaseIterable {
+    case l2, linf
+}
+
+/// Which output ε is measured on.
+public enum RobustOutput: String, Sendable, CaseIterable {
+    /// The probability vector (classifiers; Burkov's ε), or the prediction (regression).
+    case probabilities
+    /// The logits (classifiers only).
+    case logits
+}
+
+/// The space δ is measured in.
+public enum RobustUnits: String, Sendable, CaseIterable {
+    /// Standardised feature units (each feature divided by its training standard deviation).
+    case standardized
+    /// The data's own units.
+    case raw
+}
+
+public enum RobustMethod: String, Sendable, CaseIterable {
+    case sample, attack, certify
+}
+
+public enum RobustVerdict: String, Sendable {
+    case robust
+    case notRobust = "not robust"
+    case unknown
+}
+
+/// Settings of an ε-δ robustness check.
+public struct RobustSettings: Sendable {
+    public var delta: Double = 0.1
+    public var epsilon: Double = 0.05
+    public var norm: PerturbationNorm = .l2
+    public var methods: Set<RobustMethod> = Set(RobustMethod.allCases)
+    /// Random points per example (half inside the ball, half on its surface).
+    public var samples: Int = 1000
+    /// Projected gradient steps per restart, and restarts per example.
+    public var steps: Int = 50
+    public var restarts: Int = 5
+    public var seed: UInt64 = 0
+    public var output: RobustOutput = .probabilities
+    public var units: RobustUnits = .standardized
+    public init() {}
+}
+
+public struct RobustError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The evidence for one example.
+public struct RobustExample: Sendable {
+    public var row: Int
+    public var verdict: RobustVerdict
+    /// Largest output distance seen among the random samples / found by the attack.
+    public var sampled: Double?
+    public var attacked: Double?
+    /// Sound upper bounds on the output distance over the whole ball: CROWN (the tighter of
+    /// CROWN and IBP, both sound) and IBP alone.
+    public var certified: Double?
+    public var certifiedIBP: Double?
+    /// The perturbed input with the largest distance found, in the data's own units.
+    public var counterexample: [Float]?
+    /// Its displacement from the example, in the units of δ.
+    public var displacement: [Float]?
+}
+
+/// A network on the space δ is measured in: the MLP's layers, with the standardisation folded
+/// into the first layer when δ is in raw units. Inputs to it are points of that space.
+struct SpaceNetwork {
+    let net: MLP
+    /// Maps a raw row into the space.
+    let toSpace: ([Float]) -> [Float]
+    /// Maps a point of the space back to raw units.
+    let toRaw: ([Float]) -> [Float]
+    /// Per feature, raw units per space unit (to report displacements).
+    let scale: [Float]
+
+    init(_ model: MLP, units: RobustUnits) {
+        let s = model.standardizer
+        let identity = Standardizer(mean: [Float](repeating: 0, count: s.mean.count), scale: [Float](repeating: 1, count: s.mean.count))
+        var layers = model.layers
+        switch units {
+        case .standardized:
+            toSpace = { x in (0..<x.count).map { (x[$0] - s.mean[$0]) / s.scale[$0] } }
+            toRaw = { z in (0..<z.count).map { z[$0] * s.scale[$0] + s.mean[$0] } }
+            scale = s.scale
+        case .raw:
+            // x·W' + b' = ((x − m)/s)·W + b: W'[i, o] = W[i, o] / s[i], b' = b − Σ_i (m[i]/s[i]) W[i, o].
+            var first = layers[0]
+            for i in 0..<first.inputs {
+                for o in 0..<first.outputs {
+                    first.bias[o] -= s.mean[i] / s.scale[i] * first.weight[i, o]
+                    first.weight[i, o] /= s.scale[i]
+                }
+            }
+            layers[0] = first
+            toSpace = { $0 }
+            toRaw = { $0 }
+            scale = [Float](repeating: 1, count: s.mean.count)
+        }
+        net = MLP(layers: layers, standardizer: identity, featureNames: model.featureNames, task: model.task,
+                  targetMean: model.targetMean, targetScale: model.targetScale)
+    }
+}
+
+public enum Robustness {
+    /// Checks every row of `x` (raw units).
+    public static func check(_ model: MLP, x: Matrix, settings: RobustSettings,
+                             cancellation: Cancellation = .never,
+                             progress: (Int, Int) -> Void = { _, _ in }) throws -> [RobustExample] {
+        guard settings.delta >= 0, settings.delta.isFinite else { throw RobustError("delta must be a finite number ≥ 0") }
+        guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw RobustError("epsilon must be a finite number ≥ 0") }
+        guard !settings.methods.isEmpty else { throw RobustError("no method chosen") }
+        guard settings.samples >= 1, settings.steps >= 1, settings.restarts >= 1 else {
+            throw RobustError("samples, steps and restarts must be at least 1")
+        }
+        guard x.cols == model.standardizer.mean.count else {
+            throw RobustError("the model takes \(model.standardizer.mean.count) features, the data has \(x.cols)")
+        }
+        if settings.output == .logits, !model.task.isClassification {
+            throw RobustError("output=logits is for classifiers; a regression network's output is its prediction")
+        }
+        let space = SpaceNetwork(model, units: settings.units)
+        let points = (0..<x.rows).map { space.toSpace(x.row($0)) }
+        let d = x.cols
+        var centers = Matrix(rows: x.rows, cols: d)
+        for r in 0..<x.rows { for j in 0..<d { centers[r, j] = points[r][j] } }
+        let centerOut = try outputs(space.net, centers, settings.output)
+
+        var results = (0..<x.rows).map { RobustExample(row: $0, verdict: .unknown) }
+        var best: [(distance: Double, point: [Float])?] = Array(repeating: nil, count: x.rows)
+        func consider(_ r: Int, _ distance: Double, _ point: [Float]) {
+            if best[r].map({ distance > $0.distance }) ?? true { best[r] = (distance, point) }
+        }
+        let total = x.rows * settings.methods.count
+        var done = 0
+
+        if settings.methods.contains(.sample) {
+            var rng = SeededGenerator(seed: settings.seed)
+            // As many examples per batch as keep it near 64k rows.
+            let perBatch = max(1, 65_536 / settings.samples)
+            var start = 0
+            while start < x.rows {
+                if cancellation.isCancelled { throw Cancelled() }
+                let rows = Array(start..<min(start + perBatch, x.rows))
+                var batch = Matrix(rows: rows.count * settings.samples, cols: d)
+                for (b, r) in rows.enumerated() {
+                    for s in 0..<settings.samples {
+                        let offset = sampleOffset(d: d, delta: Float(settings.delta), norm: settings.norm,
+                                                  surface: s % 2 == 1, rng: &rng)
+                        let base = (b * settings.samples + s) * d
+                        for j in 0..<d { batch.storage[base + j] = points[r][j] + offset[j] }
+                    }
+                }
+                let out = try outputs(space.net, batch, settings.output)
+                for (b, r) in rows.enumerated() {
+                    var worst = 0.0, worstRow = b * settings.samples
+                    for s in 0..<settings.samples {
+                        let dist = distance(out, b * settings.samples + s, centerOut, r)
+                        if dist > worst { worst = dist; worstRow = b * settings.samples + s }
+                    }
+                    results[r].sampled = worst
+                    consider(r, worst, batch.row(worstRow))
+                }
+                start += rows.count
+                done += rows.count
+                progress(done, total)
+            }
+        }
+
+        if settings.methods.contains(.attack) {
+            let attack = try Attack.run(space.net, centers: centers, centerOutputs: centerOut, settings: settings,
+                                        cancellation: cancellation) { n in progress(done + n, total) }
+            for r in 0..<x.rows {
+                results[r].attacked = attack[r].distance
+                consider(r, attack[r].distance, attack[r].point)
+            }
+            done += x.rows
+        }
+
+        if settings.methods.contains(.certify) {
+            for r in 0..<x.rows {
+                if cancellation.isCancelled { throw Cancelled() }
+                let bounds = Certify.bounds(space.net, center: points[r], delta: settings.delta, norm: settings.norm)
+                let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
+                results[r].certified = Certify.outputBound(bounds.crown, center: z, net: space.net, output: settings.output)
+                results[r].certifiedIBP = Certify.outputBound(bounds.ibp, center: z, net: space.net, output: settings.output)
+                done += 1
+                if r % 16 == 15 { progress(done, total) }
+            }
+        }
+
+        for r in 0..<x.rows {
+            if let b = best[r], b.distance > 0 {
+                results[r].counterexample = space.toRaw(b.point)
+                results[r].displacement = (0..<d).map { b.point[$0] - points[r][$0] }
+            }
+            let found = max(results[r].sampled ?? 0, results[r].attacked ?? 0)
+            if found > settings.epsilon {
+                results[r].verdict = .notRobust
+            } else if let c = results[r].certified, c <= settings.epsilon {
+                results[r].verdict = .robust
+            }
+        }
+        return results
+    }
+
+    /// A random offset in the ball (or on its surface) of radius `delta`.
+    static func sampleOffset(d: Int, delta: Float, norm: PerturbationNorm, surface: Bool,
+                             rng: inout SeededGenerator) -> [Float] {
+        switch norm {
+        case .l2:
+            // A Gaussian direction, and a radius δ·U^(1/d) so that volume is uniform.
+            var v = (0..<d).map { _ in Float(rng.nextNormal()) }
+            var n: Float = 0
+            for e in v { n += e * e }
+            n = n.squareRoot()
+            guard n > 0 else { return [Float](repeating: 0, count: d) }
+            let radius = surface ? delta : delta * Float(pow(rng.nextUnit(), 1 / Double(d)))
+            for j in 0..<d { v[j] *= radius / n }
+            return v
+        case .linf:
+            var v = (0..<d).map { _ in Float(rng.nextUnit() * 2 - 1) * delta }
+            if surface, d > 0 { v[rng.nextIndex(d)] = rng.nextUnit() < 0.5 ? -delta : delta }
+            return v
+        }
+    }
+
+    /// The network's logits and the output ε is measured on, for points of its space.
+    struct Outputs {
+        var logits: Matrix
+        /// Probabilities, logits, or the prediction in the target's units (one column).
+        var measured: Matrix
+    }
+
+    static func outputs(_ net: MLP, _ x: Matrix, _ output: RobustOutput) throws -> Outputs {
+        let logits = try BLASThreads.forProductsOf(size: net.layers.map { x.rows * $0.inputs * $0.outputs }.max() ?? 0) {
+            try net.outputs(standardized: x)
+        }
+        var measured = logits
+        if net.task.isClassification {
+            if output == .probabilities { Kernels.softmaxRows(&measured) }
+        } else {
+            for i in measured.storage.indices { measured.storage[i] = measured.storage[i] * net.targetScale + net.targetMean }
+        }
+        return Outputs(logits: logits, measured: measured)
+    }
+
+    /// Euclidean distance between row `a` of `x` and row `b` of `y`, accumulated in Double.
+    static func distance(_ x: Outputs, _ a: Int, _ y: Outputs, _ b: Int) -> Double {
+        let k = x.measured.cols
+        var sum = 0.0
+        for c in 0..<k {
+            let e = Double(x.measured[a, c]) - Double(y.measured[b, c])
+            sum += e * e
+        }
+        return sum.squareRoot()
+    }
+}
