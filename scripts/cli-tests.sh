@@ -64,6 +64,11 @@ check "coverage example status" [ "$status" -eq 0 ]
 check "coverage example saturation note" grep -q "too weak to tell test sets apart" "$tmp/cov"
 check "coverage example versus" grep -q "^dtest (359 examples) versus half" "$tmp/cov"
 
+# The robustness example runs and gives verdicts.
+"$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
+check "robustness example status" [ "$status" -eq 0 ]
+check "robustness example verdicts" grep -q "^robust  *[0-9]* ([0-9.]*%) — proved by a sound bound" "$tmp/rob"
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]

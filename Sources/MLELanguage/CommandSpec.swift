@@ -88,5 +88,5 @@ public struct CommandRegistry: Sendable {
 
     /// Every command of the language.
     public static let standard = CommandRegistry(
-        DataCommands.all + ModelCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + SessionCommands.all)
+        DataCommands.all + ModelCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
 }

@@ -198,6 +198,8 @@ public struct Interpreter {
             throw MLEError(call.location, e.description)
         } catch let e as CoverageError {
             throw MLEError(call.location, e.description)
+        } catch let e as RobustError {
+            throw MLEError(call.location, e.description)
         } catch is Cancelled {
             throw Interrupted()
         } catch {

@@ -18,6 +18,8 @@ public struct TextPlot: Sendable {
     public var percent: Bool
     public var width: Int
     public var height: Int
+    /// Labels of the first and last x (default: 1 and the number of points).
+    public var xEnds: (String, String)?
 
     public init(title: String, series: [Series], xLabel: String, yRange: ClosedRange<Double>? = nil,
                 percent: Bool = false, width: Int = 60, height: Int = 11) {
@@ -70,7 +72,7 @@ public struct TextPlot: Sendable {
             out.append(line)
         }
         out.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: columns))
-        let first = "1", last = points > 1 ? "\(points)" : ""
+        let first = xEnds?.0 ?? "1", last = xEnds?.1 ?? (points > 1 ? "\(points)" : "")
         let gap = max(1, columns - first.count - last.count)
         out.append(String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
         var legend = String(repeating: " ", count: labelWidth + 2) + xLabel
