@@ -208,7 +208,8 @@ public enum Coverage {
         rng.shuffle(&order)
 
         let widths = layers.map { net.layers[$0].outputs }
-        let offsets = widths.reduce(into: [0]) { $0.append($0.last! + $1) }
+        var offsets = [0]
+        for w in widths { offsets.append((offsets.last ?? 0) + w) }
         let unitCount = offsets.last ?? 0
         let layerValues = layers.map { settings.values == .post ? values[$0].post : values[$0].pre }
 
@@ -234,7 +235,8 @@ public enum Coverage {
         defer { slots.deallocate() }
         let hitList = UnsafeMutablePointer<Int>.allocate(capacity: k + 3)
         defer { hitList.deallocate() }
-        let firstNeuron = first.baseAddress!, firstTop = firstNeuron + unitCount
+        guard let firstNeuron = first.baseAddress else { throw CoverageError.invalid("out of memory") }
+        let firstTop = firstNeuron + unitCount
         let firstUpper = firstTop + unitCount, firstLower = firstUpper + unitCount, sections = firstLower + unitCount
         var sectionsFirstCovered = [Int](repeating: 0, count: n)
         // Per unit: low, high and k / (high − low) (0 for a single-point range).
@@ -266,10 +268,13 @@ public enum Coverage {
 
         for (li, m) in layerValues.enumerated() {
             let w = m.cols, base = offsets[li]
+            // No example to feed (every one predicted wrongly): nothing is covered.
+            if count == 0 || w == 0 { continue }
             m.storage.withUnsafeBufferPointer { p in
                 column.withUnsafeMutableBufferPointer { col in
+                    guard let pBase = p.baseAddress, let colBase = col.baseAddress else { return }
                     for (i, f) in fed.enumerated() {
-                        let values = p.baseAddress! + f.element * w
+                        let values = pBase + f.element * w
                         for j in 0..<w { col[j * count + i] = values[j] }
                         if scaled {
                             var lo = Float.infinity, hi = -Float.infinity
@@ -305,7 +310,7 @@ public enum Coverage {
                     // Unit by unit, examples in feeding order.
                     for j in 0..<w {
                         let u = base + j
-                        let values = col.baseAddress! + j * count
+                        let values = colBase + j * count
                         if scaled {
                             for i in 0..<count where rowSpan[i] > 0 && (values[i] - rowLow[i]) / rowSpan[i] > threshold {
                                 firstNeuron[u] = fed[i].offset; break

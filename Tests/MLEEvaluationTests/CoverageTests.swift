@@ -334,3 +334,14 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
                                       box: (point, point), settings: UnitSearchSettings())
     #expect(!stuck[0].found && stuck[0].distance == 0)
 }
+
+@Test func everyInputWrongCoversNothingWithoutCrashing() throws {
+    // Truths the network gets wrong on all three inputs (it predicts 0, 1, 0).
+    var s = CoverageSettings()
+    s.seed = 1
+    let a = try Coverage.analyse(try handNetwork(), x: try Matrix(handInputs), truth: [1, 0, 1], settings: s,
+                                 profile: try UnitProfile.measure(try handNetwork(), on: try Matrix(handInputs)))
+    #expect(a.covered == 0 && a.wrong == 3 && a.skippedWrong == 3 && a.examplesUsed == 3)
+    #expect(a.growth == [0, 0, 0])
+    #expect(a.criteria.allSatisfy { $0.covered == 0 && $0.curve == [0, 0, 0] })
+}
