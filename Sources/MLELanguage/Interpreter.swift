@@ -196,10 +196,6 @@ public struct Interpreter {
             throw MLEError(call.location, e.description)
         } catch let e as IntervalError {
             throw MLEError(call.location, e.description)
-        } catch let e as CoverageError {
-            throw MLEError(call.location, e.description)
-        } catch let e as RobustError {
-            throw MLEError(call.location, e.description)
         } catch is Cancelled {
             throw Interrupted()
         } catch {
