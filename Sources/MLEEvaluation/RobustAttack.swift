@@ -73,13 +73,7 @@ enum Attack {
     static func objective(_ net: MLP, _ x: Matrix, reference: Matrix, output: RobustOutput) throws
         -> (values: [LayerValues], distances: [Double], logitGradient: Matrix) {
         let values = try net.forward(standardized: x)
-        let logits = values[values.count - 1].post
-        var measured = logits
-        if net.task.isClassification {
-            if output == .probabilities { Kernels.softmaxRows(&measured) }
-        } else {
-            for i in measured.storage.indices { measured.storage[i] = measured.storage[i] * net.targetScale + net.targetMean }
-        }
+        let measured = Robustness.measured(values[values.count - 1].post, net, output)
         let k = measured.cols
         var seed = Matrix(rows: x.rows, cols: k)
         var distances = [Double](repeating: 0, count: x.rows)

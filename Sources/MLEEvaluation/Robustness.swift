@@ -245,13 +245,19 @@ public enum Robustness {
         let logits = try BLASThreads.forProductsOf(size: net.layers.map { x.rows * $0.inputs * $0.outputs }.max() ?? 0) {
             try net.outputs(standardized: x)
         }
-        var measured = logits
+        return Outputs(logits: logits, measured: measured(logits, net, output))
+    }
+
+    /// What ε is measured on, from the logits: probabilities, the logits themselves, or a
+    /// regression network's prediction in the target's units.
+    static func measured(_ logits: Matrix, _ net: MLP, _ output: RobustOutput) -> Matrix {
+        var m = logits
         if net.task.isClassification {
-            if output == .probabilities { Kernels.softmaxRows(&measured) }
+            if output == .probabilities { Kernels.softmaxRows(&m) }
         } else {
-            for i in measured.storage.indices { measured.storage[i] = measured.storage[i] * net.targetScale + net.targetMean }
+            for i in m.storage.indices { m.storage[i] = m.storage[i] * net.targetScale + net.targetMean }
         }
-        return Outputs(logits: logits, measured: measured)
+        return m
     }
 
     /// Euclidean distance between row `a` of `x` and row `b` of `y`, accumulated in Double.

@@ -125,3 +125,19 @@ func jsonReport(_ text: String) throws -> [String: Any] {
           examples   ● a  ○ b  ◆ several
     """)
 }
+
+@Test func trainOptionMeasuresRangesAndDeadUnitsOnTheGivenData() throws {
+    // A threshold high enough that some units never pass it on the training set.
+    let (_, out, ok) = run(coverageSetup + "\nset format json\ncoverage net test threshold=3 seed=1\ncoverage net test threshold=3 seed=1 train=train\ncoverage net test rule=scaled threshold=0.9 seed=1\ncoverage net test rule=scaled threshold=0.9 seed=1 train=train")
+    #expect(ok, "\(out.errors)")
+    let reports = try out.results.suffix(4).map(jsonReport)
+    // The profile kept from training and a re-measurement on the same training set agree.
+    let fromProfile = try #require(reports[0]["dead"] as? [[String: Int]])
+    let fromData = try #require(reports[1]["dead"] as? [[String: Int]])
+    #expect(fromProfile == fromData)
+    #expect((reports[0]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int } ==
+            (reports[1]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int })
+    // The scaled rule has no dead units from a profile; with train= they are computed.
+    #expect(reports[2]["dead"] == nil)
+    #expect(reports[3]["dead"] is [[String: Int]])
+}

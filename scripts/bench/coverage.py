@@ -91,6 +91,16 @@ def numpy_final_only(x, y, w1, b1, w2, b2, low, high, order, k=1000, top=2):
     return neuron, hits.sum(), upper.sum() + lower.sum(), upper.sum(), tknc
 
 
+def median_call(fn, *args):
+    """Median time of REPS_IN_PROCESS calls of fn(*args)."""
+    calls = []
+    for _ in range(REPS_IN_PROCESS):
+        start = time.perf_counter()
+        fn(*args)
+        calls.append(time.perf_counter() - start)
+    return statistics.median(calls)
+
+
 def mle_time(mle, tmp, base, line, reps):
     without, with_ = os.path.join(tmp, "cov-without.mle"), os.path.join(tmp, "cov-with.mle")
     with open(without, "w") as f:
@@ -140,18 +150,8 @@ def main():
     mle_t, np_t, final_t = [], [], []
     for _ in range(args.reps):
         mle_t.append(mle_time(args.mle, tmp, base, line, 50))
-        calls = []
-        for _ in range(REPS_IN_PROCESS):
-            start = time.perf_counter()
-            numpy_coverage(x, y, w1, b1, w2, b2, low, high, order)
-            calls.append(time.perf_counter() - start)
-        np_t.append(statistics.median(calls))
-        calls = []
-        for _ in range(REPS_IN_PROCESS):
-            start = time.perf_counter()
-            numpy_final_only(x, y, w1, b1, w2, b2, low, high, order)
-            calls.append(time.perf_counter() - start)
-        final_t.append(statistics.median(calls))
+        np_t.append(median_call(numpy_coverage, x, y, w1, b1, w2, b2, low, high, order))
+        final_t.append(median_call(numpy_final_only, x, y, w1, b1, w2, b2, low, high, order))
     m, n = statistics.median(mle_t), statistics.median(np_t)
     print(f"coverage, all criteria, 1000 inputs, 64-128-10, k = 1000, {args.reps} alternating repetitions")
     print(f"  mle {m * 1000:7.2f} ms   numpy {n * 1000:7.2f} ms   mle/numpy {m / n:5.2f} (target <= 1)")

@@ -51,10 +51,7 @@ enum CoverageCommands {
                    "coverage net test half criterion=all",
                    "coverage net test search to=\"found.csv\""]
     ) { inv in
-        let m = try inv.model("model")
-        guard let net = m.model as? MLP else {
-            throw inv.error("coverage looks inside a neural network; '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model, which has no units", at: "model")
-        }
+        let net = try network(inv, purpose: "coverage looks inside a neural network", lacks: ", which has no units")
         let data = try inv.dataset("data")
         let modelName = inv.names["model"] ?? "the model"
         let dataName = inv.names["data"] ?? data.name
@@ -130,6 +127,15 @@ enum CoverageCommands {
             throw inv.error("to= writes the inputs a search finds; add the flag search", at: "to")
         }
         return .report(report)
+    }
+
+    /// The `model` argument as an MLP, or an error naming what the command needs.
+    static func network(_ inv: Invocation, purpose: String, lacks: String = "") throws -> MLP {
+        let m = try inv.model("model")
+        guard let net = m.model as? MLP else {
+            throw inv.error("\(purpose); '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model\(lacks)", at: "model")
+        }
+        return net
     }
 
     /// `layers=`: hidden, all, a layer number or a list of them (1-based, as users see them).

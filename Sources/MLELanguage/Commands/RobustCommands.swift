@@ -37,10 +37,7 @@ enum RobustCommands {
                    "robust net test delta=0.05 epsilon=0.1 norm=linf method=certify",
                    "robust net test delta=[0.01, 0.05, 0.1, 0.2] epsilon=0.05"]
     ) { inv in
-        let m = try inv.model("model")
-        guard let net = m.model as? MLP else {
-            throw inv.error("robust analyses a neural network's ReLU layers; '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model", at: "model")
-        }
+        let net = try CoverageCommands.network(inv, purpose: "robust analyses a neural network's ReLU layers")
         let data = try inv.dataset("data")
         let deltas = try deltaList(inv)
         var settings = RobustSettings()
