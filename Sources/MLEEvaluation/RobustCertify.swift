@@ -18,167 +18,309 @@ public struct LogitBounds: Sendable {
 /// below the float32 forward pass's own rounding), and every final logit bound is widened by
 /// 1e-5·(1 + |bound|) so that they also hold for mle's float32 evaluations, whose error on
 /// these networks is of order 1e-6 relative.
+///
+/// Speed: many balls go through together. Back-substitution keeps one coefficient row per bound
+/// it wants, stacks the rows of every ball in the batch, and moves them through each layer with
+/// one double-precision GEMM; a hidden unit gets CROWN rows only when IBP cannot already show it
+/// stable (a stable unit's relaxation does not depend on its bounds). For L2 balls on a first
+/// layer narrower than the input, ‖λW₀ᵀ‖₂ is read from the Gram matrix W₀ᵀW₀ (√(λ·G·λᵀ)), which
+/// costs n₀² per row instead of n₀·d.
 public enum Certify {
     static let margin = 1e-5
 
-    struct Layers {
-        var w: [[Double]]      // per layer, row-major inputs × outputs
-        var b: [[Double]]
-        var inputs: [Int], outputs: [Int]
-    }
+    /// How the bounds of hidden pre-activations are found: CROWN, tightened by IBP (what mle
+    /// reports), or IBP alone, which makes the final bound CROWN-IBP (Zhang et al. 2020); the
+    /// latter exists to check the back-substitution against an independent implementation.
+    enum Intermediate { case crown, ibp }
 
-    static func layers(_ net: MLP) -> Layers {
-        Layers(w: net.layers.map { $0.weight.storage.map(Double.init) }, b: net.layers.map { $0.bias.map(Double.init) },
-               inputs: net.layers.map(\.inputs), outputs: net.layers.map(\.outputs))
-    }
+    /// The network in double precision, with what every ball shares.
+    struct Plan {
+        let count: Int
+        let inputs: [Int], outputs: [Int]
+        /// Per layer, row-major inputs × outputs; and the same with absolute values (for IBP).
+        let w: [[Double]], absW: [[Double]], b: [[Double]]
+        let norm: PerturbationNorm
+        /// The dual norm of each column of the first layer's weights: a first-layer unit moves by
+        /// at most δ times it.
+        let columnNorms: [Double]
+        /// W₀ᵀW₀ (n₀ × n₀), kept for L2 when the first layer is narrower than the input.
+        var gram: [Double]?
 
-    /// The dual norm of the ball's norm: L2 for L2, L1 for L∞.
-    @inline(__always)
-    static func dualNorm(_ v: UnsafeBufferPointer<Double>, _ norm: PerturbationNorm) -> Double {
-        switch norm {
-        case .l2: return v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        case .linf: return v.reduce(0) { $0 + abs($1) }
-        }
-    }
-
-    /// IBP and CROWN bounds on the logits of `net` (inputs are points of its space) over the ball.
-    public static func bounds(_ net: MLP, center: [Float], delta: Double, norm: PerturbationNorm) -> (crown: LogitBounds, ibp: LogitBounds) {
-        let L = layers(net)
-        let x0 = center.map(Double.init)
-        let count = L.w.count
-        // Layer 0 is linear in x: exact bounds, the same for both methods.
-        var first = (lower: [Double](), upper: [Double]())
-        do {
-            let n = L.outputs[0], m = L.inputs[0]
-            var column = [Double](repeating: 0, count: m)
-            for o in 0..<n {
-                var c = L.b[0][o]
-                for i in 0..<m { c += x0[i] * L.w[0][i * n + o]; column[i] = L.w[0][i * n + o] }
-                let r = delta * column.withUnsafeBufferPointer { dualNorm($0, norm) }
-                first.lower.append(c - r); first.upper.append(c + r)
+        init(_ net: MLP, norm: PerturbationNorm) {
+            count = net.layers.count
+            inputs = net.layers.map(\.inputs)
+            outputs = net.layers.map(\.outputs)
+            w = net.layers.map { $0.weight.storage.map(Double.init) }
+            absW = w.map { $0.map(abs) }
+            b = net.layers.map { $0.bias.map(Double.init) }
+            self.norm = norm
+            let d = inputs.first ?? 0, n0 = outputs.first ?? 0
+            let w0 = w.first ?? []
+            columnNorms = (0..<n0).map { o in
+                var sum = 0.0
+                for i in 0..<d {
+                    let v = w0[i * n0 + o]
+                    sum += norm == .l2 ? v * v : abs(v)
+                }
+                return norm == .l2 ? sum.squareRoot() : sum
+            }
+            if norm == .l2, n0 < d, d > 0 {
+                var g = [Double](repeating: 0, count: n0 * n0)
+                w0.withUnsafeBufferPointer { p in
+                    g.withUnsafeMutableBufferPointer { q in
+                        if let a = p.baseAddress, let c = q.baseAddress {
+                            DoubleGEMM.multiply(a, transposeA: true, a, into: c, m: n0, n: n0, k: d)
+                        }
+                    }
+                }
+                gram = g
+            } else {
+                gram = nil
             }
         }
-        var ibpLower = [first.lower], ibpUpper = [first.upper]
-        var lower = [first.lower], upper = [first.upper]
-        for k in 1..<max(count, 1) {
-            let ibp = intervalStep(L, k, ibpLower[k - 1], ibpUpper[k - 1])
+
+        /// The largest product a batch of `balls` makes, to choose BLAS's thread count.
+        func work(balls: Int) -> Int {
+            let widest = max(outputs.max() ?? 0, inputs.max() ?? 0)
+            return balls * 2 * widest * inputs.reduce(0, +)
+        }
+    }
+
+    /// One row of a back-substitution: an upper bound of sign·z[unit] − sign·z[other] for one ball.
+    struct SpecRow {
+        var ball: Int
+        var unit: Int
+        var sign: Double
+        var other: Int = -1
+    }
+
+    /// IBP and CROWN bounds on the logits of `net` (inputs are points of its space) over one ball.
+    public static func bounds(_ net: MLP, center: [Float], delta: Double, norm: PerturbationNorm) -> (crown: LogitBounds, ibp: LogitBounds) {
+        let plan = Plan(net, norm: norm)
+        let all = BLASThreads.forProductsOf(size: plan.work(balls: 1)) {
+            bounds(plan, centers: [center.map(Double.init)], deltas: [delta])
+        }
+        return all.first ?? (LogitBounds(lower: [], upper: []), LogitBounds(lower: [], upper: []))
+    }
+
+    /// IBP and CROWN bounds for each ball (centre in the network's space, radius), together.
+    static func bounds(_ plan: Plan, centers: [[Double]], deltas: [Double], intermediate: Intermediate = .crown)
+        -> [(crown: LogitBounds, ibp: LogitBounds)] {
+        let balls = centers.count
+        guard balls > 0, plan.count > 0, deltas.count == balls else { return [] }
+        let d = plan.inputs[0], n0 = plan.outputs[0]
+        // Layer 0 is linear in x: exact bounds x0·W0 + b0 ± δ‖W0[:, o]‖*, the same for both methods.
+        var z0 = [Double](repeating: 0, count: balls * n0)
+        for e in 0..<balls { for o in 0..<n0 { z0[e * n0 + o] = plan.b[0][o] } }
+        let x = centers.flatMap { $0 }
+        guard x.count == balls * d else { return [] }
+        multiply(x, plan.w[0], into: &z0, m: balls, n: n0, k: d, beta: 1)
+        var l0 = z0, u0 = z0
+        for e in 0..<balls {
+            for o in 0..<n0 {
+                let r = deltas[e] * plan.columnNorms[o]
+                l0[e * n0 + o] -= r
+                u0[e * n0 + o] += r
+            }
+        }
+        var ibpLower = [l0], ibpUpper = [u0]
+        var lower = [l0], upper = [u0]
+        let last = plan.count - 1
+        for k in stride(from: 1, to: plan.count, by: 1) {
+            let ibp = intervalStep(plan, k, ibpLower[k - 1], ibpUpper[k - 1], balls: balls)
             ibpLower.append(ibp.lower); ibpUpper.append(ibp.upper)
-            // CROWN, intersected with IBP from CROWN's own previous bounds (both are sound).
-            let fromCrown = intervalStep(L, k, lower[k - 1], upper[k - 1])
-            let n = L.outputs[k]
-            var identity = [Double](repeating: 0, count: n * n)
-            for i in 0..<n { identity[i * n + i] = 1 }
-            let up = backSubstitute(L, layer: k, spec: identity, rows: n, lower: lower, upper: upper, x0: x0, delta: delta, norm: norm, upperBound: true)
-            let lo = backSubstitute(L, layer: k, spec: identity, rows: n, lower: lower, upper: upper, x0: x0, delta: delta, norm: norm, upperBound: false)
-            lower.append((0..<n).map { max(lo[$0], fromCrown.lower[$0]) })
-            upper.append((0..<n).map { min(up[$0], fromCrown.upper[$0]) })
-        }
-        func widened(_ l: [Double], _ u: [Double]) -> ([Double], [Double]) {
-            (l.map { $0 - margin * (1 + abs($0)) }, u.map { $0 + margin * (1 + abs($0)) })
-        }
-        let last = count - 1
-        let (cl, cu) = widened(lower[last], upper[last])
-        let (il, iu) = widened(ibpLower[last], ibpUpper[last])
-        // Differences z_i − z_j for the probability bound: C = e_i − e_j on the output layer.
-        let k = L.outputs[last]
-        var difference = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
-        if k > 1, last >= 1 {
-            var spec = [Double](repeating: 0, count: k * k * k)
-            for i in 0..<k { for j in 0..<k where i != j { spec[(i * k + j) * k + i] = 1; spec[(i * k + j) * k + j] = -1 } }
-            let up = backSubstitute(L, layer: last, spec: spec, rows: k * k, lower: lower, upper: upper, x0: x0, delta: delta,
-                                    norm: norm, upperBound: true)
-            for i in 0..<k {
-                for j in 0..<k where i != j {
-                    let v = min(up[i * k + j], cu[i] - cl[j])
-                    difference[i][j] = v + margin * (1 + abs(v))
+            if k == last { break }
+            if intermediate == .ibp {
+                lower.append(ibp.lower); upper.append(ibp.upper)
+                continue
+            }
+            // CROWN, intersected with IBP from CROWN's own previous bounds (both are sound),
+            // for the units IBP cannot show stable.
+            var (l, u) = intervalStep(plan, k, lower[k - 1], upper[k - 1], balls: balls)
+            let n = plan.outputs[k]
+            var rows: [SpecRow] = []
+            for e in 0..<balls {
+                for o in 0..<n where l[e * n + o] < 0 && u[e * n + o] > 0 {
+                    rows.append(SpecRow(ball: e, unit: o, sign: 1))
+                    rows.append(SpecRow(ball: e, unit: o, sign: -1))
                 }
             }
-        } else {
-            for i in 0..<k { for j in 0..<k where i != j { difference[i][j] = cu[i] - cl[j] } }
+            let bound = upperBounds(plan, layer: k, rows: rows, lower: lower, upper: upper, z0: z0, deltas: deltas)
+            for (r, row) in rows.enumerated() {
+                let i = row.ball * n + row.unit
+                if row.sign > 0 { u[i] = min(u[i], bound[r]) } else { l[i] = max(l[i], -bound[r]) }
+            }
+            lower.append(l); upper.append(u)
         }
-        return (LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
-                LogitBounds(lower: il, upper: iu, differenceUpper: nil))
+
+        let k = plan.outputs[last]
+        // Without a hidden layer the exact first-layer bounds are the logits' bounds.
+        var crownLower = lower[0], crownUpper = upper[0]
+        var differences = [Double](repeating: .infinity, count: balls * k * k)
+        if last >= 1 {
+            var rows: [SpecRow] = []
+            for e in 0..<balls {
+                for o in 0..<k {
+                    rows.append(SpecRow(ball: e, unit: o, sign: 1))
+                    rows.append(SpecRow(ball: e, unit: o, sign: -1))
+                }
+                // z_i − z_j, for the probability bound and the label.
+                if k > 1 { for i in 0..<k { for j in 0..<k where i != j { rows.append(SpecRow(ball: e, unit: i, sign: 1, other: j)) } } }
+            }
+            let bound = upperBounds(plan, layer: last, rows: rows, lower: lower, upper: upper, z0: z0, deltas: deltas)
+            crownLower = [Double](repeating: -.infinity, count: balls * k)
+            crownUpper = [Double](repeating: .infinity, count: balls * k)
+            for (r, row) in rows.enumerated() {
+                if row.other >= 0 {
+                    differences[(row.ball * k + row.unit) * k + row.other] = bound[r]
+                } else if row.sign > 0 {
+                    crownUpper[row.ball * k + row.unit] = bound[r]
+                } else {
+                    crownLower[row.ball * k + row.unit] = -bound[r]
+                }
+            }
+            if intermediate == .crown {
+                let fromCrown = intervalStep(plan, last, lower[last - 1], upper[last - 1], balls: balls)
+                for i in crownLower.indices {
+                    crownLower[i] = max(crownLower[i], fromCrown.lower[i])
+                    crownUpper[i] = min(crownUpper[i], fromCrown.upper[i])
+                }
+            }
+        }
+        func widened(_ v: Double, up: Bool) -> Double { up ? v + margin * (1 + abs(v)) : v - margin * (1 + abs(v)) }
+        return (0..<balls).map { e in
+            let range = (e * k)..<(e * k + k)
+            let cl = crownLower[range].map { widened($0, up: false) }, cu = crownUpper[range].map { widened($0, up: true) }
+            var difference = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+            for i in 0..<k {
+                for j in 0..<k where i != j {
+                    difference[i][j] = widened(min(differences[(e * k + i) * k + j], cu[i] - cl[j]), up: true)
+                }
+            }
+            return (LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
+                    LogitBounds(lower: ibpLower[last][range].map { widened($0, up: false) },
+                                upper: ibpUpper[last][range].map { widened($0, up: true) }, differenceUpper: nil))
+        }
     }
 
-    /// One IBP step: bounds of layer k's pre-activation from layer k − 1's.
-    static func intervalStep(_ L: Layers, _ k: Int, _ l: [Double], _ u: [Double]) -> (lower: [Double], upper: [Double]) {
-        let m = L.inputs[k], n = L.outputs[k]
-        var lower = [Double](repeating: 0, count: n), upper = lower
-        for o in 0..<n {
-            var mid = L.b[k][o], rad = 0.0
-            for i in 0..<m {
-                let lo = max(l[i], 0), hi = max(u[i], 0)
-                let w = L.w[k][i * n + o]
-                mid += w * (lo + hi) / 2
-                rad += abs(w) * (hi - lo) / 2
+    /// `c (m × n) = a (m × k) · b (k × n) (+ c when beta is 1)`, or with b stored n × k.
+    static func multiply(_ a: [Double], _ b: [Double], transposeB: Bool = false, into c: inout [Double],
+                         m: Int, n: Int, k: Int, beta: Double = 0) {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
+                    DoubleGEMM.multiply(a, b, transposeB: transposeB, into: c, m: m, n: n, k: k, beta: beta)
+                }
             }
-            lower[o] = mid - rad; upper[o] = mid + rad
         }
+    }
+
+    /// One IBP step for every ball: bounds of layer k's pre-activation from layer k − 1's
+    /// (balls × width, row-major): centre·W + b ± radius·|W| of the ReLU'd box.
+    static func intervalStep(_ plan: Plan, _ k: Int, _ l: [Double], _ u: [Double], balls: Int) -> (lower: [Double], upper: [Double]) {
+        let m = plan.inputs[k], n = plan.outputs[k]
+        var mid = [Double](repeating: 0, count: balls * m), rad = mid
+        for i in 0..<(balls * m) {
+            let lo = max(l[i], 0), hi = max(u[i], 0)
+            mid[i] = (lo + hi) / 2
+            rad[i] = (hi - lo) / 2
+        }
+        var center = [Double](repeating: 0, count: balls * n)
+        for e in 0..<balls { for o in 0..<n { center[e * n + o] = plan.b[k][o] } }
+        multiply(mid, plan.w[k], into: &center, m: balls, n: n, k: m, beta: 1)
+        var radius = [Double](repeating: 0, count: balls * n)
+        multiply(rad, plan.absW[k], into: &radius, m: balls, n: n, k: m)
+        var lower = center, upper = center
+        for i in 0..<(balls * n) { lower[i] -= radius[i]; upper[i] += radius[i] }
         return (lower, upper)
     }
 
-    /// CROWN's back-substitution: an upper (or lower) bound of spec · z_layer over the ball, for
-    /// each of the `rows` rows of `spec` (row-major rows × width of the layer), given bounds
-    /// on the pre-activations of every earlier layer.
-    static func backSubstitute(_ L: Layers, layer: Int, spec: [Double], rows: Int, lower: [[Double]], upper: [[Double]],
-                               x0: [Double], delta: Double, norm: PerturbationNorm, upperBound: Bool) -> [Double] {
-        var lambda = spec
-        var constant = [Double](repeating: 0, count: rows)
-        var k = layer
+    /// CROWN's back-substitution: for each row, an upper bound over its ball of the row's
+    /// combination of layer `layer`'s pre-activations, given bounds on every earlier layer's.
+    static func upperBounds(_ plan: Plan, layer k: Int, rows: [SpecRow], lower: [[Double]], upper: [[Double]],
+                            z0: [Double], deltas: [Double]) -> [Double] {
+        let count = rows.count
+        guard count > 0 else { return [] }
+        // The rows on a_{k−1}: sign·(W_k[:, unit] − W_k[:, other]), constants from b_k.
+        var width = plan.inputs[k]
+        let n = plan.outputs[k]
+        var a = [Double](repeating: 0, count: count * width)
+        var constant = [Double](repeating: 0, count: count)
+        for (r, row) in rows.enumerated() {
+            constant[r] = row.sign * (plan.b[k][row.unit] - (row.other >= 0 ? plan.b[k][row.other] : 0))
+            for i in 0..<width {
+                let v = plan.w[k][i * n + row.unit] - (row.other >= 0 ? plan.w[k][i * n + row.other] : 0)
+                a[r * width + i] = row.sign * v
+            }
+        }
+        var j = k - 1
         while true {
-            let m = L.inputs[k], n = L.outputs[k]
-            // z_k = a·W_k + b_k: the constant takes Λ·b_k, and Λ moves to a: Λ·W_kᵀ.
-            var next = [Double](repeating: 0, count: rows * m)
-            for s in 0..<rows {
-                var c = 0.0
-                for j in 0..<n {
-                    let lj = lambda[s * n + j]
-                    if lj == 0 { continue }
-                    c += lj * L.b[k][j]
-                    for i in 0..<m { next[s * m + i] += lj * L.w[k][i * n + j] }
-                }
-                constant[s] += c
-            }
-            if k == 0 {
-                // Over the ball: Λx0 ± δ‖Λ‖ (the dual norm).
-                var out = [Double](repeating: 0, count: rows)
-                next.withUnsafeBufferPointer { p in
-                    for s in 0..<rows {
-                        let row = UnsafeBufferPointer(rebasing: p[(s * m)..<(s * m + m)])
-                        var dot = 0.0
-                        for i in 0..<m { dot += row[i] * x0[i] }
-                        let r = delta * dualNorm(row, norm)
-                        out[s] = constant[s] + dot + (upperBound ? r : -r)
-                    }
-                }
-                return out
-            }
-            // a = relu(z_{k-1}): relax each unit by lines, chosen by the sign of its coefficient.
-            let l = lower[k - 1], u = upper[k - 1]
-            for s in 0..<rows {
-                for i in 0..<m {
-                    let c = next[s * m + i]
+            // a_j = relu(z_j): relax each unit by a line, chosen by the sign of its coefficient.
+            let l = lower[j], u = upper[j]
+            for (r, row) in rows.enumerated() {
+                let base = row.ball * width
+                for i in 0..<width {
+                    let c = a[r * width + i]
                     if c == 0 { continue }
-                    if u[i] <= 0 {
-                        next[s * m + i] = 0
-                    } else if l[i] >= 0 {
-                        continue
-                    } else {
-                        let slope = u[i] / (u[i] - l[i])
-                        if (c >= 0) == upperBound {
+                    let lo = l[base + i], hi = u[base + i]
+                    if hi <= 0 {
+                        a[r * width + i] = 0
+                    } else if lo < 0 {
+                        if c > 0 {
                             // The upper line: relu(z) ≤ slope·(z − l).
-                            next[s * m + i] = c * slope
-                            constant[s] += -c * slope * l[i]
-                        } else {
+                            let slope = hi / (hi - lo)
+                            a[r * width + i] = c * slope
+                            constant[r] -= c * slope * lo
+                        } else if hi <= -lo {
                             // The lower line: relu(z) ≥ z when u > −l, else ≥ 0 (CROWN's choice).
-                            next[s * m + i] = u[i] > -l[i] ? c : 0
+                            a[r * width + i] = 0
                         }
                     }
                 }
             }
-            lambda = next
-            k -= 1
+            if j == 0 { break }
+            // z_j = a_{j−1}·W_j + b_j.
+            for r in 0..<count {
+                var c = 0.0
+                for i in 0..<width { c += a[r * width + i] * plan.b[j][i] }
+                constant[r] += c
+            }
+            let previous = plan.inputs[j]
+            var next = [Double](repeating: 0, count: count * previous)
+            multiply(a, plan.w[j], transposeB: true, into: &next, m: count, n: previous, k: width)
+            a = next
+            width = previous
+            j -= 1
         }
+        // Over the ball: λ·z0(x0) ± δ‖λW0ᵀ‖* (the dual norm).
+        let d = plan.inputs[0]
+        var out = [Double](repeating: 0, count: count)
+        if let gram = plan.gram {
+            var p = [Double](repeating: 0, count: count * width)
+            multiply(a, gram, into: &p, m: count, n: width, k: width)
+            for (r, row) in rows.enumerated() {
+                var dot = 0.0, q = 0.0
+                for i in 0..<width {
+                    dot += a[r * width + i] * z0[row.ball * width + i]
+                    q += a[r * width + i] * p[r * width + i]
+                }
+                out[r] = constant[r] + dot + deltas[row.ball] * max(q, 0).squareRoot()
+            }
+        } else {
+            var inputSide = [Double](repeating: 0, count: count * d)
+            multiply(a, plan.w[0], transposeB: true, into: &inputSide, m: count, n: d, k: width)
+            for (r, row) in rows.enumerated() {
+                var dot = 0.0, dual = 0.0
+                for i in 0..<width { dot += a[r * width + i] * z0[row.ball * width + i] }
+                for i in 0..<d {
+                    let v = inputSide[r * d + i]
+                    dual += plan.norm == .l2 ? v * v : abs(v)
+                }
+                out[r] = constant[r] + dot + deltas[row.ball] * (plan.norm == .l2 ? dual.squareRoot() : dual)
+            }
+        }
+        return out
     }
 
     /// A sound bound on ‖f(x′) − f(x)‖ over the ball from bounds on the logits, for the output ε

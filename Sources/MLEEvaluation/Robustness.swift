@@ -187,14 +187,24 @@ public enum Robustness {
         }
 
         if settings.methods.contains(.certify) {
-            for r in 0..<x.rows {
+            let plan = Certify.Plan(space.net, norm: settings.norm)
+            let perBatch = 16
+            var start = 0
+            while start < x.rows {
                 if cancellation.isCancelled { throw Cancelled() }
-                let bounds = Certify.bounds(space.net, center: points[r], delta: settings.delta, norm: settings.norm)
-                let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
-                results[r].certified = Certify.outputBound(bounds.crown, center: z, net: space.net, output: settings.output)
-                results[r].certifiedIBP = Certify.outputBound(bounds.ibp, center: z, net: space.net, output: settings.output)
-                done += 1
-                if r % 16 == 15 { progress(done, total) }
+                let rows = Array(start..<min(start + perBatch, x.rows))
+                let bounds = BLASThreads.forProductsOf(size: plan.work(balls: rows.count)) {
+                    Certify.bounds(plan, centers: rows.map { points[$0].map(Double.init) },
+                                   deltas: [Double](repeating: settings.delta, count: rows.count))
+                }
+                for (b, r) in rows.enumerated() {
+                    let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
+                    results[r].certified = Certify.outputBound(bounds[b].crown, center: z, net: space.net, output: settings.output)
+                    results[r].certifiedIBP = Certify.outputBound(bounds[b].ibp, center: z, net: space.net, output: settings.output)
+                }
+                start += rows.count
+                done += rows.count
+                progress(done, total)
             }
         }
 

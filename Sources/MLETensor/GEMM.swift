@@ -60,3 +60,22 @@ public enum BLASThreads {
         return try body()
     }
 }
+
+/// Double-precision products through `cblas_dgemm`, for the bound computations that must not
+/// lose the precision float32 would: `C = op(A) · op(B) + beta · C` on row-major arrays.
+public enum DoubleGEMM {
+    /// `a` is m × k (or k × m when `transposeA`), `b` is k × n (or n × k when `transposeB`);
+    /// `c` is m × n and is overwritten (beta 0) or accumulated into (beta 1).
+    public static func multiply(_ a: UnsafePointer<Double>, transposeA: Bool = false,
+                                _ b: UnsafePointer<Double>, transposeB: Bool = false,
+                                into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, beta: Double = 0) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<(m * n) { c[i] *= beta }
+            return
+        }
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                    beta, c, Int32(n))
+    }
+}
