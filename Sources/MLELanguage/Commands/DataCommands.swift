@@ -8,24 +8,61 @@ enum DataCommands {
 
     static let load = CommandSpec(
         name: "load",
-        summary: "Read a CSV file (header row, numeric features) into a dataset",
-        positionals: [ParamSpec("file", .path, "path of the CSV file", required: true)],
+        summary: "Read a CSV file (header row, numeric features) into a dataset, or a .safetensors file into a model",
+        positionals: [ParamSpec("file", .path, "path of the CSV file or the model file (.safetensors)", required: true)],
         options: [
             ParamSpec("target", .string, "the column to predict; omit for data without a target"),
             ParamSpec("task", .choice(TaskChoice.allCases.map(\.rawValue)),
-                      "how to read the target: auto takes text and whole numbers with at most 20 values as classes",
+                      "how to read the target: auto takes text and whole numbers with at most 20 values as classes; "
+                      + "for a PyTorch network without data=, classification or regression of its outputs",
                       default: .symbol("auto")),
+            ParamSpec("data", .dataset,
+                      "for a PyTorch network: the data it was trained on; its columns name the inputs, its classes the outputs, "
+                      + "and its means and standard deviations define mle's standardised units (the network's function is unchanged)"),
         ],
-        returns: "a dataset",
+        returns: "a dataset, or a model",
         examples: ["data = load \"datasets/iris.csv\" target=species",
-                   "digits = load \"datasets/digits.csv\" target=digit task=classification"]
+                   "digits = load \"datasets/digits.csv\" target=digit task=classification",
+                   "net = load \"net.safetensors\"",
+                   "torchnet = load \"torch_mlp.safetensors\" data=train"]
     ) { inv in
         let path = inv.string("file") ?? ""
         let task = TaskChoice(rawValue: inv.string("task") ?? "auto") ?? .auto
         if path.hasSuffix(".safetensors") {
-            throw inv.error("model files cannot be loaded yet; 'load' reads CSV data", at: "file")
+            if inv.has("target") { throw inv.error("target= is for CSV data; a model file has its outputs", at: "target") }
+            return .model(try loadModel(path: path, task: task, data: inv.has("data") ? try inv.dataset("data") : nil,
+                                        dataName: inv.names["data"]))
         }
+        if inv.has("data") { throw inv.error("data= is for PyTorch model files (.safetensors)", at: "data") }
         return .dataset(try Dataset.load(path: path, targetName: inv.string("target"), task: task))
+    }
+
+    static func loadModel(path: String, task choice: TaskChoice, data: Dataset?, dataName: String?) throws -> ModelValue {
+        let file = try SafeTensors.read(path: path)
+        let name = (path as NSString).lastPathComponent
+        if file.metadata["format"] == "mle-mlp" {
+            let net = try MLP(mleFile: file, name: name)
+            return ModelValue(model: net, trainingNote: "loaded from \(path)")
+        }
+        // Anything else is read as a PyTorch state dict of Linear layers with ReLU between them.
+        let layers = try MLP.linearLayers(in: file, prefix: "", name: name)
+        let inputs = layers.first?.inputs ?? 0, outputs = layers.last?.outputs ?? 0
+        let task: Task
+        switch (choice, data?.task) {
+        case (.classification, .regression?), (.regression, .classification?):
+            throw LearningError.invalid("task=\(choice.rawValue) disagrees with the target of \(dataName ?? "the data")")
+        case (_, let dataTask?): task = dataTask
+        case (.regression, nil): task = .regression
+        case (.classification, nil): task = .classification(classNames: (0..<max(outputs, 2)).map(String.init))
+        case (.auto, nil): task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
+        }
+        let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
+        let net = try MLP(pytorchFile: file, name: name, features: features, task: task,
+                          standardizer: data.map { Standardizer.fit($0.features) })
+        var note = "imported from PyTorch (\(path)); ReLU assumed between its Linear layers"
+        if let dataName { note += "; inputs, outputs and standardised units from \(dataName)" }
+        else { note += "; inputs named x1…x\(features.count), standardised units are the network's own input units" }
+        return ModelValue(model: net, trainingNote: note)
     }
 
     static let describe = CommandSpec(

@@ -2,9 +2,27 @@ import Foundation
 import MLELearning
 import MLETensor
 
-/// `baseline`, `mlp`.
+/// `baseline`, `mlp`, `save`.
 enum ModelCommands {
-    static let all = [baseline, mlp]
+    static let all = [baseline, mlp, save]
+
+    static let save = CommandSpec(
+        name: "save",
+        summary: "Write a network to a .safetensors file (PyTorch's layout, with mle's preprocessing and unit ranges in it)",
+        positionals: [ParamSpec("model", .model, "the network to write (an mlp)", required: true),
+                      ParamSpec("file", .path, "where to write it; it should end in .safetensors", required: true)],
+        returns: "nothing; the file is written atomically",
+        examples: ["save net \"net.safetensors\"", "net2 = load \"net.safetensors\""]
+    ) { inv in
+        let value = try inv.model("model")
+        guard let net = value.model as? MLP else {
+            throw inv.error("only mlp networks can be saved for now; \(inv.names["model"] ?? "this model") is a \(value.model.kind)", at: "model")
+        }
+        let path = inv.string("file") ?? ""
+        guard path.hasSuffix(".safetensors") else { throw inv.error("model files end in .safetensors", at: "file") }
+        try net.safeTensors().write(path: path)
+        return .none
+    }
 
     static let baseline = CommandSpec(
         name: "baseline",

@@ -1,0 +1,195 @@
+import Foundation
+import MLETensor
+
+/// Model files: mle's own networks, and PyTorch `nn.Sequential` ReLU networks saved with
+/// `safetensors.torch.save_file(model.state_dict(), path)`.
+///
+/// mle's format is safetensors with PyTorch's layout, so PyTorch can read it back:
+/// `layers.{i}.weight` (outputs × inputs) and `layers.{i}.bias`, `standardizer.mean` and
+/// `standardizer.scale`, the unit profile as `profile.{i}.{pre,post}_{low,high}` and
+/// `profile.feature_{low,high}`, and metadata `format` = `mle-mlp`, `format_version`, `task`,
+/// `classes` and `features` (JSON arrays), `target_mean`, `target_scale`, `profile_rows`.
+extension MLP {
+    static let fileFormat = "mle-mlp"
+    static let fileVersion = "1"
+
+    public func safeTensors() -> SafeTensors {
+        var file = SafeTensors()
+        for (i, layer) in layers.enumerated() {
+            var transposed = [Float](repeating: 0, count: layer.inputs * layer.outputs)
+            for r in 0..<layer.inputs { for c in 0..<layer.outputs { transposed[c * layer.inputs + r] = layer.weight[r, c] } }
+            file.tensors["layers.\(i).weight"] = .init(shape: [layer.outputs, layer.inputs], values: transposed)
+            file.tensors["layers.\(i).bias"] = .init(shape: [layer.outputs], values: layer.bias)
+        }
+        file.tensors["standardizer.mean"] = .init(shape: [standardizer.mean.count], values: standardizer.mean)
+        file.tensors["standardizer.scale"] = .init(shape: [standardizer.scale.count], values: standardizer.scale)
+        if let p = profile {
+            for i in layers.indices {
+                for (name, values) in [("pre_low", p.preLow), ("pre_high", p.preHigh), ("post_low", p.postLow), ("post_high", p.postHigh)] {
+                    file.tensors["profile.\(i).\(name)"] = .init(shape: [values[i].count], values: values[i])
+                }
+            }
+            file.tensors["profile.feature_low"] = .init(shape: [p.featureLow.count], values: p.featureLow)
+            file.tensors["profile.feature_high"] = .init(shape: [p.featureHigh.count], values: p.featureHigh)
+            file.metadata["profile_rows"] = "\(p.rows)"
+        }
+        func json(_ a: [String]) -> String {
+            (try? JSONSerialization.data(withJSONObject: a)).flatMap { String(data: $0, encoding: .utf8) } ?? "[]"
+        }
+        file.metadata["format"] = MLP.fileFormat
+        file.metadata["format_version"] = MLP.fileVersion
+        file.metadata["activation"] = "relu"
+        file.metadata["features"] = json(featureNames)
+        switch task {
+        case .classification(let names):
+            file.metadata["task"] = "classification"
+            file.metadata["classes"] = json(names)
+        case .regression:
+            file.metadata["task"] = "regression"
+        }
+        file.metadata["target_mean"] = "\(targetMean)"
+        file.metadata["target_scale"] = "\(targetScale)"
+        return file
+    }
+
+    /// Reads a network written by `safeTensors()`.
+    public init(mleFile file: SafeTensors, name: String) throws {
+        func bad(_ why: String) -> LearningError { .invalid("\(name): \(why)") }
+        guard file.metadata["format_version"] == MLP.fileVersion else {
+            throw bad("format version \(file.metadata["format_version"] ?? "none"); this mle reads version \(MLP.fileVersion)")
+        }
+        func strings(_ key: String) throws -> [String] {
+            guard let text = file.metadata[key], let data = text.data(using: .utf8),
+                  let list = try? JSONSerialization.jsonObject(with: data) as? [String] else { throw bad("metadata '\(key)' is not a JSON list of names") }
+            return list
+        }
+        let layers = try MLP.linearLayers(in: file, prefix: "layers.", name: name)
+        let features = try strings("features")
+        guard let mean = file.tensors["standardizer.mean"]?.values, let scale = file.tensors["standardizer.scale"]?.values,
+              mean.count == features.count, scale.count == features.count, layers.first?.inputs == features.count else {
+            throw bad("the standardizer, the feature names and the first layer disagree on the number of features")
+        }
+        guard scale.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw bad("a standardizer scale is not a positive number") }
+        let task: Task
+        switch file.metadata["task"] {
+        case "classification":
+            let classes = try strings("classes")
+            guard classes.count == layers.last?.outputs else { throw bad("\(classes.count) class names for \(layers.last?.outputs ?? 0) outputs") }
+            task = .classification(classNames: classes)
+        case "regression":
+            guard layers.last?.outputs == 1 else { throw bad("a regression network has one output") }
+            task = .regression
+        default: throw bad("metadata 'task' is neither classification nor regression")
+        }
+        guard let targetMean = Float(file.metadata["target_mean"] ?? ""), let targetScale = Float(file.metadata["target_scale"] ?? "") else {
+            throw bad("metadata target_mean and target_scale are not numbers")
+        }
+        self.init(layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
+                  task: task, targetMean: targetMean, targetScale: targetScale)
+        if let rows = Int(file.metadata["profile_rows"] ?? "") {
+            func per(_ key: String) throws -> [[Float]] {
+                try layers.indices.map { i in
+                    guard let v = file.tensors["profile.\(i).\(key)"]?.values, v.count == layers[i].outputs else { throw bad("profile.\(i).\(key) is missing or the wrong size") }
+                    return v
+                }
+            }
+            guard let low = file.tensors["profile.feature_low"]?.values, let high = file.tensors["profile.feature_high"]?.values,
+                  low.count == features.count, high.count == features.count else { throw bad("the profile's feature ranges are missing") }
+            profile = UnitProfile(rows: rows, preLow: try per("pre_low"), preHigh: try per("pre_high"), postLow: try per("post_low"),
+                                  postHigh: try per("post_high"), featureLow: low, featureHigh: high)
+        }
+    }
+
+    /// The linear layers of a file, in order: `{prefix}{key}.weight` (outputs × inputs) with its
+    /// `.bias`, keys in natural order (`0, 2, 10`; `fc1, fc2`), each taking the previous one's outputs.
+    public static func linearLayers(in file: SafeTensors, prefix: String, name: String) throws -> [DenseLayer] {
+        let keys = file.tensors.keys.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".weight") }
+            .map { String($0.dropLast(".weight".count)) }
+            .filter { file.tensors[$0 + ".weight"]?.shape.count == 2 }
+            .sorted { naturalOrder($0, $1) }
+        guard !keys.isEmpty else {
+            throw LearningError.invalid("\(name) has no linear layers (2-D tensors named ….weight); found \(file.tensors.keys.sorted().prefix(8).joined(separator: ", "))")
+        }
+        var layers: [DenseLayer] = []
+        for key in keys {
+            guard let w = file.tensors[key + ".weight"] else { continue }
+            let outputs = w.shape[0], inputs = w.shape[1]
+            guard outputs > 0, inputs > 0 else { throw LearningError.invalid("\(name): layer \(key) has an empty weight \(w.shape)") }
+            if let previous = layers.last, previous.outputs != inputs {
+                throw LearningError.invalid("\(name): layer \(key) takes \(inputs) inputs but the layer before it gives \(previous.outputs); "
+                    + "mle reads a chain of Linear layers with ReLU between them (layers in order: \(keys.joined(separator: ", ")))")
+            }
+            var weight = Matrix(rows: inputs, cols: outputs)
+            for o in 0..<outputs { for i in 0..<inputs { weight[i, o] = w.values[o * inputs + i] } }
+            let bias = file.tensors[key + ".bias"]?.values ?? [Float](repeating: 0, count: outputs)
+            guard bias.count == outputs else { throw LearningError.invalid("\(name): \(key).bias has \(bias.count) values for \(outputs) outputs") }
+            guard weight.storage.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else {
+                throw LearningError.invalid("\(name): layer \(key) has values that are not finite")
+            }
+            layers.append(DenseLayer(weight: weight, bias: bias))
+        }
+        return layers
+    }
+
+    /// "fc2" before "fc10", "0" before "2" before "10": digit runs compare as numbers.
+    static func naturalOrder(_ a: String, _ b: String) -> Bool {
+        func parts(_ s: String) -> [(String, Int?)] {
+            var out: [(String, Int?)] = []
+            var current = "", digits = false
+            for ch in s {
+                if ch.isASCII && ch.isNumber != digits, !current.isEmpty {
+                    out.append((current, digits ? Int(current) : nil)); current = ""
+                }
+                digits = ch.isASCII && ch.isNumber
+                current.append(ch)
+            }
+            if !current.isEmpty { out.append((current, digits ? Int(current) : nil)) }
+            return out
+        }
+        for (x, y) in zip(parts(a), parts(b)) {
+            if let i = x.1, let j = y.1, i != j { return i < j }
+            if x.0 != y.0 { return x.0 < y.0 }
+        }
+        return a.count < b.count
+    }
+
+    /// A PyTorch ReLU network (Linear layers with ReLU between them) from its state dict.
+    /// `features` names its inputs; `task` its outputs (one output read as a binary classifier's
+    /// logit becomes the logits (0, z), whose softmax is the sigmoid). `standardizer`, when given,
+    /// is folded into the first layer so that the network computes the same function of the raw
+    /// inputs while mle's standardised units (for δ, coverage search) are the data's.
+    public init(pytorchFile file: SafeTensors, name: String, features: [String], task: Task,
+                standardizer: Standardizer?) throws {
+        var layers = try MLP.linearLayers(in: file, prefix: "", name: name)
+        let d = layers.first?.inputs ?? 0, k = layers.last?.outputs ?? 0
+        guard features.count == d else {
+            throw LearningError.invalid("\(name) takes \(d) inputs but \(features.count) feature names were given")
+        }
+        switch task {
+        case .classification(let classes):
+            if k == 1, classes.count == 2, var last = layers.last {
+                var weight = Matrix(rows: last.inputs, cols: 2)
+                for i in 0..<last.inputs { weight[i, 1] = last.weight[i, 0] }
+                last = DenseLayer(weight: weight, bias: [0, last.bias[0]])
+                layers[layers.count - 1] = last
+            } else if classes.count != k {
+                throw LearningError.invalid("\(name) has \(k) outputs but \(classes.count) classes (\(classes.prefix(5).joined(separator: ", ")))")
+            }
+        case .regression:
+            guard k == 1 else { throw LearningError.invalid("\(name) has \(k) outputs; a regression network has one") }
+        }
+        let s = standardizer ?? Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d))
+        guard s.mean.count == d else { throw LearningError.invalid("the data has \(s.mean.count) features, \(name) takes \(d)") }
+        if standardizer != nil, var first = layers.first {
+            // ((x − m)/s)·W′ + b′ = x·W + b: W′[i, o] = s[i]·W[i, o], b′ = b + Σ_i m[i]·W[i, o].
+            for i in 0..<d {
+                for o in 0..<first.outputs {
+                    first.bias[o] += s.mean[i] * first.weight[i, o]
+                    first.weight[i, o] *= s.scale[i]
+                }
+            }
+            layers[0] = first
+        }
+        self.init(layers: layers, standardizer: s, featureNames: features, task: task)
+    }
+}

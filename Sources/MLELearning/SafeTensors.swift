@@ -1,0 +1,141 @@
+import Foundation
+
+/// The safetensors container (Hugging Face): an 8-byte little-endian header length, a JSON
+/// header naming each tensor's dtype, shape and byte range, and the raw little-endian data.
+/// Written by hand: the format is a page long and no Swift package for it is available offline.
+public struct SafeTensors: Sendable {
+    public struct Tensor: Equatable, Sendable {
+        public var shape: [Int]
+        /// Values in row-major order, converted to Float from the file's dtype.
+        public var values: [Float]
+        public init(shape: [Int], values: [Float]) { self.shape = shape; self.values = values }
+    }
+
+    public var tensors: [String: Tensor]
+    public var metadata: [String: String]
+
+    public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+        self.tensors = tensors; self.metadata = metadata
+    }
+
+    /// Reads a file; every malformed part is a `LearningError.invalid` naming it.
+    public static func read(path: String) throws -> SafeTensors {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw LearningError.invalid("cannot read '\(path)': \((error as NSError).localizedDescription)")
+        }
+        return try parse(data, name: path)
+    }
+
+    public static func parse(_ data: Data, name: String = "the file") throws -> SafeTensors {
+        let bytes = [UInt8](data)
+        func bad(_ why: String) -> LearningError { .invalid("\(name) is not a valid safetensors file: \(why)") }
+        guard bytes.count >= 8 else { throw bad("it is shorter than its 8-byte header length") }
+        var length: UInt64 = 0
+        for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard length <= UInt64(bytes.count - 8), length <= 100_000_000 else { throw bad("the header length \(length) exceeds the file") }
+        let headerEnd = 8 + Int(length)
+        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])) as? [String: Any] else {
+            throw bad("the header is not a JSON object")
+        }
+        let body = headerEnd
+        var result = SafeTensors()
+        for (key, value) in header {
+            if key == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw bad("__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw bad("metadata value of '\(k)' is not a string") }
+                    result.metadata[k] = s
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+                  let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count else {
+                throw bad("tensor '\(key)' lacks a dtype, shape or data_offsets")
+            }
+            guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else { throw bad("tensor '\(key)' has a negative or huge dimension") }
+            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            let size: Int
+            switch dtype {
+            case "F64": size = 8
+            case "F32": size = 4
+            case "F16", "BF16": size = 2
+            default: throw LearningError.invalid("tensor '\(key)' in \(name) has dtype \(dtype); mle reads F64, F32, F16 and BF16")
+            }
+            let begin = offsets[0], end = offsets[1]
+            guard begin >= 0, begin <= end, end <= bytes.count - body, count < Int.max / 8, end - begin == count * size else {
+                throw bad("tensor '\(key)' has data_offsets [\(begin), \(end)] that do not fit its shape \(shape) and the file")
+            }
+            var values = [Float](repeating: 0, count: count)
+            let start = body + begin
+            for i in 0..<count {
+                let p = start + i * size
+                switch dtype {
+                case "F64":
+                    var bits: UInt64 = 0
+                    for b in 0..<8 { bits |= UInt64(bytes[p + b]) << (8 * UInt64(b)) }
+                    values[i] = Float(Double(bitPattern: bits))
+                case "F32":
+                    var bits: UInt32 = 0
+                    for b in 0..<4 { bits |= UInt32(bytes[p + b]) << (8 * UInt32(b)) }
+                    values[i] = Float(bitPattern: bits)
+                case "F16":
+                    values[i] = halfToFloat(UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8)
+                default: // BF16: the top half of a float32.
+                    values[i] = Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
+                }
+            }
+            result.tensors[key] = Tensor(shape: shape, values: values)
+        }
+        return result
+    }
+
+    /// IEEE half precision to float, by hand (Float16 is not available on every platform Swift runs on).
+    static func halfToFloat(_ h: UInt16) -> Float {
+        let sign: Float = h & 0x8000 != 0 ? -1 : 1
+        let exponent = Int((h >> 10) & 0x1F), fraction = Float(h & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * Float(pow(2.0, -24.0))
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Float(pow(2.0, Double(exponent - 15)))
+        }
+    }
+
+    /// The file's bytes: F32 tensors in name order, the header padded to a multiple of 8.
+    public func serialized() throws -> Data {
+        var entries: [String: Any] = [:]
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            guard let t = tensors[name] else { continue }
+            guard t.shape.reduce(1, *) == t.values.count else {
+                throw LearningError.invalid("tensor '\(name)' has \(t.values.count) values for shape \(t.shape)")
+            }
+            entries[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]]
+            offset += 4 * t.values.count
+        }
+        if !metadata.isEmpty { entries["__metadata__"] = metadata }
+        var header = try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])
+        while header.count % 8 != 0 { header.append(0x20) }
+        var out = Data(capacity: 8 + header.count + offset)
+        var length = UInt64(header.count).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        out.append(header)
+        for name in names {
+            guard let t = tensors[name] else { continue }
+            var le = t.values.map { $0.bitPattern.littleEndian }
+            le.withUnsafeMutableBytes { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
+    /// Writes the file atomically (a temporary file renamed over the target).
+    public func write(path: String) throws {
+        let data = try serialized()
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw LearningError.invalid("cannot write '\(path)': \((error as NSError).localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import MLELearning
+import MLETensor
+
+private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+private func probabilities(_ p: Prediction) -> Matrix? {
+    if case .probabilities(let m) = p { return m }
+    return nil
+}
+
+@Test func mleNetworksSurviveTheRoundTrip() throws {
+    let data = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    var config = MLPConfig()
+    config.hidden = [8, 4]
+    config.epochs = 3
+    let net = try MLPTrainer.train(data, config: config).model
+    #expect(net.profile != nil)
+    let bytes = try net.safeTensors().serialized()
+    let back = try MLP(mleFile: try SafeTensors.parse(bytes), name: "net")
+    #expect(back.layers == net.layers && back.standardizer == net.standardizer && back.profile == net.profile)
+    #expect(back.featureNames == net.featureNames && back.task == net.task)
+    let a = try #require(probabilities(try net.predict(data))), b = try #require(probabilities(try back.predict(data)))
+    #expect(a.storage == b.storage)
+    // The layout is PyTorch's: layers.0.weight is outputs × inputs.
+    let file = try SafeTensors.parse(bytes)
+    #expect(file.tensors["layers.0.weight"]?.shape == [8, 30])
+    #expect(file.tensors["layers.0.weight"]?.values[1] == net.layers[0].weight[1, 0])
+    // Regression: target scaling travels too.
+    let reg = MLP(layers: net.layers.dropLast() + [DenseLayer(weight: Matrix(rows: 4, cols: 1), bias: [0.5])], standardizer: net.standardizer,
+                  featureNames: net.featureNames, task: .regression, targetMean: 3.25, targetScale: 0.5)
+    let regBack = try MLP(mleFile: try SafeTensors.parse(try reg.safeTensors().serialized()), name: "reg")
+    #expect(regBack.task == .regression && regBack.targetMean == 3.25 && regBack.targetScale == 0.5 && regBack.profile == nil)
+}
+
+@Test func pytorchNetworksGiveTorchsProbabilities() throws {
+    let outputs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("torch_outputs.json"))) as? [String: Any])
+    let x = try Matrix((outputs["x"] as? [[Double]] ?? []).map { $0.map(Float.init) })
+    let multi = outputs["multi"] as? [[Double]] ?? [], binary = outputs["binary"] as? [Double] ?? []
+    #expect(x.rows == 20 && multi.count == 20 && binary.count == 20)
+    let data = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    let classes = Task.classification(classNames: ["benign", "malignant"])
+    let file = try SafeTensors.read(path: fixtures.appendingPathComponent("torch_mlp.safetensors").path)
+    // As saved (inputs in the network's own units), and with breast_cancer's standardisation folded in.
+    for standardizer in [nil, Standardizer.fit(data.features)] {
+        let net = try MLP(pytorchFile: file, name: "torch_mlp", features: data.featureNames, task: classes, standardizer: standardizer)
+        #expect(net.widths == [30, 12, 8, 2])
+        let p = try #require(probabilities(try net.predict(x)))
+        for r in 0..<20 { for c in 0..<2 { #expect(abs(Double(p[r, c]) - multi[r][c]) < 2e-5) } }
+    }
+    // One logit read as a binary classifier: softmax of (0, z) is the sigmoid.
+    let one = try SafeTensors.read(path: fixtures.appendingPathComponent("torch_binary.safetensors").path)
+    let net = try MLP(pytorchFile: one, name: "torch_binary", features: data.featureNames, task: classes, standardizer: Standardizer.fit(data.features))
+    let p = try #require(probabilities(try net.predict(x)))
+    for r in 0..<20 { #expect(abs(Double(p[r, 1]) - binary[r]) < 2e-5) }
+    // A wrong count of classes or features is an error, not a crash.
+    #expect(throws: LearningError.self) { try MLP(pytorchFile: file, name: "t", features: ["a"], task: classes, standardizer: nil) }
+    #expect(throws: LearningError.self) {
+        try MLP(pytorchFile: file, name: "t", features: data.featureNames, task: .classification(classNames: ["a", "b", "c"]), standardizer: nil)
+    }
+}
+
+/// A safetensors file by hand: one tensor "t" of the given dtype and raw bytes.
+private func handMade(dtype: String, shape: [Int], bytes: [UInt8], offsets: [Int]? = nil) -> Data {
+    let range = offsets ?? [0, bytes.count]
+    let header = "{\"t\":{\"dtype\":\"\(dtype)\",\"shape\":\(shape),\"data_offsets\":\(range)}}"
+    var out = Data()
+    var n = UInt64(header.utf8.count).littleEndian
+    withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+    out.append(contentsOf: Array(header.utf8))
+    out.append(contentsOf: bytes)
+    return out
+}
+
+@Test func safetensorsDecodesEveryFloatType() throws {
+    // 1.5 and −2 in each width, little-endian.
+    let f64 = (1.5).bitPattern, g64 = (-2.0).bitPattern
+    let bytes64 = (0..<8).map { UInt8(truncatingIfNeeded: f64 >> (8 * UInt64($0))) } + (0..<8).map { UInt8(truncatingIfNeeded: g64 >> (8 * UInt64($0))) }
+    #expect(try SafeTensors.parse(handMade(dtype: "F64", shape: [2], bytes: bytes64)).tensors["t"]?.values == [1.5, -2])
+    // Half: 1.5 = 0x3E00, −2 = 0xC000, 2⁻²⁴ (the smallest subnormal) = 0x0001.
+    #expect(try SafeTensors.parse(handMade(dtype: "F16", shape: [3], bytes: [0x00, 0x3E, 0x00, 0xC0, 0x01, 0x00])).tensors["t"]?.values
+            == [1.5, -2, Float(pow(2.0, -24.0))])
+    // bfloat16: the top half of the float32 pattern (1.5 = 0x3FC0).
+    #expect(try SafeTensors.parse(handMade(dtype: "BF16", shape: [1], bytes: [0xC0, 0x3F])).tensors["t"]?.values == [1.5])
+}
+
+@Test func malformedModelFilesAreErrors() throws {
+    let good = handMade(dtype: "F32", shape: [1], bytes: [0, 0, 0xC0, 0x3F])
+    #expect(try SafeTensors.parse(good).tensors["t"]?.values == [1.5])
+    let cases: [Data] = [
+        Data([1, 2, 3]),                                                        // shorter than the length
+        Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) + Data("{}".utf8), // length past the end
+        good.prefix(good.count - 2),                                            // data cut short
+        handMade(dtype: "F32", shape: [2], bytes: [0, 0, 0xC0, 0x3F]),          // shape larger than the data
+        handMade(dtype: "F32", shape: [1], bytes: [0, 0, 0xC0, 0x3F], offsets: [4, 0]),
+        handMade(dtype: "I64", shape: [1], bytes: [0, 0, 0, 0, 0, 0, 0, 0]),    // not a float type
+        handMade(dtype: "F32", shape: [-1], bytes: []),
+        Data([2, 0, 0, 0, 0, 0, 0, 0]) + Data("[]".utf8),                        // header not an object
+    ]
+    for data in cases {
+        #expect(throws: LearningError.self) { try SafeTensors.parse(data) }
+    }
+    // A chain that does not connect names its layers.
+    var file = SafeTensors()
+    file.tensors["0.weight"] = .init(shape: [4, 3], values: [Float](repeating: 0, count: 12))
+    file.tensors["2.weight"] = .init(shape: [2, 5], values: [Float](repeating: 0, count: 10))
+    #expect(throws: LearningError.self) { try MLP.linearLayers(in: file, prefix: "", name: "f") }
+    #expect(MLP.naturalOrder("fc2", "fc10") && MLP.naturalOrder("2", "10") && !MLP.naturalOrder("net.10", "net.2"))
+}
