@@ -39,33 +39,40 @@ enum Attack {
                 if step == settings.steps { break }
                 let g = try net.inputGradient(layer: net.layers.count - 1, seed: seed, values: values)
                 for row in 0..<rows {
-                    let e = examples[row / restarts]
-                    switch settings.norm {
-                    case .l2:
-                        var n: Float = 0
-                        for j in 0..<d { n += g[row, j] * g[row, j] }
-                        n = n.squareRoot()
-                        guard n > 0, n.isFinite else { continue }
-                        for j in 0..<d { x[row, j] += alpha * g[row, j] / n }
-                        // Project onto the ball around the example.
-                        var r: Float = 0
-                        for j in 0..<d { let o = x[row, j] - centers[e, j]; r += o * o }
-                        r = r.squareRoot()
-                        if r > delta {
-                            for j in 0..<d { x[row, j] = centers[e, j] + (x[row, j] - centers[e, j]) * (delta / r) }
-                        }
-                    case .linf:
-                        for j in 0..<d {
-                            let step = g[row, j] > 0 ? alpha : (g[row, j] < 0 ? -alpha : 0)
-                            x[row, j] = min(max(x[row, j] + step, centers[e, j] - delta), centers[e, j] + delta)
-                        }
-                    }
+                    ascend(&x, row: row, gradient: g, center: centers, centerRow: examples[row / restarts],
+                           alpha: alpha, delta: delta, norm: settings.norm)
                 }
             }
             start += examples.count
             progress(start)
         }
         return best
+    }
+
+    /// One projected ascent step of `row` of `x` along `g`: normalised (L2) or signed (L∞) with
+    /// length `alpha`, then projected back onto the ball of radius `delta` around the centre.
+    static func ascend(_ x: inout Matrix, row: Int, gradient g: Matrix, center: Matrix, centerRow e: Int,
+                       alpha: Float, delta: Float, norm: PerturbationNorm) {
+        let d = x.cols
+        switch norm {
+        case .l2:
+            var n: Float = 0
+            for j in 0..<d { n += g[row, j] * g[row, j] }
+            n = n.squareRoot()
+            guard n > 0, n.isFinite else { return }
+            for j in 0..<d { x[row, j] += alpha * g[row, j] / n }
+            var r: Float = 0
+            for j in 0..<d { let o = x[row, j] - center[e, j]; r += o * o }
+            r = r.squareRoot()
+            if r > delta {
+                for j in 0..<d { x[row, j] = center[e, j] + (x[row, j] - center[e, j]) * (delta / r) }
+            }
+        case .linf:
+            for j in 0..<d {
+                let step = g[row, j] > 0 ? alpha : (g[row, j] < 0 ? -alpha : 0)
+                x[row, j] = min(max(x[row, j] + step, center[e, j] - delta), center[e, j] + delta)
+            }
+        }
     }
 
     /// The attack's objective ‖m(x) − m0‖² per row (m: the measured output) and its gradient
