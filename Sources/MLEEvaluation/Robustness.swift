@@ -281,3 +281,60 @@ public enum Robustness {
         return sum.squareRoot()
     }
 }
+
+/// Which features the output is fragile in.
+public struct FeatureSensitivity: Sendable {
+    /// Per feature, the mean over the examples of ‖∂f(x)/∂x_j‖₂ (f: the output ε is measured on,
+    /// x_j in the units of δ): how far the output moves per unit of that feature.
+    public var gradient: [Double]
+    /// Per feature, the mean share of the counterexamples' displacement along it (squared
+    /// components over the squared L2 length for L2 balls, absolute components over the L1 length
+    /// for L∞); nil without counterexamples.
+    public var displacementShare: [Double]?
+    public var counterexamples: Int
+}
+
+extension Robustness {
+    public static func sensitivity(_ model: MLP, x: Matrix, results: [RobustExample], settings: RobustSettings) throws -> FeatureSensitivity {
+        let space = SpaceNetwork(model, units: settings.units)
+        let net = space.net
+        let d = x.cols
+        var points = Matrix(rows: x.rows, cols: d)
+        for r in 0..<x.rows { let p = space.toSpace(x.row(r)); for j in 0..<d { points[r, j] = p[j] } }
+        let values = try net.forward(standardized: points)
+        let logits = values[values.count - 1].post
+        let m = measured(logits, net, settings.output)
+        var squares = [Double](repeating: 0, count: x.rows * d)
+        // One backward pass per output: the Jacobian's row c is the gradient of m_c.
+        for c in 0..<m.cols {
+            var seed = Matrix(rows: x.rows, cols: logits.cols)
+            for r in 0..<x.rows {
+                if !net.task.isClassification {
+                    seed[r, 0] = net.targetScale
+                } else if settings.output == .logits {
+                    seed[r, c] = 1
+                } else {
+                    // ∂p_c/∂z_i = p_c (δ_ci − p_i).
+                    for i in 0..<logits.cols { seed[r, i] = m[r, c] * ((i == c ? 1 : 0) - m[r, i]) }
+                }
+            }
+            let g = try net.inputGradient(layer: net.layers.count - 1, seed: seed, values: values)
+            for r in 0..<x.rows { for j in 0..<d { squares[r * d + j] += Double(g[r, j]) * Double(g[r, j]) } }
+        }
+        var gradient = [Double](repeating: 0, count: d)
+        for r in 0..<x.rows { for j in 0..<d { gradient[j] += squares[r * d + j].squareRoot() / Double(max(x.rows, 1)) } }
+        let displaced = results.filter { $0.verdict == .notRobust }.compactMap(\.displacement)
+        var share: [Double]?
+        if !displaced.isEmpty {
+            var s = [Double](repeating: 0, count: d)
+            for v in displaced {
+                let parts = v.map { settings.norm == .l2 ? Double($0) * Double($0) : abs(Double($0)) }
+                let total = parts.reduce(0, +)
+                guard total > 0 else { continue }
+                for j in 0..<min(d, parts.count) { s[j] += parts[j] / total / Double(displaced.count) }
+            }
+            share = s
+        }
+        return FeatureSensitivity(gradient: gradient, displacementShare: share, counterexamples: displaced.count)
+    }
+}

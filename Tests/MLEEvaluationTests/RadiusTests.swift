@@ -68,3 +68,29 @@ private func diagonalClassifier() throws -> MLP {
     s.tolerance = 0
     #expect(throws: RobustError.self) { try LabelRadius.measure(try diagonalClassifier(), x: try Matrix([[1, 0]]), settings: s) }
 }
+
+@Test func sensitivityIsTheJacobianColumnNormByFiniteDifferences() throws {
+    let (net, test) = try trainedClassifier(hidden: [12], seed: 6)
+    let x = test.features.gatherRows(Array(0..<10))
+    for output in RobustOutput.allCases {
+        var s = RobustSettings()
+        s.output = output
+        let f = try Robustness.sensitivity(net, x: x, results: [], settings: s)
+        #expect(f.displacementShare == nil)
+        // Central differences of the measured output, in standardised units: x_j ± h·scale_j.
+        let h: Float = 1e-2
+        for j in 0..<x.cols {
+            var mean = 0.0
+            for r in 0..<x.rows {
+                var plus = try Matrix([x.row(r)]), minus = plus
+                plus[0, j] += h * net.standardizer.scale[j]; minus[0, j] -= h * net.standardizer.scale[j]
+                let a = Robustness.measured(try net.outputs(standardized: net.standardizer.apply(plus)), net, output)
+                let b = Robustness.measured(try net.outputs(standardized: net.standardizer.apply(minus)), net, output)
+                var sq = 0.0
+                for c in 0..<a.cols { let g = (Double(a[0, c]) - Double(b[0, c])) / Double(2 * h); sq += g * g }
+                mean += sq.squareRoot() / Double(x.rows)
+            }
+            #expect(abs(mean - f.gradient[j]) < 2e-3 * (1 + f.gradient[j]), "\(output) feature \(j): \(mean) vs \(f.gradient[j])")
+        }
+    }
+}

@@ -55,3 +55,32 @@ import MLELearning
         #expect(s.variables["net"] != nil)
     }
 }
+
+@Test func radiusCommandMatchesTheSearchAndSensitivityIsReported() throws {
+    let (s, out, ok) = run(coverageSetup + "\nset format json\nradius net test norm=linf steps=10 restarts=2 seed=3 tolerance=0.01"
+                           + "\nrobust net test delta=0.5 epsilon=0.02 samples=50 steps=10 restarts=2 seed=4")
+    #expect(ok, "\(out.errors)")
+    let r = try jsonReport(try #require(out.results.dropLast().last))
+    #expect(r["report"] as? String == "label_radius")
+    guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP, case .dataset(let test)? = s.variables["test"] else {
+        Issue.record("setup"); return
+    }
+    var direct = RadiusSettings()
+    direct.norm = .linf; direct.steps = 10; direct.restarts = 2; direct.seed = 3; direct.tolerance = 0.01
+    let results = try LabelRadius.measure(net, x: test.features, settings: direct)
+    let examples = try #require(r["examples"] as? [[String: Any]])
+    #expect(examples.count == results.count)
+    for (e, d) in zip(examples, results) {
+        #expect(abs((e["certified"] as? Double ?? -1) - d.certified) <= 1e-9 * (1 + d.certified))
+        #expect((e["attacked"] as? Double).map { abs($0 - (d.attacked ?? -1)) <= 1e-6 * (1 + $0) } ?? (d.attacked == nil))
+    }
+    // The robustness report carries one sensitivity entry per feature.
+    let robust = try jsonReport(try #require(out.results.last))
+    let sensitivity = try #require(robust["sensitivity"] as? [[String: Any]])
+    #expect(sensitivity.count == net.featureNames.count)
+    let shares = sensitivity.compactMap { $0["displacement_share"] as? Double }
+    if (robust["not_robust"] as? Int ?? 0) > 0 { #expect(abs(shares.reduce(0, +) - 1) < 1e-6) }
+    // Bad settings are errors with the option's position.
+    let (_, bad, badOK) = run(coverageSetup + "\nradius net test max=0")
+    #expect(!badOK && bad.errors.joined().contains("max must be a number > 0"))
+}

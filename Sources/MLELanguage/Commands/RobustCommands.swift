@@ -5,7 +5,106 @@ import MLETensor
 
 /// `robust`: ε-δ robustness (Burkov ch. 7) per example, by sampling, attack and certification.
 enum RobustCommands {
-    static let all = [robust]
+    static let all = [robust, radius]
+
+    static let radius = CommandSpec(
+        name: "radius",
+        summary: "Label robustness per example: the smallest perturbation that changes the predicted class lies in [certified, attacked]",
+        positionals: [ParamSpec("model", .model, "the classifier network (an mlp)", required: true),
+                      ParamSpec("data", .dataset, "the examples to check", required: true)],
+        options: [
+            ParamSpec("norm", .choice(PerturbationNorm.allCases.map(\.rawValue)), "the norm distances are measured in", default: .symbol("l2")),
+            ParamSpec("units", .choice(RobustUnits.allCases.map(\.rawValue)),
+                      "distances in standardised feature units or in the data's own units", default: .symbol("standardized")),
+            ParamSpec("max", .number, "the largest radius searched", default: .number(10)),
+            ParamSpec("tolerance", .number, "bisection stops when an interval is this fraction of its upper end", default: .number(0.001)),
+            ParamSpec("steps", .integer, "gradient steps of each attack restart", default: .number(50)),
+            ParamSpec("restarts", .integer, "attack restarts (the first from x, the others from random points in the ball)",
+                      default: .number(5)),
+            ParamSpec("seed", .integer, "random seed of the attack starts (default: the session seed)"),
+            ParamSpec("rows", .integer, "examples shown in the table", default: .number(20)),
+        ],
+        returns: "a label-robustness report",
+        examples: ["radius net test", "radius net test norm=linf units=raw max=5"]
+    ) { inv in
+        let net = try CoverageCommands.network(inv, purpose: "radius analyses a neural network's ReLU layers")
+        guard net.task.isClassification else {
+            throw inv.error("radius needs a classifier: a regression network has no label to change; robust measures how far its prediction moves", at: "model")
+        }
+        let data = try inv.dataset("data")
+        var s = RadiusSettings()
+        s.norm = PerturbationNorm(rawValue: inv.string("norm") ?? "l2") ?? .l2
+        s.units = RobustUnits(rawValue: inv.string("units") ?? "standardized") ?? .standardized
+        s.maxRadius = inv.number("max") ?? 10
+        guard s.maxRadius > 0, s.maxRadius.isFinite else { throw inv.error("max must be a number > 0", at: "max") }
+        s.tolerance = inv.number("tolerance") ?? 0.001
+        guard s.tolerance >= 1e-6, s.tolerance < 1 else { throw inv.error("tolerance must be between 1e-6 and 1", at: "tolerance") }
+        s.steps = inv.int("steps") ?? 50
+        s.restarts = inv.int("restarts") ?? 5
+        for (name, v, limit) in [("steps", s.steps, 100_000), ("restarts", s.restarts, 10_000)] {
+            guard v >= 1, v <= limit else { throw inv.error("\(name) must be between 1 and \(limit)", at: name) }
+        }
+        s.seed = inv.seed()
+        let x = try data.features(ordered: net.featureNames)
+        guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
+        let progress = inv.session.progress
+        progress.start("radius", total: 100)
+        defer { progress.finish() }
+        let results = try LabelRadius.measure(net, x: x, settings: s, cancellation: inv.cancellation) { done, total in
+            progress.update(done * 100 / max(total, 1), detail: "bisection")
+        }
+        progress.finish()
+        return .report(radiusReport(results, settings: s, net: net,
+                                    names: Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
+                                    rows: max(inv.int("rows") ?? 20, 0)))
+    }
+
+    static func radiusReport(_ results: [RadiusExample], settings s: RadiusSettings, net: MLP, names: Names, rows limit: Int) -> Report {
+        let classNames: [String]
+        if case .classification(let c) = net.task { classNames = c } else { classNames = [] }
+        let n = results.count
+        let norm = s.norm == .l2 ? "‖x′ − x‖₂" : "‖x′ − x‖∞"
+        let units = s.units == .standardized ? "standardised feature units" : "the data's own units"
+        func median(_ v: [Double]) -> String {
+            let sorted = v.sorted()
+            return sorted.isEmpty ? "—" : String(format: "%.4g", sorted[sorted.count / 2])
+        }
+        let attacked = results.compactMap(\.attacked)
+        let gaps = results.compactMap { r in r.attacked.flatMap { $0 > 0 ? r.certified / $0 : nil } }
+        var facts: [(String, String)] = [
+            ("question", "the smallest \(norm) (\(units)) that changes the predicted class"),
+            ("certified", "median \(median(results.map(\.certified))) — CROWN proves no smaller perturbation changes the class"),
+            ("attacked", "median \(median(attacked)) — an input this far away changes it (\(attacked.count) of \(n) found within \(Format.number(s.maxRadius)))"),
+            ("gap", gaps.isEmpty ? "—" : "median certified/attacked \(median(gaps)) (1 means the radius is known exactly)"),
+            ("evidence", "bisection to \(Format.number(s.tolerance)) relative; attack: \(s.steps) steps × \(s.restarts) restarts on the best other class's margin"),
+            ("seed", "\(s.seed)"),
+        ]
+        if attacked.count < n { facts.append(("not found", "\(n - attacked.count) examples: no change found within max=\(Format.number(s.maxRadius))")) }
+        let table = Table(caption: "per example: the true radius lies in [certified, attacked]",
+                          header: ["row", "predicted", "certified ≥", "attacked ≤", "changes to"],
+                          rows: results.prefix(limit).map { r in
+                              ["\(r.row + 1)", classNames[safe: r.label] ?? "\(r.label)", String(format: "%.4g", r.certified),
+                               r.attacked.map { String(format: "%.4g", $0) } ?? "> \(Format.number(s.maxRadius))",
+                               r.flippedTo.map { classNames[safe: $0] ?? "\($0)" } ?? "—"]
+                          }, alignments: [.right, .left, .right, .right, .left])
+        var notes: [String] = []
+        if n > limit { notes.append("… \(n - limit) more examples; rows=N shows more, set format json gives all") }
+        let json = JSON.object([
+            ("report", .string("label_radius")), ("model", .string(names.model)), ("data", .string(names.data)),
+            ("settings", .object([("norm", .string(s.norm.rawValue)), ("units", .string(s.units.rawValue)), ("max", .num(s.maxRadius)),
+                                  ("tolerance", .num(s.tolerance)), ("steps", .number(Double(s.steps))),
+                                  ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed)))])),
+            ("examples", .array(results.map { r in
+                var f: [(String, JSON)] = [("row", .number(Double(r.row + 1))), ("predicted", .string(classNames[safe: r.label] ?? "\(r.label)")),
+                                           ("certified", .num(r.certified)), ("attacked", r.attacked.map { .num($0) } ?? .null)]
+                if let to = r.flippedTo { f.append(("changes_to", .string(classNames[safe: to] ?? "\(to)"))) }
+                if let ce = r.counterexample { f.append(("counterexample", .array(ce.map { .num(Double($0)) }))) }
+                return .object(f)
+            })),
+        ])
+        return Report(kind: "radius", title: "label robustness of \(names.model) on \(names.data) (\(n) examples)",
+                      facts: facts, tables: [table], notes: notes, json: json)
+    }
 
     static let robust = CommandSpec(
         name: "robust",
@@ -31,6 +130,8 @@ enum RobustCommands {
                       "δ in standardised feature units (each feature over its training standard deviation) or in the data's own units",
                       default: .symbol("standardized")),
             ParamSpec("rows", .integer, "examples shown in the table", default: .number(20)),
+            ParamSpec("features", .integer, "features shown in the sensitivity table (the most sensitive first; 0 hides it)",
+                      default: .number(5)),
         ],
         returns: "a robustness report",
         examples: ["robust net test delta=0.1 epsilon=0.05",
@@ -77,13 +178,45 @@ enum RobustCommands {
         progress.finish()
         let names = Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name)
         if runs.count == 1, let run = runs.first {
-            return .report(singleReport(run.results, delta: run.delta, settings: settings, net: net, data: data, names: names,
-                                        rows: max(inv.int("rows") ?? 20, 0)))
+            var s = settings
+            s.delta = run.delta
+            let sensitivity = try Robustness.sensitivity(net, x: x, results: run.results, settings: s)
+            var report = singleReport(run.results, delta: run.delta, settings: settings, net: net, data: data, names: names,
+                                      rows: max(inv.int("rows") ?? 20, 0))
+            addSensitivity(sensitivity, to: &report, net: net, settings: s, shown: max(inv.int("features") ?? 5, 0))
+            return .report(report)
         }
         return .report(curveReport(runs, settings: settings, names: names))
     }
 
     struct Names { var model: String; var data: String }
+
+    /// The per-feature sensitivity table (the most sensitive features first) and its JSON.
+    static func addSensitivity(_ f: FeatureSensitivity, to report: inout Report, net: MLP, settings s: RobustSettings, shown: Int) {
+        let order = f.gradient.indices.sorted { f.gradient[$0] > f.gradient[$1] }
+        let unit = s.units == .standardized ? "per standard deviation" : "per unit"
+        if shown > 0 {
+            var header = ["feature", "mean ‖∂f/∂x‖ (\(unit))"]
+            if f.displacementShare != nil { header.append("share of counterexample displacement") }
+            let rows = order.prefix(shown).map { j -> [String] in
+                var row = [net.featureNames[safe: j] ?? "x\(j + 1)", String(format: "%.4g", f.gradient[j])]
+                if let share = f.displacementShare { row.append(String(format: "%.1f%%", 100 * share[j])) }
+                return row
+            }
+            let caption = "features the output is most sensitive to (\(min(shown, order.count)) of \(order.count)"
+                + (f.displacementShare != nil ? "; displacement over \(f.counterexamples) counterexamples" : "") + ")"
+            report.tables.append(Table(caption: caption, header: header, rows: rows,
+                                       alignments: [.left, .right] + (f.displacementShare != nil ? [.right] : [])))
+        }
+        if case .object(var fields) = report.json {
+            fields.append(("sensitivity", .array(f.gradient.indices.map { j in
+                var item: [(String, JSON)] = [("feature", .string(net.featureNames[safe: j] ?? "x\(j + 1)")), ("gradient", .num(f.gradient[j]))]
+                if let share = f.displacementShare { item.append(("displacement_share", .num(share[j]))) }
+                return .object(item)
+            })))
+            report.json = .object(fields)
+        }
+    }
 
     static func deltaList(_ inv: Invocation) throws -> [Double] {
         func number(_ v: Value) throws -> Double {
