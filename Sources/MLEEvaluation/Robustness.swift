@@ -111,6 +111,14 @@ struct SpaceNetwork {
     }
 }
 
+/// Result slots handed to the workers of `concurrentPerform`; each worker writes only the
+/// examples of its own batches and its own entries.
+struct SendableSlots: @unchecked Sendable {
+    let found: UnsafeMutableBufferPointer<(distance: Double, point: [Float])>
+    let failures: UnsafeMutableBufferPointer<Error?>
+    let finished: UnsafeMutableBufferPointer<Int>
+}
+
 public enum Robustness {
     /// Checks every row of `x` (raw units).
     public static func check(_ model: MLP, x: Matrix, settings: RobustSettings,
@@ -144,36 +152,14 @@ public enum Robustness {
         var done = 0
 
         if settings.methods.contains(.sample) {
-            var rng = SeededGenerator(seed: settings.seed)
-            // As many examples per batch as keep it near 64k rows.
-            let perBatch = max(1, 65_536 / settings.samples)
-            var start = 0
-            while start < x.rows {
-                if cancellation.isCancelled { throw Cancelled() }
-                let rows = Array(start..<min(start + perBatch, x.rows))
-                var batch = Matrix(rows: rows.count * settings.samples, cols: d)
-                for (b, r) in rows.enumerated() {
-                    for s in 0..<settings.samples {
-                        let offset = sampleOffset(d: d, delta: Float(settings.delta), norm: settings.norm,
-                                                  surface: s % 2 == 1, rng: &rng)
-                        let base = (b * settings.samples + s) * d
-                        for j in 0..<d { batch.storage[base + j] = points[r][j] + offset[j] }
-                    }
-                }
-                let out = try outputs(space.net, batch, settings.output)
-                for (b, r) in rows.enumerated() {
-                    var worst = 0.0, worstRow = b * settings.samples
-                    for s in 0..<settings.samples {
-                        let dist = distance(out, b * settings.samples + s, centerOut, r)
-                        if dist > worst { worst = dist; worstRow = b * settings.samples + s }
-                    }
-                    results[r].sampled = worst
-                    consider(r, worst, batch.row(worstRow))
-                }
-                start += rows.count
-                done += rows.count
-                progress(done, total)
+            let sampled = try sample(space.net, points: points, centerOut: centerOut, settings: settings,
+                                     cancellation: cancellation) { n in progress(done + n, total) }
+            for r in 0..<x.rows {
+                results[r].sampled = sampled[r].distance
+                consider(r, sampled[r].distance, sampled[r].point)
             }
+            done += x.rows
+            progress(done, total)
         }
 
         if settings.methods.contains(.attack) {
@@ -221,6 +207,93 @@ public enum Robustness {
             }
         }
         return results
+    }
+
+    /// The largest output distance among `settings.samples` random points in each example's ball,
+    /// and the point. Two workers take alternate batches of about 8k rows (each example's points
+    /// come from its own stream (seed, row), so they do not depend on batching or threads); each
+    /// draws its points and runs its own forward pass with OpenBLAS on one thread, so both cores
+    /// stay busy with the products and the random numbers alike.
+    static func sample(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
+                       cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+        let n = points.count, d = points.first?.count ?? 0
+        let perBatch = max(1, 8_192 / settings.samples)
+        let batches = stride(from: 0, to: n, by: perBatch).map { Array($0..<min($0 + perBatch, n)) }
+        var found = [(distance: Double, point: [Float])](repeating: (0, []), count: n)
+        let workers = min(2, batches.count)
+        var failures = [Error?](repeating: nil, count: workers)
+        var finished = [Int](repeating: 0, count: workers)
+        found.withUnsafeMutableBufferPointer { foundBuffer in
+            failures.withUnsafeMutableBufferPointer { failureBuffer in
+                finished.withUnsafeMutableBufferPointer { finishedBuffer in
+                    let slots = SendableSlots(found: foundBuffer, failures: failureBuffer, finished: finishedBuffer)
+                    BLASThreads.single {
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            do {
+                                // One input buffer per worker, reused (every value is overwritten).
+                                var full = Matrix(rows: perBatch * settings.samples, cols: d)
+                                for b in stride(from: worker, to: batches.count, by: workers) {
+                                    if cancellation.isCancelled { throw Cancelled() }
+                                    let rows = batches[b]
+                                    var batch = Matrix(rows: 0, cols: d)
+                                    if rows.count == perBatch { swap(&batch, &full) } else { batch = Matrix(rows: rows.count * settings.samples, cols: d) }
+                                    defer { if rows.count == perBatch { swap(&batch, &full) } }
+                                    batch.storage.withUnsafeMutableBufferPointer { buffer in
+                                        guard let base = buffer.baseAddress else { return }
+                                        for (i, r) in rows.enumerated() {
+                                            var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                                            fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
+                                                     delta: Float(settings.delta), norm: settings.norm, rng: &rng)
+                                        }
+                                    }
+                                    let out = Outputs(logits: Matrix(rows: 0, cols: 0),
+                                                      measured: measured(try net.outputs(standardized: batch), net, settings.output))
+                                    for (i, r) in rows.enumerated() {
+                                        var worst = 0.0, worstRow = i * settings.samples
+                                        for s in 0..<settings.samples {
+                                            let dist = distance(out, i * settings.samples + s, centerOut, r)
+                                            if dist > worst { worst = dist; worstRow = i * settings.samples + s }
+                                        }
+                                        slots.found[r] = (worst, batch.row(worstRow))
+                                    }
+                                    slots.finished[worker] += rows.count
+                                }
+                            } catch {
+                                slots.failures[worker] = error
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        progress(finished.reduce(0, +))
+        return found
+    }
+
+    /// Writes `samples` points around `center` (rows of `out`): even rows uniform in the ball of
+    /// radius `delta`, odd rows uniform on its surface.
+    static func fillBall(_ out: UnsafeMutablePointer<Float>, center: [Float], samples: Int, delta: Float,
+                         norm: PerturbationNorm, rng: inout SeededGenerator) {
+        let d = center.count
+        for s in 0..<samples {
+            let row = out + s * d
+            let surface = s % 2 == 1
+            switch norm {
+            case .l2:
+                // A Gaussian direction, and a radius δ·U^(1/d) so that volume is uniform.
+                rng.fillNormal(row, count: d)
+                var n: Float = 0
+                for j in 0..<d { n += row[j] * row[j] }
+                n = n.squareRoot()
+                let radius = surface ? delta : delta * Float(pow(rng.nextUnit(), 1 / Double(d)))
+                let scale = n > 0 ? radius / n : 0
+                for j in 0..<d { row[j] = center[j] + row[j] * scale }
+            case .linf:
+                for j in 0..<d { row[j] = center[j] + (Float(rng.nextUnit()) * 2 - 1) * delta }
+                if surface, d > 0 { let j = rng.nextIndex(d); row[j] = center[j] + (rng.nextUnit() < 0.5 ? -delta : delta) }
+            }
+        }
     }
 
     /// A random offset in the ball (or on its surface) of radius `delta`.

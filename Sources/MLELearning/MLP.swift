@@ -71,8 +71,8 @@ public struct MLP: Model {
     public func outputs(standardized x: Matrix) throws -> Matrix {
         var a = x
         for (l, layer) in layers.enumerated() {
-            var z = try Matrix.product(a, layer.weight)
-            Kernels.addRowVector(&z, layer.bias)
+            var z = Kernels.repeatedRows(layer.bias, rows: a.rows)
+            try Matrix.gemm(a, layer.weight, into: &z, beta: 1)
             if l < layers.count - 1 { Kernels.relu(&z) }
             a = z
         }

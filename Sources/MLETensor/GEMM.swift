@@ -51,6 +51,16 @@ extension Matrix {
 public enum BLASThreads {
     /// Runs `body` with OpenBLAS limited to one thread when `multiplyAdds` (the largest product's
     /// m·n·k) is under a million, and restores the previous count afterwards.
+    /// Runs `body` with OpenBLAS on one thread, for work that runs its own threads, each making
+    /// its own products (OpenBLAS's pthread build takes concurrent calls).
+    public static func single<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = openblas_get_num_threads()
+        guard previous > 1 else { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+
     public static func forProductsOf<T>(size multiplyAdds: Int, _ body: () throws -> T) rethrows -> T {
         guard multiplyAdds < 1_000_000 else { return try body() }
         let previous = openblas_get_num_threads()

@@ -5,6 +5,20 @@ import Foundation
 /// Shapes are checked by the callers in the learning layer, which build every matrix they pass.
 public enum Kernels {
     /// Adds `bias` (length `m.cols`) to every row of `m`.
+    /// A rows × bias.count matrix whose every row is `bias`: the starting value of `x·W + b`
+    /// computed by GEMM with beta 1 (one pass over the output instead of zeroing and adding).
+    public static func repeatedRows(_ bias: [Float], rows: Int) -> Matrix {
+        let cols = bias.count
+        let storage = [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
+            bias.withUnsafeBufferPointer { b in
+                guard let src = b.baseAddress, let dst = out.baseAddress else { return }
+                for r in 0..<rows { (dst + r * cols).initialize(from: src, count: cols) }
+            }
+            count = rows * cols
+        }
+        return (try? Matrix(rows: rows, cols: cols, storage: storage)) ?? Matrix(rows: rows, cols: cols)
+    }
+
     public static func addRowVector(_ m: inout Matrix, _ bias: [Float]) {
         let cols = m.cols
         guard bias.count == cols else { return }

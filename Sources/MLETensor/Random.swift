@@ -44,6 +44,51 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 
+    /// A standard normal deviate in single precision by Marsaglia and Tsang's ziggurat (2000,
+    /// 128 layers): one 32-bit draw, a multiply and a compare 98.8% of the time, against a
+    /// logarithm, a square root and a cosine for Box–Muller. For bulk sampling (robustness).
+    public mutating func nextNormalFloat() -> Float {
+        var x: Float = 0
+        fillNormal(&x, count: 1)
+        return x
+    }
+
+    /// Fills `count` floats at `out` with standard normal deviates (the ziggurat, as
+    /// `nextNormalFloat`), reading the tables once for the whole run.
+    public mutating func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int) {
+        let z = Ziggurat.table
+        z.k.withUnsafeBufferPointer { k in
+            z.w.withUnsafeBufferPointer { w in
+                z.f.withUnsafeBufferPointer { f in
+                    for i in 0..<count {
+                        out[i] = zigguratNormal(k, w, f)
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func zigguratNormal(_ k: UnsafeBufferPointer<UInt32>, _ w: UnsafeBufferPointer<Float>,
+                                         _ f: UnsafeBufferPointer<Float>) -> Float {
+        while true {
+            let hz = Int32(truncatingIfNeeded: next() >> 32)
+            let iz = Int(hz & 127)
+            if hz.magnitude < k[iz] { return Float(hz) * w[iz] }
+            // The base strip's tail beyond r, or a wedge between two layers.
+            let x = Float(hz) * w[iz]
+            if iz == 0 {
+                var t: Float, y: Float
+                repeat {
+                    t = -Float(log(1 - nextUnit())) / Ziggurat.r
+                    y = -Float(log(1 - nextUnit()))
+                } while y + y < t * t
+                return hz > 0 ? Ziggurat.r + t : -Ziggurat.r - t
+            }
+            if f[iz] + Float(nextUnit()) * (f[iz - 1] - f[iz]) < exp(-0.5 * x * x) { return x }
+        }
+    }
+
     /// Fisher–Yates shuffle with this generator (the standard library's algorithm may change
     /// between releases; this one does not).
     public mutating func shuffle<T>(_ a: inout [T]) {
@@ -62,4 +107,32 @@ public struct Cancellation: Sendable {
     public init(_ check: @escaping @Sendable () -> Bool) { self.check = check }
     public static let never = Cancellation { false }
     public var isCancelled: Bool { check() }
+}
+
+/// The ziggurat's tables for the standard normal (Marsaglia & Tsang 2000, "The ziggurat method
+/// for generating random variables", J. Stat. Softw. 5(8), procedure zigset with 128 layers).
+enum Ziggurat {
+    static let r: Float = 3.442620
+    struct Table: Sendable { var k: [UInt32]; var w: [Float]; var f: [Float] }
+    static let table: Table = {
+        let m1 = 2147483648.0
+        var dn = 3.442619855899, tn = dn
+        let vn = 9.91256303526217e-3
+        var k = [UInt32](repeating: 0, count: 128), w = [Float](repeating: 0, count: 128), f = [Float](repeating: 0, count: 128)
+        let q = vn / exp(-0.5 * dn * dn)
+        k[0] = UInt32((dn / q) * m1)
+        k[1] = 0
+        w[0] = Float(q / m1)
+        w[127] = Float(dn / m1)
+        f[0] = 1
+        f[127] = Float(exp(-0.5 * dn * dn))
+        for i in stride(from: 126, through: 1, by: -1) {
+            dn = (-2 * log(vn / dn + exp(-0.5 * dn * dn))).squareRoot()
+            k[i + 1] = UInt32((dn / tn) * m1)
+            tn = dn
+            f[i] = Float(exp(-0.5 * dn * dn))
+            w[i] = Float(dn / m1)
+        }
+        return Table(k: k, w: w, f: f)
+    }()
 }
