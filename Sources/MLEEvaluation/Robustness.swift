@@ -275,46 +275,41 @@ public enum Robustness {
     /// radius `delta`, odd rows uniform on its surface.
     static func fillBall(_ out: UnsafeMutablePointer<Float>, center: [Float], samples: Int, delta: Float,
                          norm: PerturbationNorm, rng: inout SeededGenerator) {
-        let d = center.count
         for s in 0..<samples {
-            let row = out + s * d
-            let surface = s % 2 == 1
-            switch norm {
-            case .l2:
-                // A Gaussian direction, and a radius δ·U^(1/d) so that volume is uniform.
-                rng.fillNormal(row, count: d)
-                var n: Float = 0
-                for j in 0..<d { n += row[j] * row[j] }
-                n = n.squareRoot()
-                let radius = surface ? delta : delta * Float(pow(rng.nextUnit(), 1 / Double(d)))
-                let scale = n > 0 ? radius / n : 0
-                for j in 0..<d { row[j] = center[j] + row[j] * scale }
-            case .linf:
-                for j in 0..<d { row[j] = center[j] + (Float(rng.nextUnit()) * 2 - 1) * delta }
-                if surface, d > 0 { let j = rng.nextIndex(d); row[j] = center[j] + (rng.nextUnit() < 0.5 ? -delta : delta) }
-            }
+            ballPoint(out + s * center.count, center: center, delta: delta, norm: norm, surface: s % 2 == 1, rng: &rng)
+        }
+    }
+
+    /// Writes `center` plus a random offset, uniform in the ball of radius `delta` (or on its
+    /// surface), to `row`.
+    static func ballPoint(_ row: UnsafeMutablePointer<Float>, center: [Float], delta: Float, norm: PerturbationNorm,
+                          surface: Bool, rng: inout SeededGenerator) {
+        let d = center.count
+        switch norm {
+        case .l2:
+            // A Gaussian direction, and a radius δ·U^(1/d) so that volume is uniform.
+            rng.fillNormal(row, count: d)
+            var n: Float = 0
+            for j in 0..<d { n += row[j] * row[j] }
+            n = n.squareRoot()
+            let radius = surface ? delta : delta * Float(pow(rng.nextUnit(), 1 / Double(d)))
+            let scale = n > 0 ? radius / n : 0
+            for j in 0..<d { row[j] = center[j] + row[j] * scale }
+        case .linf:
+            for j in 0..<d { row[j] = center[j] + (Float(rng.nextUnit()) * 2 - 1) * delta }
+            if surface, d > 0 { let j = rng.nextIndex(d); row[j] = center[j] + (rng.nextUnit() < 0.5 ? -delta : delta) }
         }
     }
 
     /// A random offset in the ball (or on its surface) of radius `delta`.
     static func sampleOffset(d: Int, delta: Float, norm: PerturbationNorm, surface: Bool,
                              rng: inout SeededGenerator) -> [Float] {
-        switch norm {
-        case .l2:
-            // A Gaussian direction, and a radius δ·U^(1/d) so that volume is uniform.
-            var v = (0..<d).map { _ in Float(rng.nextNormal()) }
-            var n: Float = 0
-            for e in v { n += e * e }
-            n = n.squareRoot()
-            guard n > 0 else { return [Float](repeating: 0, count: d) }
-            let radius = surface ? delta : delta * Float(pow(rng.nextUnit(), 1 / Double(d)))
-            for j in 0..<d { v[j] *= radius / n }
-            return v
-        case .linf:
-            var v = (0..<d).map { _ in Float(rng.nextUnit() * 2 - 1) * delta }
-            if surface, d > 0 { v[rng.nextIndex(d)] = rng.nextUnit() < 0.5 ? -delta : delta }
-            return v
+        let zero = [Float](repeating: 0, count: d)
+        var v = zero
+        v.withUnsafeMutableBufferPointer { p in
+            if let base = p.baseAddress { ballPoint(base, center: zero, delta: delta, norm: norm, surface: surface, rng: &rng) }
         }
+        return v
     }
 
     /// The network's logits and the output ε is measured on, for points of its space.

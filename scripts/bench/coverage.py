@@ -17,11 +17,12 @@ draws its own of the same shape); the time of this work does not depend on their
 import argparse
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 
 import numpy as np
+
+from common import mle_time
 
 REPS_IN_PROCESS = 200
 
@@ -99,21 +100,6 @@ def median_call(fn, *args):
         fn(*args)
         calls.append(time.perf_counter() - start)
     return statistics.median(calls)
-
-
-def mle_time(mle, tmp, base, line, reps):
-    without, with_ = os.path.join(tmp, "cov-without.mle"), os.path.join(tmp, "cov-with.mle")
-    with open(without, "w") as f:
-        f.write(base)
-    loop = "[" + ", ".join(str(i) for i in range(reps)) + "]"
-    with open(with_, "w") as f:
-        f.write(base + f"for i in {loop} {{ c = {line} }}\n")
-
-    def timed(path):
-        start = time.perf_counter()
-        subprocess.run([mle, path], check=True, capture_output=True)
-        return time.perf_counter() - start
-    return max(timed(with_) - timed(without), 1e-6) / reps
 
 
 def main():

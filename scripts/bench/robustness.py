@@ -25,6 +25,8 @@ import tempfile
 import time
 
 import numpy as np
+
+from common import mle_time
 import torch
 from scipy import ndimage
 
@@ -45,21 +47,6 @@ def read_mle_net(path):
     ws = [tensor(f"layers.{i}.weight").T.copy() for i in layers]
     bs = [tensor(f"layers.{i}.bias").copy() for i in layers]
     return ws, bs, tensor("standardizer.mean"), tensor("standardizer.scale")
-
-
-def mle_time(mle, tmp, base, line, reps):
-    without, with_ = os.path.join(tmp, "rob-without.mle"), os.path.join(tmp, "rob-with.mle")
-    with open(without, "w") as f:
-        f.write(base)
-    loop = "[" + ", ".join(str(i) for i in range(reps)) + "]"
-    with open(with_, "w") as f:
-        f.write(base + f"for i in {loop} {{ r = {line} }}\n")
-
-    def timed(path):
-        start = time.perf_counter()
-        subprocess.run([mle, path], check=True, capture_output=True)
-        return time.perf_counter() - start
-    return max(timed(with_) - timed(without), 1e-6) / reps
 
 
 def numpy_sampling(x, ws, bs, delta, samples, rng, per_batch=64):

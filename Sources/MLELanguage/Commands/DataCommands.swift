@@ -60,7 +60,7 @@ enum DataCommands {
         let net = try MLP(pytorchFile: file, name: name, features: features, task: task,
                           standardizer: data.map { Standardizer.fit($0.features) })
         var note = "imported from PyTorch (\(path)); ReLU assumed between its Linear layers"
-        if let dataName { note += "; inputs, outputs and standardised units from \(dataName)" }
+        if data != nil { note += "; inputs, outputs and standardised units from \(dataName ?? "the data")" }
         else { note += "; inputs named x1…x\(features.count), standardised units are the network's own input units" }
         return ModelValue(model: net, trainingNote: note)
     }
