@@ -116,7 +116,6 @@ struct SpaceNetwork {
 struct SendableSlots: @unchecked Sendable {
     let found: UnsafeMutableBufferPointer<(distance: Double, point: [Float])>
     let failures: UnsafeMutableBufferPointer<Error?>
-    let finished: UnsafeMutableBufferPointer<Int>
 }
 
 public enum Robustness {
@@ -210,10 +209,10 @@ public enum Robustness {
     }
 
     /// The largest output distance among `settings.samples` random points in each example's ball,
-    /// and the point. Two workers take alternate batches of about 8k rows (each example's points
-    /// come from its own stream (seed, row), so they do not depend on batching or threads); each
-    /// draws its points and runs its own forward pass with OpenBLAS on one thread, so both cores
-    /// stay busy with the products and the random numbers alike.
+    /// and the point. Two workers take a batch of about 8k rows each per round (each example's
+    /// points come from its own stream (seed, row), so they do not depend on batching or threads);
+    /// each draws its points and runs its own forward pass with OpenBLAS on one thread, so both
+    /// cores stay busy with the products and the random numbers alike.
     static func sample(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
                        cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
         let n = points.count, d = points.first?.count ?? 0
@@ -222,41 +221,35 @@ public enum Robustness {
         var found = [(distance: Double, point: [Float])](repeating: (0, []), count: n)
         let workers = min(2, batches.count)
         var failures = [Error?](repeating: nil, count: workers)
-        var finished = [Int](repeating: 0, count: workers)
-        found.withUnsafeMutableBufferPointer { foundBuffer in
-            failures.withUnsafeMutableBufferPointer { failureBuffer in
-                finished.withUnsafeMutableBufferPointer { finishedBuffer in
-                    let slots = SendableSlots(found: foundBuffer, failures: failureBuffer, finished: finishedBuffer)
+        // Rounds of one batch per worker; between rounds the caller reports progress.
+        for round in stride(from: 0, to: batches.count, by: workers) {
+            if cancellation.isCancelled { throw Cancelled() }
+            let count = min(workers, batches.count - round)
+            found.withUnsafeMutableBufferPointer { foundBuffer in
+                failures.withUnsafeMutableBufferPointer { failureBuffer in
+                    let slots = SendableSlots(found: foundBuffer, failures: failureBuffer)
                     BLASThreads.single {
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        DispatchQueue.concurrentPerform(iterations: count) { worker in
                             do {
-                                // One input buffer per worker, reused (every value is overwritten).
-                                var full = Matrix(rows: perBatch * settings.samples, cols: d)
-                                for b in stride(from: worker, to: batches.count, by: workers) {
-                                    if cancellation.isCancelled { throw Cancelled() }
-                                    let rows = batches[b]
-                                    var batch = Matrix(rows: 0, cols: d)
-                                    if rows.count == perBatch { swap(&batch, &full) } else { batch = Matrix(rows: rows.count * settings.samples, cols: d) }
-                                    defer { if rows.count == perBatch { swap(&batch, &full) } }
-                                    batch.storage.withUnsafeMutableBufferPointer { buffer in
-                                        guard let base = buffer.baseAddress else { return }
-                                        for (i, r) in rows.enumerated() {
-                                            var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-                                            fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
-                                                     delta: Float(settings.delta), norm: settings.norm, rng: &rng)
-                                        }
-                                    }
-                                    let out = Outputs(logits: Matrix(rows: 0, cols: 0),
-                                                      measured: measured(try net.outputs(standardized: batch), net, settings.output))
+                                let rows = batches[round + worker]
+                                var batch = Matrix(rows: rows.count * settings.samples, cols: d)
+                                batch.storage.withUnsafeMutableBufferPointer { buffer in
+                                    guard let base = buffer.baseAddress else { return }
                                     for (i, r) in rows.enumerated() {
-                                        var worst = 0.0, worstRow = i * settings.samples
-                                        for s in 0..<settings.samples {
-                                            let dist = distance(out, i * settings.samples + s, centerOut, r)
-                                            if dist > worst { worst = dist; worstRow = i * settings.samples + s }
-                                        }
-                                        slots.found[r] = (worst, batch.row(worstRow))
+                                        var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                                        fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
+                                                 delta: Float(settings.delta), norm: settings.norm, rng: &rng)
                                     }
-                                    slots.finished[worker] += rows.count
+                                }
+                                let out = Outputs(logits: Matrix(rows: 0, cols: 0),
+                                                  measured: measured(try net.outputs(standardized: batch), net, settings.output))
+                                for (i, r) in rows.enumerated() {
+                                    var worst = 0.0, worstRow = i * settings.samples
+                                    for s in 0..<settings.samples {
+                                        let dist = distance(out, i * settings.samples + s, centerOut, r)
+                                        if dist > worst { worst = dist; worstRow = i * settings.samples + s }
+                                    }
+                                    slots.found[r] = (worst, batch.row(worstRow))
                                 }
                             } catch {
                                 slots.failures[worker] = error
@@ -265,9 +258,9 @@ public enum Robustness {
                     }
                 }
             }
+            if let failure = failures.compactMap({ $0 }).first { throw failure }
+            progress(batches[round + count - 1].last.map { $0 + 1 } ?? n)
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        progress(finished.reduce(0, +))
         return found
     }
 
