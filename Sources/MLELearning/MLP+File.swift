@@ -160,7 +160,14 @@ extension MLP {
     /// inputs while mle's standardised units (for δ, coverage search) are the data's.
     public init(pytorchFile file: SafeTensors, name: String, features: [String], task: Task,
                 standardizer: Standardizer?) throws {
-        var layers = try MLP.linearLayers(in: file, prefix: "", name: name)
+        try self.init(pytorchLayers: try MLP.linearLayers(in: file, prefix: "", name: name), name: name, features: features,
+                      task: task, standardizer: standardizer)
+    }
+
+    /// The same from the file's linear layers, already read by `linearLayers(in:prefix:name:)`.
+    public init(pytorchLayers: [DenseLayer], name: String, features: [String], task: Task,
+                standardizer: Standardizer?) throws {
+        var layers = pytorchLayers
         let d = layers.first?.inputs ?? 0, k = layers.last?.outputs ?? 0
         guard features.count == d else {
             throw LearningError.invalid("\(name) takes \(d) inputs but \(features.count) feature names were given")

@@ -1,4 +1,5 @@
 """What the benchmark scripts share."""
+import argparse
 import os
 import subprocess
 import time
@@ -20,3 +21,12 @@ def mle_time(mle, tmp, base, line, reps):
         subprocess.run([mle, path], check=True, capture_output=True)
         return time.perf_counter() - start
     return max(timed(with_) - timed(without), 1e-6) / reps
+
+
+def arguments():
+    """--mle (the release binary), --root (the repository), --reps (alternating repetitions)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mle", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--reps", type=int, default=5)
+    return ap.parse_args()

@@ -14,7 +14,6 @@ script without the loop) / R, so start-up, data loading and training are not cou
 report is bound, not printed. NumPy's is the median of R in-process calls. Weights differ (NumPy
 draws its own of the same shape); the time of this work does not depend on their values.
 """
-import argparse
 import os
 import statistics
 import tempfile
@@ -22,7 +21,7 @@ import time
 
 import numpy as np
 
-from common import mle_time
+from common import arguments, mle_time
 
 REPS_IN_PROCESS = 200
 
@@ -103,11 +102,7 @@ def median_call(fn, *args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mle", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--reps", type=int, default=5)
-    args = ap.parse_args()
+    args = arguments()
     tmp = tempfile.mkdtemp(prefix="mle-bench-cov-")
     digits = os.path.join(args.root, "datasets", "digits.csv")
     raw = np.genfromtxt(digits, delimiter=",", skip_header=1)

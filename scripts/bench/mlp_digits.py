@@ -9,7 +9,6 @@ What is timed:
   outside. This counts more work than PyTorch's figure, so the ratio is conservative for mle.
 - PyTorch: standardisation, the training loop and evaluation, in this process, 2 threads.
 """
-import argparse
 import csv
 import json
 import os
@@ -21,6 +20,8 @@ import time
 
 import numpy as np
 import torch
+
+from common import arguments
 
 
 def stratified_split(labels, ratio, seed):
@@ -78,11 +79,7 @@ def run_torch(xtr, ytr, xte, yte, seed, epochs, batch, lr):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mle", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--reps", type=int, default=5)
-    args = ap.parse_args()
+    args = arguments()
     torch.set_num_threads(2)
 
     with open(os.path.join(args.root, "datasets/digits.csv")) as f:

@@ -15,7 +15,6 @@ mle's time is (a script running the command R times in a for loop, minus the sam
 without the loop) / R, so start-up, loading and training are not counted; the peers' is the
 median of in-process calls. Repetitions alternate between mle and the peer.
 """
-import argparse
 import json
 import os
 import statistics
@@ -26,7 +25,7 @@ import time
 
 import numpy as np
 
-from common import mle_time
+from common import arguments, mle_time
 import torch
 from scipy import ndimage
 
@@ -119,11 +118,7 @@ def torch_crown(ws, bs, x0, eps):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mle", required=True)
-    ap.add_argument("--root", required=True)
-    ap.add_argument("--reps", type=int, default=5)
-    args = ap.parse_args()
+    args = arguments()
     tmp = tempfile.mkdtemp(prefix="mle-bench-rob-")
     rng = np.random.default_rng(0)
     torch.set_num_threads(os.cpu_count() or 2)

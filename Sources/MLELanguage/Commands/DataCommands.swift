@@ -57,7 +57,7 @@ enum DataCommands {
         case (.auto, nil): task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
         }
         let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
-        let net = try MLP(pytorchFile: file, name: name, features: features, task: task,
+        let net = try MLP(pytorchLayers: layers, name: name, features: features, task: task,
                           standardizer: data.map { Standardizer.fit($0.features) })
         var note = "imported from PyTorch (\(path)); ReLU assumed between its Linear layers"
         if data != nil { note += "; inputs, outputs and standardised units from \(dataName ?? "the data")" }
