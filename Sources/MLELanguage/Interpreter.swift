@@ -296,6 +296,14 @@ public struct Interpreter {
                 return .string(n)
             }
             return try check(try evaluate(e), type, param: param, at: loc)
+        case .list(let inner) where isWordLike(inner):
+            // Items of a literal list convert one by one, so bare words name columns or choices
+            // (`categorical=[island, sex]`); a single word is a list of one.
+            if case .list(let items, _) = e { return .list(try items.map { try convert($0, to: inner, param: param, command: command) }) }
+            if case .name(let n, _) = e, case .list? = session.variables[n] { return try check(try evaluate(e), type, param: param, at: loc) }
+            if case .name = e { return .list([try convert(e, to: inner, param: param, command: command)]) }
+            if case .string = e { return .list([try convert(e, to: inner, param: param, command: command)]) }
+            return try check(try evaluate(e), type, param: param, at: loc)
         case .bool:
             if case .name(let n, _) = e {
                 switch n {
@@ -321,6 +329,13 @@ public struct Interpreter {
                 }
                 throw err
             }
+        }
+    }
+
+    private func isWordLike(_ t: ArgType) -> Bool {
+        switch t {
+        case .string, .choice, .word: return true
+        default: return false
         }
     }
 

@@ -53,6 +53,11 @@ public struct Invocation {
         }
     }
 
+    public func stringList(_ name: String) -> [String]? {
+        guard case .list(let items)? = values[name] else { return nil }
+        return items.compactMap { if case .string(let s) = $0 { return s } else if case .symbol(let s) = $0 { return s } else { return nil } }
+    }
+
     public func intList(_ name: String) -> [Int]? {
         guard case .list(let items)? = values[name] else { return nil }
         return items.compactMap { if case .number(let v) = $0 { return Int(v) } else { return nil } }

@@ -61,6 +61,9 @@ public struct BaselineModel: Model {
         }
     }
 
+    /// A baseline reads no column: only the number of rows matters.
+    public func inputs(_ data: Dataset) throws -> Matrix { Matrix(rows: data.rowCount, cols: 0) }
+
     public func predict(_ x: Matrix) throws -> Prediction {
         switch task {
         case .classification:

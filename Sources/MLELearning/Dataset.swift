@@ -35,18 +35,49 @@ public enum Task: Equatable, Sendable {
     }
 }
 
-/// A table of numeric features with an optional target.
+/// What a feature column holds.
+public enum ColumnKind: Equatable, Sendable, Codable {
+    /// Numbers.
+    case numeric
+    /// Text categories: a cell holds the index of its level in `levels` (sorted).
+    case categorical(levels: [String])
+
+    public var isNumeric: Bool { self == .numeric }
+    public var name: String { isNumeric ? "numeric" : "categorical" }
+}
+
+/// A table of features with an optional target. Every cell is a `Float`: a number, or for a
+/// categorical column the index of its level; a missing value is NaN.
 public struct Dataset: Sendable {
     public var name: String
     public var featureNames: [String]
     public var features: Matrix
+    /// One per feature column; all numeric unless the data had text or was told otherwise.
+    public var columnKinds: [ColumnKind]
     public var targetName: String?
     public var target: Target?
 
     public init(name: String, featureNames: [String], features: Matrix,
-                targetName: String?, target: Target?) {
+                targetName: String?, target: Target?, columnKinds: [ColumnKind]? = nil) {
         self.name = name; self.featureNames = featureNames; self.features = features
+        self.columnKinds = columnKinds ?? Array(repeating: .numeric, count: featureNames.count)
         self.targetName = targetName; self.target = target
+    }
+
+    /// Missing values per feature column.
+    public var missingCounts: [Int] {
+        var counts = [Int](repeating: 0, count: features.cols)
+        features.storage.withUnsafeBufferPointer { p in
+            let cols = features.cols
+            for r in 0..<features.rows { for j in 0..<cols where p[r * cols + j].isNaN { counts[j] += 1 } }
+        }
+        return counts
+    }
+
+    /// True when every feature is numeric and no value is missing: the matrix can go straight
+    /// into a model.
+    public var isPlainNumeric: Bool {
+        columnKinds.allSatisfy(\.isNumeric) && !features.storage.contains(where: \.isNaN)
     }
 
     public var rowCount: Int { features.rows }
@@ -63,7 +94,7 @@ public struct Dataset: Sendable {
     /// Rows at `indices`, in that order.
     public func subset(_ indices: [Int], name: String) -> Dataset {
         Dataset(name: name, featureNames: featureNames, features: features.gatherRows(indices),
-                targetName: targetName, target: target?.gather(indices))
+                targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
     }
 
     /// Class counts, in class order (classification only).
@@ -74,10 +105,11 @@ public struct Dataset: Sendable {
         return counts
     }
 
-    /// The feature matrix with columns in the order of `names`.
-    /// - Throws: `LearningError.missingFeatures` when a named column is absent.
+    /// The feature matrix with columns in the order of `names`, for a model that takes numbers.
+    /// - Throws: `LearningError.missingFeatures` when a named column is absent, and
+    ///   `LearningError.invalid` when one is categorical or has missing values (only a model
+    ///   trained with a preprocessing pipeline can take those).
     public func features(ordered names: [String]) throws -> Matrix {
-        if names == featureNames { return features }
         var index: [String: Int] = [:]
         for (j, n) in featureNames.enumerated() { index[n] = j }
         let missing = names.filter { index[$0] == nil }
@@ -85,6 +117,14 @@ public struct Dataset: Sendable {
             throw LearningError.missingFeatures(missing)
         }
         let cols = names.compactMap { index[$0] }
+        if let j = cols.first(where: { !columnKinds[$0].isNumeric }) {
+            throw LearningError.invalid("column '\(featureNames[j])' is categorical and this model takes numbers; models trained in mle encode such columns themselves")
+        }
+        let counts = missingCounts
+        if let j = cols.first(where: { counts[$0] > 0 }) {
+            throw LearningError.invalid("column '\(featureNames[j])' has \(counts[j]) missing value\(counts[j] == 1 ? "" : "s") and this model has no imputation; drop them with dropna, or use a model trained in mle on data with missing values")
+        }
+        if names == featureNames { return features }
         var out = Matrix(rows: rowCount, cols: cols.count)
         for r in 0..<rowCount {
             for (k, c) in cols.enumerated() { out[r, k] = features[r, c] }
@@ -98,6 +138,20 @@ public enum TaskChoice: String, CaseIterable, Sendable {
     case auto, classification, regression
 }
 
+/// How to read a CSV file's cells.
+public struct ColumnOptions: Equatable, Sendable {
+    /// Cells that mean "missing" (compared after trimming blanks).
+    public var missingTokens: Set<String> = ColumnOptions.defaultMissing
+    /// Columns to read as categories even when every value is a number (codes, years).
+    public var categorical: [String] = []
+    /// Columns that must be numbers; a text cell in one is an error.
+    public var numeric: [String] = []
+    public init() {}
+
+    /// pandas' default missing-value strings, less the exotic ones.
+    public static let defaultMissing: Set<String> = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "<NA>", "#N/A"]
+}
+
 extension Dataset {
     /// Builds a dataset from a parsed CSV table.
     /// - Parameters:
@@ -106,58 +160,105 @@ extension Dataset {
     ///   - targetName: the target column, or nil for a dataset without one.
     ///   - task: `auto` reads text labels, and whole numbers with at most 20 distinct values, as
     ///     classes; other numbers as a regression target.
-    /// - Throws: `DataFileError` naming the line and column of a non-numeric feature value, a
-    ///   missing target value, or a target column that is not in the header.
+    ///   - options: missing-value tokens and column types that override inference (a column is
+    ///     numeric when every present cell is a number, categorical otherwise).
+    /// - Returns: the dataset and the number of rows dropped because their target was missing.
+    /// - Throws: `DataFileError` naming the line and column of a text value in a column declared
+    ///   numeric, or a target or declared column that is not in the header.
     public static func fromCSV(_ table: CSVTable, file: String, targetName: String?,
-                               task: TaskChoice = .auto) throws -> Dataset {
-        var targetIndex: Int?
-        if let t = targetName {
+                               task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()) throws -> Dataset {
+        try read(table, file: file, targetName: targetName, task: task, options: options).data
+    }
+
+    /// `fromCSV`, also returning how many rows were dropped because their target was missing.
+    public static func read(_ table: CSVTable, file: String, targetName: String?,
+                            task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
+        func column(_ t: String, _ what: String) throws -> Int {
             guard let j = table.header.firstIndex(of: t) else {
                 let hint = Suggest.closest(to: t, in: table.header).map { "; did you mean '\($0)'?" } ?? ""
                 throw DataFileError(file: file, position: TextPosition(line: table.headerLine, column: 1),
-                                    message: "no column named '\(t)' in the header\(hint) (columns: \(table.header.joined(separator: ", ")))")
+                                    message: "no column named '\(t)' in the header\(hint) (columns: \(table.header.joined(separator: ", ")))\(what)")
             }
-            targetIndex = j
+            return j
+        }
+        let targetIndex = try targetName.map { try column($0, "") }
+        let declaredCategorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
+        let declaredNumeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
+        if let both = declaredCategorical.intersection(declaredNumeric).first {
+            throw DataFileError(file: file, position: nil, message: "column '\(table.header[both])' is declared both categorical and numeric")
+        }
+        // Rows whose target is missing cannot be used for training or evaluation: they are dropped.
+        var keep = Array(table.records.indices)
+        if let tj = targetIndex {
+            keep = keep.filter { !options.missingTokens.contains(String(trimSpaces(table.records[$0][tj]))) }
         }
         let featureColumns = table.header.indices.filter { $0 != targetIndex }
-        let n = table.records.count
-        var storage = [Float](repeating: 0, count: n * featureColumns.count)
-        for (r, rec) in table.records.enumerated() {
-            for (k, j) in featureColumns.enumerated() {
-                let cell = trimSpaces(rec[j])
-                guard let v = Float(cell), v.isFinite else {
-                    let what = cell.isEmpty ? "an empty cell" : "'\(cell)'"
-                    throw DataFileError(file: file, position: table.positions[r][j],
-                                        message: "\(what) in column '\(table.header[j])' is not a number (feature columns must be numeric)")
+        let n = keep.count, d = featureColumns.count
+        var storage = [Float](repeating: 0, count: n * d)
+        var kinds: [ColumnKind] = []
+        // Missing-value tokens that read as numbers (a sentinel such as -999).
+        let numericMissing = options.missingTokens.filter { Float($0) != nil }
+        for (k, j) in featureColumns.enumerated() {
+            var numbers = [Float](repeating: .nan, count: n)
+            var textRow: Int?
+            if !declaredCategorical.contains(j) {
+                for (r, rec) in keep.enumerated() {
+                    let cell = trimSpaces(table.records[rec][j])
+                    if let v = Float(cell), v.isFinite, numericMissing.isEmpty || !numericMissing.contains(String(cell)) {
+                        numbers[r] = v; continue
+                    }
+                    if options.missingTokens.contains(String(cell)) { continue }
+                    textRow = rec; break
                 }
-                storage[r * featureColumns.count + k] = v
             }
+            if textRow == nil && !declaredCategorical.contains(j) {
+                kinds.append(.numeric)
+                for r in 0..<n { storage[r * d + k] = numbers[r] }
+                continue
+            }
+            if let rec = textRow, declaredNumeric.contains(j) {
+                let cell = trimSpaces(table.records[rec][j])
+                throw DataFileError(file: file, position: table.positions[rec][j],
+                                    message: "'\(cell)' in column '\(table.header[j])' is not a number (the column was declared numeric)")
+            }
+            var cells: [String?] = []
+            cells.reserveCapacity(n)
+            for rec in keep {
+                let cell = String(trimSpaces(table.records[rec][j]))
+                cells.append(options.missingTokens.contains(cell) ? nil : cell)
+            }
+            let present = Set(cells.compactMap { $0 })
+            let allNumbers = present.allSatisfy { Double($0) != nil }
+            let levels = allNumbers ? present.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) } : present.sorted()
+            var index: [String: Int] = [:]
+            for (c, l) in levels.enumerated() { index[l] = c }
+            for (r, cell) in cells.enumerated() {
+                storage[r * d + k] = cell.flatMap { index[$0] }.map(Float.init) ?? .nan
+            }
+            kinds.append(.categorical(levels: levels))
         }
-        let features = try Matrix(rows: n, cols: featureColumns.count, storage: storage)
+        let features = try Matrix(rows: n, cols: d, storage: storage)
         var target: Target?
         if let tj = targetIndex {
-            target = try readTarget(table, column: tj, file: file, task: task)
+            target = try readTarget(table, column: tj, rows: keep, file: file, task: task)
         }
         let base = (file as NSString).lastPathComponent
         let name = (base as NSString).deletingPathExtension
-        return Dataset(name: name, featureNames: featureColumns.map { table.header[$0] },
-                       features: features, targetName: targetName, target: target)
+        return (Dataset(name: name, featureNames: featureColumns.map { table.header[$0] },
+                        features: features, targetName: targetName, target: target, columnKinds: kinds),
+                table.records.count - n)
     }
 
-    private static func readTarget(_ table: CSVTable, column tj: Int, file: String,
+    private static func readTarget(_ table: CSVTable, column tj: Int, rows: [Int], file: String,
                                    task: TaskChoice) throws -> Target {
-        let cells = table.records.map { String(trimSpaces($0[tj])) }
-        for (r, c) in cells.enumerated() where c.isEmpty || c == "NA" {
-            throw DataFileError(file: file, position: table.positions[r][tj],
-                                message: "the target '\(table.header[tj])' is missing on this row")
-        }
+        let cells = rows.map { String(trimSpaces(table.records[$0][tj])) }
         let numbers = cells.map { Double($0) }
         let allNumeric = numbers.allSatisfy { $0?.isFinite == true }
         let numeric = numbers.compactMap { $0 }
         switch task {
         case .regression:
             if let r = numbers.firstIndex(where: { !($0?.isFinite ?? false) }) {
-                throw DataFileError(file: file, position: table.positions[r][tj],
+                throw DataFileError(file: file, position: table.positions[rows[r]][tj],
                                     message: "'\(cells[r])' in target '\(table.header[tj])' is not a number; regression needs numbers")
             }
             return .values(numeric.map { Float($0) })
@@ -181,6 +282,13 @@ extension Dataset {
     /// Reads a CSV file into a dataset.
     /// - Throws: `DataFileError` when the file cannot be read or parsed.
     public static func load(path: String, targetName: String?, task: TaskChoice = .auto) throws -> Dataset {
+        try read(path: path, targetName: targetName, task: task).data
+    }
+
+    /// Reads a CSV file into a dataset, with column options; also returns how many rows were
+    /// dropped because their target was missing.
+    public static func read(path: String, targetName: String?, task: TaskChoice = .auto,
+                            options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
@@ -191,7 +299,7 @@ extension Dataset {
             throw DataFileError(file: path, position: nil, message: "the file is not UTF-8 text")
         }
         let table = try CSVReader.parse(text, file: path)
-        return try fromCSV(table, file: path, targetName: targetName, task: task)
+        return try read(table, file: path, targetName: targetName, task: task, options: options)
     }
 }
 

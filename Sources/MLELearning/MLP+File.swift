@@ -8,7 +8,8 @@ import MLETensor
 /// `layers.{i}.weight` (outputs × inputs) and `layers.{i}.bias`, `standardizer.mean` and
 /// `standardizer.scale`, the unit profile as `profile.{i}.{pre,post}_{low,high}` and
 /// `profile.feature_{low,high}`, and metadata `format` = `mle-mlp`, `format_version`, `task`,
-/// `classes` and `features` (JSON arrays), `target_mean`, `target_scale`, `profile_rows`.
+/// `classes` and `features` (JSON arrays), `target_mean`, `target_scale`, `profile_rows`, and
+/// `preprocessor` (the fitted imputation/encoding pipeline as JSON) when the model has one.
 extension MLP {
     static let fileFormat = "mle-mlp"
     static let fileVersion = "1"
@@ -49,6 +50,9 @@ extension MLP {
         }
         file.metadata["target_mean"] = "\(targetMean)"
         file.metadata["target_scale"] = "\(targetScale)"
+        if let p = preprocessor, let data = try? JSONEncoder().encode(p) {
+            file.metadata["preprocessor"] = String(decoding: data, as: UTF8.self)
+        }
         return file
     }
 
@@ -86,6 +90,13 @@ extension MLP {
         }
         self.init(layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
                   task: task, targetMean: targetMean, targetScale: targetScale)
+        if let text = file.metadata["preprocessor"] {
+            guard let p = try? JSONDecoder().decode(Preprocessor.self, from: Data(text.utf8)) else {
+                throw bad("metadata 'preprocessor' is not a valid preprocessing pipeline")
+            }
+            guard p.outputNames == features else { throw bad("the preprocessing pipeline's outputs do not match the feature names") }
+            preprocessor = p
+        }
         if let rows = Int(file.metadata["profile_rows"] ?? "") {
             func per(_ key: String) throws -> [[Float]] {
                 try layers.indices.map { i in

@@ -30,6 +30,9 @@ public struct MLP: Model {
     public let targetScale: Float
     /// Each unit's range over the training set (set by training; nil for networks built by hand).
     public var profile: UnitProfile?
+    /// Imputation and encodings from raw columns to `featureNames` (nil when the training data
+    /// was already numeric and complete).
+    public var preprocessor: Preprocessor?
 
     public var kind: String { "mlp" }
 

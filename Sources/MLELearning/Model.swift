@@ -19,13 +19,28 @@ public protocol Model: Sendable {
     var summary: String { get }
     /// Predicts for rows of `x`, whose columns follow `featureNames`.
     func predict(_ x: Matrix) throws -> Prediction
+    /// The pipeline that turns raw columns into `featureNames`, if the model has one.
+    var preprocessor: Preprocessor? { get }
+    /// The model's input matrix for a dataset: its columns matched by name, through the
+    /// preprocessing pipeline when there is one.
+    func inputs(_ data: Dataset) throws -> Matrix
 }
 
 extension Model {
+    public var preprocessor: Preprocessor? { nil }
+
+    public func inputs(_ data: Dataset) throws -> Matrix {
+        if let p = preprocessor { return try p.transform(data) }
+        return try data.features(ordered: featureNames)
+    }
+
     /// Predicts for a dataset, matching its columns to the model's by name.
     public func predict(_ data: Dataset) throws -> Prediction {
-        try predict(data.features(ordered: featureNames))
+        try predict(inputs(data))
     }
+
+    /// The raw columns the model reads.
+    public var rawColumns: [String] { preprocessor?.inputColumns ?? featureNames }
 }
 
 extension Prediction {

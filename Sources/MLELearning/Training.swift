@@ -8,6 +8,8 @@ public struct MLPConfig: Equatable, Sendable {
     public var learningRate: Float = 0.001
     public var batchSize: Int = 32
     public var seed: UInt64 = 0
+    /// Imputation, encodings, binning and scaling, fitted on the training data.
+    public var preprocess = PreprocessSettings()
     public init() {}
 }
 
@@ -33,6 +35,8 @@ public enum MLPTrainer {
     public static func train(_ data: Dataset, config: MLPConfig,
                              cancellation: Cancellation = .never,
                              onEpoch: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> TrainingResult {
+        guard data.target != nil else { throw LearningError.noTarget("mlp") }
+        let (data, preprocessor) = try Preprocessor.prepare(data, settings: config.preprocess)
         guard let target = data.target, let task = data.task else { throw LearningError.noTarget("mlp") }
         guard data.rowCount > 0 else { throw LearningError.invalid("the training data has no rows") }
         guard !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no feature columns") }
@@ -144,6 +148,7 @@ public enum MLPTrainer {
             }
         }
         net.profile = try UnitProfile.measure(net, on: data.features)
+        net.preprocessor = preprocessor
         return TrainingResult(model: net, epochsCompleted: history.count,
                               interrupted: interrupted, lossHistory: history)
     }

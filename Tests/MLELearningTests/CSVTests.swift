@@ -38,12 +38,32 @@ import MLELearning
     #expect(throws: DataFileError.self) { try CSVReader.parse("\n\n", file: "e.csv") }
 }
 
-@Test func nonNumericCellNamesLineColumnAndColumnName() {
-    let table = try? CSVReader.parse("x,y,label\n1,2,a\n3,abc,b\n", file: "n.csv")
+@Test func columnTypesAreInferredAndOverridable() throws {
+    let table = try CSVReader.parse("x,y,code,label\n1,2,7,a\n3,abc,8,b\nNA,,7,a\n", file: "n.csv")
+    let d = try Dataset.fromCSV(table, file: "n.csv", targetName: "label")
+    #expect(d.columnKinds == [.numeric, .categorical(levels: ["2", "abc"]), .numeric])
+    #expect(d.missingCounts == [1, 1, 0])
+    #expect(d.features[0, 1] == 0 && d.features[1, 1] == 1 && d.features[2, 1].isNaN && d.features[2, 0].isNaN)
+    #expect(!d.isPlainNumeric)
+    var options = ColumnOptions()
+    options.categorical = ["code"]
+    let typed = try Dataset.fromCSV(table, file: "n.csv", targetName: "label", options: options)
+    #expect(typed.columnKinds[2] == .categorical(levels: ["7", "8"]))
+    // A text cell in a column declared numeric names its line and column.
+    options = ColumnOptions()
+    options.numeric = ["y"]
     #expect(throws: DataFileError(file: "n.csv", position: TextPosition(line: 3, column: 3),
-                                  message: "'abc' in column 'y' is not a number (feature columns must be numeric)")) {
-        try Dataset.fromCSV(table!, file: "n.csv", targetName: "label")
+                                  message: "'abc' in column 'y' is not a number (the column was declared numeric)")) {
+        try Dataset.fromCSV(table, file: "n.csv", targetName: "label", options: options)
     }
+    // Missing-value tokens are configurable, numeric sentinels included.
+    options = ColumnOptions()
+    options.missingTokens = ["-999"]
+    let sentinel = try Dataset.fromCSV(try CSVReader.parse("x\n1\n-999\n", file: "s.csv"), file: "s.csv", targetName: nil, options: options)
+    #expect(sentinel.missingCounts == [1] && sentinel.columnKinds == [.numeric])
+    // A model that takes numbers refuses categorical and incomplete columns with a reason.
+    #expect(throws: LearningError.self) { try d.features(ordered: ["y"]) }
+    #expect(throws: LearningError.self) { try d.features(ordered: ["x"]) }
 }
 
 @Test func missingTargetColumnSuggestsTheClosest() throws {
@@ -54,12 +74,12 @@ import MLELearning
     }
 }
 
-@Test func missingTargetValueIsAnError() throws {
-    let table = try CSVReader.parse("x,y\n1,a\n2,\n", file: "m.csv")
-    #expect(throws: DataFileError(file: "m.csv", position: TextPosition(line: 3, column: 3),
-                                  message: "the target 'y' is missing on this row")) {
-        try Dataset.fromCSV(table, file: "m.csv", targetName: "y")
-    }
+@Test func rowsWithoutATargetAreDroppedAndCounted() throws {
+    let table = try CSVReader.parse("x,y\n1,a\n2,\n3,NA\n4,b\n", file: "m.csv")
+    let (d, dropped) = try Dataset.read(table, file: "m.csv", targetName: "y")
+    #expect(dropped == 2 && d.rowCount == 2)
+    #expect(d.target == .classes(labels: [0, 1], names: ["a", "b"]))
+    #expect(d.features.storage == [1, 4])
 }
 
 @Test func targetKindIsInferred() throws {

@@ -79,7 +79,7 @@ enum CoverageCommands {
         var train: Dataset?
         if inv.has("train") {
             let d = try inv.dataset("train")
-            profile = try UnitProfile.measure(net, on: try d.features(ordered: net.featureNames))
+            profile = try UnitProfile.measure(net, on: try net.inputs(d))
             train = d
         }
         let criterionChoice = inv.string("criterion") ?? "all"
@@ -92,7 +92,7 @@ enum CoverageCommands {
         var dead: [NetworkUnit]?
         var deadSource = ""
         if let train {
-            dead = try Coverage.deadUnits(net, x: try train.features(ordered: net.featureNames), settings: settings)
+            dead = try Coverage.deadUnits(net, x: try net.inputs(train), settings: settings)
             deadSource = "on the \(train.rowCount) rows of \(inv.names["train"] ?? "the training data")"
         } else if let p = profile {
             dead = Coverage.deadUnits(profile: p, layers: layerNumbers, settings: settings)
@@ -159,7 +159,7 @@ enum CoverageCommands {
     /// The analysis of one dataset: its features in the model's order and its classes mapped
     /// to the model's (a class the model does not know is always predicted wrongly).
     static func analyse(_ net: MLP, _ data: Dataset, settings: CoverageSettings, profile: UnitProfile?) throws -> CoverageAnalysis {
-        let x = try data.features(ordered: net.featureNames)
+        let x = try net.inputs(data)
         var truth: [Int]?
         switch (net.task, data.target) {
         case (.classification(let names), .classes(let labels, let dataNames)?):
@@ -351,7 +351,7 @@ enum CoverageCommands {
         guard settings.starts >= 1 else { throw inv.error("starts must be at least 1", at: "starts") }
         let limit = max(inv.int("limit") ?? 10, 0)
         let units = Array(analysis.uncovered.prefix(limit))
-        let x = try data.features(ordered: net.featureNames)
+        let x = try net.inputs(data)
         let found = try UnitSearch.search(net, x: x, units: units, rule: analysis.settings.rule, values: analysis.settings.values,
                                           box: (profile.featureLow, profile.featureHigh), settings: settings,
                                           cancellation: inv.cancellation)

@@ -281,8 +281,12 @@ enum IntervalCommands {
             let hint = Suggest.closest(to: column, in: d.featureNames).map { "; did you mean '\($0)'?" } ?? ""
             throw inv.error("no column '\(column)'\(hint)", at: "outcome")
         }
+        guard d.columnKinds[j].isNumeric else {
+            throw inv.error("'\(column)' is categorical; the outcome must be 0/1 or a number", at: "outcome")
+        }
         var groups: [[Double]] = [[], []]
-        for r in 0..<d.rowCount { groups[labels[r]].append(Double(d.features[r, j])) }
+        // Rows without an outcome are left out.
+        for r in 0..<d.rowCount where !d.features[r, j].isNaN { groups[labels[r]].append(Double(d.features[r, j])) }
         if groups.joined().allSatisfy({ $0 == 0 || $0 == 1 }) {
             let s = groups.map { Int($0.reduce(0, +)) }
             return .report(try gTestReport(inv, s[0], groups[0].count, s[1], groups[1].count, level: level,

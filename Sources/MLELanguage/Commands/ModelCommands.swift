@@ -56,7 +56,7 @@ enum ModelCommands {
             ParamSpec("lr", .number, "Adam's learning rate", default: .number(0.001)),
             ParamSpec("batch", .integer, "rows per mini-batch", default: .number(32)),
             ParamSpec("seed", .integer, "random seed for initialisation and shuffling (default: the session seed)"),
-        ],
+        ] + PreprocessOptions.specs,
         returns: "a model; Ctrl-C stops training early and keeps the weights learned so far",
         examples: ["net = mlp train hidden=[32, 16] epochs=60 seed=7",
                    "net = mlp train hidden=64 lr=0.01 batch=64"]
@@ -68,6 +68,7 @@ enum ModelCommands {
         config.learningRate = Float(inv.number("lr") ?? 0.001)
         config.batchSize = inv.int("batch") ?? 32
         config.seed = inv.seed()
+        config.preprocess = try PreprocessOptions.settings(inv)
         guard !config.hidden.isEmpty, config.hidden.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
             throw inv.error("hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]", at: "hidden")
         }

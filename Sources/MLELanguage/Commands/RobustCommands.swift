@@ -45,7 +45,7 @@ enum RobustCommands {
             guard v >= 1, v <= limit else { throw inv.error("\(name) must be between 1 and \(limit)", at: name) }
         }
         s.seed = inv.seed()
-        let x = try data.features(ordered: net.featureNames)
+        let x = try net.inputs(data)
         guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
         let progress = inv.session.progress
         progress.start("radius", total: 100)
@@ -159,7 +159,7 @@ enum RobustCommands {
         }
         settings.units = RobustUnits(rawValue: inv.string("units") ?? "standardized") ?? .standardized
         settings.seed = inv.seed()
-        let x = try data.features(ordered: net.featureNames)
+        let x = try net.inputs(data)
         guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
 
         let progress = inv.session.progress
@@ -290,7 +290,7 @@ enum RobustCommands {
         }
         // Predicted class (or value) of each example, for the table.
         var predicted: [String] = Array(repeating: "", count: n)
-        if let prediction = try? net.predict(data.features(ordered: net.featureNames)) {
+        if let prediction = try? net.predict(net.inputs(data)) {
             switch (prediction, net.task) {
             case (.probabilities, .classification(let classNames)):
                 predicted = (prediction.predictedClasses ?? []).map { classNames[safe: $0] ?? "?" }
