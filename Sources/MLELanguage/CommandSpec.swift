@@ -3,6 +3,8 @@ import MLELearning
 /// The type of a command's argument. Binding converts and checks values against it.
 public indirect enum ArgType: Sendable {
     case dataset, model, number, integer, string, bool
+    /// A model or a dataset (`save`).
+    case modelOrDataset
     /// A string naming a file (completed as a path).
     case path
     case list(ArgType)
@@ -15,6 +17,7 @@ public indirect enum ArgType: Sendable {
         switch self {
         case .dataset: return "dataset"
         case .model: return "model"
+        case .modelOrDataset: return "model or dataset"
         case .number: return "number"
         case .integer: return "integer"
         case .string: return "string"
@@ -88,5 +91,5 @@ public struct CommandRegistry: Sendable {
 
     /// Every command of the language.
     public static let standard = CommandRegistry(
-        DataCommands.all + ModelCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
+        DataCommands.all + DataPrepCommands.all + ModelCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
 }

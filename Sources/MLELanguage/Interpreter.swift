@@ -344,7 +344,7 @@ public struct Interpreter {
             MLEError(loc, "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)")
         }
         switch (type, v) {
-        case (.dataset, .dataset), (.model, .model), (.number, .number): return v
+        case (.dataset, .dataset), (.model, .model), (.number, .number), (.modelOrDataset, .model), (.modelOrDataset, .dataset): return v
         case (.string, .string), (.path, .string): return v
         case (.integer, .number(let x)):
             guard x == x.rounded(), abs(x) < 1e15 else {

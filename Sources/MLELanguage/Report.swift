@@ -55,10 +55,6 @@ public struct Table: Equatable, Sendable {
     }
 }
 
-extension Array {
-    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
-}
-
 /// A command's printable result: a title, key facts, tables and notes for people, and one JSON
 /// object for machines. Every report renders in all three output formats.
 public struct Report: Sendable {
