@@ -74,6 +74,18 @@ public struct CommandSpec: Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// The usage for an error message: at most eight options, then where to find the rest.
+    public var shortUsage: String {
+        guard options.count > 8 else { return usage }
+        var parts = [name]
+        for p in positionals { parts.append(p.required ? p.name.uppercased() : "[\(p.name.uppercased())]") }
+        for o in options.prefix(6) {
+            if case .bool = o.type { parts.append("[\(o.name)]") } else { parts.append("[\(o.name)=…]") }
+        }
+        parts.append("… (\(options.count - 6) more options: help \(name))")
+        return parts.joined(separator: " ")
+    }
+
     public func option(_ name: String) -> ParamSpec? { options.first { $0.name == name } }
 }
 

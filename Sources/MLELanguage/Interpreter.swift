@@ -215,7 +215,7 @@ public struct Interpreter {
                     let names = spec.options.map(\.name) + spec.positionals.map(\.name)
                     let hint = Suggest.closest(to: label, in: names).map { "; did you mean '\($0)'?" } ?? ""
                     throw MLEError(loc, "unknown option '\(label)' for '\(spec.name)'\(hint)",
-                                   notes: ["usage: \(spec.usage)"])
+                                   notes: ["usage: \(spec.shortUsage)"])
                 }
                 guard values[param.name] == nil else {
                     throw MLEError(loc, "'\(param.name)' is given twice")
@@ -243,7 +243,7 @@ public struct Interpreter {
                     }
                 }
                 throw MLEError(arg.value.location, "'\(spec.name)' takes \(spec.positionals.count) positional argument\(spec.positionals.count == 1 ? "" : "s"); this one is extra\(hint)",
-                               notes: ["usage: \(spec.usage)"])
+                               notes: ["usage: \(spec.shortUsage)"])
             }
             let param = spec.positionals[nextPositional]
             values[param.name] = try convert(arg.value, to: param.type, param: param.name, command: spec.name)
@@ -254,7 +254,7 @@ public struct Interpreter {
             if let d = p.defaultValue { values[p.name] = d; continue }
             if p.required {
                 throw MLEError(call.location, "'\(spec.name)' needs a \(p.name.uppercased()) (\(p.help))",
-                               notes: ["usage: \(spec.usage)"])
+                               notes: ["usage: \(spec.shortUsage)"])
             }
         }
         for o in spec.options where values[o.name] == nil {

@@ -8,6 +8,9 @@ public struct ModelValue: Sendable {
     public var trainingNote: String?
     /// How to train the same kind of model again, for comparisons of training methods.
     public var recipe: Recipe?
+    /// Mean training loss per epoch, and validation loss when early stopping held rows out.
+    public var lossHistory: [Float] = []
+    public var validationHistory: [Float] = []
 
     public init(model: any Model, trainingNote: String?, recipe: Recipe? = nil) {
         self.model = model; self.trainingNote = trainingNote; self.recipe = recipe

@@ -93,7 +93,7 @@ extension MLP {
             Kernels.addRowVector(&z, layer.bias)
             if l < layers.count - 1 {
                 var post = z
-                Kernels.relu(&post)
+                Kernels.activate(&post, activation)
                 out.append(LayerValues(pre: z, post: post))
                 a = post
             } else {
@@ -123,8 +123,7 @@ extension MLP {
         var l = layer
         while l > 0 {
             var previous = try Matrix.product(delta, layers[l].weight, transposeB: true)
-            // ReLU's derivative: 1 where the unit's output is positive.
-            Kernels.reluBackward(gradient: &previous, output: values[l - 1].post)
+            Kernels.activateBackward(gradient: &previous, output: values[l - 1].post, activation)
             delta = previous
             l -= 1
         }

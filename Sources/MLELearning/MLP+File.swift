@@ -39,7 +39,7 @@ extension MLP {
         }
         file.metadata["format"] = MLP.fileFormat
         file.metadata["format_version"] = MLP.fileVersion
-        file.metadata["activation"] = "relu"
+        file.metadata["activation"] = activation.rawValue
         file.metadata["features"] = json(featureNames)
         switch task {
         case .classification(let names):
@@ -90,6 +90,10 @@ extension MLP {
         }
         self.init(layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
                   task: task, targetMean: targetMean, targetScale: targetScale)
+        guard let activation = Kernels.Activation(rawValue: file.metadata["activation"] ?? "relu") else {
+            throw bad("metadata 'activation' is '\(file.metadata["activation"] ?? "")'; mle knows \(Kernels.Activation.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.activation = activation
         if let text = file.metadata["preprocessor"] {
             guard let p = try? JSONDecoder().decode(Preprocessor.self, from: Data(text.utf8)) else {
                 throw bad("metadata 'preprocessor' is not a valid preprocessing pipeline")

@@ -33,8 +33,9 @@ public struct MLP: Model {
     /// Imputation and encodings from raw columns to `featureNames` (nil when the training data
     /// was already numeric and complete).
     public var preprocessor: Preprocessor?
+    /// The hidden layers' activation.
+    public var activation: Kernels.Activation = .relu
 
-    public var kind: String { "mlp" }
 
     public init(layers: [DenseLayer], standardizer: Standardizer, featureNames: [String],
                 task: Task, targetMean: Float = 0, targetScale: Float = 1) {
@@ -47,8 +48,14 @@ public struct MLP: Model {
 
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.weight.storage.count + $1.bias.count } }
 
+    public var kind: String { layers.count == 1 ? "logistic" : "mlp" }
+
     public var summary: String {
-        "mlp \(widths.map(String.init).joined(separator: "-")), relu, \(parameterCount) parameters"
+        if layers.count == 1 {
+            let what = task.isClassification ? "softmax regression" : "linear regression"
+            return "logistic \(widths.map(String.init).joined(separator: "→")) (\(what)), \(parameterCount) parameters"
+        }
+        return "mlp \(widths.map(String.init).joined(separator: "-")), \(activation.rawValue), \(parameterCount) parameters"
     }
 
     /// A network with PyTorch's default `nn.Linear` initialisation: weights and biases uniform in
@@ -76,7 +83,7 @@ public struct MLP: Model {
         for (l, layer) in layers.enumerated() {
             var z = Kernels.repeatedRows(layer.bias, rows: a.rows)
             try Matrix.gemm(a, layer.weight, into: &z, beta: 1)
-            if l < layers.count - 1 { Kernels.relu(&z) }
+            if l < layers.count - 1 { Kernels.activate(&z, activation) }
             a = z
         }
         return a
@@ -98,9 +105,10 @@ public struct MLP: Model {
 
     /// The mean loss over a batch and its gradient with respect to every weight and bias.
     /// Used by the tests' finite-difference check; training uses the allocation-free `Workspace`.
-    public func lossAndGradients(standardized x: Matrix, targets: TrainingTargets) throws -> (loss: Float, gradients: [DenseLayer]) {
+    public func lossAndGradients(standardized x: Matrix, targets: TrainingTargets,
+                                 classWeights: [Float]? = nil) throws -> (loss: Float, gradients: [DenseLayer]) {
         let ws = Workspace(widths: widths, batch: x.rows)
-        let loss = try ws.forwardBackward(self, x: x, targets: targets, offset: 0)
+        let loss = try ws.forwardBackward(self, x: x, targets: targets, offset: 0, classWeights: classWeights)
         let grads = zip(ws.weightGrads, ws.biasGrads).map { DenseLayer(weight: $0, bias: $1) }
         return (loss, grads)
     }
@@ -125,13 +133,13 @@ final class Workspace {
 
     /// Forward and backward pass over `x` (batch × inputs, standardised). Fills the gradients
     /// and returns the mean loss. `offset` indexes into the targets.
-    func forwardBackward(_ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int) throws -> Float {
+    func forwardBackward(_ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int, classWeights: [Float]? = nil) throws -> Float {
         let layerCount = net.layers.count
         for l in 0..<layerCount {
             let input = l == 0 ? x : activations[l - 1]
             try Matrix.gemm(input, net.layers[l].weight, into: &activations[l])
             Kernels.addRowVector(&activations[l], net.layers[l].bias)
-            if l < layerCount - 1 { Kernels.relu(&activations[l]) }
+            if l < layerCount - 1 { Kernels.activate(&activations[l], net.activation) }
         }
         let last = layerCount - 1
         let b = Float(batch)
@@ -140,13 +148,31 @@ final class Workspace {
         case .classes(let labels):
             Kernels.softmaxRows(&activations[last])
             let k = activations[last].cols
-            activations[last].storage.withUnsafeBufferPointer { p in
-                deltas[last].storage.withUnsafeMutableBufferPointer { d in
-                    for r in 0..<batch {
-                        let y = labels[offset + r]
-                        for c in 0..<k { d[r * k + c] = p[r * k + c] / b }
-                        d[r * k + y] -= 1 / b
-                        loss -= logf(max(p[r * k + y], 1e-30))
+            if let w = classWeights {
+                // PyTorch's weighted mean: Σ w_y·(−log p_y) / Σ w_y over the batch.
+                var total: Float = 0
+                for r in 0..<batch { total += w[labels[offset + r]] }
+                let scale = total > 0 ? 1 / total : 0
+                activations[last].storage.withUnsafeBufferPointer { p in
+                    deltas[last].storage.withUnsafeMutableBufferPointer { d in
+                        for r in 0..<batch {
+                            let y = labels[offset + r], wy = w[y] * scale
+                            for c in 0..<k { d[r * k + c] = p[r * k + c] * wy }
+                            d[r * k + y] -= wy
+                            loss -= w[y] * logf(max(p[r * k + y], 1e-30))
+                        }
+                    }
+                }
+                loss *= scale * b   // returned divided by b below
+            } else {
+                activations[last].storage.withUnsafeBufferPointer { p in
+                    deltas[last].storage.withUnsafeMutableBufferPointer { d in
+                        for r in 0..<batch {
+                            let y = labels[offset + r]
+                            for c in 0..<k { d[r * k + c] = p[r * k + c] / b }
+                            d[r * k + y] -= 1 / b
+                            loss -= logf(max(p[r * k + y], 1e-30))
+                        }
                     }
                 }
             }
@@ -167,7 +193,7 @@ final class Workspace {
             biasGrads[l] = Kernels.columnSums(deltas[l])
             if l > 0 {
                 try Matrix.gemm(deltas[l], net.layers[l].weight, transposeB: true, into: &deltas[l - 1])
-                Kernels.reluBackward(gradient: &deltas[l - 1], output: activations[l - 1])
+                Kernels.activateBackward(gradient: &deltas[l - 1], output: activations[l - 1], net.activation)
             }
         }
         return loss / b

@@ -293,19 +293,30 @@ public struct Preprocessor: Equatable, Sendable, Codable {
             for e in edges where e - previous > 1e-8 && hi - e > 1e-8 { kept.append(e); previous = e }
             edges = kept
         case .kmeans:
+            // Lloyd's algorithm with scikit-learn's KMeans stopping rule (labels unchanged, or the
+            // squared centre shifts summing to at most 1e-4 × the column's variance), so the edges
+            // agree with KBinsDiscretizer's.
             var centres = (0..<bins).map { lo + (hi - lo) * (Double($0) + 0.5) / Double(bins) }
+            let mean = s.reduce(0, +) / Double(s.count)
+            let tolerance = 1e-4 * s.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(s.count)
+            var labels = [Int](repeating: -1, count: s.count)
             for _ in 0..<300 {
                 var sums = [Double](repeating: 0, count: bins), counts = [Int](repeating: 0, count: bins)
-                var c = 0
-                for x in s {   // sorted values and sorted centres: the nearest centre only moves up
-                    while c + 1 < bins && abs(centres[c + 1] - x) < abs(centres[c] - x) { c += 1 }
-                    sums[c] += x; counts[c] += 1
+                var next = labels
+                for (i, x) in s.enumerated() {
+                    var best = 0
+                    for c in 1..<bins where abs(centres[c] - x) < abs(centres[best] - x) { best = c }
+                    next[i] = best
+                    sums[best] += x; counts[best] += 1
                 }
-                let next = (0..<bins).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : centres[$0] }
-                let moved = zip(next, centres).map { abs($0 - $1) }.max() ?? 0
-                centres = next.sorted()
-                if moved <= 1e-10 * max(1, hi - lo) { break }
+                let moved = (0..<bins).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : centres[$0] }
+                let shift = zip(moved, centres).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                let unchanged = next == labels
+                centres = moved
+                labels = next
+                if unchanged || shift <= tolerance { break }
             }
+            centres.sort()
             edges = (1..<bins).map { (centres[$0 - 1] + centres[$0]) / 2 }
         }
         return edges.map { Float($0) }

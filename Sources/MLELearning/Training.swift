@@ -10,7 +10,24 @@ public struct MLPConfig: Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Imputation, encodings, binning and scaling, fitted on the training data.
     public var preprocess = PreprocessSettings()
+    public var activation: Kernels.Activation = .relu
+    public var optimizer: Optimizer = .adam
+    /// Momentum of `.momentum` (PyTorch's SGD momentum, no dampening).
+    public var momentum: Float = 0.9
+    /// L2 weight decay added to the weights' gradients (not the biases'), as PyTorch's
+    /// `weight_decay` on a parameter group of weights.
+    public var weightDecay: Float = 0
+    /// Per-class weights of the cross-entropy (PyTorch's `CrossEntropyLoss(weight=)`: the batch
+    /// loss is Σ w_y·loss / Σ w_y). Empty: all 1.
+    public var classWeights: [Float] = []
+    /// Share of the training rows held out (stratified for classes) to decide early stopping;
+    /// 0 trains on everything for all epochs.
+    public var validation: Double = 0
+    /// Epochs without a better validation loss before training stops (the best weights are kept).
+    public var patience: Int = 10
     public init() {}
+
+    public enum Optimizer: String, CaseIterable, Sendable { case sgd, momentum, adam }
 }
 
 /// The outcome of training: the model, and how training went.
@@ -21,9 +38,14 @@ public struct TrainingResult: Sendable {
     public var interrupted: Bool
     /// Mean training loss after each completed epoch.
     public var lossHistory: [Float]
+    /// Validation loss after each epoch (empty without early stopping).
+    public var validationHistory: [Float] = []
+    /// The epoch whose weights were kept, when early stopping chose them.
+    public var bestEpoch: Int?
 }
 
-/// Trains MLPs with mini-batch Adam (β1 0.9, β2 0.999, ε 1e-8, PyTorch's defaults).
+/// Trains MLPs with mini-batches: Adam (β1 0.9, β2 0.999, ε 1e-8, PyTorch's defaults), plain SGD
+/// or SGD with momentum; optional L2 weight decay, class weights and early stopping.
 public enum MLPTrainer {
     /// Trains on `data`.
     /// - Parameters:
@@ -36,13 +58,17 @@ public enum MLPTrainer {
                              cancellation: Cancellation = .never,
                              onEpoch: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> TrainingResult {
         guard data.target != nil else { throw LearningError.noTarget("mlp") }
-        let (data, preprocessor) = try Preprocessor.prepare(data, settings: config.preprocess)
-        guard let target = data.target, let task = data.task else { throw LearningError.noTarget("mlp") }
+        let prepared = try Preprocessor.prepare(data, settings: config.preprocess)
+        var data = prepared.0
+        let preprocessor = prepared.1
+        guard let task = data.task else { throw LearningError.noTarget("mlp") }
         guard data.rowCount > 0 else { throw LearningError.invalid("the training data has no rows") }
         guard !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no feature columns") }
-        guard !config.hidden.isEmpty, config.hidden.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
-            throw LearningError.invalid("hidden must list one or more layer sizes between 1 and 65536, e.g. hidden=[32, 16]")
+        guard config.hidden.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
+            throw LearningError.invalid("hidden must list layer sizes between 1 and 65536, e.g. hidden=[32, 16]")
         }
+        guard config.validation >= 0, config.validation < 1 else { throw LearningError.invalid("validation must be a share in [0, 1)") }
+        guard config.weightDecay >= 0, config.weightDecay.isFinite else { throw LearningError.invalid("weight_decay must be ≥ 0") }
         guard config.epochs >= 1 else { throw LearningError.invalid("epochs must be at least 1") }
         guard config.batchSize >= 1 else { throw LearningError.invalid("batch must be at least 1") }
         guard config.learningRate > 0, config.learningRate.isFinite else {
@@ -50,6 +76,22 @@ public enum MLPTrainer {
         }
 
         var rng = SeededGenerator(seed: config.seed)
+        // Early stopping holds out a validation share, drawn from its own stream so the rest of
+        // training draws the same numbers as without it.
+        var validationSet: Dataset?
+        if config.validation > 0 {
+            let (fit, held) = try Splitter.split(data, ratio: 1 - config.validation, stratify: data.target.map { if case .classes = $0 { true } else { false } } ?? false,
+                                                 seed: config.seed ^ 0x5EED_0F_E5CA)
+            data = fit
+            validationSet = held
+        }
+        if !config.classWeights.isEmpty {
+            guard case .classes(_, let names)? = data.target, config.classWeights.count == names.count,
+                  config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }), config.classWeights.contains(where: { $0 > 0 }) else {
+                throw LearningError.invalid("class weights need one non-negative number per class")
+            }
+        }
+        guard let target = data.target else { throw LearningError.noTarget("mlp") }
         let standardizer = Standardizer.fit(data.features)
         let x = standardizer.apply(data.features)
         let outputs: Int
@@ -73,6 +115,11 @@ public enum MLPTrainer {
         let widths = [data.featureNames.count] + config.hidden + [outputs]
         var net = MLP.initialised(widths: widths, standardizer: standardizer, featureNames: data.featureNames,
                                   task: task, targetMean: targetMean, targetScale: targetScale, rng: &rng)
+        net.activation = config.activation
+        let validationX = try validationSet.map { standardizer.apply(try $0.features(ordered: data.featureNames)) }
+        var validationHistory: [Float] = []
+        var best: (loss: Float, epoch: Int, layers: [DenseLayer])?
+        let weights = config.classWeights.isEmpty ? nil : config.classWeights
 
         let n = data.rowCount
         let batch = min(config.batchSize, n)
@@ -108,10 +155,10 @@ public enum MLPTrainer {
                     let loss: Float
                     if size == batch {
                         gatherRows(x, order, from: start, count: size, into: &fullX)
-                        loss = try ws.forwardBackward(net, x: fullX, targets: batchTargets, offset: start)
+                        loss = try ws.forwardBackward(net, x: fullX, targets: batchTargets, offset: start, classWeights: weights)
                     } else {
                         gatherRows(x, order, from: start, count: size, into: &restX)
-                        loss = try ws.forwardBackward(net, x: restX, targets: batchTargets, offset: start)
+                        loss = try ws.forwardBackward(net, x: restX, targets: batchTargets, offset: start, classWeights: weights)
                     }
                     guard loss.isFinite else {
                         throw LearningError.invalid("training diverged: the loss became \(loss) in epoch \(epoch); try a smaller lr")
@@ -119,12 +166,19 @@ public enum MLPTrainer {
                     lossSum += loss * Float(size)
                     step += 1
                     for l in net.layers.indices {
+                        if config.weightDecay > 0 {
+                            let wd = config.weightDecay
+                            net.layers[l].weight.storage.withUnsafeBufferPointer { p in
+                                ws.weightGrads[l].storage.withUnsafeMutableBufferPointer { g in
+                                    for i in 0..<g.count { g[i] += wd * p[i] }
+                                }
+                            }
+                        }
                         net.layers[l].weight.storage.withUnsafeMutableBufferPointer { p in
                             ws.weightGrads[l].storage.withUnsafeBufferPointer { g in
                                 mW[l].storage.withUnsafeMutableBufferPointer { m in
                                     vW[l].storage.withUnsafeMutableBufferPointer { v in
-                                        Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
-                                                         beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                                        optimizerStep(config, p, g, m, v, step)
                                     }
                                 }
                             }
@@ -133,8 +187,7 @@ public enum MLPTrainer {
                             ws.biasGrads[l].withUnsafeBufferPointer { g in
                                 mB[l].withUnsafeMutableBufferPointer { m in
                                     vB[l].withUnsafeMutableBufferPointer { v in
-                                        Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: config.learningRate,
-                                                         beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                                        optimizerStep(config, p, g, m, v, step)
                                     }
                                 }
                             }
@@ -145,12 +198,61 @@ public enum MLPTrainer {
                 let meanLoss = lossSum / Float(n)
                 history.append(meanLoss)
                 onEpoch(epoch, config.epochs, meanLoss)
+                if let vx = validationX, let vs = validationSet {
+                    let vl = try validationLoss(net, vx, vs, targetMean: targetMean, targetScale: targetScale, classWeights: weights)
+                    validationHistory.append(vl)
+                    if best.map({ vl < $0.loss }) ?? true { best = (vl, epoch, net.layers) }
+                    if let b = best, epoch - b.epoch >= config.patience { break epochs }
+                }
             }
         }
+        if let b = best { net.layers = b.layers }
         net.profile = try UnitProfile.measure(net, on: data.features)
         net.preprocessor = preprocessor
         return TrainingResult(model: net, epochsCompleted: history.count,
-                              interrupted: interrupted, lossHistory: history)
+                              interrupted: interrupted, lossHistory: history,
+                              validationHistory: validationHistory, bestEpoch: best?.epoch)
+    }
+
+    /// One optimizer step on a parameter buffer; `m` and `v` are its state (Adam's moments,
+    /// or in `m` the momentum buffer).
+    private static func optimizerStep(_ config: MLPConfig, _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
+                                      _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, _ step: Int) {
+        let lr = config.learningRate
+        switch config.optimizer {
+        case .adam:
+            Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+        case .sgd:
+            for i in 0..<p.count { p[i] -= lr * g[i] }
+        case .momentum:
+            // PyTorch: the buffer starts as the first gradient, then b = μ·b + g.
+            let mu = step == 1 ? 0 : config.momentum
+            for i in 0..<p.count { m[i] = mu * m[i] + g[i]; p[i] -= lr * m[i] }
+        }
+    }
+
+    /// The mean loss on held-out rows (cross-entropy, class-weighted as in training, or the MSE
+    /// of the standardised target).
+    static func validationLoss(_ net: MLP, _ x: Matrix, _ data: Dataset, targetMean: Float, targetScale: Float,
+                               classWeights: [Float]?) throws -> Float {
+        var out = try net.outputs(standardized: x)
+        switch data.target {
+        case .classes(let labels, _)?:
+            Kernels.softmaxRows(&out)
+            var loss = 0.0, total = 0.0
+            for (r, y) in labels.enumerated() {
+                let w = Double(classWeights?[y] ?? 1)
+                loss -= w * Double(logf(max(out[r, y], 1e-30)))
+                total += w
+            }
+            return Float(loss / max(total, 1e-30))
+        case .values(let v)?:
+            var sum = 0.0
+            for (r, t) in v.enumerated() { let e = Double(out[r, 0]) - Double((t - targetMean) / targetScale); sum += e * e }
+            return Float(sum / Double(max(v.count, 1)))
+        case nil:
+            return 0
+        }
     }
 
     /// Copies rows `order[from ..< from+count]` of `x` into `out`.

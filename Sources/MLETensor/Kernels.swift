@@ -32,6 +32,42 @@ public enum Kernels {
         }
     }
 
+    /// A hidden-layer activation.
+    public enum Activation: String, CaseIterable, Sendable, Codable {
+        case relu, tanh, sigmoid
+        /// max(x, 0.01·x), PyTorch's default slope.
+        case leakyRelu = "leaky_relu"
+    }
+
+    /// The activation in place.
+    public static func activate(_ m: inout Matrix, _ a: Activation) {
+        switch a {
+        case .relu: relu(&m)
+        case .tanh: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Foundation.tanh(p[i]) } }
+        case .sigmoid: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 1 / (1 + expf(-p[i])) } }
+        case .leakyRelu: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Swift.max(p[i], 0.01 * p[i]) } }
+        }
+    }
+
+    /// Backward of the activation in place, from the forward output: multiplies the gradient by
+    /// the derivative (relu: out > 0; tanh: 1 − out²; sigmoid: out·(1 − out); leaky: 1 or 0.01).
+    public static func activateBackward(gradient g: inout Matrix, output: Matrix, _ a: Activation) {
+        if a == .relu { reluBackward(gradient: &g, output: output); return }
+        g.storage.withUnsafeMutableBufferPointer { pg in
+            output.storage.withUnsafeBufferPointer { po in
+                for i in 0..<Swift.min(pg.count, po.count) {
+                    let o = po[i]
+                    switch a {
+                    case .tanh: pg[i] *= 1 - o * o
+                    case .sigmoid: pg[i] *= o * (1 - o)
+                    case .leakyRelu: pg[i] *= o > 0 ? 1 : 0.01
+                    case .relu: break
+                    }
+                }
+            }
+        }
+    }
+
     /// ReLU in place: `x = max(x, 0)`.
     ///
     /// Branch-free on purpose: half the pre-activations are negative at random, and the branchy

@@ -25,7 +25,7 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
 @Test func misspelledOptionAndVariableSuggest() {
     let iris = dataPath("iris.csv")
     let (_, out, _) = run("data = load \"\(iris)\" target=species\nnet = mlp data epoch=3", keepGoing: true)
-    #expect(out.errors == ["t.mle:2:16: error: unknown option 'epoch' for 'mlp'; did you mean 'epochs'?\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [seed=…]"])
+    #expect(out.errors == ["t.mle:2:16: error: unknown option 'epoch' for 'mlp'; did you mean 'epochs'?\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)"])
     let (_, out2, _) = run("data = load \"\(iris)\" target=species\ndescribe dta")
     #expect(out2.errors == ["t.mle:2:10: error: unknown variable 'dta'; did you mean 'data'?"])
 }
@@ -54,8 +54,8 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let bad = dir.appendingPathComponent("bad.csv").path
     try "x,y\n1,a\nfoo,b\n".write(toFile: bad, atomically: true, encoding: .utf8)
-    let (_, out, _) = run("d = load \"\(bad)\" target=y")
-    #expect(out.errors == ["t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (feature columns must be numeric)"])
+    let (_, out, _) = run("d = load \"\(bad)\" target=y numeric=[x]")
+    #expect(out.errors == ["t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (the column was declared numeric)"])
     let (_, out2, _) = run("d = load \"\(bad)\" target=z")
     #expect(out2.errors.first?.hasPrefix("t.mle:1:5: error: \(bad):1:1: no column named 'z' in the header") == true)
 }
@@ -74,8 +74,8 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
         "t.mle:2:10: error: 'data' is a dataset, but model takes a model",
         "t.mle:3:23: error: hidden takes a whole number, got 1.5",
         "t.mle:4:18: error: ratio takes a number, got string \"x\"",
-        "t.mle:5:20: error: 'zero' is not a choice for kind; did you mean 'zero_rule'? (choices: zero_rule, mean, median)",
-        "t.mle:6:1: error: 'mlp' needs a DATA (the training data)\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [seed=…]",
+        "t.mle:5:20: error: 'zero' is not a choice for kind; did you mean 'zero_rule'? (choices: zero_rule, mean, median, uniform, prior)",
+        "t.mle:6:1: error: 'mlp' needs a DATA (the training data)\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)",
     ])
 }
 
@@ -183,7 +183,7 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(c.complete("evaluate tr") == .init(insert: "ain ", candidates: []))
     #expect(c.complete("baseline train kind=z") == .init(insert: "ero_rule ", candidates: []))
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
-    #expect(c.complete("s").candidates == ["save", "set", "source", "split"])
+    #expect(c.complete("s").candidates == ["sample", "save", "set", "source", "split"])
     #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-comp-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)

@@ -54,6 +54,18 @@ private func probabilities(_ p: Prediction) -> Matrix? {
     let net = try MLP(pytorchFile: one, name: "torch_binary", features: data.featureNames, task: classes, standardizer: Standardizer.fit(data.features))
     let p = try #require(probabilities(try net.predict(x)))
     for r in 0..<20 { #expect(abs(Double(p[r, 1]) - binary[r]) < 2e-5) }
+    // Tanh and Sigmoid networks, with the activation given (state dicts do not record it).
+    for (name, activation) in [("tanh", Kernels.Activation.tanh), ("sigmoid", .sigmoid)] {
+        let expected = try #require(outputs[name] as? [[Double]])
+        var smooth = try MLP(pytorchFile: try SafeTensors.read(path: fixtures.appendingPathComponent("torch_\(name).safetensors").path),
+                             name: name, features: data.featureNames, task: classes, standardizer: nil)
+        smooth.activation = activation
+        let q = try #require(probabilities(try smooth.predict(x)))
+        for r in 0..<20 { for c in 0..<2 { #expect(abs(Double(q[r, c]) - expected[r][c]) < 1e-5, "\(name) row \(r)") } }
+        // Saved by mle and read back, the activation travels in the metadata.
+        let back = try MLP(mleFile: try SafeTensors.parse(try smooth.safeTensors().serialized()), name: name)
+        #expect(back.activation == activation)
+    }
     // A wrong count of classes or features is an error, not a crash.
     #expect(throws: LearningError.self) { try MLP(pytorchFile: file, name: "t", features: ["a"], task: classes, standardizer: nil) }
     #expect(throws: LearningError.self) {

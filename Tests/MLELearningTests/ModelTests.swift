@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import MLEEvaluation
-import MLELearning
+@testable import MLELearning
 import MLETensor
 
 func toyDataset(rows: Int, seed: UInt64) -> Dataset {
@@ -60,16 +60,18 @@ func toyDataset(rows: Int, seed: UInt64) -> Dataset {
 }
 
 /// Central finite differences of the loss against the analytic gradient of every parameter.
-func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64) throws {
+func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activation: Kernels.Activation = .relu,
+                    classWeights: [Float]? = nil) throws {
     var rng = SeededGenerator(seed: seed)
     let widths = [4, 5, 3, outputs]
-    let net = MLP.initialised(widths: widths, standardizer: Standardizer(mean: [0, 0, 0, 0], scale: [1, 1, 1, 1]),
+    var net = MLP.initialised(widths: widths, standardizer: Standardizer(mean: [0, 0, 0, 0], scale: [1, 1, 1, 1]),
                               featureNames: ["a", "b", "c", "d"],
                               task: outputs == 1 ? .regression : .classification(classNames: (0..<outputs).map(String.init)),
                               rng: &rng)
+    net.activation = activation
     var x = Matrix(rows: 6, cols: 4)
     for i in x.storage.indices { x.storage[i] = Float(rng.nextNormal()) }
-    let (_, grads) = try net.lossAndGradients(standardized: x, targets: targets)
+    let (_, grads) = try net.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights)
     let h: Float = 3e-3
     var worst: Float = 0
     for l in net.layers.indices {
@@ -77,8 +79,8 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64) throws
             var plus = net, minus = net
             plus.layers[l].weight.storage[i] += h
             minus.layers[l].weight.storage[i] -= h
-            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets).loss
-                           - minus.lossAndGradients(standardized: x, targets: targets).loss) / (2 * h)
+            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
+                           - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss) / (2 * h)
             let analytic = grads[l].weight.storage[i]
             worst = max(worst, abs(numeric - analytic) / max(1e-2, abs(numeric) + abs(analytic)))
         }
@@ -86,8 +88,8 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64) throws
             var plus = net, minus = net
             plus.layers[l].bias[i] += h
             minus.layers[l].bias[i] -= h
-            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets).loss
-                           - minus.lossAndGradients(standardized: x, targets: targets).loss) / (2 * h)
+            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
+                           - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss) / (2 * h)
             worst = max(worst, abs(numeric - grads[l].bias[i]) / max(1e-2, abs(numeric) + abs(grads[l].bias[i])))
         }
     }
@@ -96,6 +98,98 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64) throws
 
 @Test func mlpCrossEntropyGradientMatchesFiniteDifferences() throws {
     try checkGradients(targets: .classes([0, 1, 2, 1, 0, 2]), outputs: 3, seed: 3)
+}
+
+@Test func otherActivationsAndClassWeightsHaveFiniteDifferenceGradients() throws {
+    for a in [Kernels.Activation.tanh, .sigmoid, .leakyRelu] {
+        try checkGradients(targets: .classes([0, 1, 2, 1, 0, 2]), outputs: 3, seed: 3, activation: a)
+        try checkGradients(targets: .values([0.5, -1, 2, 0, 1, -0.3]), outputs: 1, seed: 4, activation: a)
+    }
+    try checkGradients(targets: .classes([0, 1, 2, 1, 0, 2]), outputs: 3, seed: 5, classWeights: [0.2, 3, 1])
+}
+
+@Test func weightedLossIsPyTorchsWeightedMean() throws {
+    // One layer, zero weights: every class has probability 1/3, so each row's loss is ln 3 and
+    // any weighted mean of equal losses is ln 3; the output gradient is w_y·(p − e_y) / Σw.
+    let net = MLP(layers: [DenseLayer(weight: Matrix(rows: 1, cols: 3), bias: [0, 0, 0])],
+                  standardizer: Standardizer(mean: [0], scale: [1]), featureNames: ["x"], task: .classification(classNames: ["a", "b", "c"]))
+    let x = try Matrix(rows: 2, cols: 1, storage: [1, 1])
+    let (loss, grads) = try net.lossAndGradients(standardized: x, targets: .classes([0, 1]), classWeights: [1, 3, 1])
+    #expect(abs(loss - logf(3)) < 1e-6)
+    // Bias gradient of class 0: (1·(1/3 − 1) + 3·(1/3)) / 4 = 1/12; class 1: (1/3 + 3·(1/3 − 1)) / 4 = −5/12.
+    #expect(abs(grads[0].bias[0] - 1.0 / 12) < 1e-6 && abs(grads[0].bias[1] + 5.0 / 12) < 1e-6)
+}
+
+@Test func optimizersTakeTheStepsTheirFormulasGive() throws {
+    // A 1-1-1 network on two rows in one full batch, two steps with weight decay 0.01 on the
+    // weights, replayed by hand with the textbook update of each optimizer.
+    let d = Dataset(name: "o", featureNames: ["x"], features: try Matrix(rows: 2, cols: 1, storage: [-1, 1]),
+                    targetName: "y", target: .values([-1, 1]))
+    for optimizer in MLPConfig.Optimizer.allCases {
+        var config = MLPConfig()
+        config.hidden = [1]; config.epochs = 2; config.batchSize = 2; config.learningRate = 0.1; config.seed = 3
+        config.optimizer = optimizer; config.momentum = 0.5; config.weightDecay = 0.01
+        let trained = try MLPTrainer.train(d, config: config).model
+        // Replay by hand from the same initial weights.
+        var rng = SeededGenerator(seed: 3)
+        var net = MLP.initialised(widths: [1, 1, 1], standardizer: Standardizer.fit(d.features), featureNames: ["x"],
+                                  task: .regression, rng: &rng)
+        let x = Standardizer.fit(d.features).apply(d.features)
+        var buffers = net.layers.map { ($0.weight.storage.map { _ in Float(0) }, $0.bias.map { _ in Float(0) }) }
+        var second = buffers
+        for step in 1...2 {
+            let (_, g) = try net.lossAndGradients(standardized: x, targets: .values([-1, 1]))
+            for l in net.layers.indices {
+                for i in net.layers[l].weight.storage.indices {
+                    let p = net.layers[l].weight.storage[i]
+                    let grad = g[l].weight.storage[i] + 0.01 * p
+                    net.layers[l].weight.storage[i] = update(optimizer, p, grad, &buffers[l].0[i], &second[l].0[i], step)
+                }
+                for i in net.layers[l].bias.indices {
+                    let p = net.layers[l].bias[i]
+                    net.layers[l].bias[i] = update(optimizer, p, g[l].bias[i], &buffers[l].1[i], &second[l].1[i], step)
+                }
+            }
+        }
+        for l in net.layers.indices {
+            for (a, b) in zip(trained.layers[l].weight.storage + trained.layers[l].bias, net.layers[l].weight.storage + net.layers[l].bias) {
+                #expect(abs(a - b) < 1e-6, "\(optimizer): \(a) vs \(b)")
+            }
+        }
+    }
+}
+
+/// One parameter's update by the textbook formulas (PyTorch's SGD, momentum and Adam).
+private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout Float, _ v: inout Float, _ t: Int) -> Float {
+    switch o {
+    case .sgd: return p - 0.1 * g
+    case .momentum:
+        m = t == 1 ? g : 0.5 * m + g
+        return p - 0.1 * m
+    case .adam:
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        let mHat = Double(m) / (1 - pow(0.9, Double(t))), vHat = Double(v) / (1 - pow(0.999, Double(t)))
+        return Float(Double(p) - 0.1 * mHat / (vHat.squareRoot() + 1e-8))
+    }
+}
+
+@Test func earlyStoppingKeepsTheBestEpochAndStopsAfterPatience() throws {
+    let d = toyDataset(rows: 300, seed: 5)
+    var config = MLPConfig()
+    config.hidden = [32]; config.epochs = 400; config.learningRate = 0.05; config.seed = 2
+    config.validation = 0.3; config.patience = 5
+    let r = try MLPTrainer.train(d, config: config)
+    let best = try #require(r.bestEpoch)
+    #expect(r.validationHistory.count == r.lossHistory.count)
+    // The kept epoch has the lowest validation loss, and training stopped `patience` later.
+    #expect(r.validationHistory.indices.min { r.validationHistory[$0] < r.validationHistory[$1] } == best - 1)
+    #expect(r.lossHistory.count == best + 5 || r.lossHistory.count == 400)
+    // The returned weights are the kept epoch's: their validation loss is the recorded minimum.
+    let (_, held) = try Splitter.split(d, ratio: 0.7, stratify: true, seed: 2 ^ 0x5EED_0F_E5CA)
+    let vx = r.model.standardizer.apply(held.features)
+    let again = try MLPTrainer.validationLoss(r.model, vx, held, targetMean: 0, targetScale: 1, classWeights: nil)
+    #expect(abs(again - r.validationHistory[best - 1]) < 1e-5)
 }
 
 @Test func mlpSquaredErrorGradientMatchesFiniteDifferences() throws {

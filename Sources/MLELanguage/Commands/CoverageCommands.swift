@@ -130,10 +130,13 @@ enum CoverageCommands {
     }
 
     /// The `model` argument as an MLP, or an error naming what the command needs.
-    static func network(_ inv: Invocation, purpose: String, lacks: String = "") throws -> MLP {
+    static func network(_ inv: Invocation, purpose: String, lacks: String = "", reluOnly: Bool = false) throws -> MLP {
         let m = try inv.model("model")
         guard let net = m.model as? MLP else {
             throw inv.error("\(purpose); '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model\(lacks)", at: "model")
+        }
+        if reluOnly, net.activation != .relu, net.layers.count > 1 {
+            throw inv.error("\(purpose); '\(inv.names["model"] ?? "the model")' uses \(net.activation.rawValue) (its relaxations are not implemented yet)", at: "model")
         }
         return net
     }

@@ -16,6 +16,8 @@ enum DataCommands {
                       "how to read the target: auto takes text and whole numbers with at most 20 values as classes; "
                       + "for a PyTorch network without data=, classification or regression of its outputs",
                       default: .symbol("auto")),
+            ParamSpec("activation", .choice(Kernels.Activation.allCases.map(\.rawValue)),
+                      "for a PyTorch network: the activation between its Linear layers (state dicts do not record it; default relu)"),
             ParamSpec("na", .list(.string), "cells that mean a missing value (default: empty, NA, N/A, n/a, NaN, nan, NULL, null, None, <NA>, #N/A)"),
             ParamSpec("categorical", .list(.string), "columns to read as categories even if they hold numbers (codes, years)"),
             ParamSpec("numeric", .list(.string), "columns that must hold numbers; a text cell in one is an error"),
@@ -37,9 +39,12 @@ enum DataCommands {
                 throw inv.error("\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
             }
             return .model(try loadModel(path: path, task: task, data: inv.has("data") ? try inv.dataset("data") : nil,
-                                        dataName: inv.names["data"]))
+                                        dataName: inv.names["data"],
+                                        activation: Kernels.Activation(rawValue: inv.string("activation") ?? "") ?? .relu))
         }
-        if inv.has("data") { throw inv.error("data= is for PyTorch model files (.safetensors)", at: "data") }
+        for option in ["data", "activation"] where inv.has(option) {
+            throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
+        }
         var options = ColumnOptions()
         if let na = inv.stringList("na") { options.missingTokens = Set(na) }
         options.categorical = inv.stringList("categorical") ?? []
@@ -51,7 +56,8 @@ enum DataCommands {
         return .dataset(data)
     }
 
-    static func loadModel(path: String, task choice: TaskChoice, data: Dataset?, dataName: String?) throws -> ModelValue {
+    static func loadModel(path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
+                          activation: Kernels.Activation = .relu) throws -> ModelValue {
         let file = try SafeTensors.read(path: path)
         let name = (path as NSString).lastPathComponent
         if file.metadata["format"] == "mle-mlp" {
@@ -74,9 +80,10 @@ enum DataCommands {
             throw LearningError.invalid("data= must be numeric and complete for a PyTorch network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values")
         }
         let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
-        let net = try MLP(pytorchLayers: layers, name: name, features: features, task: task,
+        var net = try MLP(pytorchLayers: layers, name: name, features: features, task: task,
                           standardizer: data.map { Standardizer.fit($0.features) })
-        var note = "imported from PyTorch (\(path)); ReLU assumed between its Linear layers"
+        net.activation = activation
+        var note = "imported from PyTorch (\(path)); \(activation.rawValue) between its Linear layers\(activation == .relu ? " (activation= to change)" : "")"
         if data != nil { note += "; inputs, outputs and standardised units from \(dataName ?? "the data")" }
         else { note += "; inputs named x1…x\(features.count), standardised units are the network's own input units" }
         return ModelValue(model: net, trainingNote: note)

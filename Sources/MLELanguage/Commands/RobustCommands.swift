@@ -27,7 +27,7 @@ enum RobustCommands {
         returns: "a label-robustness report",
         examples: ["radius net test", "radius net test norm=linf units=raw max=5"]
     ) { inv in
-        let net = try CoverageCommands.network(inv, purpose: "radius analyses a neural network's ReLU layers")
+        let net = try CoverageCommands.network(inv, purpose: "radius analyses a neural network's ReLU layers", reluOnly: true)
         guard net.task.isClassification else {
             throw inv.error("radius needs a classifier: a regression network has no label to change; robust measures how far its prediction moves", at: "model")
         }
@@ -138,7 +138,7 @@ enum RobustCommands {
                    "robust net test delta=0.05 epsilon=0.1 norm=linf method=certify",
                    "robust net test delta=[0.01, 0.05, 0.1, 0.2] epsilon=0.05"]
     ) { inv in
-        let net = try CoverageCommands.network(inv, purpose: "robust analyses a neural network's ReLU layers")
+        let net = try CoverageCommands.network(inv, purpose: "robust analyses a neural network's ReLU layers", reluOnly: true)
         let data = try inv.dataset("data")
         let deltas = try deltaList(inv)
         var settings = RobustSettings()
