@@ -138,6 +138,8 @@ public struct Interpreter {
     func show(_ v: Value) {
         switch v {
         case .none: return
+        case .tuple(let parts):
+            for p in parts { show(p) }
         case .report(let r):
             let text = r.render(session.format)
             // A blank line after a multi-line table keeps consecutive reports apart.

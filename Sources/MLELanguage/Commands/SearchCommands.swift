@@ -1,0 +1,227 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+/// `search` (hyperparameters) and `adversarial` (distribution shift).
+enum SearchCommands {
+    static let all = [search, adversarial]
+
+    /// Numeric hyperparameters a [low, high] pair makes a range for random search, and whether
+    /// the range is searched on a log scale.
+    static let ranged: [String: Bool] = ["lr": true, "c": true, "weight_decay": true, "momentum": false]
+
+    static let search = CommandSpec(
+        name: "search",
+        summary: "Hyperparameter search (Burkov ch. 5): grid, random or coarse-to-fine, scored by k-fold cross-validation on the training set",
+        positionals: [ParamSpec("data", .dataset, "the training set", required: true)],
+        options: [
+            ParamSpec("model", .choice(["mlp", "logistic"]), "the kind of model", default: .symbol("mlp")),
+            ParamSpec("method", .choice(HyperSearch.Method.allCases.map(\.rawValue)),
+                      "grid: every combination; random: trials= draws; coarse: random draws, then a grid around the best", default: .symbol("grid")),
+            ParamSpec("trials", .integer, "candidates drawn by random search (coarse: half of them, then the fine grid)", default: .number(20)),
+            ParamSpec("folds", .integer, "k of k-fold cross-validation (stratified for classes)", default: .number(5)),
+            ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the score (default: accuracy for classes, rmse for numbers)"),
+            ParamSpec("positive", .string, "the positive class of one-vs-rest metrics"),
+            ParamSpec("hidden", .list(.word), "mlp: layer sizes, or a list of them to search: [[16], [32, 16]]"),
+            ParamSpec("lr", .list(.number), "mlp: learning rates; two numbers are a range (log scale) for random search"),
+            ParamSpec("epochs", .list(.integer), "mlp: epochs to try", default: .list([.number(50)])),
+            ParamSpec("batch", .list(.integer), "mlp: batch sizes to try", default: .list([.number(32)])),
+            ParamSpec("weight_decay", .list(.number), "mlp: weight decays; two numbers are a range (log scale)"),
+            ParamSpec("c", .list(.number), "logistic: values of C; two numbers are a range (log scale)"),
+            ParamSpec("seed", .integer, "seed of the folds, the draws and training (default: the session seed)"),
+        ],
+        returns: "two values: the best model (retrained on the whole training set) and the results report",
+        examples: ["best, results = search train hidden=[[16], [32], [64, 32]] lr=[0.001, 0.01] epochs=40",
+                   "best, results = search train method=random trials=30 lr=[0.0001, 0.1] hidden=[[32]] seed=1",
+                   "best, results = search train model=logistic method=coarse c=[0.001, 100] trials=12"]
+    ) { inv in
+        let d = try inv.dataset("data")
+        guard d.target != nil else { throw inv.error("search needs a target to score against; load the data with target=COLUMN", at: "data") }
+        var settings = HyperSearch.Settings()
+        settings.method = HyperSearch.Method(rawValue: inv.string("method") ?? "") ?? .grid
+        settings.trials = inv.int("trials") ?? 20
+        guard settings.trials >= 1, settings.trials <= 10_000 else { throw inv.error("trials must be between 1 and 10000", at: "trials") }
+        settings.folds = inv.int("folds") ?? 5
+        guard settings.folds >= 2, settings.folds <= 100 else { throw inv.error("folds must be between 2 and 100", at: "folds") }
+        let classification = d.task?.isClassification ?? true
+        settings.metric = Metric(rawValue: inv.string("metric") ?? "") ?? (classification ? .accuracy : .rmse)
+        guard settings.metric.isRegression != classification else {
+            throw inv.error("metric=\(settings.metric.rawValue) does not fit a \(classification ? "class" : "numeric") target", at: "metric")
+        }
+        settings.positive = inv.string("positive")
+        settings.seed = inv.seed()
+        let kind = inv.string("model") ?? "mlp"
+
+        var space: [HyperSearch.Parameter] = []
+        func numbers(_ name: String) throws -> [Double]? {
+            guard case .list(let items)? = inv.value(name) else { return nil }
+            let v = items.compactMap { if case .number(let x) = $0 { return x } else { return nil } }
+            guard !v.isEmpty, v.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw inv.error("\(name) takes non-negative numbers", at: name) }
+            return v
+        }
+        func add(_ name: String, _ values: [Double]) throws {
+            var p = HyperSearch.Parameter(name: name, choices: values.map { .number($0) })
+            if let log = ranged[name], values.count == 2, settings.method != .grid {
+                let lo = min(values[0], values[1]), hi = max(values[0], values[1])
+                guard hi > lo, !log || lo > 0 else { throw inv.error("\(name)=[low, high] needs low < high\(log ? " and low > 0 (log scale)" : "")", at: name) }
+                p.range = lo...hi
+                p.logScale = log
+            }
+            space.append(p)
+        }
+        if kind == "logistic" {
+            for name in ["hidden", "lr", "weight_decay"] where inv.has(name) {
+                throw inv.error("\(name) is an mlp setting; logistic searches c", at: name)
+            }
+            try add("c", try numbers("c") ?? [0.01, 0.1, 1, 10, 100])
+        } else {
+            if inv.has("c") { throw inv.error("c is a logistic setting; mlp searches hidden, lr, epochs, batch, weight_decay", at: "c") }
+            var layouts: [[Int]] = []
+            switch inv.value("hidden") {
+            case .list(let items)?:
+                let nested = items.contains { if case .list = $0 { return true } else { return false } }
+                func sizes(_ v: Value) throws -> [Int] {
+                    let xs: [Value] = if case .list(let l) = v { l } else { [v] }
+                    let out = xs.compactMap { x -> Int? in if case .number(let n) = x, n == n.rounded(), n >= 1, n <= 65536 { return Int(n) } else { return nil } }
+                    guard out.count == xs.count, !out.isEmpty else { throw inv.error("hidden takes layer sizes such as [32, 16], or a list of them", at: "hidden") }
+                    return out
+                }
+                layouts = nested ? try items.map(sizes) : [try sizes(.list(items))]
+            default: layouts = [[32]]
+            }
+            space.append(HyperSearch.Parameter(name: "hidden", choices: layouts.map { .sizes($0) }))
+            try add("lr", try numbers("lr") ?? [0.001])
+            try add("epochs", try numbers("epochs") ?? [50])
+            try add("batch", try numbers("batch") ?? [32])
+            if let wd = try numbers("weight_decay") { try add("weight_decay", wd) }
+            for name in ["epochs", "batch"] {
+                if let v = try numbers(name), !v.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= 100_000 }) {
+                    throw inv.error("\(name) takes whole numbers between 1 and 100000", at: name)
+                }
+            }
+        }
+
+        let train: @Sendable (Dataset, HyperSearch.Candidate, UInt64) throws -> any Model = { data, c, seed in
+            if kind == "logistic" {
+                var config = LogisticConfig()
+                config.c = c["c"]?.number ?? 1
+                return try LogisticTrainer.train(data, config: config).model
+            }
+            var config = MLPConfig()
+            if case .sizes(let s)? = c["hidden"] { config.hidden = s }
+            config.learningRate = Float(c["lr"]?.number ?? 0.001)
+            config.epochs = Int(c["epochs"]?.number ?? 50)
+            config.batchSize = Int(c["batch"]?.number ?? 32)
+            config.weightDecay = Float(c["weight_decay"]?.number ?? 0)
+            config.seed = seed
+            return try MLPTrainer.train(data, config: config).model
+        }
+        let progress = inv.session.progress
+        progress.start("search", total: 100)
+        defer { progress.finish() }
+        let result: HyperSearch.Result
+        do {
+            result = try HyperSearch.run(d, space: space, settings: settings, cancellation: inv.cancellation, train: train) { done, total in
+                progress.update(done * 100 / max(total, 1), detail: "\(done) of \(total) candidates")
+            }
+        } catch let e as LearningError {
+            throw inv.error(e.description)
+        }
+        progress.finish()
+        guard let best = result.rows.first else { throw inv.error("no candidate was scored") }
+        let model = try train(d, best.candidate, settings.seed)
+        let names = space.map(\.name)
+        let rows = result.rows.enumerated().map { i, r in
+            ["\(i + 1)"] + names.map { r.candidate[$0]?.description ?? "" } + [Format.metric(r.mean), Format.metric(r.sd), r.stage]
+        }
+        let shown = Array(rows.prefix(max(inv.int("rows") ?? 20, 1)))
+        var notes: [String] = []
+        if rows.count > shown.count { notes.append("… \(rows.count - shown.count) more candidates; set format json gives all") }
+        if result.interrupted { notes.append("interrupted: \(result.rows.count) candidates were scored") }
+        notes.append("the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data")
+        let facts: [(String, String)] = [
+            ("model", kind), ("method", settings.method.rawValue), ("folds", "\(settings.folds) (stratified: \(classification ? "yes" : "no"))"),
+            ("metric", "\(settings.metric.rawValue) (\(result.lowerIsBetter ? "lower" : "higher") is better)"),
+            ("candidates", "\(result.rows.count)"), ("seed", "\(settings.seed)"),
+            ("best", names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ") + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))"),
+        ]
+        let json = JSON.object([("report", .string("search")), ("metric", .string(settings.metric.rawValue)),
+                                ("method", .string(settings.method.rawValue)), ("folds", .number(Double(settings.folds))),
+                                ("results", .array(result.rows.map { r in
+                                    .object(names.map { ($0, .string(r.candidate[$0]?.description ?? "")) }
+                                            + [("mean", .num(r.mean)), ("sd", .num(r.sd)), ("stage", .string(r.stage)),
+                                               ("folds", .array(r.foldScores.map { $0.map { .num($0) } ?? .null }))])
+                                }))])
+        let report = Report(kind: "search", title: "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
+                            facts: facts,
+                            tables: [Table(header: ["rank"] + names + ["mean " + settings.metric.rawValue, "sd", "stage"], rows: shown)],
+                            notes: notes, json: json)
+        var value = ModelValue(model: model, trainingNote: "best of \(result.rows.count) candidates by \(settings.folds)-fold \(settings.metric.rawValue)")
+        value.recipe = Recipe(description: "search best: " + names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")) { data, seed, _ in
+            try train(data, best.candidate, seed)
+        }
+        return .tuple([.model(value), .report(report)])
+    }
+
+    static let adversarial = CommandSpec(
+        name: "adversarial",
+        summary: "Adversarial validation (Burkov ch. 6): can a classifier tell the training rows from the test rows?",
+        positionals: [ParamSpec("train", .dataset, "the training set", required: true),
+                      ParamSpec("test", .dataset, "the test (or production) set", required: true)],
+        options: [
+            ParamSpec("model", .choice(["logistic", "mlp"]), "the classifier that tries to tell them apart", default: .symbol("mlp")),
+            ParamSpec("folds", .integer, "k of the cross-validation that scores every row out of fold", default: .number(5)),
+            ParamSpec("validation", .number, "also return this share of the training rows, the most test-like, as a validation set"),
+            ParamSpec("seed", .integer, "random seed (default: the session seed)"),
+        ],
+        returns: "a report; with validation=, two values: the report and the validation set",
+        examples: ["adversarial train test", "report, val = adversarial train test validation=0.2"]
+    ) { inv in
+        let train = try inv.dataset("train"), test = try inv.dataset("test")
+        let k = inv.int("folds") ?? 5
+        guard k >= 2, k <= 20 else { throw inv.error("folds must be between 2 and 20", at: "folds") }
+        let seed = inv.seed()
+        let kind = inv.string("model") ?? "mlp"
+        let share = inv.number("validation")
+        if let s = share, !(s > 0 && s < 1) { throw inv.error("validation is a share between 0 and 1", at: "validation") }
+        let r: AdversarialValidation.Result
+        do {
+            r = try AdversarialValidation.run(train, test, folds: k, seed: seed) { data in
+                if kind == "logistic" { return try LogisticTrainer.train(data, config: LogisticConfig()).model }
+                var config = MLPConfig()
+                config.hidden = [32]; config.epochs = 30; config.seed = seed
+                config.classWeights = [0.5 * Float(data.rowCount) / Float(max(data.classCounts?[0] ?? 1, 1)),
+                                       0.5 * Float(data.rowCount) / Float(max(data.classCounts?[1] ?? 1, 1))]
+                return try MLPTrainer.train(data, config: config).model
+            }
+        } catch let e as LearningError {
+            throw inv.error(e.description)
+        }
+        let top = r.shifts.prefix(3).filter { $0.statistic > 0.1 }.map(\.feature)
+        let reading = r.alike
+            ? "train and test look alike: a classifier cannot tell them apart (AUC \(Format.metric(r.auc)) is near 0.5"
+                + (r.auc < 0.5 ? "; out-of-fold AUCs of indistinguishable sets often land a little under 0.5)" : ")")
+            : "they differ (AUC \(Format.metric(r.auc))): a classifier tells test rows from training rows" + (top.isEmpty ? "" : "; these features differ most: \(top.joined(separator: ", "))")
+        let facts: [(String, String)] = [("training rows", "\(train.rowCount)"), ("test rows", "\(test.rowCount)"),
+                                         ("classifier", "\(kind), \(k)-fold out-of-fold scores"), ("AUC", Format.metric(r.auc)),
+                                         ("reading", reading)]
+        let table = Table(caption: "how much each feature's distribution differs (KS: largest CDF gap, numeric; TV: total variation, categorical)",
+                          header: ["feature", "measure", "difference"],
+                          rows: r.shifts.prefix(15).map { [$0.feature, $0.measure, String(format: "%.4f", $0.statistic)] })
+        var json: [(String, JSON)] = [("report", .string("adversarial")), ("auc", .num(r.auc)), ("alike", .bool(r.alike)),
+                                      ("shifts", .array(r.shifts.map { .object([("feature", .string($0.feature)), ("measure", .string($0.measure)), ("difference", .num($0.statistic))]) }))]
+        var notes: [String] = []
+        var validation: Dataset?
+        if let s = share {
+            let rows = AdversarialValidation.mostTestLike(r, share: s)
+            validation = train.subset(rows, name: train.name + ".validation")
+            notes.append("validation set: the \(rows.count) training rows the classifier found most test-like")
+            json.append(("validation_rows", .array(rows.map { .number(Double($0 + 1)) })))
+        }
+        let report = Report(kind: "adversarial", title: "adversarial validation: \(inv.names["train"] ?? train.name) vs \(inv.names["test"] ?? test.name)",
+                            facts: facts, tables: [table], notes: notes, json: .object(json))
+        if let v = validation { return .tuple([.report(report), .dataset(v)]) }
+        return .report(report)
+    }
+}
