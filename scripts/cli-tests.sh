@@ -69,6 +69,13 @@ check "coverage example versus" grep -q "^dtest (359 examples) versus half" "$tm
 check "robustness example status" [ "$status" -eq 0 ]
 check "robustness example verdicts" grep -q "^robust  *[0-9]* ([0-9.]*%) — proved by a sound bound" "$tmp/rob"
 
+# The data-preparation example runs: penguins with NA and text columns end to end, a search,
+# adversarial validation that finds the planted shift.
+"$mle" scripts/data.mle > "$tmp/data" 2>"$tmp/data_err"; status=$?
+check "data example status" [ "$status" -eq 0 ]
+check "data example penguins" grep -q "^accuracy  *0\.9[0-9]*  ([0-9]* of 69 correct)" "$tmp/data"
+check "data example shift" grep -q "they differ (AUC 0\.9" "$tmp/data"
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]
