@@ -183,7 +183,7 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(c.complete("evaluate tr") == .init(insert: "ain ", candidates: []))
     #expect(c.complete("baseline train kind=z") == .init(insert: "ero_rule ", candidates: []))
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
-    #expect(c.complete("s").candidates == ["sample", "save", "set", "source", "split"])
+    #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "source", "split"])
     #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-comp-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
