@@ -16,7 +16,8 @@ public struct BaselineModel: Model {
         case prior
     }
 
-    /// Seed of the random draws of `uniform` and `prior` (the same rows get the same draws).
+    /// Seed of the random draws of `uniform` and `prior` (predicting the same data twice gives
+    /// the same draws).
     public var seed: UInt64 = 0
 
     public let baselineKind: Kind
@@ -76,8 +77,7 @@ public struct BaselineModel: Model {
             case .zeroRule, .mean:
                 c = Float(v.reduce(0.0) { $0 + Double($1) } / Double(v.count))
             case .median:
-                let s = v.sorted()
-                c = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+                c = Preprocessor.median(v)
             }
             return BaselineModel(baselineKind: kind, featureNames: data.featureNames,
                                  task: .regression, constant: [c])

@@ -105,6 +105,13 @@ public struct Dataset: Sendable {
         return counts
     }
 
+    /// scikit-learn's "balanced" class weights, n / (classes · count of the class) (0 for an
+    /// empty class); nil without classes.
+    public var balancedClassWeights: [Double]? {
+        guard let counts = classCounts else { return nil }
+        return counts.map { $0 > 0 ? Double(rowCount) / Double(counts.count * $0) : 0 }
+    }
+
     /// The feature matrix with columns in the order of `names`, for a model that takes numbers.
     /// - Throws: `LearningError.missingFeatures` when a named column is absent, and
     ///   `LearningError.invalid` when one is categorical or has missing values (only a model

@@ -20,9 +20,10 @@ public enum Generator {
         public init() {}
     }
 
-    /// Exact class sizes for `rows` rows in proportion to `weights` (largest remainder).
+    /// Exact class sizes for `rows` rows in proportion to `weights` (largest remainder; ties to
+    /// the earlier class).
     public static func classSizes(rows: Int, weights: [Double]) -> [Int] {
-        let total = weights.reduce(0, +)
+        let total = max(weights.reduce(0, +), .leastNonzeroMagnitude)
         let exact = weights.map { Double(rows) * $0 / total }
         var sizes = exact.map { Int($0.rounded(.down)) }
         let order = exact.indices.sorted { (exact[$0] - Double(sizes[$0]), $1) > (exact[$1] - Double(sizes[$1]), $0) }

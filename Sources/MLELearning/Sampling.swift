@@ -54,10 +54,7 @@ public enum RowSampler {
             for row in candidates { groups[labels[row], default: []].append(row) }
             let keys = groups.keys.sorted()
             // Largest-remainder allocation, so the class sizes add up to exactly m.
-            let exact = keys.map { Double(groups[$0]?.count ?? 0) * Double(m) / Double(max(n, 1)) }
-            var counts = exact.map { Int($0.rounded(.down)) }
-            let order = exact.indices.sorted { (exact[$0] - Double(counts[$0]), $1) > (exact[$1] - Double(counts[$1]), $0) }
-            for k in order.prefix(m - counts.reduce(0, +)) { counts[k] += 1 }
+            let counts = Generator.classSizes(rows: m, weights: keys.map { Double(groups[$0]?.count ?? 0) })
             var out: [Int] = []
             for (k, key) in keys.enumerated() {
                 out += try draw(groups[key] ?? [], size: .count(counts[k]), method: .simple, labels: nil, seed: rng.next())

@@ -17,9 +17,7 @@ private func learningFixture() -> [String: Any] {
         let data = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/\(file)").path, targetName: target)
         var config = LogisticConfig()
         config.c = try #require(c["c"] as? Double)
-        if c["class_weight"] as? String == "balanced", let counts = data.classCounts {
-            config.classWeights = counts.map { Double(data.rowCount) / Double(counts.count * $0) }
-        }
+        if c["class_weight"] as? String == "balanced" { config.classWeights = data.balancedClassWeights ?? [] }
         let result = try LogisticTrainer.train(data, config: config)
         #expect(result.converged)
         let expected = try #require(c["probabilities"] as? [[Double]])

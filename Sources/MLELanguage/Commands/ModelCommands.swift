@@ -37,13 +37,12 @@ enum ModelCommands {
     /// `class_weights=`: balanced, or one number per class.
     static func classWeights(_ inv: Invocation, _ d: Dataset) throws -> [Double]? {
         guard let v = inv.value("class_weights") else { return nil }
-        guard case .classes(_, let names)? = d.target, let counts = d.classCounts else {
+        guard case .classes(_, let names)? = d.target, let balanced = d.balancedClassWeights else {
             throw inv.error("class_weights needs a class target", at: "class_weights")
         }
         switch v {
         case .symbol("balanced"), .string("balanced"):
-            // scikit-learn's "balanced": n / (classes · count of the class).
-            return counts.map { $0 > 0 ? Double(d.rowCount) / Double(names.count * $0) : 0 }
+            return balanced
         case .list(let items):
             let w = items.compactMap { if case .number(let x) = $0 { return x } else { return nil } }
             guard w.count == names.count, w.count == items.count, w.allSatisfy({ $0 >= 0 && $0.isFinite }), w.contains(where: { $0 > 0 }) else {

@@ -191,8 +191,7 @@ enum SearchCommands {
                 if kind == "logistic" { return try LogisticTrainer.train(data, config: LogisticConfig()).model }
                 var config = MLPConfig()
                 config.hidden = [32]; config.epochs = 30; config.seed = seed
-                config.classWeights = [0.5 * Float(data.rowCount) / Float(max(data.classCounts?[0] ?? 1, 1)),
-                                       0.5 * Float(data.rowCount) / Float(max(data.classCounts?[1] ?? 1, 1))]
+                config.classWeights = (data.balancedClassWeights ?? []).map(Float.init)   // train and test may differ in size
                 return try MLPTrainer.train(data, config: config).model
             }
         } catch let e as LearningError {
