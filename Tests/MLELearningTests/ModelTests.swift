@@ -190,6 +190,9 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     let vx = r.model.standardizer.apply(held.features)
     let again = try MLPTrainer.validationLoss(r.model, vx, held, targetMean: 0, targetScale: 1, classWeights: nil)
     #expect(abs(again - r.validationHistory[best - 1]) < 1e-5)
+    // The held-out split keeps features and labels aligned: the kept model classifies well.
+    guard case .classification(let m) = try Evaluation.evaluate(r.model, on: d) else { Issue.record("classification expected"); return }
+    #expect(m.accuracy > 0.95)
 }
 
 @Test func mlpSquaredErrorGradientMatchesFiniteDifferences() throws {

@@ -30,6 +30,7 @@ enum SearchCommands {
             ParamSpec("weight_decay", .list(.number), "mlp: weight decays; two numbers are a range (log scale)"),
             ParamSpec("c", .list(.number), "logistic: values of C; two numbers are a range (log scale)"),
             ParamSpec("seed", .integer, "seed of the folds, the draws and training (default: the session seed)"),
+            ParamSpec("rows", .integer, "how many candidates the table shows", default: .number(20)),
         ],
         returns: "two values: the best model (retrained on the whole training set) and the results report",
         examples: ["best, results = search train hidden=[[16], [32], [64, 32]] lr=[0.001, 0.01] epochs=40",
