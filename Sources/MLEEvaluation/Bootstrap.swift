@@ -3,7 +3,6 @@ import Foundation
 import MLETensor
 
 /// Thrown when long work is cancelled (Ctrl-C).
-public struct Cancelled: Error, Sendable { public init() {} }
 
 /// Bootstrap interval methods (Efron & Tibshirani 1993).
 public enum BootstrapMethod: String, CaseIterable, Sendable {

@@ -2,23 +2,28 @@ import Foundation
 
 /// The metrics an interval or a comparison can be about.
 public enum Metric: String, CaseIterable, Sendable {
-    case accuracy, error, recall, precision, specificity, f1
+    case accuracy, error, recall, sensitivity, precision, specificity, f1
     case macroF1 = "macro_f1"
     case weightedF1 = "weighted_f1"
     case balancedAccuracy = "balanced_accuracy"
     case mcc, auc
+    /// Geometric mean of the per-class recalls (√(sensitivity · specificity) for two classes).
+    case gmean
+    /// Index balanced accuracy of the positive class (García, Mollineda & Sánchez 2009), as
+    /// imbalanced-learn: (1 + α · (sensitivity − specificity)) · sensitivity · specificity, α = 0.1.
+    case iba
     case averagePrecision = "average_precision"
     case mse, rmse, mae, r2
 
     /// A share of counted items (x of n), so the binomial intervals apply.
-    public var isProportion: Bool { [.accuracy, .error, .recall, .precision, .specificity].contains(self) }
+    public var isProportion: Bool { [.accuracy, .error, .recall, .sensitivity, .precision, .specificity].contains(self) }
     /// Needs the positive class's scores (probabilities), not only the predicted labels.
     public var needsScores: Bool { self == .auc || self == .averagePrecision }
     public var isRegression: Bool { [.mse, .rmse, .mae, .r2].contains(self) }
     /// A function of the confusion matrix alone (so the multinomial bootstrap shortcut applies).
     public var isConfusionBased: Bool { !isRegression && !needsScores }
     /// Computed for one class against the rest (`positive=`).
-    public var needsPositiveClass: Bool { [.recall, .precision, .specificity, .f1, .auc, .averagePrecision].contains(self) }
+    public var needsPositiveClass: Bool { [.recall, .sensitivity, .precision, .specificity, .f1, .iba, .auc, .averagePrecision].contains(self) }
 }
 
 /// A model's predictions on a test set, in the form metrics need.
@@ -65,7 +70,7 @@ extension Metric {
         switch self {
         case .accuracy: return trace / total
         case .error: return 1 - trace / total
-        case .recall: return ratio(tp, tp + fn)
+        case .recall, .sensitivity: return ratio(tp, tp + fn)
         case .precision: return ratio(tp, tp + fp)
         case .specificity: return ratio(tn, tn + fp)
         case .f1: return ratio(2 * tp, 2 * tp + fp + fn)
@@ -90,6 +95,17 @@ extension Metric {
             var sum = 0.0, n = 0.0
             for i in 0..<k where rows[i] > 0 { sum += c[i][i] / rows[i]; n += 1 }
             return n > 0 ? sum / n : nil
+        case .gmean:
+            // Over classes present in the truth; a class never recognised makes it 0.
+            var logSum = 0.0, n = 0.0
+            for i in 0..<k where rows[i] > 0 {
+                if c[i][i] == 0 { return 0 }
+                logSum += Foundation.log(c[i][i] / rows[i]); n += 1
+            }
+            return n > 0 ? Foundation.exp(logSum / n) : nil
+        case .iba:
+            guard let sen = ratio(tp, tp + fn), let spe = ratio(tn, tn + fp) else { return nil }
+            return (1 + 0.1 * (sen - spe)) * sen * spe
         case .mcc:
             // Gorodkin's multiclass form (as scikit-learn); 0 when a denominator vanishes.
             var pt = 0.0, pp = 0.0, tt = 0.0
@@ -115,7 +131,7 @@ extension Metric {
         switch self {
         case .accuracy: pair = (trace, total)
         case .error: pair = (total - trace, total)
-        case .recall: pair = (tp, row)
+        case .recall, .sensitivity: pair = (tp, row)
         case .precision: pair = (tp, col)
         case .specificity: pair = (total - row - col + tp, total - row)
         default: return nil

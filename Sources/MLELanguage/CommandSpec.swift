@@ -103,5 +103,5 @@ public struct CommandRegistry: Sendable {
 
     /// Every command of the language.
     public static let standard = CommandRegistry(
-        DataCommands.all + DataPrepCommands.all + ModelCommands.all + SearchCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
+        DataCommands.all + DataPrepCommands.all + ModelCommands.all + ImbalanceCommands.all + SearchCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
 }

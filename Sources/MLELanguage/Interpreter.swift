@@ -100,6 +100,14 @@ public struct Interpreter {
 
     private func assign(_ value: Value, to targets: [String], at locations: [SourceLocation]) throws {
         if targets.count == 1 {
+            // A command that returns a result and its report (search, ensemble) binds the
+            // result to a single name and shows the report.
+            if case .tuple(let parts) = value, parts.count == 2, case .report = parts[1] {
+                session.variables[targets[0]] = parts[0]
+                announce([(targets[0], parts[0])])
+                show(parts[1])
+                return
+            }
             if case .none = value {
                 throw MLEError(locations[0], "this command returns nothing to assign to '\(targets[0])'")
             }

@@ -85,3 +85,37 @@ public struct TextPlot: Sendable {
         return out.joined(separator: "\n")
     }
 }
+
+/// Horizontal bars drawn with text, one per label, scaled from 0 to `maximum` (or the largest
+/// value); eighth-blocks give the bar ends their resolution.
+public struct BarChart: Sendable {
+    public var title: String
+    public var bars: [(label: String, value: Double?)]
+    public var maximum: Double?
+    public var width: Int
+
+    public init(title: String, bars: [(label: String, value: Double?)], maximum: Double? = nil, width: Int = 40) {
+        self.title = title; self.bars = bars; self.maximum = maximum; self.width = max(width, 5)
+    }
+
+    static let eighths: [Character] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+
+    public func text() -> String {
+        let top = maximum ?? bars.compactMap(\.value).filter(\.isFinite).max() ?? 1
+        let labelWidth = bars.map(\.label.count).max() ?? 0
+        var out = [title]
+        for (label, value) in bars {
+            var line = label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + " │"
+            if let v = value, v.isFinite, top > 0 {
+                let eighthsTotal = Int((min(max(v, 0), top) / top * Double(width * 8)).rounded())
+                line += String(repeating: "█", count: eighthsTotal / 8)
+                if eighthsTotal % 8 > 0 { line.append(BarChart.eighths[eighthsTotal % 8 - 1]) }
+                line += " " + String(format: "%.4f", v)
+            } else {
+                line += " undefined"
+            }
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
+    }
+}

@@ -68,6 +68,8 @@ public struct Report: Sendable {
     public var text: String
     /// Curves drawn as text after the tables (table format only; JSON carries the data).
     public var plots: [TextPlot] = []
+    /// Bar charts drawn after the plots (table format only).
+    public var bars: [BarChart] = []
 
     public init(kind: String, title: String, facts: [(String, String)] = [], tables: [Table] = [],
                 notes: [String] = [], json: JSON, text: String = "") {
@@ -96,6 +98,7 @@ public struct Report: Sendable {
             if !text.isEmpty { parts.append(text) }
             parts += tables.map { $0.text() }
             parts += plots.map { $0.text() }
+            parts += bars.map { $0.text() }
             if !notes.isEmpty { parts.append(notes.joined(separator: "\n")) }
             return parts.joined(separator: "\n\n")
         }

@@ -56,6 +56,9 @@ public struct Dataset: Sendable {
     public var columnKinds: [ColumnKind]
     public var targetName: String?
     public var target: Target?
+    /// True for the test side of a split and rows taken from it: data kept for judging models,
+    /// which resampling refuses to touch.
+    public var isHeldOut = false
 
     public init(name: String, featureNames: [String], features: Matrix,
                 targetName: String?, target: Target?, columnKinds: [ColumnKind]? = nil) {
@@ -93,8 +96,10 @@ public struct Dataset: Sendable {
 
     /// Rows at `indices`, in that order.
     public func subset(_ indices: [Int], name: String) -> Dataset {
-        Dataset(name: name, featureNames: featureNames, features: features.gatherRows(indices),
-                targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
+        var d = Dataset(name: name, featureNames: featureNames, features: features.gatherRows(indices),
+                        targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
+        d.isHeldOut = isHeldOut
+        return d
     }
 
     /// Class counts, in class order (classification only).

@@ -41,6 +41,8 @@ public enum Splitter {
             throw LearningError.invalid("a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty")
         }
         trainIdx.sort(); testIdx.sort()
-        return (data.subset(trainIdx, name: data.name + ".train"), data.subset(testIdx, name: data.name + ".test"))
+        var test = data.subset(testIdx, name: data.name + ".test")
+        test.isHeldOut = true
+        return (data.subset(trainIdx, name: data.name + ".train"), test)
     }
 }

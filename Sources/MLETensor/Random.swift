@@ -102,6 +102,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 /// Lets long numeric work stop early. The shell sets it from a SIGINT handler; numeric code only
 /// polls it, between epochs or batches.
+/// Thrown by long work stopped through its `Cancellation`.
+public struct Cancelled: Error, Sendable { public init() {} }
+
 public struct Cancellation: Sendable {
     private let check: @Sendable () -> Bool
     public init(_ check: @escaping @Sendable () -> Bool) { self.check = check }

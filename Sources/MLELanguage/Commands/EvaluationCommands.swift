@@ -15,16 +15,23 @@ enum EvaluationCommands {
         options: [
             ParamSpec("intervals", .bool, "add a confidence interval to every metric: Wilson for proportions, BCa bootstrap otherwise",
                       default: .bool(false)),
+            ParamSpec("imbalanced", .bool, "add the metrics for imbalanced classes: balanced accuracy, G-mean, MCC, AP and ROC-AUC, and a per-class report with specificity, G-mean and IBA (as imbalanced-learn's classification_report_imbalanced)",
+                      default: .bool(false)),
+            ParamSpec("positive", .string, "imbalanced: the class of AP and ROC-AUC (default: the smallest class of the data)"),
             ParamSpec("level", .number, "confidence level of the intervals", default: .number(0.95)),
             ParamSpec("resamples", .integer, "bootstrap resamples for the intervals", default: .number(9999)),
             ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
         ],
         returns: "an evaluation report",
-        examples: ["evaluate net test", "evaluate base test", "evaluate net test intervals"]
+        examples: ["evaluate net test", "evaluate base test", "evaluate net test intervals", "evaluate net test imbalanced"]
     ) { inv in
         let m = try inv.model("model")
         let d = try inv.dataset("data")
-        let labelled = try Outcomes.of(m.model, on: d, positive: nil)
+        var positive = inv.string("positive")
+        if inv.bool("imbalanced"), positive == nil, case .classification = m.model.task {
+            positive = ImbalanceCommands.smallerClass(d)
+        }
+        let labelled = try Outcomes.of(m.model, on: d, positive: positive)
         let evaluation = Evaluation(labelled)
         let modelName = argumentName(inv, "model") ?? m.model.kind
         let dataName = argumentName(inv, "data") ?? d.name
@@ -32,7 +39,50 @@ enum EvaluationCommands {
         if inv.bool("intervals") {
             try addIntervals(to: &report, inv: inv, labelled: labelled)
         }
+        if inv.bool("imbalanced") {
+            guard case .classification = labelled.outcomes else { throw inv.error("imbalanced needs a classifier and a class target", at: "imbalanced") }
+            addImbalanced(to: &report, labelled: labelled)
+        }
         return .report(report)
+    }
+
+    /// Balanced accuracy, G-mean, MCC, AP and ROC-AUC, and the per-class report of
+    /// imbalanced-learn's classification_report_imbalanced.
+    static func addImbalanced(to report: inout Report, labelled: LabelledOutcomes) {
+        let o = labelled.outcomes
+        let confusion = o.confusion.map { $0.map { Int($0) } }
+        let r = ImbalancedReport(confusion: confusion, classNames: labelled.classNames)
+        var facts: [(String, String)] = [("balanced accuracy", Format.metric(Metric.balancedAccuracy.value(of: o))),
+                                         ("G-mean", Format.metric(Metric.gmean.value(of: o))),
+                                         ("MCC", Format.metric(Metric.mcc.value(of: o)))]
+        var extra: [(String, JSON)] = [("balanced_accuracy", Metric.balancedAccuracy.value(of: o).map { .num($0) } ?? .null),
+                                       ("gmean", Metric.gmean.value(of: o).map { .num($0) } ?? .null),
+                                       ("mcc", Metric.mcc.value(of: o).map { .num($0) } ?? .null)]
+        if let p = labelled.positiveName {
+            for (label, metric) in [("AP", Metric.averagePrecision), ("ROC-AUC", .auc)] {
+                let v = metric.value(of: o)
+                facts.append(("\(label) (\(p))", v.map(Format.metric) ?? "undefined"))
+                extra.append((metric.rawValue, v.map { .num($0) } ?? .null))
+            }
+        }
+        report.facts += facts
+        func cell(_ v: Double?) -> String { v.map(Format.metric) ?? "undefined" }
+        let rows = (r.rows + [r.average]).map { row in
+            [row.name, cell(row.precision), cell(row.recall), cell(row.specificity), cell(row.f1), cell(row.gmean), cell(row.iba), "\(row.support)"]
+        }
+        report.tables.append(Table(caption: "each class against the rest (imbalanced-learn's layout; geo = √(rec · spe), iba = (1 + 0.1 (rec − spe)) · rec · spe)",
+                                   header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], rows: rows))
+        if r.hasUndefined {
+            report.notes.append("undefined: a zero denominator (a class never predicted, or never present); counted as 0 in avg / total")
+        }
+        func json(_ row: ImbalancedClassRow) -> JSON {
+            .object([("name", .string(row.name)), ("precision", row.precision.map { .num($0) } ?? .null),
+                     ("recall", row.recall.map { .num($0) } ?? .null), ("specificity", row.specificity.map { .num($0) } ?? .null),
+                     ("f1", row.f1.map { .num($0) } ?? .null), ("gmean", row.gmean.map { .num($0) } ?? .null),
+                     ("iba", row.iba.map { .num($0) } ?? .null), ("support", .number(Double(row.support)))])
+        }
+        extra.append(("imbalanced_report", .array(r.rows.map(json) + [json(r.average)])))
+        if case .object(let fields) = report.json { report.json = .object(fields + extra) }
     }
 
     /// Adds an interval to every metric of an evaluation report: Wilson for proportions

@@ -67,6 +67,17 @@ enum ModelCommands {
         examples: ["lr = logistic train", "lr = logistic train c=0.1 class_weights=balanced"]
     ) { inv in
         let d = try inv.dataset("data")
+        let config = try logisticConfig(inv, d)
+        let result = try LogisticTrainer.train(d, config: config, cancellation: inv.cancellation)
+        var note = "\(result.iterations) L-BFGS iterations"
+        if !result.converged {
+            note += inv.cancellation.isCancelled ? " (interrupted)" : " (not converged; raise max_iter)"
+        }
+        return .model(ModelValue(model: result.model, trainingNote: note, recipe: logisticRecipe(config)))
+    }
+
+    /// The settings of `logistic`, checked.
+    static func logisticConfig(_ inv: Invocation, _ d: Dataset) throws -> LogisticConfig {
         var config = LogisticConfig()
         config.c = inv.number("c") ?? 1
         guard config.c > 0, config.c.isFinite else { throw inv.error("c must be a positive number", at: "c") }
@@ -74,16 +85,23 @@ enum ModelCommands {
         guard config.maxIterations >= 1, config.maxIterations <= 1_000_000 else { throw inv.error("max_iter must be between 1 and 1000000", at: "max_iter") }
         config.preprocess = try PreprocessOptions.settings(inv)
         config.classWeights = try classWeights(inv, d) ?? []
-        let result = try LogisticTrainer.train(d, config: config, cancellation: inv.cancellation)
-        var note = "\(result.iterations) L-BFGS iterations"
-        if !result.converged {
-            note += inv.cancellation.isCancelled ? " (interrupted)" : " (not converged; raise max_iter)"
+        return config
+    }
+
+    static func logisticRecipe(_ config: LogisticConfig) -> Recipe {
+        Recipe(description: "logistic c=\(Format.number(config.c))") { data, _, cancellation in
+            try LogisticTrainer.train(data, config: config, cancellation: cancellation).model
         }
-        let base = config
-        let recipe = Recipe(description: "logistic c=\(Format.number(config.c))") { data, _, cancellation in
-            try LogisticTrainer.train(data, config: base, cancellation: cancellation).model
+    }
+
+    /// How to train a model of `kind` (mlp, logistic, baseline) with the options of `inv`, whose
+    /// spec is that command's: for commands that train many models of one kind.
+    static func recipe(kind: String, _ inv: Invocation, _ d: Dataset) throws -> Recipe {
+        switch kind {
+        case "logistic": return logisticRecipe(try logisticConfig(inv, d))
+        case "baseline": return try baselineRecipe(inv)
+        default: return mlpRecipe(try mlpConfig(inv, d))
         }
-        return .model(ModelValue(model: result.model, trainingNote: note, recipe: recipe))
     }
 
     static let loss = CommandSpec(
@@ -135,12 +153,16 @@ enum ModelCommands {
         let kind = BaselineModel.Kind(rawValue: inv.string("kind") ?? "") ?? .zeroRule
         let seed = kind == .uniform || kind == .prior ? inv.seed() : 0
         do {
-            let recipe = Recipe(description: "baseline kind=\(kind.rawValue)") { data, seed, _ in
-                try BaselineModel.fit(data, kind: kind, seed: seed)
-            }
-            return .model(ModelValue(model: try BaselineModel.fit(d, kind: kind, seed: seed), trainingNote: nil, recipe: recipe))
+            return .model(ModelValue(model: try BaselineModel.fit(d, kind: kind, seed: seed), trainingNote: nil, recipe: try baselineRecipe(inv)))
         } catch let e as LearningError {
             throw inv.error(e.description, at: kind == .zeroRule ? nil : "kind")
+        }
+    }
+
+    static func baselineRecipe(_ inv: Invocation) throws -> Recipe {
+        let kind = BaselineModel.Kind(rawValue: inv.string("kind") ?? "") ?? .zeroRule
+        return Recipe(description: "baseline kind=\(kind.rawValue)") { data, seed, _ in
+            try BaselineModel.fit(data, kind: kind, seed: seed)
         }
     }
 
@@ -171,12 +193,37 @@ enum ModelCommands {
                    "net = mlp train activation=tanh optimizer=momentum lr=0.01 class_weights=balanced"]
     ) { inv in
         let d = try inv.dataset("data")
+        var config = try mlpConfig(inv, d)
+        config.seed = inv.seed()
+
+        let progress = inv.session.progress
+        progress.start("mlp", total: config.epochs)
+        defer { progress.finish() }
+        let result = try MLPTrainer.train(d, config: config, cancellation: inv.cancellation) { epoch, _, loss in
+            progress.update(epoch, detail: String(format: "loss %.4g", loss))
+        }
+        progress.finish()
+        var note = "\(result.epochsCompleted) epochs"
+        if let last = result.lossHistory.last { note += String(format: ", loss %.4g", last) }
+        if result.interrupted {
+            note += " (interrupted)"
+            let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"
+            inv.session.output.note("training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far")
+        }
+        if let best = result.bestEpoch { note += "; early stopping kept epoch \(best)" }
+        var value = ModelValue(model: result.model, trainingNote: note, recipe: mlpRecipe(config))
+        value.lossHistory = result.lossHistory
+        value.validationHistory = result.validationHistory
+        return .model(value)
+    }
+
+    /// The settings of `mlp`, checked (the seed is left to the caller).
+    static func mlpConfig(_ inv: Invocation, _ d: Dataset) throws -> MLPConfig {
         var config = MLPConfig()
         config.hidden = inv.intList("hidden") ?? [32]
         config.epochs = inv.int("epochs") ?? 50
         config.learningRate = Float(inv.number("lr") ?? 0.001)
         config.batchSize = inv.int("batch") ?? 32
-        config.seed = inv.seed()
         config.preprocess = try PreprocessOptions.settings(inv)
         config.activation = Kernels.Activation(rawValue: inv.string("activation") ?? "") ?? .relu
         config.optimizer = MLPConfig.Optimizer(rawValue: inv.string("optimizer") ?? "") ?? .adam
@@ -195,33 +242,16 @@ enum ModelCommands {
         guard config.epochs >= 1, config.epochs <= 1_000_000 else { throw inv.error("epochs must be between 1 and 1000000", at: "epochs") }
         guard config.learningRate > 0, config.learningRate.isFinite else { throw inv.error("lr must be a positive number", at: "lr") }
         guard config.batchSize >= 1 else { throw inv.error("batch must be at least 1", at: "batch") }
+        return config
+    }
 
-        let progress = inv.session.progress
-        progress.start("mlp", total: config.epochs)
-        defer { progress.finish() }
-        let result = try MLPTrainer.train(d, config: config, cancellation: inv.cancellation) { epoch, _, loss in
-            progress.update(epoch, detail: String(format: "loss %.4g", loss))
-        }
-        progress.finish()
-        var note = "\(result.epochsCompleted) epochs"
-        if let last = result.lossHistory.last { note += String(format: ", loss %.4g", last) }
-        if result.interrupted {
-            note += " (interrupted)"
-            let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"
-            inv.session.output.note("training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far")
-        }
-        let base = config
-        if let best = result.bestEpoch { note += "; early stopping kept epoch \(best)" }
-        let recipe = Recipe(description: "mlp hidden=[\(config.hidden.map(String.init).joined(separator: ", "))] epochs=\(config.epochs) lr=\(Format.number(Double(config.learningRate))) batch=\(config.batchSize)") { data, seed, cancellation in
-            var c = base
+    static func mlpRecipe(_ config: MLPConfig) -> Recipe {
+        Recipe(description: "mlp hidden=[\(config.hidden.map(String.init).joined(separator: ", "))] epochs=\(config.epochs) lr=\(Format.number(Double(config.learningRate))) batch=\(config.batchSize)") { data, seed, cancellation in
+            var c = config
             c.seed = seed
             let r = try MLPTrainer.train(data, config: c, cancellation: cancellation)
             if r.interrupted { throw Interrupted() }
             return r.model
         }
-        var value = ModelValue(model: result.model, trainingNote: note, recipe: recipe)
-        value.lossHistory = result.lossHistory
-        value.validationHistory = result.validationHistory
-        return .model(value)
     }
 }

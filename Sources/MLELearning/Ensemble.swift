@@ -1,0 +1,352 @@
+import Foundation
+import MLETensor
+
+/// Which rows each member of a resampled ensemble trains on.
+public enum EnsemblePlan {
+    /// How the members' datasets are drawn.
+    public enum Method: String, CaseIterable, Sendable {
+        /// Burkov's ensemble of resampled datasets: every class larger than the smallest is
+        /// shuffled and cut into disjoint chunks; member h gets chunk h of each and all of the
+        /// smallest class.
+        case chunks
+        /// EasyEnsemble-style bags: each member draws, independently, as many rows of each larger
+        /// class as the smallest has (without replacement within a bag; bags overlap).
+        case bags
+    }
+
+    /// The default number of members: the imbalance ratio (largest class over smallest),
+    /// rounded, at least 1.
+    public static func defaultMembers(_ counts: [Int]) -> Int {
+        let present = counts.filter { $0 > 0 }
+        guard let lo = present.min(), let hi = present.max(), lo > 0 else { return 1 }
+        return max(1, Int((Double(hi) / Double(lo)).rounded()))
+    }
+
+    /// The rows of each member.
+    ///
+    /// For `chunks`, with m the size of the smallest class and `members` = H: the largest class is
+    /// cut into H chunks whose sizes differ by at most one. Another class larger than m (several
+    /// classes) is cut into round(count · H / largest) chunks, between 1 and H, so its chunks are
+    /// about as large as the largest class's; member h takes its chunk h mod that number. Every
+    /// member holds every row of the smallest class. Each class's chunks are disjoint and cover
+    /// it exactly once. Classes tied for the smallest count are all kept whole.
+    /// - Throws: `LearningError.invalid` without two non-empty classes, or when a class to be cut
+    ///   has fewer rows than `members` (a member would get none of it).
+    public static func rows(labels: [Int], classCount: Int, members: Int, method: Method,
+                            seed: UInt64) throws -> [[Int]] {
+        var byClass = [[Int]](repeating: [], count: classCount)
+        for (i, l) in labels.enumerated() where l >= 0 && l < classCount { byClass[l].append(i) }
+        let present = byClass.filter { !$0.isEmpty }
+        guard present.count >= 2, let m = present.map(\.count).min(), let largest = present.map(\.count).max() else {
+            throw LearningError.invalid("an ensemble of resampled datasets needs at least two classes with rows")
+        }
+        guard members >= 1 else { throw LearningError.invalid("an ensemble needs at least one member") }
+        var rng = SeededGenerator(seed: seed)
+        var out = [[Int]](repeating: [], count: members)
+        for (c, rows) in byClass.enumerated() where !rows.isEmpty {
+            if rows.count == m {
+                for h in 0..<members { out[h] += rows }
+                continue
+            }
+            var shuffled = rows
+            rng.shuffle(&shuffled)
+            switch method {
+            case .chunks:
+                let pieces = rows.count == largest ? members
+                    : min(members, max(1, Int((Double(rows.count) * Double(members) / Double(largest)).rounded())))
+                guard rows.count >= pieces else {
+                    throw LearningError.invalid("class '\(c)' has \(rows.count) rows, fewer than the \(pieces) chunks asked for; use chunks=\(rows.count) or fewer")
+                }
+                let chunks = cut(shuffled, into: pieces)
+                for h in 0..<members { out[h] += chunks[h % pieces] }
+            case .bags:
+                for h in 0..<members {
+                    if h > 0 { rng.shuffle(&shuffled) }
+                    out[h] += shuffled.prefix(m)
+                }
+            }
+        }
+        return out.map { $0.sorted() }
+    }
+
+    /// `items` cut into `pieces` consecutive runs whose lengths differ by at most one (the longer
+    /// runs first).
+    public static func cut(_ items: [Int], into pieces: Int) -> [[Int]] {
+        let n = items.count, base = n / pieces, extra = n % pieces
+        var out: [[Int]] = []
+        var start = 0
+        for p in 0..<pieces {
+            let len = base + (p < extra ? 1 : 0)
+            out.append(Array(items[start..<(start + len)]))
+            start += len
+        }
+        return out
+    }
+
+    /// A member's seed from the ensemble's: distinct, well mixed, independent of thread order.
+    public static func memberSeed(_ seed: UInt64, _ member: Int) -> UInt64 {
+        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(member + 1)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Trains one model per dataset, in parallel on the machine's cores (OpenBLAS on one thread
+    /// each), in a fixed order of seeds so the result does not depend on the scheduling.
+    /// - Parameters:
+    ///   - workers: threads to use (default: the active processor count); 1 trains one after another.
+    ///   - done: called (from a worker thread) after each member finishes.
+    /// - Throws: the first member's error, or `Cancelled` when `cancellation` fires.
+    public static func trainMembers(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
+                                    cancellation: Cancellation = .never,
+                                    train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+                                    done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
+        let results = MemberResults(count: datasets.count)
+        let threads = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, datasets.count))
+        let work: @Sendable (Int) -> Void = { h in
+            if cancellation.isCancelled || results.failed { return }
+            do {
+                let model = try train(datasets[h], memberSeed(seed, h), cancellation)
+                results.set(h, .success(model))
+                done(h)
+            } catch {
+                results.set(h, .failure(error))
+            }
+        }
+        if threads == 1 {
+            for h in datasets.indices { work(h) }
+        } else {
+            let next = MemberResults.Counter()
+            BLASThreads.single {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    while let h = next.take(below: datasets.count) { work(h) }
+                }
+            }
+        }
+        if cancellation.isCancelled { throw Cancelled() }
+        return try results.models()
+    }
+}
+
+/// Results of members trained on several threads.
+final class MemberResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<any Model, any Error>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ r: Result<any Model, any Error>) { lock.withLock { slots[i] = r } }
+    var failed: Bool { lock.withLock { slots.contains { if case .failure? = $0 { true } else { false } } } }
+
+    func models() throws -> [any Model] {
+        try lock.withLock {
+            // The lowest member's error wins, so the message does not depend on the scheduling.
+            for s in slots { if case .failure(let e)? = s { throw e } }
+            return slots.compactMap { if case .success(let m)? = $0 { m } else { nil } }
+        }
+    }
+
+    /// Hands out member indices to worker threads, each once.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        func take(below n: Int) -> Int? {
+            lock.withLock {
+                guard next < n else { return nil }
+                defer { next += 1 }
+                return next
+            }
+        }
+    }
+}
+
+/// Models combined by averaged probabilities or by majority vote. Each member keeps its own
+/// preprocessing, so the ensemble reads the raw columns and hands each member the data.
+public struct EnsembleModel: Model {
+    public enum Vote: String, CaseIterable, Sendable {
+        /// The mean of the members' class probabilities.
+        case soft
+        /// The share of members predicting each class; ties go to the class with the higher mean
+        /// probability.
+        case hard
+    }
+
+    public let members: [any Model]
+    public let vote: Vote
+    public let classNames: [String]
+    /// The raw columns the members read, with their kinds, so a matrix can become a dataset again.
+    public let featureNames: [String]
+    let columnKinds: [ColumnKind]
+    /// How the members' data was drawn, for the summary.
+    public let method: EnsemblePlan.Method
+
+    public var kind: String { method == .chunks ? "ensemble" : "easy_ensemble" }
+    public var task: Task { .classification(classNames: classNames) }
+    public var summary: String {
+        let base = members.first.map { $0.kind } ?? "?"
+        return "\(method == .chunks ? "ensemble of resampled datasets" : "EasyEnsemble bags"): \(members.count) \(base) members, \(vote.rawValue) vote"
+    }
+
+    /// - Throws: `LearningError.invalid` when the members are not classifiers over `classNames`.
+    public init(members: [any Model], vote: Vote, data: Dataset, method: EnsemblePlan.Method) throws {
+        guard case .classes(_, let names)? = data.target else { throw LearningError.invalid("an ensemble needs a class target") }
+        guard !members.isEmpty else { throw LearningError.invalid("an ensemble needs at least one member") }
+        for m in members where m.task != .classification(classNames: names) {
+            throw LearningError.invalid("every member must classify into \(names.joined(separator: ", "))")
+        }
+        self.members = members; self.vote = vote; self.classNames = names; self.method = method
+        var columns: [String] = []
+        for m in members { for c in m.rawColumns where !columns.contains(c) { columns.append(c) } }
+        let kinds = Dictionary(zip(data.featureNames, data.columnKinds), uniquingKeysWith: { a, _ in a })
+        featureNames = columns
+        columnKinds = columns.map { kinds[$0] ?? .numeric }
+    }
+
+    /// The raw columns, categorical codes and gaps included (each member's pipeline handles them).
+    public func inputs(_ data: Dataset) throws -> Matrix {
+        var index: [String: Int] = [:]
+        for (i, n) in data.featureNames.enumerated() where index[n] == nil { index[n] = i }
+        let missing = featureNames.filter { index[$0] == nil }
+        guard missing.isEmpty else { throw LearningError.missingFeatures(missing) }
+        let cols = featureNames.compactMap { index[$0] }
+        var out = Matrix(rows: data.rowCount, cols: cols.count)
+        let src = data.features.cols
+        data.features.storage.withUnsafeBufferPointer { p in
+            out.storage.withUnsafeMutableBufferPointer { q in
+                for r in 0..<data.rowCount { for (j, c) in cols.enumerated() { q[r * cols.count + j] = p[r * src + c] } }
+            }
+        }
+        return out
+    }
+
+    public func predict(_ x: Matrix) throws -> Prediction {
+        let data = Dataset(name: "", featureNames: featureNames, features: x, targetName: nil, target: nil, columnKinds: columnKinds)
+        let k = classNames.count
+        var mean = Matrix(rows: x.rows, cols: k)
+        var votes = Matrix(rows: x.rows, cols: k)
+        for m in members {
+            guard case .probabilities(let p) = try m.predict(data), p.cols == k, p.rows == x.rows else {
+                throw LearningError.invalid("an ensemble member did not return class probabilities")
+            }
+            for r in 0..<x.rows {
+                var best = 0
+                for c in 0..<k {
+                    mean.storage[r * k + c] += p.storage[r * k + c]
+                    if p.storage[r * k + c] > p.storage[r * k + best] { best = c }
+                }
+                votes.storage[r * k + best] += 1
+            }
+        }
+        let h = Float(members.count)
+        for i in mean.storage.indices { mean.storage[i] /= h; votes.storage[i] /= h }
+        guard vote == .hard else { return .probabilities(mean) }
+        // Break ties between the most voted classes by the mean probability: the winner gets a
+        // hundredth of a vote from each of the others tied with it, so predictedClasses picks it.
+        for r in 0..<x.rows {
+            let row = (r * k)..<(r * k + k)
+            guard let top = votes.storage[row].max() else { continue }
+            let tied = row.filter { votes.storage[$0] == top }
+            guard tied.count > 1, let winner = tied.max(by: { mean.storage[$0] < mean.storage[$1] || (mean.storage[$0] == mean.storage[$1] && $0 > $1) }) else { continue }
+            let shift = 0.01 / h
+            for t in tied where t != winner { votes.storage[t] -= shift; votes.storage[winner] += shift }
+        }
+        return .probabilities(votes)
+    }
+
+    /// Each member's class predictions for `data` (diagnostics).
+    public func memberPredictions(_ data: Dataset) throws -> [[Int]] {
+        try members.map { m in
+            guard let c = try m.predict(data).predictedClasses else { throw LearningError.invalid("an ensemble member did not return class probabilities") }
+            return c
+        }
+    }
+}
+
+/// A classifier whose probabilities are corrected for a change of class shares (prior shift):
+/// trained where class c had share s_c, deployed where it has share π_c, the probability of c
+/// becomes p_c · (π_c / s_c), renormalised over the classes (Saerens, Latinne & Decaestecker 2002;
+/// for undersampling with keep-rate β it is Dal Pozzolo et al.'s β·p / (β·p − p + 1)).
+public struct PriorCorrectedModel: Model {
+    public let base: any Model
+    /// π_c / s_c per class.
+    public let factors: [Double]
+    public var kind: String { base.kind }
+    public var featureNames: [String] { base.featureNames }
+    public var task: Task { base.task }
+    public var preprocessor: Preprocessor? { base.preprocessor }
+    public var summary: String { base.summary + " · probabilities corrected for the class shares" }
+
+    /// - Throws: `LearningError.invalid` when the shares do not match the classes or a trained
+    ///   share is zero for a class that occurs in deployment.
+    public init(base: any Model, trainedShares: [Double], deployedShares: [Double]) throws {
+        guard case .classification(let names) = base.task, trainedShares.count == names.count, deployedShares.count == names.count else {
+            throw LearningError.invalid("prior correction needs a classifier and one share per class")
+        }
+        for (i, (s, p)) in zip(trainedShares, deployedShares).enumerated() where s <= 0 && p > 0 {
+            throw LearningError.invalid("class '\(names[i])' was absent from the training data, so its probability cannot be corrected")
+        }
+        self.base = base
+        factors = zip(trainedShares, deployedShares).map { s, p in s > 0 ? p / s : 0 }
+    }
+
+    public func inputs(_ data: Dataset) throws -> Matrix { try base.inputs(data) }
+
+    public func predict(_ x: Matrix) throws -> Prediction {
+        guard case .probabilities(var p) = try base.predict(x) else { return try base.predict(x) }
+        let k = p.cols
+        for r in 0..<p.rows {
+            var total = 0.0
+            for c in 0..<k { total += Double(p.storage[r * k + c]) * factors[c] }
+            for c in 0..<k {
+                p.storage[r * k + c] = total > 0 ? Float(Double(p.storage[r * k + c]) * factors[c] / total) : p.storage[r * k + c]
+            }
+        }
+        return .probabilities(p)
+    }
+}
+
+/// A binary classifier that predicts the positive class when its probability reaches a threshold
+/// other than one half (threshold moving). The probabilities are shifted so the usual "most
+/// probable class" rule applies: the positive probability p becomes p/(2t) below t and
+/// 1 − (1 − p)/(2(1 − t)) above, a monotone map sending t to one half, so rankings (AUC, average
+/// precision) are unchanged.
+public struct ThresholdModel: Model {
+    public let base: any Model
+    public let positive: Int
+    public let threshold: Double
+    public var kind: String { base.kind }
+    public var featureNames: [String] { base.featureNames }
+    public var task: Task { base.task }
+    public var preprocessor: Preprocessor? { base.preprocessor }
+    public var summary: String {
+        guard case .classification(let names) = base.task else { return base.summary }
+        return base.summary + String(format: " · predicts %@ from p ≥ %.3g", names[positive], threshold)
+    }
+
+    /// - Throws: `LearningError.invalid` unless the base model has exactly two classes and the
+    ///   threshold is in (0, 1).
+    public init(base: any Model, positive: Int, threshold: Double) throws {
+        guard case .classification(let names) = base.task, names.count == 2 else {
+            throw LearningError.invalid("threshold moving needs a classifier with two classes")
+        }
+        guard positive >= 0, positive < 2, threshold > 0, threshold < 1 else {
+            throw LearningError.invalid("the threshold must lie strictly between 0 and 1")
+        }
+        self.base = base; self.positive = positive; self.threshold = threshold
+    }
+
+    public func inputs(_ data: Dataset) throws -> Matrix { try base.inputs(data) }
+
+    public func predict(_ x: Matrix) throws -> Prediction {
+        guard case .probabilities(var p) = try base.predict(x) else { return try base.predict(x) }
+        let t = threshold
+        for r in 0..<p.rows {
+            let q = Double(p.storage[r * 2 + positive])
+            // Below t the positive class must lose and at t it must win, also after rounding to Float.
+            let s = q < t ? min(Float(q / (2 * t)), Float(0.5).nextDown)
+                          : max(Float(1 - (1 - q) / (2 * (1 - t))), Float(0.5).nextUp)
+            p.storage[r * 2 + positive] = s
+            p.storage[r * 2 + 1 - positive] = 1 - s
+        }
+        return .probabilities(p)
+    }
+}
