@@ -76,6 +76,15 @@ check "data example status" [ "$status" -eq 0 ]
 check "data example penguins" grep -q "^accuracy  *0\.9[0-9]*  ([0-9]* of 69 correct)" "$tmp/data"
 check "data example shift" grep -q "they differ (AUC 0\.9" "$tmp/data"
 
+# The imbalanced-data example runs: the book's ensemble beats the untreated network on digits
+# 8-versus-the-rest, and every strategy gets a row.
+"$mle" scripts/imbalance.mle > "$tmp/imb" 2>"$tmp/imb_err"; status=$?
+check "imbalance example status" [ "$status" -eq 0 ]
+check "imbalance example strategies" bash -c "[ \$(grep -cE '^(none|class weights|undersampling|oversampling|SMOTE|EasyEnsemble|book.s ensemble|threshold moving)  +[0-9]' '$tmp/imb') -eq 16 ]"
+check "imbalance example ensemble beats untreated" awk '/^strategy/ {t++} t == 1 && /^none +[0-9]/ {n = $2} t == 1 && /^book.s ensemble +[0-9]/ {e = $3} END {exit !(e > n && n > 0)}' "$tmp/imb"
+"$mle" scripts/imbalance.mle 2>/dev/null | cmp -s - "$tmp/imb"
+check "imbalance example reproducible" [ $? -eq 0 ]
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]
