@@ -117,6 +117,12 @@ enum ImbalanceCommands {
                    "ens, members = ensemble train chunks=5 vote=hard",
                    "easy = ensemble train method=bags chunks=10 model=logistic"]
     ) { inv in
+        // Training and the diagnostics' products all run with OpenBLAS on one thread (its idle
+        // workers would otherwise spin beside the members' threads; see BLASThreads.single).
+        try BLASThreads.single { try trainEnsemble(inv) }
+    }
+
+    static func trainEnsemble(_ inv: Invocation) throws -> Value {
         let d = try inv.dataset("data")
         guard case .classes(let labels, let names)? = d.target, let counts = d.classCounts else {
             throw inv.error("an ensemble of resampled datasets needs a class target", at: "data")
@@ -159,11 +165,12 @@ enum ImbalanceCommands {
         // Diagnostics: each member and the ensemble on the data given.
         var rows: [[String]] = []
         var memberJSON: [JSON] = []
-        func balanced(_ m: any Model) throws -> Double? {
+        @Sendable func balanced(_ m: any Model) throws -> Double? {
             Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil).outcomes)
         }
-        for (h, m) in trained.enumerated() {
-            let b = try balanced(m)
+        let memberScores = try EnsemblePlan.parallelMap(trained.count, workers: workers) { try balanced(trained[$0]) }
+        for h in trained.indices {
+            let b = memberScores[h]
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")
             rows.append(["\(h + 1)", "\(datasets[h].rowCount)", mix, Format.metric(b)])
             memberJSON.append(.object([("member", .number(Double(h + 1))), ("rows", .number(Double(datasets[h].rowCount))),
