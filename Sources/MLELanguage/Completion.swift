@@ -55,6 +55,7 @@ public struct Completer {
             }
             if tokens[0] == "help" { candidates = session.registry.names }
             else if tokens[0] == "set" { candidates = tokens.count == 1 ? ["format", "seed"] : (tokens.last == "format" ? OutputFormat.allCases.map(\.rawValue) : []) }
+            else if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type { candidates = c }   // `imbalance compare`
             else { candidates = variables + options }
         } else {
             candidates = variables

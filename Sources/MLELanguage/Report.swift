@@ -114,6 +114,11 @@ public enum Format {
         return String(format: "%.4f", v)
     }
 
+    /// "a zero_rule", "an ensemble": a word with its indefinite article (by its first letter).
+    public static func withArticle(_ word: String) -> String {
+        ("aeiou".contains(word.first.map { Character($0.lowercased()) } ?? "x") ? "an " : "a ") + word
+    }
+
     /// A confidence level as a percentage: 95%, 99.5%.
     public static func percent(_ level: Double) -> String { number(level * 100) + "%" }
 

@@ -185,6 +185,9 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
     #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "source", "split"])
     #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
+    #expect(c.complete("imbalance comp") == .init(insert: "are ", candidates: []))
+    #expect(c.complete("ensemble train vote=h") == .init(insert: "ard ", candidates: []))
+    #expect(c.complete("ensemble train hid") == .init(insert: "den=", candidates: []))   // the member model's options
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-comp-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
     try "a".write(to: dir.appendingPathComponent("iris.csv"), atomically: true, encoding: .utf8)

@@ -133,7 +133,7 @@ enum CoverageCommands {
     static func network(_ inv: Invocation, purpose: String, lacks: String = "", reluOnly: Bool = false) throws -> MLP {
         let m = try inv.model("model")
         guard let net = m.model as? MLP else {
-            throw inv.error("\(purpose); '\(inv.names["model"] ?? m.model.kind)' is a \(m.model.kind) model\(lacks)", at: "model")
+            throw inv.error("\(purpose); '\(inv.names["model"] ?? m.model.kind)' is \(Format.withArticle(m.model.kind)) model\(lacks)", at: "model")
         }
         if reluOnly, net.activation != .relu, net.layers.count > 1 {
             throw inv.error("\(purpose); '\(inv.names["model"] ?? "the model")' uses \(net.activation.rawValue) (its relaxations are not implemented yet)", at: "model")

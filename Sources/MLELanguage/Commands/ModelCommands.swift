@@ -27,7 +27,7 @@ enum ModelCommands {
         }
         guard case .model(let value)? = inv.value("value") else { throw inv.error("save takes a model or a dataset", at: "value") }
         guard let net = value.model as? MLP else {
-            throw inv.error("only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is a \(value.model.kind)", at: "value")
+            throw inv.error("only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind))", at: "value")
         }
         guard path.hasSuffix(".safetensors") else { throw inv.error("model files end in .safetensors", at: "file") }
         try net.safeTensors().write(path: path)
