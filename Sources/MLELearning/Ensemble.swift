@@ -96,49 +96,34 @@ public enum EnsemblePlan {
     /// - Parameters:
     ///   - workers: threads to use (default: the active processor count); 1 trains one after another.
     ///   - done: called (from a worker thread) after each member finishes.
-    /// - Throws: the first member's error, or `Cancelled` when `cancellation` fires.
+    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
     public static func trainMembers(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
                                     cancellation: Cancellation = .never,
                                     train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                     done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
-        let results = MemberResults(count: datasets.count)
-        let threads = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, datasets.count))
-        let work: @Sendable (Int) -> Void = { h in
-            if cancellation.isCancelled || results.failed { return }
-            do {
-                let model = try train(datasets[h], memberSeed(seed, h), cancellation)
-                results.set(h, .success(model))
-                done(h)
-            } catch {
-                results.set(h, .failure(error))
-            }
-        }
-        if threads == 1 {
-            for h in datasets.indices { work(h) }
-        } else {
-            let next = MemberResults.Counter()
-            BLASThreads.single {
-                DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                    while let h = next.take(below: datasets.count) { work(h) }
+        do {
+            return try BLASThreads.single {
+                try parallelMap(datasets.count, workers: workers) { h in
+                    if cancellation.isCancelled { throw Cancelled() }
+                    let model = try train(datasets[h], memberSeed(seed, h), cancellation)
+                    done(h)
+                    return model
                 }
             }
+        } catch where cancellation.isCancelled {
+            throw Cancelled()
         }
-        if cancellation.isCancelled { throw Cancelled() }
-        return try results.models()
     }
-}
 
-extension EnsemblePlan {
     /// `body(0..<count)` on up to `workers` threads (default: every core), results in order.
     /// OpenBLAS must already be on one thread (`BLASThreads.single`) when `body` makes products.
     /// - Throws: the error of the lowest index that failed.
     public static func parallelMap<T: Sendable>(_ count: Int, workers: Int? = nil,
                                                 _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
         let slots = Slots<T>(count: count)
-        let next = MemberResults.Counter()
         let threads = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while let i = next.take(below: count) {
+            while let i = slots.take() {
                 do { slots.set(i, .success(try body(i))) } catch { slots.set(i, .failure(error)) }
             }
         }
@@ -146,48 +131,29 @@ extension EnsemblePlan {
     }
 }
 
-/// Results written by several threads, one slot each.
+/// Results written by several threads, one slot each, and the next index to work on.
 final class Slots<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [Result<T, any Error>?]
+    private var next = 0
     init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    /// The next index no thread has taken, each once.
+    func take() -> Int? {
+        lock.withLock {
+            guard next < slots.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
     func set(_ i: Int, _ r: Result<T, any Error>) { lock.withLock { slots[i] = r } }
+
     func values() throws -> [T] {
         try lock.withLock {
             try slots.map { slot in
                 guard let slot else { throw LearningError.invalid("a parallel task did not finish") }
                 return try slot.get()
-            }
-        }
-    }
-}
-
-/// Results of members trained on several threads.
-final class MemberResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<any Model, any Error>?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<any Model, any Error>) { lock.withLock { slots[i] = r } }
-    var failed: Bool { lock.withLock { slots.contains { if case .failure? = $0 { true } else { false } } } }
-
-    func models() throws -> [any Model] {
-        try lock.withLock {
-            // The lowest member's error wins, so the message does not depend on the scheduling.
-            for s in slots { if case .failure(let e)? = s { throw e } }
-            return slots.compactMap { if case .success(let m)? = $0 { m } else { nil } }
-        }
-    }
-
-    /// Hands out member indices to worker threads, each once.
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var next = 0
-        func take(below n: Int) -> Int? {
-            lock.withLock {
-                guard next < n else { return nil }
-                defer { next += 1 }
-                return next
             }
         }
     }
@@ -233,6 +199,18 @@ public struct EnsembleModel: Model {
         let kinds = Dictionary(zip(data.featureNames, data.columnKinds), uniquingKeysWith: { a, _ in a })
         featureNames = columns
         columnKinds = columns.map { kinds[$0] ?? .numeric }
+    }
+
+    /// Trains one member per row set of `plan` (from `EnsemblePlan.rows`) and combines them.
+    /// - Returns: the ensemble and each member's training data.
+    public static func train(_ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
+                             workers: Int? = nil, cancellation: Cancellation = .never,
+                             member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+                             done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (EnsembleModel, [Dataset]) {
+        let sets = plan.enumerated().map { data.subset($1, name: "\(data.name).member\($0 + 1)") }
+        let members = try EnsemblePlan.trainMembers(sets, seed: seed, workers: workers, cancellation: cancellation,
+                                                    train: member, done: done)
+        return (try EnsembleModel(members: members, vote: vote, data: data, method: method), sets)
     }
 
     /// The raw columns, categorical codes and gaps included (each member's pipeline handles them).
@@ -284,14 +262,6 @@ public struct EnsembleModel: Model {
             for t in tied where t != winner { votes.storage[t] -= shift; votes.storage[winner] += shift }
         }
         return .probabilities(votes)
-    }
-
-    /// Each member's class predictions for `data` (diagnostics).
-    public func memberPredictions(_ data: Dataset) throws -> [[Int]] {
-        try members.map { m in
-            guard let c = try m.predict(data).predictedClasses else { throw LearningError.invalid("an ensemble member did not return class probabilities") }
-            return c
-        }
     }
 }
 

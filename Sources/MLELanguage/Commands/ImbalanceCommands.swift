@@ -140,19 +140,18 @@ enum ImbalanceCommands {
         } catch let e as LearningError {
             throw inv.error(e.description, at: inv.has("chunks") ? "chunks" : "data")
         }
-        let datasets = plan.enumerated().map { d.subset($1, name: "\(d.name).member\($0 + 1)") }
+        let vote = EnsembleModel.Vote(rawValue: inv.string("vote") ?? "") ?? .soft
 
         let progress = inv.session.progress
         progress.start("ensemble", total: members)
         defer { progress.finish() }
         let finished = SharedProgress(progress)
-        let trained = try EnsemblePlan.trainMembers(datasets, seed: seed, workers: workers, cancellation: inv.cancellation,
-                                                    train: recipe.train) { _ in
+        let (model, datasets) = try EnsembleModel.train(d, plan: plan, vote: vote, method: method, seed: seed, workers: workers,
+                                                        cancellation: inv.cancellation, member: recipe.train) { _ in
             finished.step { "\($0) of \(members) members" }
         }
+        let trained = model.members
         progress.finish()
-        let vote = EnsembleModel.Vote(rawValue: inv.string("vote") ?? "") ?? .soft
-        let model = try EnsembleModel(members: trained, vote: vote, data: d, method: method)
         var final: any Model = model
         if inv.bool("correct_priors") {
             let memberShares = names.indices.map { c in
@@ -323,9 +322,9 @@ enum ImbalanceCommands {
         func ensemble(_ method: EnsemblePlan.Method) throws -> (any Model, String?) {
             guard case .classes(let labels, _)? = train.target else { throw LearningError.invalid("no classes") }
             let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed)
-            let sets = plan.enumerated().map { train.subset($1, name: "\(train.name).member\($0 + 1)") }
-            let trained = try EnsemblePlan.trainMembers(sets, seed: seed, cancellation: cancel, train: recipe.train)
-            return (try EnsembleModel(members: trained, vote: .soft, data: train, method: method), "\(members) members")
+            let (model, _) = try EnsembleModel.train(train, plan: plan, vote: .soft, method: method, seed: seed,
+                                                     cancellation: cancel, member: recipe.train)
+            return (model, "\(members) members")
         }
         let strategies: [(String, () throws -> Outcome)] = [
             ("none", { try attempt { (try recipe.train(train, seed, cancel), nil) } }),
