@@ -68,19 +68,26 @@ public enum ThresholdSearch {
     /// - Returns: nil when the metric is undefined at every candidate (for example a validation
     ///   set with one class only).
     public static func best(scores: [Double], truth: [Bool], metric: Metric) -> (threshold: Double, value: Double)? {
-        let distinct = Array(Set(scores)).sorted()
-        guard !distinct.isEmpty, scores.count == truth.count else { return nil }
-        var candidates = [max(distinct[0] / 2, 1e-6)]
-        for i in 1..<max(distinct.count, 1) { candidates.append((distinct[i - 1] + distinct[i]) / 2) }
-        candidates.append(min((distinct[distinct.count - 1] + 1) / 2, 1 - 1e-6))
+        guard !scores.isEmpty, scores.count == truth.count, metric.isConfusionBased else { return nil }
+        // One sweep from the lowest score up: at first every row is predicted positive; passing a
+        // group of tied scores turns its rows negative. O(n log n), not a pass per candidate.
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        var tp = Double(truth.filter { $0 }.count), fp = Double(truth.count) - tp, fn = 0.0, tn = 0.0
         var best: (Double, Double)?
-        for t in candidates where t > 0 && t < 1 {
-            let predicted = scores.map { $0 >= t ? 1 : 0 }
-            let outcomes = Outcomes.classification(truth: truth.map { $0 ? 1 : 0 }, predicted: predicted, classCount: 2,
-                                                   scores: nil, positive: 1)
-            guard let v = metric.value(of: outcomes) else { continue }
-            if let b = best, v < b.1 || (v == b.1 && abs(t - 0.5) >= abs(b.0 - 0.5)) { continue }
+        func consider(_ t: Double) {
+            guard t > 0, t < 1, let v = metric.value(confusion: [[tn, fp], [fn, tp]], positive: 1) else { return }
+            if let b = best, v < b.1 || (v == b.1 && abs(t - 0.5) >= abs(b.0 - 0.5)) { return }
             best = (t, v)
+        }
+        consider(max(scores[order[0]] / 2, 1e-6))
+        var i = 0
+        while i < order.count {
+            let score = scores[order[i]]
+            while i < order.count, scores[order[i]] == score {
+                if truth[order[i]] { tp -= 1; fn += 1 } else { fp -= 1; tn += 1 }
+                i += 1
+            }
+            consider(i < order.count ? (score + scores[order[i]]) / 2 : min((score + 1) / 2, 1 - 1e-6))
         }
         return best.map { (threshold: $0.0, value: $0.1) }
     }

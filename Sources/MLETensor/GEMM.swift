@@ -54,17 +54,18 @@ public enum BLASThreads {
     /// Runs `body` with OpenBLAS on one thread, for work that runs its own threads, each making
     /// its own products (OpenBLAS's pthread build takes concurrent calls).
     ///
-    /// OpenBLAS's idle workers spin (sched_yield) for a while after each threaded product, and
-    /// at start-up; meanwhile they take a core from `body`'s threads (perf: a quarter of the
-    /// samples of an ensemble's training were that spinning). So they are stopped first; the next
-    /// threaded product starts them again. Call it only from a thread that no other BLAS call runs
-    /// beside.
-    public static func single<T>(_ body: () throws -> T) rethrows -> T {
+    /// `stopIdleWorkers` also stops OpenBLAS's idle worker threads (the next threaded product
+    /// starts them again). They spin (sched_yield) for about 0.1 s after start-up and after every
+    /// threaded product, taking a core from `body`'s threads (perf: a quarter of the samples of an
+    /// ensemble's parallel training). Joining them while another thread is inside OpenBLAS hangs
+    /// the process, so only the owner of the process may ask for it, between commands — never
+    /// code that may run beside other BLAS users (parallel tests do).
+    public static func single<T>(stopIdleWorkers: Bool = false, _ body: () throws -> T) rethrows -> T {
         let previous = openblas_get_num_threads()
         guard previous > 1 else { return try body() }
         // In this order: setting the count starts the workers again when they are stopped.
         openblas_set_num_threads(1)
-        blas_thread_shutdown_()
+        if stopIdleWorkers { blas_thread_shutdown_() }
         defer { openblas_set_num_threads(previous) }
         return try body()
     }

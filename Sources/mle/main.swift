@@ -42,6 +42,7 @@ struct MLE: ParsableCommand {
         let session = Session(output: ConsoleOutput(), progress: ProgressBar(),
                               cancellation: Shell.interruptCancellation)
         session.format = outputFormat
+        session.ownsProcess = true
         session.seed = seed
         Shell.installInterruptHandler()
 

@@ -161,3 +161,24 @@ private let breastSetup = """
         #expect(Set(names).count == names.count, "\(name) repeats an option")
     }
 }
+
+@Test func ensembleCorrectsPriorsFromTheMembersSharesToTheDataGiven() throws {
+    let (s, out, ok) = run(breastSetup + """
+
+        ens = ensemble train model=logistic chunks=3 correct_priors seed=3
+        """)
+    #expect(ok, "\(out.errors)")
+    guard case .model(let m)? = s.variables["ens"], let fixed = m.model as? PriorCorrectedModel,
+          let ens = fixed.base as? EnsembleModel, case .dataset(let train)? = s.variables["train"],
+          case .classes(let labels, let names)? = train.target, let counts = train.classCounts else {
+        Issue.record("no corrected ensemble"); return
+    }
+    #expect(ens.members.count == 3)
+    // Factor of class c: its share in the data given over its mean share in the members' data.
+    let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: 3, method: .chunks, seed: 3)
+    for c in 0..<2 {
+        let memberShare = plan.map { rows in Double(rows.filter { labels[$0] == c }.count) / Double(rows.count) }.reduce(0, +) / 3
+        let dataShare = Double(counts[c]) / Double(train.rowCount)
+        #expect(abs(fixed.factors[c] - dataShare / memberShare) < 1e-12)
+    }
+}

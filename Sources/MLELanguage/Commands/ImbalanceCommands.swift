@@ -117,9 +117,9 @@ enum ImbalanceCommands {
                    "ens, members = ensemble train chunks=5 vote=hard",
                    "easy = ensemble train method=bags chunks=10 model=logistic"]
     ) { inv in
-        // Training and the diagnostics' products all run with OpenBLAS on one thread (its idle
-        // workers would otherwise spin beside the members' threads; see BLASThreads.single).
-        try BLASThreads.single { try trainEnsemble(inv) }
+        // Training and the diagnostics' products all run with OpenBLAS on one thread, its idle
+        // workers stopped when the session owns the process (see BLASThreads.single).
+        try BLASThreads.single(stopIdleWorkers: inv.session.ownsProcess) { try trainEnsemble(inv) }
     }
 
     static func trainEnsemble(_ inv: Invocation) throws -> Value {
