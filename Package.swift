@@ -20,13 +20,13 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // Numeric layers: no terminal I/O.
         .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "MLELearning", dependencies: ["MLETensor"]),
+        .target(name: "MLELearning", dependencies: ["MLETensor", "CKernels"]),
         .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning"]),
         // The language owns all text; the shell owns the terminal.
         .target(name: "MLELanguage", dependencies: ["MLETensor", "MLELearning", "MLEEvaluation"]),
         .target(name: "MLEShell", dependencies: ["MLELanguage", "CEditLine"]),
         .executableTarget(name: "mle", dependencies: [
-            "MLEShell", "MLELanguage",
+            "MLEShell", "MLELanguage", "MLETensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),

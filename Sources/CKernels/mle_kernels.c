@@ -18,3 +18,201 @@ void mle_adam_step(float *restrict params, const float *restrict grads, float *r
         params[i] -= step_size * mi / (sqrtf(vi * inv_c2) + eps);
     }
 }
+
+/* CSV numbers. Written by hand because it is the whole cost of loading a numeric file: Swift's
+ * Float(String) needs a String per field and calls strtof, about 2.2 s for 10 million fields
+ * (scripts/bench/data.py); this scanner reads the same file in a fraction of that. */
+#include <float.h>
+#include <stdint.h>
+#include <string.h>
+
+static const double mle_pow10[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static const float mle_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
+/* The float nearest m · 10^e10 (m > 0), or 0 when this method cannot guarantee it. */
+static inline int mle_scale(uint64_t m, int e10, float *value) {
+    /* m ≤ 2^24 and 10^|e10| ≤ 10^10 are exact floats: one float operation rounds once. */
+    if (m <= (UINT64_C(1) << 24) && e10 >= -10 && e10 <= 10) {
+        *value = e10 >= 0 ? (float)m * mle_pow10f[e10] : (float)m / mle_pow10f[-e10];
+        return 1;
+    }
+    if (e10 < -22 || e10 > 22) return 0;
+    /* m < 2^53 is exact in a double and one multiplication or division by an exact power of ten
+     * rounds once: d is the double nearest the decimal. Otherwise d is within 2 ulps of it. */
+    const int exact = m < (UINT64_C(1) << 53);
+    const double dm = (double)m;
+    const double d = e10 >= 0 ? dm * mle_pow10[e10] : dm / mle_pow10[-e10];
+    if (!(d >= FLT_MIN && d <= FLT_MAX)) return 0;
+    /* Rounding d to float gives the float nearest the decimal unless a float midpoint (a double
+     * whose low 29 significand bits are 1 followed by zeros) lies between or on them. */
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    const uint64_t low = bits & ((UINT64_C(1) << 29) - 1), half = UINT64_C(1) << 28;
+    const uint64_t margin = exact ? 0 : 4;
+    if (low + margin >= half && low <= half + margin) return 0;
+    *value = (float)d;
+    return 1;
+}
+
+/* The exponent part [eE][+-]?D+ at p, if any, added to *e10; NULL when it is malformed. */
+static inline const unsigned char *mle_exponent(const unsigned char *p, const unsigned char *end, int *e10) {
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int negative = 0, digits = 0, ex = 0;
+        if (p < end && (*p == '+' || *p == '-')) { negative = *p == '-'; p++; }
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            if (ex > 100000) return NULL;
+            ex = ex * 10 + (*p - '0');
+            digits++;
+            p++;
+        }
+        if (digits == 0) return NULL;
+        *e10 += negative ? -ex : ex;
+    }
+    return p;
+}
+
+/* Significant digits counted one by one (leading zeros skipped): for numbers with more than 19
+ * digits in all. */
+static const unsigned char *mle_parse_float_careful(const unsigned char *p, const unsigned char *end,
+                                                    int negative, float *value) {
+    uint64_t m = 0;
+    int digits = 0, significant = 0, e10 = 0;
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        unsigned d = *p - '0';
+        digits++;
+        if (m != 0 || d != 0) {
+            if (significant == 19) return NULL;
+            m = m * 10 + d;
+            significant++;
+        }
+        p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            unsigned d = *p - '0';
+            digits++;
+            if (m != 0 || d != 0) {
+                if (significant == 19) return NULL;
+                m = m * 10 + d;
+                significant++;
+            }
+            e10--;
+            p++;
+        }
+    }
+    if (digits == 0) return NULL;
+    p = mle_exponent(p, end, &e10);
+    if (p == NULL) return NULL;
+    float f = 0.0f;
+    if (m != 0 && !mle_scale(m, e10, &f)) return NULL;
+    *value = negative ? -f : f;
+    return p;
+}
+
+/* The parser proper. With `bounded` 0 it reads past `end` up to the first byte that cannot
+ * continue a number, which the caller guarantees exists (the line's end). */
+static inline const unsigned char *mle_parse_float_at(const unsigned char *p, const unsigned char *end,
+                                                      float *value, const int bounded) {
+#define MLE_HAS(q) (!bounded || (q) < end)
+    int negative = 0;
+    if (MLE_HAS(p) && (*p == '+' || *p == '-')) { negative = *p == '-'; p++; }
+    const unsigned char *const first = p;
+    /* Common case: at most 19 digits in all, so every digit fits in m. */
+    uint64_t m = 0;
+    const unsigned char *q = p;
+    while (MLE_HAS(q) && (unsigned)(*q - '0') < 10) { m = m * 10 + (*q - '0'); q++; }
+    int digits = (int)(q - p), fraction = 0;
+    if (MLE_HAS(q) && *q == '.') {
+        q++;
+        const unsigned char *f = q;
+        while (MLE_HAS(q) && (unsigned)(*q - '0') < 10) { m = m * 10 + (*q - '0'); q++; }
+        fraction = (int)(q - f);
+    }
+#undef MLE_HAS
+    digits += fraction;
+    if (digits == 0) return NULL;
+    if (digits > 19) return mle_parse_float_careful(first, end, negative, value);
+    int e10 = -fraction;
+    q = mle_exponent(q, end, &e10);
+    if (q == NULL) return NULL;
+    float f = 0.0f;
+    if (m != 0 && !mle_scale(m, e10, &f)) return NULL;
+    *value = negative ? -f : f;
+    return q;
+}
+
+const unsigned char *mle_parse_float(const unsigned char *p, const unsigned char *end, float *value) {
+    return mle_parse_float_at(p, end, value, 1);
+}
+
+size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t ncols,
+                    const unsigned char *modes, const long *slot, const long *textslot,
+                    size_t nfeatures, size_t ntext, int blank_is_missing,
+                    float *out, unsigned int *ranges, size_t first_row, size_t max_rows) {
+    size_t at = *pos, rows = 0;
+    while (rows < max_rows && at < len) {
+        const unsigned char *start = buf + at;
+        const unsigned char *nl = memchr(start, '\n', len - at);
+        if (nl == NULL) break;
+        const unsigned char *line_end = (nl > start && nl[-1] == '\r') ? nl - 1 : nl;
+        if (line_end == start) break;   /* a blank line: the general reader skips it */
+        const size_t row = first_row + rows;
+        float *out_row = out + row * nfeatures;
+        unsigned int *range_row = ranges + rows * ntext * 2;
+        const unsigned char *p = start;
+        int plain = 1;
+        for (size_t j = 0; j < ncols; j++) {
+            while (p < line_end && (*p == ' ' || *p == '\t')) p++;
+            const unsigned char *field = p;
+            if (modes[j] == MLE_CSV_NUMBER) {
+                float v;
+                if (p == line_end || *p == ',') {
+                    if (!blank_is_missing) { plain = 0; break; }
+                    v = NAN;
+                } else {
+                    p = mle_parse_float_at(p, line_end, &v, 0);
+                    if (p == NULL) { plain = 0; break; }
+                    while (p < line_end && (*p == ' ' || *p == '\t')) p++;
+                }
+                if (slot[j] >= 0) out_row[slot[j]] = v;
+            } else {
+                const unsigned char *last = field;
+                while (p < line_end && *p != ',') {
+                    if (*p == '"' || *p == '\r') { plain = 0; break; }
+                    if (*p != ' ' && *p != '\t') last = p + 1;
+                    p++;
+                }
+                if (!plain) break;
+                unsigned int *r = range_row + textslot[j] * 2;
+                r[0] = (unsigned int)(field - buf);
+                r[1] = (unsigned int)(last - field);
+                if (slot[j] >= 0) out_row[slot[j]] = NAN;
+            }
+            /* A field ends at a comma, or at the line's end for the last one. */
+            if (j + 1 < ncols) {
+                if (p == line_end || *p != ',') { plain = 0; break; }
+                p++;
+            } else if (p != line_end) {
+                plain = 0; break;
+            }
+        }
+        if (!plain) break;
+        rows++;
+        at = (size_t)(nl + 1 - buf);
+    }
+    *pos = at;
+    return rows;
+}
+
+size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte) {
+    /* memchr skips a line's bytes many at a time; a byte-by-byte count was slower (perf). */
+    size_t n = 0;
+    const unsigned char *p = buf, *end = buf + len;
+    while (p < end && (p = memchr(p, byte, (size_t)(end - p))) != NULL) { n++; p++; }
+    return n;
+}

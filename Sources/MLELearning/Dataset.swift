@@ -209,7 +209,7 @@ extension Dataset {
         var storage = [Float](repeating: 0, count: n * d)
         var kinds: [ColumnKind] = []
         // Missing-value tokens that read as numbers (a sentinel such as -999).
-        let numericMissing = options.missingTokens.filter { Float($0) != nil }
+        let numericMissing = options.missingTokens.filter { Float($0)?.isFinite == true }
         for (k, j) in featureColumns.enumerated() {
             var numbers = [Float](repeating: .nan, count: n)
             var textRow: Int?
@@ -239,9 +239,7 @@ extension Dataset {
                 let cell = String(trimSpaces(table.records[rec][j]))
                 cells.append(options.missingTokens.contains(cell) ? nil : cell)
             }
-            let present = Set(cells.compactMap { $0 })
-            let allNumbers = present.allSatisfy { Double($0) != nil }
-            let levels = allNumbers ? present.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) } : present.sorted()
+            let levels = sortedLevels(Set(cells.compactMap { $0 }))
             var index: [String: Int] = [:]
             for (c, l) in levels.enumerated() { index[l] = c }
             for (r, cell) in cells.enumerated() {
@@ -264,27 +262,29 @@ extension Dataset {
     private static func readTarget(_ table: CSVTable, column tj: Int, rows: [Int], file: String,
                                    task: TaskChoice) throws -> Target {
         let cells = rows.map { String(trimSpaces(table.records[$0][tj])) }
+        if task == .regression, let r = cells.firstIndex(where: { !(Double($0)?.isFinite ?? false) }) {
+            throw DataFileError(file: file, position: table.positions[rows[r]][tj],
+                                message: "'\(cells[r])' in target '\(table.header[tj])' is not a number; regression needs numbers")
+        }
+        return target(fromCells: cells, task: task)
+    }
+
+    /// The target a column's cells give (for regression every cell must be a number; the
+    /// readers check that first): `auto` reads text labels, and whole numbers with at most 20
+    /// distinct values, as classes; other numbers as values.
+    static func target(fromCells cells: [String], task: TaskChoice) -> Target {
         let numbers = cells.map { Double($0) }
         let allNumeric = numbers.allSatisfy { $0?.isFinite == true }
         let numeric = numbers.compactMap { $0 }
         switch task {
         case .regression:
-            if let r = numbers.firstIndex(where: { !($0?.isFinite ?? false) }) {
-                throw DataFileError(file: file, position: table.positions[rows[r]][tj],
-                                    message: "'\(cells[r])' in target '\(table.header[tj])' is not a number; regression needs numbers")
-            }
             return .values(numeric.map { Float($0) })
         case .auto where allNumeric:
             let whole = numeric.allSatisfy { $0 == $0.rounded() }
             if !whole || Set(numeric).count > 20 { return .values(numeric.map { Float($0) }) }
             fallthrough
         case .auto, .classification:
-            var names = Array(Set(cells))
-            if allNumeric {
-                names.sort { (Double($0) ?? 0) < (Double($1) ?? 0) }
-            } else {
-                names.sort()
-            }
+            let names = sortedLevels(Set(cells))
             var index: [String: Int] = [:]
             for (k, n) in names.enumerated() { index[n] = k }
             return .classes(labels: cells.map { index[$0] ?? 0 }, names: names)
@@ -301,18 +301,18 @@ extension Dataset {
     /// dropped because their target was missing.
     public static func read(path: String, targetName: String?, task: TaskChoice = .auto,
                             options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            let why = !exists ? "no such file" : (isDir.boolValue ? "it is a directory" : "it cannot be read")
-            throw DataFileError(file: path, position: nil, message: "cannot open: \(why)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DataFileError(file: path, position: nil, message: "the file is not UTF-8 text")
-        }
-        let table = try CSVReader.parse(text, file: path)
-        return try read(table, file: path, targetName: targetName, task: task, options: options)
+        try CSVLoader(path: path, targetName: targetName, task: task, options: options).read()
     }
+}
+
+/// Category levels in order: by value when every level is a finite number (the spelling breaks
+/// ties, so "2" and "2.0" keep one order), else by text.
+func sortedLevels(_ present: Set<String>) -> [String] {
+    let values = present.map { ($0, Double($0)) }
+    if values.allSatisfy({ $0.1?.isFinite == true }) {
+        return values.sorted { ($0.1 ?? 0, $0.0) < ($1.1 ?? 0, $1.0) }.map(\.0)
+    }
+    return present.sorted()
 }
 
 /// `s` without leading and trailing blanks; cheaper than Foundation's trimming for the common

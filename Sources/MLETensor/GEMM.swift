@@ -49,8 +49,6 @@ extension Matrix {
 /// hand-off to a second costs more than it saves (scripts/bench: 50 epochs on digits, batch 32,
 /// 0.242 s with 2 threads against 0.230 s with 1).
 public enum BLASThreads {
-    /// Runs `body` with OpenBLAS limited to one thread when `multiplyAdds` (the largest product's
-    /// m·n·k) is under a million, and restores the previous count afterwards.
     /// Runs `body` with OpenBLAS on one thread, for work that runs its own threads, each making
     /// its own products (OpenBLAS's pthread build takes concurrent calls).
     ///
@@ -70,6 +68,16 @@ public enum BLASThreads {
         return try body()
     }
 
+    /// Stops OpenBLAS's idle worker threads, which spin for about 0.1 s after start-up (perf: a
+    /// fifth of the samples of loading a CSV file on two threads); the next threaded product
+    /// starts them again. Only the owner of the process may call it, while no other thread can
+    /// be inside OpenBLAS (see `single`): the `mle` program does at start-up.
+    public static func stopIdleWorkers() {
+        if openblas_get_num_threads() > 1 { blas_thread_shutdown_() }
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread when `multiplyAdds` (the largest product's
+    /// m·n·k) is under a million, and restores the previous count afterwards.
     public static func forProductsOf<T>(size multiplyAdds: Int, _ body: () throws -> T) rethrows -> T {
         guard multiplyAdds < 1_000_000 else { return try body() }
         let previous = openblas_get_num_threads()

@@ -71,10 +71,13 @@ public struct Matrix: Equatable, Sendable {
 /// Errors from the tensor core. They describe shapes; the language layer adds positions.
 public enum TensorError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(String)
+    /// Work handed to a thread that never reported back (a bug, not bad input).
+    case unfinished(String)
 
     public var description: String {
         switch self {
         case .shapeMismatch(let s): return "shape mismatch: \(s)"
+        case .unfinished(let s): return s
         }
     }
 }

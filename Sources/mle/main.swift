@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLELanguage
+import MLETensor
 import MLEShell
 
 /// The `mle` executable: the interactive shell, a script file, or one command line.
@@ -39,6 +40,8 @@ struct MLE: ParsableCommand {
         guard let outputFormat = OutputFormat(rawValue: format) else {
             throw ValidationError("--format takes table, json or csv")
         }
+        // Nothing else runs yet: OpenBLAS's spinning start-up workers can be stopped safely.
+        BLASThreads.stopIdleWorkers()
         let session = Session(output: ConsoleOutput(), progress: ProgressBar(),
                               cancellation: Shell.interruptCancellation)
         session.format = outputFormat

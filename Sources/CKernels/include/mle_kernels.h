@@ -8,4 +8,31 @@
 void mle_adam_step(float *restrict params, const float *restrict grads, float *restrict m,
                    float *restrict v, size_t n, float lr, float beta1, float beta2, float eps,
                    long step);
+
+/// How mle_csv_scan reads a column.
+enum { MLE_CSV_NUMBER = 0, MLE_CSV_TEXT = 1 };
+
+/// Parses a decimal number `[+-]?(D+(.D*)?|.D+)([eE][+-]?D+)?` in [p, end) into the float
+/// nearest to it (ties to even), as strtof does. Returns the end of the number, or NULL when the
+/// text is not of that form or the fast method cannot guarantee the correctly rounded result
+/// (more than 19 significant digits, a decimal exponent beyond ±22, a value outside the normal
+/// float range, or one within four double ulps of a float midpoint); the caller then uses a
+/// general parser.
+const unsigned char *mle_parse_float(const unsigned char *p, const unsigned char *end, float *value);
+
+/// Reads whole CSV records from buf[*pos ..< len] while they are plain: ended by LF or CRLF,
+/// no quotes, `ncols` fields, every MLE_CSV_NUMBER field a number mle_parse_float reads (or blank
+/// when `blank_is_missing`, read as NaN), blanks and tabs around fields ignored. Field j of row r
+/// goes to out[(first_row + r) * nfeatures + slot[j]] when slot[j] >= 0 (NaN for a text field);
+/// a text field's trimmed byte range (start relative to buf, length) goes to
+/// ranges[(r * ntext + textslot[j]) * 2 ...]. Stops before the first record that is
+/// not plain, that is not wholly in the buffer, or when max_rows rows are read; *pos is then that
+/// record's start. Returns the number of records read.
+size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t ncols,
+                    const unsigned char *modes, const long *slot, const long *textslot,
+                    size_t nfeatures, size_t ntext, int blank_is_missing,
+                    float *out, unsigned int *ranges, size_t first_row, size_t max_rows);
+
+/// How many bytes of buf[0 ..< len] equal `byte`.
+size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte);
 #endif

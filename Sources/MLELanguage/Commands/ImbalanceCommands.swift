@@ -167,7 +167,7 @@ enum ImbalanceCommands {
         @Sendable func balanced(_ m: any Model) throws -> Double? {
             Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil).outcomes)
         }
-        let memberScores = try EnsemblePlan.parallelMap(trained.count, workers: workers) { try balanced(trained[$0]) }
+        let memberScores = try Parallel.map(trained.count, workers: workers) { try balanced(trained[$0]) }
         for h in trained.indices {
             let b = memberScores[h]
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")

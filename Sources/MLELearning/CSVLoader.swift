@@ -1,0 +1,606 @@
+import CKernels
+import MLETensor
+import Foundation
+
+/// Reads a CSV file straight into a `Dataset`, streaming it in blocks: the file is never held
+/// whole, numbers go from the bytes into the row-major feature matrix, and text is kept only for
+/// the target and for columns that turn out categorical. Plain records (no quotes; each field a
+/// number, or any text in a text column) take a scanner written in C (`mle_csv_scan`), a large
+/// block in two halves on two threads; any other record — quotes, a missing-value word, a blank
+/// line, a number the fast parser leaves alone, an error — is read by the general RFC 4180 reader
+/// below, one record at a time.
+///
+/// It gives the same dataset and the same errors as `CSVReader.parse` followed by
+/// `Dataset.fromCSV` (the simple reference the tests compare it with on thousands of generated
+/// files); only when a file has several errors may a different one be reported first, and a file
+/// that is not UTF-8 gets the place of the field holding the first bad byte.
+struct CSVLoader {
+    let path: String
+    let targetName: String?
+    let task: TaskChoice
+    let options: ColumnOptions
+
+    static let blockSize = 1 << 20
+    /// Rows per call of the C scanner (bounds the text-range buffer).
+    static let scanRows = 4096
+    /// Unread bytes from which a block is read on two threads.
+    static let parallelBytes = 1 << 16
+
+    /// Columns to read as text from the start: when a column that looked numeric meets text after
+    /// some numbers, their spelling is needed for the levels, and the file is read again.
+    private struct Rescan: Error { var columns: Set<Int> }
+
+    func read() throws -> (data: Dataset, droppedRows: Int) {
+        var forced = Set<Int>()
+        while true {
+            do {
+                return try pass(forcedText: forced)
+            } catch let r as Rescan {
+                forced.formUnion(r.columns)
+            }
+        }
+    }
+
+    private func pass(forcedText: Set<Int>) throws -> (data: Dataset, droppedRows: Int) {
+        var input = try BlockInput(path: path)
+        defer { input.close() }
+
+        // The header.
+        guard let headerRecord = try input.generalRecord() else {
+            throw DataFileError(file: path, position: nil, message: "the file is empty; expected a header row")
+        }
+        let headerLine = headerRecord.first?.position.line ?? 1
+        var header: [String] = []
+        var seen: [String: Int] = [:]
+        for (j, field) in headerRecord.enumerated() {
+            let trimmed = field.text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                throw DataFileError(file: path, position: field.position, message: "column \(j + 1) has an empty name in the header")
+            }
+            if let k = seen[trimmed] {
+                throw DataFileError(file: path, position: field.position,
+                                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
+            }
+            seen[trimmed] = j
+            header.append(trimmed)
+        }
+        func column(_ t: String, _ what: String) throws -> Int {
+            guard let j = header.firstIndex(of: t) else {
+                let hint = Suggest.closest(to: t, in: header).map { "; did you mean '\($0)'?" } ?? ""
+                throw DataFileError(file: path, position: TextPosition(line: headerLine, column: 1),
+                                    message: "no column named '\(t)' in the header\(hint) (columns: \(header.joined(separator: ", ")))\(what)")
+            }
+            return j
+        }
+        let targetIndex = try targetName.map { try column($0, "") }
+        let declaredCategorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
+        let declaredNumeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
+        if let both = declaredCategorical.intersection(declaredNumeric).first {
+            throw DataFileError(file: path, position: nil, message: "column '\(header[both])' is declared both categorical and numeric")
+        }
+
+        // How each column is read.
+        let ncols = header.count
+        let featureColumns = header.indices.filter { $0 != targetIndex }
+        let d = featureColumns.count
+        var slot = [Int](repeating: -1, count: ncols)
+        for (k, j) in featureColumns.enumerated() { slot[j] = k }
+        var isText = header.indices.map { $0 == targetIndex || declaredCategorical.contains($0) || forcedText.contains($0) }
+        // Text cells of kept rows, per column (nil: missing); allocated when a column becomes text.
+        var texts = [[String?]?](repeating: nil, count: ncols)
+        for j in 0..<ncols where isText[j] { texts[j] = [] }
+        var rescan = Set<Int>()
+        let missing = options.missingTokens
+        let numericMissing = missing.filter { Float($0)?.isFinite == true }
+        var targetValues: [String] = []
+        var badTarget: DataFileError?
+
+        var storage = FeatureRows(columns: d, fileSize: input.fileSize)
+        var rows = 0, dropped = 0
+
+        // Turns column j to text at the current row; earlier present numbers need a second pass.
+        func turnToText(_ j: Int) {
+            isText[j] = true
+            if storage.hasNumber(column: slot[j], rows: rows) { rescan.insert(j) }
+            texts[j] = [String?](repeating: nil, count: rows)
+        }
+
+        // A record the general reader read: checked and stored as row `rows`.
+        func take(_ record: [CSVField]) throws {
+            if record.count != ncols {
+                let pos = record.count > ncols ? record[ncols].position : record[record.count - 1].position
+                throw DataFileError(file: path, position: pos, message: "this row has \(record.count) fields but the header has \(ncols)")
+            }
+            if let tj = targetIndex, missing.contains(String(trimSpaces(record[tj].text))) {
+                dropped += 1
+                return
+            }
+            storage.ensure(rows: rows + 1)
+            for j in 0..<ncols {
+                let cell = String(trimSpaces(record[j].text))
+                if !isText[j] {
+                    if let v = Float(cell), v.isFinite, numericMissing.isEmpty || !numericMissing.contains(cell) {
+                        storage.set(row: rows, column: slot[j], v)
+                        continue
+                    }
+                    if missing.contains(cell) { storage.set(row: rows, column: slot[j], .nan); continue }
+                    if declaredNumeric.contains(j) {
+                        throw DataFileError(file: path, position: record[j].position,
+                                            message: "'\(cell)' in column '\(header[j])' is not a number (the column was declared numeric)")
+                    }
+                    turnToText(j)
+                }
+                if j == targetIndex {
+                    if badTarget == nil { badTarget = targetError(cell, column: header[j]) { record[j].position } }
+                    targetValues.append(cell)
+                } else {
+                    storage.set(row: rows, column: slot[j], .nan)
+                    texts[j]?.append(missing.contains(cell) ? nil : cell)
+                }
+            }
+            rows += 1
+        }
+
+        // The body: plain records through the C scanner, the rest through the general reader.
+        let useScanner = numericMissing.isEmpty
+        let blankIsMissing: Int32 = missing.contains("") ? 1 : 0
+        while true {
+            if useScanner {
+                let textColumns = (0..<ncols).filter { isText[$0] }
+                var textSlot = [Int](repeating: -1, count: ncols)
+                for (t, j) in textColumns.enumerated() { textSlot[j] = t }
+                let layout = ScanLayout(ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
+                                        slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
+                                        blankIsMissing: blankIsMissing)
+
+                // Text cells of `got` rows the scanner wrote from row `first` on (at or after
+                // `rows`), their ranges in `ranges`; they become rows `rows`, `rows + 1`, ... but
+                // for those whose target is missing, which are dropped.
+                func absorb(_ got: Int, from first: Int, _ ranges: [UInt32], buf: UnsafeBufferPointer<UInt8>, line: Int) throws {
+                    var kept = rows
+                    for r in 0..<got {
+                        let base = r * textColumns.count * 2
+                        func text(_ t: Int) throws -> String {
+                            let s = Int(ranges[base + 2 * t]), n = Int(ranges[base + 2 * t + 1])
+                            guard let v = String(validating: UnsafeBufferPointer(rebasing: buf[s..<s + n]), as: UTF8.self) else {
+                                throw input.notUTF8(at: s)
+                            }
+                            return v
+                        }
+                        if let tj = targetIndex {
+                            let t = try text(textSlot[tj])
+                            if missing.contains(t) {
+                                dropped += 1
+                                for (k, j) in textColumns.enumerated() where j != tj { _ = try text(k) }
+                                continue
+                            }
+                            if badTarget == nil {
+                                badTarget = targetError(t, column: header[tj]) { input.position(of: Int(ranges[base + 2 * textSlot[tj]]), line: line + r) }
+                            }
+                            targetValues.append(t)
+                        }
+                        if kept != first + r { storage.moveRow(first + r, to: kept) }
+                        for (k, j) in textColumns.enumerated() where j != targetIndex {
+                            let t = try text(k)
+                            texts[j]?.append(missing.contains(t) ? nil : t)
+                        }
+                        kept += 1
+                    }
+                    rows = kept
+                }
+
+                while true {
+                    try input.fill()
+                    let start = input.position
+                    // Once the row count is estimated, a large block is cut at a line end near its
+                    // middle and the halves are read on two threads; the second half's rows count
+                    // only when the first half was plain to its end.
+                    if storage.estimated, let cut = input.lineEnd(near: start + input.available / 2),
+                       input.available >= Self.parallelBytes {
+                        let linesA = input.lineEnds(from: start, to: cut)
+                        let linesB = input.lineEnds(from: cut, to: start + input.available)
+                        storage.ensure(rows: rows + linesA + linesB)
+                        var rangesA = [UInt32](repeating: 0, count: linesA * textColumns.count * 2)
+                        var rangesB = [UInt32](repeating: 0, count: linesB * textColumns.count * 2)
+                        let (a, b) = input.withBuffer { buf in
+                            storage.withRows { out in
+                                rangesA.withUnsafeMutableBufferPointer { ra in
+                                    rangesB.withUnsafeMutableBufferPointer { rb in
+                                        let jobs = [
+                                            ScanJob(buf: buf, start: start, end: cut, out: out, ranges: ra, firstRow: rows, maxRows: linesA),
+                                            ScanJob(buf: buf, start: cut, end: buf.count, out: out, ranges: rb, firstRow: rows + linesA, maxRows: linesB),
+                                        ]
+                                        let done = (try? Parallel.map(2) { layout.scan(jobs[$0]) }) ?? []
+                                        return (done.first ?? (0, start), done.last ?? (0, cut))
+                                    }
+                                }
+                            }
+                        }
+                        let line = input.line, first = rows
+                        try input.withBuffer { buf in try absorb(a.rows, from: first, rangesA, buf: buf, line: line) }
+                        var end = a.pos, lines = a.rows
+                        if a.rows == linesA && a.pos == cut && b.rows > 0 {
+                            try input.withBuffer { buf in
+                                try absorb(b.rows, from: first + linesA, rangesB, buf: buf, line: line + linesA)
+                            }
+                            end = b.pos; lines += b.rows
+                        }
+                        input.advance(to: end, lines: lines)
+                        if lines == 0 { break }
+                        continue
+                    }
+                    if storage.rowCapacity == rows { storage.ensure(rows: rows + Self.scanRows) }
+                    let maxRows = min(Self.scanRows, storage.rowCapacity - rows)
+                    var ranges = [UInt32](repeating: 0, count: maxRows * textColumns.count * 2)
+                    let done = input.withBuffer { buf in
+                        storage.withRows { out in
+                            ranges.withUnsafeMutableBufferPointer { r in
+                                layout.scan(ScanJob(buf: buf, start: start, end: buf.count, out: out, ranges: r,
+                                                    firstRow: rows, maxRows: maxRows))
+                            }
+                        }
+                    }
+                    if done.rows == 0 { break }
+                    let line = input.line
+                    let first = rows
+                    try input.withBuffer { buf in try absorb(done.rows, from: first, ranges, buf: buf, line: line) }
+                    input.advance(to: done.pos, lines: done.rows)
+                    storage.estimate(bytesPerRow: input.bytesPerRow)
+                }
+            }
+            guard let record = try input.generalRecord() else { break }
+            try take(record)
+        }
+        if !rescan.isEmpty { throw Rescan(columns: rescan) }
+        if let e = badTarget { throw e }
+
+        // Categorical columns: levels sorted (numerically when every level is a number).
+        var kinds = [ColumnKind](repeating: .numeric, count: d)
+        var features = storage.finish(rows: rows)
+        for (k, j) in featureColumns.enumerated() where isText[j] {
+            let cells = texts[j] ?? []
+            let levels = sortedLevels(Set(cells.compactMap { $0 }))
+            var index: [String: Int] = [:]
+            for (c, l) in levels.enumerated() { index[l] = c }
+            for (r, cell) in cells.enumerated() {
+                features[r * d + k] = cell.flatMap { index[$0] }.map(Float.init) ?? .nan
+            }
+            kinds[k] = .categorical(levels: levels)
+        }
+        let target = targetIndex == nil ? nil : Dataset.target(fromCells: targetValues, task: task)
+        let base = (path as NSString).lastPathComponent
+        let name = (base as NSString).deletingPathExtension
+        return (Dataset(name: name, featureNames: featureColumns.map { header[$0] },
+                        features: try Matrix(rows: rows, cols: d, storage: features),
+                        targetName: targetName, target: target, columnKinds: kinds),
+                dropped)
+    }
+
+    /// A regression target must be a number: the error for the first cell that is not, thrown
+    /// once the whole file has been read (errors in the file's form come first, as in
+    /// `CSVReader.parse`).
+    private func targetError(_ cell: String, column: String, at position: () -> TextPosition) -> DataFileError? {
+        guard task == .regression, !(Double(cell)?.isFinite ?? false) else { return nil }
+        return DataFileError(file: path, position: position(),
+                             message: "'\(cell)' in target '\(column)' is not a number; regression needs numbers")
+    }
+}
+
+/// How the C scanner reads the columns.
+private struct ScanLayout: Sendable {
+    var ncols: Int
+    var modes: [UInt8]
+    var slot: [Int]
+    var textSlot: [Int]
+    var features: Int
+    var texts: Int
+    var blankIsMissing: Int32
+
+    /// Scans `job`'s bytes; returns the rows read and where the scan stopped.
+    func scan(_ job: ScanJob) -> (rows: Int, pos: Int) {
+        var pos = job.start
+        let rows = mle_csv_scan(job.buf.baseAddress, job.end, &pos, ncols, modes, slot, textSlot, features, texts,
+                                blankIsMissing, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
+        return (rows, pos)
+    }
+}
+
+/// One scanner call: bytes [start, end) of the buffer, rows from `firstRow` of `out`, text ranges
+/// into `ranges`. Two jobs at once write disjoint rows and their own ranges.
+private struct ScanJob: @unchecked Sendable {
+    var buf: UnsafeBufferPointer<UInt8>
+    var start: Int
+    var end: Int
+    var out: UnsafeMutableBufferPointer<Float>
+    var ranges: UnsafeMutableBufferPointer<UInt32>
+    var firstRow: Int
+    var maxRows: Int
+}
+
+/// One field as the general reader returns it.
+struct CSVField {
+    var text: String
+    var position: TextPosition
+}
+
+/// The row-major feature matrix being filled, sized from an estimate of the row count so that
+/// it is allocated once for a file of even rows (peak memory about the matrix itself).
+private struct FeatureRows {
+    let columns: Int
+    let fileSize: Int
+    var values: [Float] = []
+    var estimated = false
+
+    init(columns: Int, fileSize: Int) { self.columns = columns; self.fileSize = fileSize }
+
+    /// Rows there is room for.
+    var rowCapacity: Int { columns == 0 ? Int.max / 2 : values.count / columns }
+
+    /// Room for at least `rows` rows.
+    mutating func ensure(rows: Int) {
+        let needed = rows * columns
+        guard needed > values.count else { return }
+        let grown = max(needed, values.count + values.count / 4, 1024 * max(columns, 1))
+        values.reserveCapacity(grown)
+        values.append(contentsOf: repeatElement(0, count: grown - values.count))
+    }
+
+    /// After the first rows: reserve the whole file's rows once, with 2% to spare.
+    mutating func estimate(bytesPerRow: Double) {
+        guard !estimated, bytesPerRow > 0 else { return }
+        estimated = true
+        let rows = Int(Double(fileSize) / bytesPerRow * 1.02) + 64
+        ensure(rows: rows)
+    }
+
+    mutating func set(row: Int, column: Int, _ v: Float) {
+        if column >= 0 { values[row * columns + column] = v }
+    }
+
+    /// Whether column c holds a present value in the first `rows` rows.
+    func hasNumber(column c: Int, rows: Int) -> Bool {
+        c >= 0 && (0..<rows).contains { !values[$0 * columns + c].isNaN }
+    }
+
+    mutating func moveRow(_ from: Int, to: Int) {
+        for c in 0..<columns { values[to * columns + c] = values[from * columns + c] }
+    }
+
+    mutating func withRows<R>(_ body: (UnsafeMutableBufferPointer<Float>) -> R) -> R {
+        values.withUnsafeMutableBufferPointer { body($0) }
+    }
+
+    mutating func finish(rows: Int) -> [Float] {
+        values.removeLast(values.count - rows * columns)
+        return values
+    }
+}
+
+/// A file read in blocks, with the general record reader: RFC 4180 quoted fields holding
+/// commas, doubled quotes and newlines; LF, CRLF or CR line ends; a UTF-8 byte-order mark;
+/// blank lines skipped.
+private struct BlockInput {
+    let path: String
+    let fd: Int32
+    let fileSize: Int
+    private var buffer: [UInt8]
+    /// Valid bytes in `buffer`, and the start of the next record.
+    private var count = 0
+    private(set) var position = 0
+    private var eof = false
+    /// The line the next record starts on.
+    private(set) var line = 1
+    private var scannedRows = 0, scannedBytes = 0
+    private var startOfFile = true
+
+    init(path: String) throws {
+        self.path = path
+        var st = stat()
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            var isDir: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+            let why = !exists ? "no such file" : (isDir.boolValue ? "it is a directory" : "it cannot be read")
+            throw DataFileError(file: path, position: nil, message: "cannot open: \(why)")
+        }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else {
+            Foundation.close(fd)
+            throw DataFileError(file: path, position: nil, message: "cannot open: it is a directory")
+        }
+        self.fd = fd
+        self.fileSize = Int(st.st_size)
+        buffer = [UInt8](repeating: 0, count: CSVLoader.blockSize)
+    }
+
+    func close() { Foundation.close(fd) }
+
+    var bytesPerRow: Double { scannedRows > 0 ? Double(scannedBytes) / Double(scannedRows) : 0 }
+
+    /// Unread bytes in the buffer.
+    var available: Int { count - position }
+
+    /// The offset just after the first line feed at or after `k`, if the buffer holds one.
+    func lineEnd(near k: Int) -> Int? {
+        guard k < count else { return nil }
+        return buffer.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress, let p = memchr(base + k, 0x0A, count - k) else { return nil }
+            return base.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+    }
+
+    /// Line feeds in [from, to).
+    func lineEnds(from: Int, to: Int) -> Int {
+        buffer.withUnsafeBufferPointer { b in mle_count_byte(b.baseAddress.map { $0 + from }, to - from, 0x0A) }
+    }
+
+    func withBuffer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    mutating func advance(to pos: Int, lines: Int) {
+        scannedBytes += pos - position
+        scannedRows += lines
+        position = pos
+        line += lines
+    }
+
+    /// Moves the unread bytes to the front and reads more; grows the buffer when a record fills
+    /// it. Returns false at the end of the file.
+    private mutating func refill() throws -> Bool {
+        if eof { return false }
+        if position > 0 {
+            buffer.withUnsafeMutableBufferPointer { b in
+                if let base = b.baseAddress { memmove(base, base + position, count - position) }
+            }
+            count -= position
+            position = 0
+        }
+        if count == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        let n = buffer.withUnsafeMutableBufferPointer { b in
+            Foundation.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
+        }
+        guard n >= 0 else { throw DataFileError(file: path, position: nil, message: "cannot read: \(String(cString: strerror(errno)))") }
+        if n == 0 { eof = true; return false }
+        count += n
+        if startOfFile, count >= 3 || eof {
+            startOfFile = false
+            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        }
+        return true
+    }
+
+    /// Makes the buffer hold a first block (used before the C scanner's first call).
+    mutating func fill() throws { if count - position < CSVLoader.blockSize / 2 { _ = try refill() } }
+
+    /// The position of the field whose trimmed text starts at byte `offset` of the buffer, on line
+    /// `line` (which holds no quoted line break before it): blanks before the text are the field's.
+    func position(of offset: Int, line: Int) -> TextPosition {
+        var offset = offset
+        while offset > 0, buffer[offset - 1] == 0x20 || buffer[offset - 1] == 0x09 { offset -= 1 }
+        var lineStart = offset
+        while lineStart > 0, buffer[lineStart - 1] != 0x0A { lineStart -= 1 }
+        return TextPosition(line: line, column: column(from: lineStart, to: offset))
+    }
+
+    func notUTF8(at offset: Int) -> DataFileError {
+        // The line of a bad byte in the block: lines before it since the record start.
+        var l = line, lineStart = position
+        for k in position..<min(offset, count) where buffer[k] == 0x0A { l += 1; lineStart = k + 1 }
+        return DataFileError(file: path, position: TextPosition(line: l, column: column(from: lineStart, to: offset)),
+                             message: "the file is not UTF-8 text")
+    }
+
+    private func column(from start: Int, to k: Int) -> Int {
+        var c = 1
+        var i = start
+        while i < k { if buffer[i] & 0xC0 != 0x80 { c += 1 }; i += 1 }
+        return c
+    }
+
+    /// Asked for a byte past the buffer before the end of the file: read more, start again.
+    private struct Incomplete: Error {}
+
+    /// The next record by the general reader, or nil at the end of the file.
+    mutating func generalRecord() throws -> [CSVField]? {
+        while true {
+            do {
+                return try parseRecord()
+            } catch is Incomplete {
+                guard try refill() else { return try parseRecord() }
+            }
+        }
+    }
+
+    /// Parses one record at `position` as `CSVReader.parse` does; throws Incomplete when it runs
+    /// past the buffer before the end of the file.
+    private mutating func parseRecord() throws -> [CSVField]? {
+        let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
+        let n = count, atEnd = eof
+        let bytes = buffer
+        func at(_ k: Int) throws -> UInt8? {
+            if k < n { return bytes[k] }
+            if atEnd { return nil }
+            throw Incomplete()
+        }
+        var i = position, l = line, lineStart = position
+        // Blank lines.
+        while true {
+            if try at(i) == lf { l += 1; i += 1; lineStart = i; continue }
+            if try at(i) == cr, try at(i + 1) == lf { l += 1; i += 2; lineStart = i; continue }
+            break
+        }
+        if try at(i) == nil { position = i; line = l; return nil }
+        func column(_ k: Int) -> Int {
+            var c = 1
+            for m in lineStart..<k where bytes[m] & 0xC0 != 0x80 { c += 1 }
+            return c
+        }
+        func text(_ b: ArraySlice<UInt8>, at position: TextPosition) throws -> String {
+            guard let s = String(validating: b, as: UTF8.self) else {
+                throw DataFileError(file: path, position: position, message: "the file is not UTF-8 text")
+            }
+            return s
+        }
+        var record: [CSVField] = []
+        while true {
+            let fieldPos = TextPosition(line: l, column: column(i))
+            if try at(i) == quote {
+                var content: [UInt8] = []
+                i += 1
+                var closed = false
+                while let b = try at(i) {
+                    if b == quote {
+                        if try at(i + 1) == quote { content.append(quote); i += 2; continue }
+                        i += 1; closed = true; break
+                    }
+                    if b == cr, try at(i + 1) == lf { content.append(lf); i += 2; l += 1; lineStart = i; continue }
+                    if b == lf { l += 1; lineStart = i + 1 }
+                    content.append(b); i += 1
+                }
+                guard closed else {
+                    throw DataFileError(file: path, position: fieldPos, message: "a quoted field is never closed")
+                }
+                if let b = try at(i), b != comma, b != lf, b != cr {
+                    throw DataFileError(file: path, position: TextPosition(line: l, column: column(i)),
+                                        message: "text after the closing quote of a field")
+                }
+                record.append(CSVField(text: try text(content[...], at: fieldPos), position: fieldPos))
+            } else {
+                let s = i
+                while let b = try at(i), b != comma, b != lf, b != cr {
+                    if b == quote {
+                        throw DataFileError(file: path, position: TextPosition(line: l, column: column(i)),
+                                            message: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                    }
+                    i += 1
+                }
+                record.append(CSVField(text: try text(bytes[s..<i], at: fieldPos), position: fieldPos))
+            }
+            if try at(i) == comma { i += 1; continue }
+            // The end of the record: a line end or the end of the file.
+            if try at(i) == cr { i += 1 }
+            if try at(i) == lf { i += 1 }
+            l += 1
+            break
+        }
+        position = i
+        line = l
+        return record
+    }
+}
+
+extension CSVLoader {
+    /// The C scanner's number parser on a whole string: the float, or nil when it leaves the
+    /// string to the general path (which then uses Swift's `Float(_:)`).
+    static func fastNumber(_ s: String) -> Float? {
+        var bytes = Array(s.utf8)
+        let n = bytes.count
+        bytes.append(0)
+        var v: Float = 0
+        let consumed: Int? = bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress, let end = mle_parse_float(base, base + n, &v) else { return nil }
+            return base.distance(to: end)
+        }
+        return consumed == n ? v : nil
+    }
+}
