@@ -19,6 +19,39 @@ void mle_adam_step(float *restrict params, const float *restrict grads, float *r
     }
 }
 
+/* Per-step passes of training, in C so that they vectorise (perf: Swift's loops over the bias
+ * and the column sums took 6% of a wide MLP's training, against 1% here). */
+void mle_bias_activate(float *restrict m, size_t rows, size_t cols, const float *restrict bias, int relu) {
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict row = m + r * cols;
+        if (relu) {
+            for (size_t j = 0; j < cols; j++) { const float v = row[j] + bias[j]; row[j] = 0.0f >= v ? 0.0f : v; }
+        } else {
+            for (size_t j = 0; j < cols; j++) row[j] += bias[j];
+        }
+    }
+}
+
+void mle_column_sums(const float *restrict m, size_t rows, size_t cols, float *restrict out) {
+    for (size_t j = 0; j < cols; j++) out[j] = 0.0f;
+    for (size_t r = 0; r < rows; r++) {
+        const float *restrict row = m + r * cols;
+        for (size_t j = 0; j < cols; j++) out[j] += row[j];
+    }
+}
+
+void mle_column_min_max(const float *restrict m, size_t rows, size_t cols, float *restrict low,
+                        float *restrict high) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *restrict row = m + r * cols;
+        for (size_t j = 0; j < cols; j++) {
+            const float v = row[j];
+            low[j] = v < low[j] ? v : low[j];
+            high[j] = v > high[j] ? v : high[j];
+        }
+    }
+}
+
 /* CSV numbers. Written by hand because it is the whole cost of loading a numeric file: Swift's
  * Float(String) needs a String per field and calls strtof, about 2.2 s for 10 million fields
  * (scripts/bench/data.py); this scanner reads the same file in a fraction of that. */

@@ -26,48 +26,75 @@ public struct UnitProfile: Equatable, Sendable {
         self.postHigh = postHigh; self.featureLow = featureLow; self.featureHigh = featureHigh
     }
 
-    /// Measures `net` on the raw rows `x`, a few thousand rows at a time to bound memory.
+    /// Measures `net` on the raw rows `x`, a few thousand rows at a time to bound memory, the
+    /// blocks on all cores (each block's products on one OpenBLAS thread). Minima and maxima do
+    /// not depend on the order the blocks are combined in.
     public static func measure(_ net: MLP, on x: Matrix) throws -> UnitProfile {
         guard x.rows > 0 else { throw LearningError.invalid("the profile needs at least one training row") }
         let widths = net.layers.map(\.outputs)
-        var preLow = widths.map { [Float](repeating: .infinity, count: $0) }
-        var preHigh = widths.map { [Float](repeating: -.infinity, count: $0) }
-        var postLow = preLow, postHigh = preHigh
-        var featureLow = [Float](repeating: .infinity, count: x.cols)
-        var featureHigh = [Float](repeating: -.infinity, count: x.cols)
-        for r in 0..<x.rows {
-            for j in 0..<x.cols {
-                let v = x[r, j]
-                if v < featureLow[j] { featureLow[j] = v }
-                if v > featureHigh[j] { featureHigh[j] = v }
-            }
-        }
         let chunk = 4096
-        var start = 0
-        while start < x.rows {
-            let count = min(chunk, x.rows - start)
-            let rows = x.gatherRows(Array(start..<(start + count)))
-            let values = try net.forward(standardized: net.standardizer.apply(rows))
-            for (l, v) in values.enumerated() {
-                update(&preLow[l], &preHigh[l], v.pre)
-                update(&postLow[l], &postHigh[l], v.post)
+        let blocks = (x.rows + chunk - 1) / chunk
+        let ranges = try BLASThreads.single {
+            try Parallel.map(blocks) { b -> Ranges in
+                let start = b * chunk, count = min(chunk, x.rows - b * chunk)
+                let rows = x.gatherRows(Array(start..<(start + count)))
+                var r = Ranges(widths: widths, features: x.cols)
+                Kernels.columnRange(rows, low: &r.featureLow, high: &r.featureHigh)
+                // The forward pass, keeping each layer's ranges instead of its values. ReLU and
+                // leaky ReLU are non-decreasing, so the range after them is the function of the
+                // range before (exactly, in floating point too): no second pass over the values.
+                var a = net.standardizer.apply(rows)
+                for (l, layer) in net.layers.enumerated() {
+                    var z = try Matrix.product(a, layer.weight)
+                    Kernels.addRowVector(&z, layer.bias)
+                    Kernels.columnRange(z, low: &r.preLow[l], high: &r.preHigh[l])
+                    if l == net.layers.count - 1 {
+                        r.postLow[l] = r.preLow[l]; r.postHigh[l] = r.preHigh[l]
+                        break
+                    }
+                    Kernels.activate(&z, net.activation)
+                    switch net.activation {
+                    case .relu, .leakyRelu:
+                        for j in r.preLow[l].indices {
+                            r.postLow[l][j] = Kernels.activation(r.preLow[l][j], net.activation)
+                            r.postHigh[l][j] = Kernels.activation(r.preHigh[l][j], net.activation)
+                        }
+                    case .tanh, .sigmoid:
+                        Kernels.columnRange(z, low: &r.postLow[l], high: &r.postHigh[l])
+                    }
+                    a = z
+                }
+                return r
             }
-            start += count
         }
-        return UnitProfile(rows: x.rows, preLow: preLow, preHigh: preHigh, postLow: postLow, postHigh: postHigh,
-                           featureLow: featureLow, featureHigh: featureHigh)
+        var all = Ranges(widths: widths, features: x.cols)
+        for r in ranges { all.widen(r) }
+        return UnitProfile(rows: x.rows, preLow: all.preLow, preHigh: all.preHigh, postLow: all.postLow,
+                           postHigh: all.postHigh, featureLow: all.featureLow, featureHigh: all.featureHigh)
     }
 
-    private static func update(_ low: inout [Float], _ high: inout [Float], _ m: Matrix) {
-        let cols = m.cols
-        m.storage.withUnsafeBufferPointer { p in
-            for r in 0..<m.rows {
-                for j in 0..<cols {
-                    let v = p[r * cols + j]
-                    if v < low[j] { low[j] = v }
-                    if v > high[j] { high[j] = v }
-                }
+    /// Per-column minima and maxima of every layer and of the features, for a block of rows.
+    private struct Ranges: Sendable {
+        var preLow: [[Float]], preHigh: [[Float]], postLow: [[Float]], postHigh: [[Float]]
+        var featureLow: [Float], featureHigh: [Float]
+
+        init(widths: [Int], features: Int) {
+            preLow = widths.map { [Float](repeating: .infinity, count: $0) }
+            preHigh = widths.map { [Float](repeating: -.infinity, count: $0) }
+            postLow = preLow
+            postHigh = preHigh
+            featureLow = [Float](repeating: .infinity, count: features)
+            featureHigh = [Float](repeating: -.infinity, count: features)
+        }
+
+        mutating func widen(_ o: Ranges) {
+            func lower(_ a: inout [Float], _ b: [Float]) { for j in a.indices { a[j] = Swift.min(a[j], b[j]) } }
+            func raise(_ a: inout [Float], _ b: [Float]) { for j in a.indices { a[j] = Swift.max(a[j], b[j]) } }
+            for l in preLow.indices {
+                lower(&preLow[l], o.preLow[l]); raise(&preHigh[l], o.preHigh[l])
+                lower(&postLow[l], o.postLow[l]); raise(&postHigh[l], o.postHigh[l])
             }
+            lower(&featureLow, o.featureLow); raise(&featureHigh, o.featureHigh)
         }
     }
 }

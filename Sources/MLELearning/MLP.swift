@@ -11,7 +11,7 @@ public struct DenseLayer: Equatable, Sendable {
 }
 
 /// What the network is fitted to, for one batch.
-public enum TrainingTargets {
+public enum TrainingTargets: Sendable {
     case classes([Int])
     /// Standardised numbers (regression).
     case values([Float])
@@ -131,18 +131,29 @@ final class Workspace {
         biasGrads = widths.dropFirst().map { [Float](repeating: 0, count: $0) }
     }
 
+    /// The divisor that makes a batch's summed loss its mean: the row count, or with class
+    /// weights the rows' total weight (PyTorch's weighted mean).
+    static func normalizer(rows: Int, targets: TrainingTargets, offset: Int, classWeights: [Float]?) -> Float {
+        guard let w = classWeights, case .classes(let labels) = targets else { return Float(rows) }
+        var total: Float = 0
+        for r in 0..<rows { total += w[labels[offset + r]] }
+        return total
+    }
+
     /// Forward and backward pass over `x` (batch × inputs, standardised). Fills the gradients
-    /// and returns the mean loss. `offset` indexes into the targets.
-    func forwardBackward(_ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int, classWeights: [Float]? = nil) throws -> Float {
+    /// and returns the mean loss. `offset` indexes into the targets. `normalizer` (default: this
+    /// batch's own, see `normalizer(rows:...)`) divides the summed loss and its gradient, so the
+    /// parts of a batch split over threads add up to the whole batch's mean.
+    func forwardBackward(_ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int, classWeights: [Float]? = nil,
+                         normalizer: Float? = nil) throws -> Float {
         let layerCount = net.layers.count
         for l in 0..<layerCount {
             let input = l == 0 ? x : activations[l - 1]
             try Matrix.gemm(input, net.layers[l].weight, into: &activations[l])
-            Kernels.addRowVector(&activations[l], net.layers[l].bias)
-            if l < layerCount - 1 { Kernels.activate(&activations[l], net.activation) }
+            Kernels.addBias(&activations[l], net.layers[l].bias, activation: l < layerCount - 1 ? net.activation : nil)
         }
         let last = layerCount - 1
-        let b = Float(batch)
+        let b = normalizer ?? Workspace.normalizer(rows: batch, targets: targets, offset: offset, classWeights: classWeights)
         var loss: Float = 0
         switch targets {
         case .classes(let labels):
@@ -150,9 +161,7 @@ final class Workspace {
             let k = activations[last].cols
             if let w = classWeights {
                 // PyTorch's weighted mean: Σ w_y·(−log p_y) / Σ w_y over the batch.
-                var total: Float = 0
-                for r in 0..<batch { total += w[labels[offset + r]] }
-                let scale = total > 0 ? 1 / total : 0
+                let scale = b > 0 ? 1 / b : 0
                 activations[last].storage.withUnsafeBufferPointer { p in
                     deltas[last].storage.withUnsafeMutableBufferPointer { d in
                         for r in 0..<batch {
@@ -163,7 +172,7 @@ final class Workspace {
                         }
                     }
                 }
-                loss *= scale * b   // returned divided by b below
+                loss *= scale * b   // returned divided by b below (0 when no row has weight)
             } else {
                 activations[last].storage.withUnsafeBufferPointer { p in
                     deltas[last].storage.withUnsafeMutableBufferPointer { d in
@@ -190,12 +199,114 @@ final class Workspace {
         for l in stride(from: last, through: 0, by: -1) {
             let input = l == 0 ? x : activations[l - 1]
             try Matrix.gemm(input, transposeA: true, deltas[l], into: &weightGrads[l])
-            biasGrads[l] = Kernels.columnSums(deltas[l])
+            Kernels.columnSums(deltas[l], into: &biasGrads[l])
             if l > 0 {
                 try Matrix.gemm(deltas[l], net.layers[l].weight, transposeB: true, into: &deltas[l - 1])
                 Kernels.activateBackward(gradient: &deltas[l - 1], output: activations[l - 1], net.activation)
             }
         }
-        return loss / b
+        return b > 0 ? loss / b : 0
+    }
+}
+
+/// One mini-batch's loss and gradient, computed in parts: a large batch is split in two halves
+/// whose forward and backward passes run on two threads, each making its products on one
+/// OpenBLAS thread, and their gradients are added. OpenBLAS's own threads split each product
+/// instead, and for products as small as a batch of 256 rows through 256 units they wait on each
+/// other more than they compute (scripts/bench/data.py: 86 GFLOPS of sgemm's 249). The split
+/// depends on the batch size only, never on the core count, so results are the same everywhere.
+final class BatchGradient: @unchecked Sendable {
+    /// A part of the batch: rows [offset, offset + rows) with its own buffers.
+    final class Part: @unchecked Sendable {
+        let offset: Int
+        let workspace: Workspace
+        var x: Matrix
+        var loss: Float = 0
+        var error: (any Error)?
+        init(offset: Int, rows: Int, widths: [Int]) {
+            self.offset = offset
+            workspace = Workspace(widths: widths, batch: rows)
+            x = Matrix(rows: rows, cols: widths[0])
+        }
+    }
+
+    let rows: Int
+    let parts: [Part]
+    /// The thread that computes the second of two parts (else Dispatch's workers).
+    let worker: PairedWorker?
+
+    /// Buffers for batches of `rows` rows, in `partCount` parts.
+    init(rows: Int, widths: [Int], partCount: Int, worker: PairedWorker? = nil) {
+        self.rows = rows
+        self.worker = worker
+        let count = max(1, min(partCount, rows))
+        var parts: [Part] = []
+        var offset = 0
+        for p in 0..<count {
+            let size = rows / count + (p < rows % count ? 1 : 0)
+            parts.append(Part(offset: offset, rows: size, widths: widths))
+            offset += size
+        }
+        self.parts = parts
+    }
+
+    /// Whether a batch should be split: when its largest product is big enough for OpenBLAS to
+    /// use several threads (`BLASThreads.forProductsOf`) and each half keeps 32 rows or more.
+    static func partCount(batch: Int, widths: [Int]) -> Int {
+        let largest = zip(widths.dropLast(), widths.dropFirst()).map { batch * $0 * $1 }.max() ?? 0
+        return largest >= 1_000_000 && batch >= 64 ? 2 : 1
+    }
+
+    /// The gradient and mean loss of rows `order[from ..< from + rows]` of `x`; the gradient is
+    /// left in `gradients`. With several parts, OpenBLAS must be on one thread (the caller's
+    /// `BLASThreads` scope), as the parts make their products at once.
+    func compute(_ net: MLP, x: Matrix, order: [Int], from: Int, targets: TrainingTargets,
+                 classWeights: [Float]?) throws -> Float {
+        let normalizer = Workspace.normalizer(rows: rows, targets: targets, offset: from, classWeights: classWeights)
+        let work: @Sendable (Int) -> Void = { [parts] i in
+            let part = parts[i]
+            BatchGradient.gather(x, order, from: from + part.offset, into: &part.x)
+            do {
+                part.loss = try part.workspace.forwardBackward(net, x: part.x, targets: targets, offset: from + part.offset,
+                                                               classWeights: classWeights, normalizer: normalizer)
+            } catch {
+                part.error = error
+            }
+        }
+        if parts.count == 1 {
+            work(0)
+        } else {
+            if let worker, parts.count == 2 {
+                worker.run({ work(0) }, { work(1) })
+            } else {
+                DispatchQueue.concurrentPerform(iterations: parts.count, execute: work)
+            }
+        }
+        if let e = parts.lazy.compactMap(\.error).first { throw e }
+        // The parts' gradients added into the first part's, in part order.
+        let first = parts[0].workspace
+        for part in parts.dropFirst() {
+            for l in first.weightGrads.indices {
+                Kernels.add(part.workspace.weightGrads[l].storage, into: &first.weightGrads[l].storage)
+                Kernels.add(part.workspace.biasGrads[l], into: &first.biasGrads[l])
+            }
+        }
+        return parts.reduce(0) { $0 + $1.loss }
+    }
+
+    /// Where `compute` leaves the gradient (the first part's buffers).
+    var gradients: Workspace { parts[0].workspace }
+
+    /// Copies rows `order[from ..< from + out.rows]` of `x` into `out`.
+    static func gather(_ x: Matrix, _ order: [Int], from: Int, into out: inout Matrix) {
+        let cols = x.cols
+        x.storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for k in 0..<out.rows {
+                    let s = order[from + k] * cols, d = k * cols
+                    for j in 0..<cols { dst[d + j] = src[s + j] }
+                }
+            }
+        }
     }
 }

@@ -123,10 +123,11 @@ public enum MLPTrainer {
 
         let n = data.rowCount
         let batch = min(config.batchSize, n)
-        let full = Workspace(widths: widths, batch: batch)
-        let remainder = n % batch == 0 ? nil : Workspace(widths: widths, batch: n % batch)
-        var fullX = Matrix(rows: batch, cols: x.cols)
-        var restX = Matrix(rows: n % batch, cols: x.cols)
+        let partCount = BatchGradient.partCount(batch: batch, widths: widths)
+        let worker = partCount == 2 ? PairedWorker() : nil
+        defer { worker?.close() }
+        let full = BatchGradient(rows: batch, widths: widths, partCount: partCount, worker: worker)
+        let remainder = n % batch == 0 ? nil : BatchGradient(rows: n % batch, widths: widths, partCount: partCount, worker: worker)
         var mW = net.layers.map { Matrix(rows: $0.inputs, cols: $0.outputs) }
         var vW = mW
         var mB = net.layers.map { [Float](repeating: 0, count: $0.outputs) }
@@ -138,7 +139,9 @@ public enum MLPTrainer {
         var interrupted = false
 
         let largestProduct = zip(widths.dropLast(), widths.dropFirst()).map { batch * $0 * $1 }.max() ?? 0
-        try BLASThreads.forProductsOf(size: largestProduct) {
+        // Products of a batch split in parts run on one OpenBLAS thread each (the parts are the
+        // threads); otherwise OpenBLAS decides by the products' size.
+        try BLASThreads.forProductsOf(size: partCount > 1 ? 0 : largestProduct) {
             epochs: for epoch in 1...config.epochs {
                 rng.shuffle(&order)
                 // Targets in this epoch's order, so each batch reads a contiguous slice.
@@ -152,14 +155,7 @@ public enum MLPTrainer {
                     if cancellation.isCancelled { interrupted = true; break epochs }
                     let size = min(batch, n - start)
                     let ws = size == batch ? full : (remainder ?? full)
-                    let loss: Float
-                    if size == batch {
-                        gatherRows(x, order, from: start, count: size, into: &fullX)
-                        loss = try ws.forwardBackward(net, x: fullX, targets: batchTargets, offset: start, classWeights: weights)
-                    } else {
-                        gatherRows(x, order, from: start, count: size, into: &restX)
-                        loss = try ws.forwardBackward(net, x: restX, targets: batchTargets, offset: start, classWeights: weights)
-                    }
+                    let loss = try ws.compute(net, x: x, order: order, from: start, targets: batchTargets, classWeights: weights)
                     guard loss.isFinite else {
                         throw LearningError.invalid("training diverged: the loss became \(loss) in epoch \(epoch); try a smaller lr")
                     }
@@ -169,13 +165,13 @@ public enum MLPTrainer {
                         if config.weightDecay > 0 {
                             let wd = config.weightDecay
                             net.layers[l].weight.storage.withUnsafeBufferPointer { p in
-                                ws.weightGrads[l].storage.withUnsafeMutableBufferPointer { g in
+                                ws.gradients.weightGrads[l].storage.withUnsafeMutableBufferPointer { g in
                                     for i in 0..<g.count { g[i] += wd * p[i] }
                                 }
                             }
                         }
                         net.layers[l].weight.storage.withUnsafeMutableBufferPointer { p in
-                            ws.weightGrads[l].storage.withUnsafeBufferPointer { g in
+                            ws.gradients.weightGrads[l].storage.withUnsafeBufferPointer { g in
                                 mW[l].storage.withUnsafeMutableBufferPointer { m in
                                     vW[l].storage.withUnsafeMutableBufferPointer { v in
                                         optimizerStep(config, p, g, m, v, step)
@@ -184,7 +180,7 @@ public enum MLPTrainer {
                             }
                         }
                         net.layers[l].bias.withUnsafeMutableBufferPointer { p in
-                            ws.biasGrads[l].withUnsafeBufferPointer { g in
+                            ws.gradients.biasGrads[l].withUnsafeBufferPointer { g in
                                 mB[l].withUnsafeMutableBufferPointer { m in
                                     vB[l].withUnsafeMutableBufferPointer { v in
                                         optimizerStep(config, p, g, m, v, step)
@@ -252,19 +248,6 @@ public enum MLPTrainer {
             return Float(sum / Double(max(v.count, 1)))
         case nil:
             return 0
-        }
-    }
-
-    /// Copies rows `order[from ..< from+count]` of `x` into `out`.
-    private static func gatherRows(_ x: Matrix, _ order: [Int], from: Int, count: Int, into out: inout Matrix) {
-        let cols = x.cols
-        x.storage.withUnsafeBufferPointer { src in
-            out.storage.withUnsafeMutableBufferPointer { dst in
-                for k in 0..<count {
-                    let s = order[from + k] * cols, d = k * cols
-                    for j in 0..<cols { dst[d + j] = src[s + j] }
-                }
-            }
         }
     }
 }

@@ -4,7 +4,6 @@ import Foundation
 /// The elementwise kernels training needs. Each works on the matrix's buffer directly.
 /// Shapes are checked by the callers in the learning layer, which build every matrix they pass.
 public enum Kernels {
-    /// Adds `bias` (length `m.cols`) to every row of `m`.
     /// A rows × bias.count matrix whose every row is `bias`: the starting value of `x·W + b`
     /// computed by GEMM with beta 1 (one pass over the output instead of zeroing and adding).
     public static func repeatedRows(_ bias: [Float], rows: Int) -> Matrix {
@@ -19,15 +18,26 @@ public enum Kernels {
         return (try? Matrix(rows: rows, cols: cols, storage: storage)) ?? Matrix(rows: rows, cols: cols)
     }
 
+    /// Adds `bias` (length `m.cols`) to every row of `m`.
     public static func addRowVector(_ m: inout Matrix, _ bias: [Float]) {
-        let cols = m.cols
-        guard bias.count == cols else { return }
+        biasActivate(&m, bias, relu: false)
+    }
+
+    /// Adds `bias` to every row of `m`, then applies `activation` (nil: none); ReLU in the same
+    /// pass.
+    public static func addBias(_ m: inout Matrix, _ bias: [Float], activation: Activation?) {
+        if activation == .relu { biasActivate(&m, bias, relu: true); return }
+        biasActivate(&m, bias, relu: false)
+        if let a = activation { activate(&m, a) }
+    }
+
+    private static func biasActivate(_ m: inout Matrix, _ bias: [Float], relu: Bool) {
+        let rows = m.rows, cols = m.cols
+        guard bias.count == cols, rows * cols > 0 else { return }
         m.storage.withUnsafeMutableBufferPointer { p in
             bias.withUnsafeBufferPointer { b in
-                for r in 0..<m.rows {
-                    let base = r * cols
-                    for j in 0..<cols { p[base + j] += b[j] }
-                }
+                guard let pp = p.baseAddress, let bp = b.baseAddress else { return }
+                mle_bias_activate(pp, rows, cols, bp, relu ? 1 : 0)
             }
         }
     }
@@ -37,6 +47,17 @@ public enum Kernels {
         case relu, tanh, sigmoid
         /// max(x, 0.01·x), PyTorch's default slope.
         case leakyRelu = "leaky_relu"
+    }
+
+    /// The activation of one value, as `activate` computes it (ReLU and leaky ReLU only; tanh
+    /// and sigmoid as Foundation's).
+    public static func activation(_ x: Float, _ a: Activation) -> Float {
+        switch a {
+        case .relu: return Swift.max(x, 0)
+        case .leakyRelu: return Swift.max(x, 0.01 * x)
+        case .tanh: return Foundation.tanh(x)
+        case .sigmoid: return 1 / (1 + expf(-x))
+        }
     }
 
     /// The activation in place.
@@ -121,19 +142,48 @@ public enum Kernels {
         }
     }
 
+    /// `b += a` element-wise (equal lengths; a shorter `a` adds to a prefix).
+    public static func add(_ a: [Float], into b: inout [Float]) {
+        let n = min(a.count, b.count)
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeMutableBufferPointer { y in
+                for i in 0..<n { y[i] += x[i] }
+            }
+        }
+    }
+
     /// Column sums of `m` (length `m.cols`).
     public static func columnSums(_ m: Matrix) -> [Float] {
         var out = [Float](repeating: 0, count: m.cols)
-        let cols = m.cols
+        columnSums(m, into: &out)
+        return out
+    }
+
+    /// Column sums of `m` into `out` (length `m.cols`), summed in row order.
+    public static func columnSums(_ m: Matrix, into out: inout [Float]) {
+        let rows = m.rows, cols = m.cols
+        guard out.count == cols else { out = columnSums(m); return }
         m.storage.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<m.rows {
-                    let base = r * cols
-                    for j in 0..<cols { o[j] += p[base + j] }
+                guard let op = o.baseAddress else { return }
+                guard let pp = p.baseAddress else { for j in 0..<cols { o[j] = 0 }; return }
+                mle_column_sums(pp, rows, cols, op)
+            }
+        }
+    }
+
+    /// Widens `low` and `high` (length `m.cols`) to every value of each column of `m`.
+    public static func columnRange(_ m: Matrix, low: inout [Float], high: inout [Float]) {
+        let rows = m.rows, cols = m.cols
+        guard low.count == cols, high.count == cols, rows > 0 else { return }
+        m.storage.withUnsafeBufferPointer { p in
+            low.withUnsafeMutableBufferPointer { lo in
+                high.withUnsafeMutableBufferPointer { hi in
+                    guard let pp = p.baseAddress, let l = lo.baseAddress, let h = hi.baseAddress else { return }
+                    mle_column_min_max(pp, rows, cols, l, h)
                 }
             }
         }
-        return out
     }
 
     /// One Adam step (Kingma & Ba 2015) on `params` with gradient `grads`, updating the first and

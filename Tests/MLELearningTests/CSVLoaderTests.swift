@@ -246,7 +246,7 @@ private struct RandomCSV {
     defer { try? FileManager.default.removeItem(at: dir) }
     func load(_ bytes: [UInt8], options: ColumnOptions = ColumnOptions(), task: TaskChoice = .auto) -> String {
         let path = dir.appendingPathComponent("e.csv").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         do { _ = try Dataset.read(path: path, targetName: "y", task: task, options: options); return "loaded" } catch { return "\(error)".replacingOccurrences(of: path, with: "e.csv") }
     }
     #expect(load(Array("x,y\n1,2\n3,4,5\n".utf8)) == "e.csv:3:5: this row has 3 fields but the header has 2")

@@ -9,6 +9,17 @@ void mle_adam_step(float *restrict params, const float *restrict grads, float *r
                    float *restrict v, size_t n, float lr, float beta1, float beta2, float eps,
                    long step);
 
+/// m[r][j] += bias[j], then with `relu` max(·, 0) as Swift's max(x, 0) (NaN stays NaN), in one
+/// pass over the rows × cols row-major matrix.
+void mle_bias_activate(float *restrict m, size_t rows, size_t cols, const float *restrict bias, int relu);
+
+/// out[j] = Σ_r m[r][j], summed in row order.
+void mle_column_sums(const float *restrict m, size_t rows, size_t cols, float *restrict out);
+
+/// low[j] = min(low[j], m[r][j]) and high[j] = max(high[j], m[r][j]) over the rows.
+void mle_column_min_max(const float *restrict m, size_t rows, size_t cols, float *restrict low,
+                        float *restrict high);
+
 /// How mle_csv_scan reads a column.
 enum { MLE_CSV_NUMBER = 0, MLE_CSV_TEXT = 1 };
 
