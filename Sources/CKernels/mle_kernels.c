@@ -113,30 +113,18 @@ static inline const unsigned char *mle_exponent(const unsigned char *p, const un
 static const unsigned char *mle_parse_float_careful(const unsigned char *p, const unsigned char *end,
                                                     int negative, float *value) {
     uint64_t m = 0;
-    int digits = 0, significant = 0, e10 = 0;
-    while (p < end && (unsigned)(*p - '0') < 10) {
-        unsigned d = *p - '0';
+    int digits = 0, significant = 0, e10 = 0, point = 0;
+    for (; p < end; p++) {
+        if (*p == '.' && !point) { point = 1; continue; }
+        const unsigned d = (unsigned)(*p - '0');
+        if (d >= 10) break;
         digits++;
         if (m != 0 || d != 0) {
             if (significant == 19) return NULL;
             m = m * 10 + d;
             significant++;
         }
-        p++;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        while (p < end && (unsigned)(*p - '0') < 10) {
-            unsigned d = *p - '0';
-            digits++;
-            if (m != 0 || d != 0) {
-                if (significant == 19) return NULL;
-                m = m * 10 + d;
-                significant++;
-            }
-            e10--;
-            p++;
-        }
+        if (point) e10--;
     }
     if (digits == 0) return NULL;
     p = mle_exponent(p, end, &e10);

@@ -469,7 +469,8 @@ private struct BlockInput {
         return true
     }
 
-    /// Makes the buffer hold a first block (used before the C scanner's first call).
+    /// Reads more when less than half a block is unread (before each call of the C scanner, which
+    /// only takes records wholly in the buffer).
     mutating func fill() throws { if count - position < CSVLoader.blockSize / 2 { _ = try refill() } }
 
     /// The position of the field whose trimmed text starts at byte `offset` of the buffer, on line
