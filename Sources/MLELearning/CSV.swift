@@ -120,18 +120,7 @@ public enum CSVReader {
             throw DataFileError(file: file, position: nil, message: "the file is empty; expected a header row")
         }
         let headerLine = positions[0].first?.line ?? 1
-        var seen: [String: Int] = [:]
-        for (j, name) in header.enumerated() {
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty {
-                throw DataFileError(file: file, position: positions[0][j], message: "column \(j + 1) has an empty name in the header")
-            }
-            if let k = seen[trimmed] {
-                throw DataFileError(file: file, position: positions[0][j],
-                                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
-            }
-            seen[trimmed] = j
-        }
+        let names = try checkedHeader(header, positions: positions[0], file: file)
         let body = Array(records.dropFirst())
         let bodyPositions = Array(positions.dropFirst())
         for (r, rec) in body.enumerated() where rec.count != header.count {
@@ -139,7 +128,52 @@ public enum CSVReader {
             throw DataFileError(file: file, position: pos,
                                 message: "this row has \(rec.count) fields but the header has \(header.count)")
         }
-        return CSVTable(header: header.map { $0.trimmingCharacters(in: .whitespaces) },
-                        headerLine: headerLine, records: body, positions: bodyPositions)
+        return CSVTable(header: names, headerLine: headerLine, records: body, positions: bodyPositions)
+    }
+
+    /// The header's column names without surrounding blanks.
+    /// - Throws: `DataFileError` at a name that is empty or appears twice.
+    static func checkedHeader(_ fields: [String], positions: [TextPosition], file: String) throws -> [String] {
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        for (j, name) in fields.enumerated() {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                throw DataFileError(file: file, position: positions[j], message: "column \(j + 1) has an empty name in the header")
+            }
+            if let k = seen[trimmed] {
+                throw DataFileError(file: file, position: positions[j],
+                                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
+            }
+            seen[trimmed] = j
+            names.append(trimmed)
+        }
+        return names
+    }
+}
+
+/// Which columns of a header are the target and which were declared categorical or numeric.
+struct ColumnRoles {
+    var target: Int?
+    var categorical: Set<Int>
+    var numeric: Set<Int>
+
+    /// - Throws: `DataFileError` for a named column not in the header (with a suggestion), or one
+    ///   declared both categorical and numeric.
+    init(header: [String], headerLine: Int, file: String, targetName: String?, options: ColumnOptions) throws {
+        func column(_ t: String, _ what: String) throws -> Int {
+            guard let j = header.firstIndex(of: t) else {
+                let hint = Suggest.closest(to: t, in: header).map { "; did you mean '\($0)'?" } ?? ""
+                throw DataFileError(file: file, position: TextPosition(line: headerLine, column: 1),
+                                    message: "no column named '\(t)' in the header\(hint) (columns: \(header.joined(separator: ", ")))\(what)")
+            }
+            return j
+        }
+        target = try targetName.map { try column($0, "") }
+        categorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
+        numeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
+        if let both = categorical.intersection(numeric).first {
+            throw DataFileError(file: file, position: nil, message: "column '\(header[both])' is declared both categorical and numeric")
+        }
     }
 }

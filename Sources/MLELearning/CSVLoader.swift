@@ -50,34 +50,9 @@ struct CSVLoader {
             throw DataFileError(file: path, position: nil, message: "the file is empty; expected a header row")
         }
         let headerLine = headerRecord.first?.position.line ?? 1
-        var header: [String] = []
-        var seen: [String: Int] = [:]
-        for (j, field) in headerRecord.enumerated() {
-            let trimmed = field.text.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty {
-                throw DataFileError(file: path, position: field.position, message: "column \(j + 1) has an empty name in the header")
-            }
-            if let k = seen[trimmed] {
-                throw DataFileError(file: path, position: field.position,
-                                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
-            }
-            seen[trimmed] = j
-            header.append(trimmed)
-        }
-        func column(_ t: String, _ what: String) throws -> Int {
-            guard let j = header.firstIndex(of: t) else {
-                let hint = Suggest.closest(to: t, in: header).map { "; did you mean '\($0)'?" } ?? ""
-                throw DataFileError(file: path, position: TextPosition(line: headerLine, column: 1),
-                                    message: "no column named '\(t)' in the header\(hint) (columns: \(header.joined(separator: ", ")))\(what)")
-            }
-            return j
-        }
-        let targetIndex = try targetName.map { try column($0, "") }
-        let declaredCategorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
-        let declaredNumeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
-        if let both = declaredCategorical.intersection(declaredNumeric).first {
-            throw DataFileError(file: path, position: nil, message: "column '\(header[both])' is declared both categorical and numeric")
-        }
+        let header = try CSVReader.checkedHeader(headerRecord.map(\.text), positions: headerRecord.map(\.position), file: path)
+        let roles = try ColumnRoles(header: header, headerLine: headerLine, file: path, targetName: targetName, options: options)
+        let targetIndex = roles.target, declaredCategorical = roles.categorical, declaredNumeric = roles.numeric
 
         // How each column is read.
         let ncols = header.count

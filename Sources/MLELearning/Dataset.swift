@@ -185,20 +185,9 @@ extension Dataset {
     /// `fromCSV`, also returning how many rows were dropped because their target was missing.
     public static func read(_ table: CSVTable, file: String, targetName: String?,
                             task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
-        func column(_ t: String, _ what: String) throws -> Int {
-            guard let j = table.header.firstIndex(of: t) else {
-                let hint = Suggest.closest(to: t, in: table.header).map { "; did you mean '\($0)'?" } ?? ""
-                throw DataFileError(file: file, position: TextPosition(line: table.headerLine, column: 1),
-                                    message: "no column named '\(t)' in the header\(hint) (columns: \(table.header.joined(separator: ", ")))\(what)")
-            }
-            return j
-        }
-        let targetIndex = try targetName.map { try column($0, "") }
-        let declaredCategorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
-        let declaredNumeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
-        if let both = declaredCategorical.intersection(declaredNumeric).first {
-            throw DataFileError(file: file, position: nil, message: "column '\(table.header[both])' is declared both categorical and numeric")
-        }
+        let roles = try ColumnRoles(header: table.header, headerLine: table.headerLine, file: file,
+                                    targetName: targetName, options: options)
+        let targetIndex = roles.target, declaredCategorical = roles.categorical, declaredNumeric = roles.numeric
         // Rows whose target is missing cannot be used for training or evaluation: they are dropped.
         var keep = Array(table.records.indices)
         if let tj = targetIndex {
