@@ -16,7 +16,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Element-wise kernels the Swift compiler would not vectorise (see the header).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])],
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])],
                 linkerSettings: [.linkedLibrary("m")]),
         // Numeric layers: no terminal I/O.
         .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),

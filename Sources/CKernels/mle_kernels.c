@@ -1,6 +1,18 @@
 #include "mle_kernels.h"
 #include <math.h>
 
+/* The training kernels are compiled three times, for AVX-512, AVX2 and plain x86-64, and the
+ * loader picks the widest the machine has (the build cannot assume more than SSE2). The package
+ * compiles them with -ffp-contract=off, so no clone fuses a multiply and an add the others do
+ * not: every machine computes the same numbers. Measured on the ensemble bench (scripts/bench/
+ * imbalance.py): Adam's step was 14% of the time with SSE2's four lanes. */
+#if defined(__x86_64__) && defined(__clang__)
+#define MLE_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MLE_WIDE
+#endif
+
+MLE_WIDE
 void mle_adam_step(float *restrict params, const float *restrict grads, float *restrict m,
                    float *restrict v, size_t n, float lr, float beta1, float beta2, float eps,
                    long step) {
@@ -21,6 +33,7 @@ void mle_adam_step(float *restrict params, const float *restrict grads, float *r
 
 /* Per-step passes of training, in C so that they vectorise (perf: Swift's loops over the bias
  * and the column sums took 6% of a wide MLP's training, against 1% here). */
+MLE_WIDE
 void mle_bias_activate(float *restrict m, size_t rows, size_t cols, const float *restrict bias, int relu) {
     for (size_t r = 0; r < rows; r++) {
         float *restrict row = m + r * cols;
@@ -32,6 +45,7 @@ void mle_bias_activate(float *restrict m, size_t rows, size_t cols, const float 
     }
 }
 
+MLE_WIDE
 void mle_column_sums(const float *restrict m, size_t rows, size_t cols, float *restrict out) {
     for (size_t j = 0; j < cols; j++) out[j] = 0.0f;
     for (size_t r = 0; r < rows; r++) {
@@ -40,6 +54,7 @@ void mle_column_sums(const float *restrict m, size_t rows, size_t cols, float *r
     }
 }
 
+MLE_WIDE
 void mle_column_min_max(const float *restrict m, size_t rows, size_t cols, float *restrict low,
                         float *restrict high) {
     for (size_t r = 0; r < rows; r++) {

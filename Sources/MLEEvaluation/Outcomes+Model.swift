@@ -13,12 +13,15 @@ public struct LabelledOutcomes: Sendable {
 extension Outcomes {
     /// Predicts `data` with `model` and gathers what the metrics need. Classes are matched by
     /// name: the model's classes first, then any class only the data has.
-    /// - Parameter positive: the class for one-vs-rest metrics; nil picks the last class of a
-    ///   binary problem and leaves multiclass problems without one.
+    /// - Parameters:
+    ///   - positive: the class for one-vs-rest metrics; nil picks the last class of a binary
+    ///     problem and leaves multiclass problems without one.
+    ///   - prediction: the model's prediction of `data` when the caller has it already.
     /// - Throws: `LearningError` for data without a target, a task mismatch or an unknown class.
-    public static func of(_ model: any Model, on data: Dataset, positive: String?) throws -> LabelledOutcomes {
+    public static func of(_ model: any Model, on data: Dataset, positive: String?,
+                          prediction given: Prediction? = nil) throws -> LabelledOutcomes {
         guard let target = data.target else { throw LearningError.noTarget("this command") }
-        let prediction = try model.predict(data)
+        let prediction = try given ?? model.predict(data)
         switch (model.task, target, prediction) {
         case (.classification(let modelNames), .classes(let labels, let dataNames), .probabilities(let p)):
             var names = modelNames

@@ -101,14 +101,30 @@ public enum EnsemblePlan {
                                     cancellation: Cancellation = .never,
                                     train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                     done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
+        try trainMembers(datasets, seed: seed, workers: workers, cancellation: cancellation, train: train,
+                         check: { _, _ in }, done: done).map(\.0)
+    }
+
+    /// `trainMembers` with a check of each trained member (its score on some data, say), run by a
+    /// thread that has no member left to train: while the last members train, the idle cores
+    /// check the finished ones, so the checks add little to the wall time.
+    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
+    public static func trainMembers<C: Sendable>(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
+                                                 cancellation: Cancellation = .never,
+                                                 train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+                                                 check: @escaping @Sendable (Int, any Model) throws -> C,
+                                                 done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [(any Model, C)] {
         do {
             return try BLASThreads.single {
-                try Parallel.map(datasets.count, workers: workers) { h in
+                try Parallel.map(datasets.count, workers: workers, { h in
                     if cancellation.isCancelled { throw Cancelled() }
                     let model = try train(datasets[h], memberSeed(seed, h), cancellation)
                     done(h)
                     return model
-                }
+                }, then: { h, model in
+                    if cancellation.isCancelled { throw Cancelled() }
+                    return try check(h, model)
+                })
             }
         } catch where cancellation.isCancelled {
             throw Cancelled()
@@ -159,15 +175,17 @@ public struct EnsembleModel: Model {
     }
 
     /// Trains one member per row set of `plan` (from `EnsemblePlan.rows`) and combines them.
-    /// - Returns: the ensemble and each member's training data.
-    public static func train(_ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
-                             workers: Int? = nil, cancellation: Cancellation = .never,
-                             member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
-                             done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (EnsembleModel, [Dataset]) {
+    /// - Parameter check: run on each trained member as in `EnsemblePlan.trainMembers`.
+    /// - Returns: the ensemble, each member's training data and each member's check.
+    public static func train<C: Sendable>(_ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
+                                          workers: Int? = nil, cancellation: Cancellation = .never,
+                                          member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+                                          check: @escaping @Sendable (Int, any Model) throws -> C,
+                                          done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (EnsembleModel, [Dataset], [C]) {
         let sets = plan.enumerated().map { data.subset($1, name: "\(data.name).member\($0 + 1)") }
-        let members = try EnsemblePlan.trainMembers(sets, seed: seed, workers: workers, cancellation: cancellation,
-                                                    train: member, done: done)
-        return (try EnsembleModel(members: members, vote: vote, data: data, method: method), sets)
+        let trained = try EnsemblePlan.trainMembers(sets, seed: seed, workers: workers, cancellation: cancellation,
+                                                    train: member, check: check, done: done)
+        return (try EnsembleModel(members: trained.map(\.0), vote: vote, data: data, method: method), sets, trained.map(\.1))
     }
 
     /// The raw columns, categorical codes and gaps included (each member's pipeline handles them).
@@ -189,14 +207,28 @@ public struct EnsembleModel: Model {
 
     public func predict(_ x: Matrix) throws -> Prediction {
         let data = Dataset(name: "", featureNames: featureNames, features: x, targetName: nil, target: nil, columnKinds: columnKinds)
+        return try combine(members.map { try $0.predict(data) })
+    }
+
+    /// The ensemble's prediction from its members' predictions of the same rows, in member order.
+    /// - Throws: `LearningError.invalid` unless there is one class-probability matrix per member,
+    ///   all of the same shape with one column per class.
+    public func combine(_ predictions: [Prediction]) throws -> Prediction {
         let k = classNames.count
-        var mean = Matrix(rows: x.rows, cols: k)
-        var votes = Matrix(rows: x.rows, cols: k)
-        for m in members {
-            guard case .probabilities(let p) = try m.predict(data), p.cols == k, p.rows == x.rows else {
+        var probabilities: [Matrix] = []
+        for p in predictions {
+            guard case .probabilities(let m) = p, m.cols == k, m.rows == probabilities.first?.rows ?? m.rows else {
                 throw LearningError.invalid("an ensemble member did not return class probabilities")
             }
-            for r in 0..<x.rows {
+            probabilities.append(m)
+        }
+        guard probabilities.count == members.count, let rows = probabilities.first?.rows else {
+            throw LearningError.invalid("an ensemble needs one prediction per member")
+        }
+        var mean = Matrix(rows: rows, cols: k)
+        var votes = Matrix(rows: rows, cols: k)
+        for p in probabilities {
+            for r in 0..<rows {
                 var best = 0
                 for c in 0..<k {
                     mean.storage[r * k + c] += p.storage[r * k + c]
@@ -210,7 +242,7 @@ public struct EnsembleModel: Model {
         guard vote == .hard else { return .probabilities(mean) }
         // Break ties between the most voted classes by the mean probability: the winner gets a
         // hundredth of a vote from each of the others tied with it, so predictedClasses picks it.
-        for r in 0..<x.rows {
+        for r in 0..<rows {
             let row = (r * k)..<(r * k + k)
             guard let top = votes.storage[row].max() else { continue }
             let tied = row.filter { votes.storage[$0] == top }
@@ -251,8 +283,11 @@ public struct PriorCorrectedModel: Model {
 
     public func inputs(_ data: Dataset) throws -> Matrix { try base.inputs(data) }
 
-    public func predict(_ x: Matrix) throws -> Prediction {
-        guard case .probabilities(var p) = try base.predict(x) else { return try base.predict(x) }
+    public func predict(_ x: Matrix) throws -> Prediction { corrected(try base.predict(x)) }
+
+    /// The base model's prediction with its probabilities corrected (anything else unchanged).
+    public func corrected(_ prediction: Prediction) -> Prediction {
+        guard case .probabilities(var p) = prediction, p.cols == factors.count else { return prediction }
         let k = p.cols
         for r in 0..<p.rows {
             var total = 0.0
@@ -311,3 +346,4 @@ public struct ThresholdModel: Model {
         return .probabilities(p)
     }
 }
+

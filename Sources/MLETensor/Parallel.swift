@@ -17,6 +17,78 @@ public enum Parallel {
         }
         return try slots.values()
     }
+
+    /// `first(i)` for every i in 0..<count and then `then(i, first(i))`, on up to `workers`
+    /// threads, results in order. A follow-up is taken only when no `first` job is left to start,
+    /// so with more threads than jobs remaining the idle threads run follow-ups while the last
+    /// `first` jobs are still running (an ensemble checks its finished members while the last one
+    /// trains, instead of after). A failed `first(i)` has no follow-up.
+    /// - Throws: the error of the lowest index that failed, in either part.
+    public static func map<T: Sendable, U: Sendable>(_ count: Int, workers: Int? = nil,
+                                                     _ first: @escaping @Sendable (Int) throws -> T,
+                                                     then: @escaping @Sendable (Int, T) throws -> U) throws -> [(T, U)] {
+        let queue = FollowUps<T, U>(count: count)
+        let threads = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, count))
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while let job = queue.take() {
+                switch job {
+                case .first(let i):
+                    do { queue.firstDone(i, .success(try first(i))) } catch { queue.firstDone(i, .failure(error)) }
+                case .then(let i, let value):
+                    do { queue.set(i, .success((value, try then(i, value)))) } catch { queue.set(i, .failure(error)) }
+                }
+            }
+        }
+        return try queue.values()
+    }
+}
+
+/// The jobs of `Parallel.map(_:workers:_:then:)`: every `first` job in index order, then the
+/// follow-ups of finished ones; a thread finding neither waits while `first` jobs are running.
+final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
+    enum Job { case first(Int), then(Int, T) }
+    private let condition = NSCondition()
+    private var results: [Result<(T, U), any Error>?]
+    private var next = 0
+    private var running = 0
+    private var ready: [(Int, T)] = []
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func take() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if next < results.count {
+                defer { next += 1; running += 1 }
+                return .first(next)
+            }
+            if !ready.isEmpty { let (i, v) = ready.removeFirst(); return .then(i, v) }
+            if running == 0 { return nil }
+            condition.wait()
+        }
+    }
+
+    func firstDone(_ i: Int, _ r: Result<T, any Error>) {
+        condition.lock()
+        defer { condition.unlock() }
+        running -= 1
+        switch r {
+        case .success(let v): ready.append((i, v))
+        case .failure(let e): results[i] = .failure(e)
+        }
+        condition.broadcast()
+    }
+
+    func set(_ i: Int, _ r: Result<(T, U), any Error>) { condition.withLock { results[i] = r } }
+
+    func values() throws -> [(T, U)] {
+        try condition.withLock {
+            try results.map { slot in
+                guard let slot else { throw TensorError.unfinished("a parallel task did not finish") }
+                return try slot.get()
+            }
+        }
+    }
 }
 
 /// Results written by several threads, one slot each, and the next index to work on.

@@ -146,36 +146,41 @@ enum ImbalanceCommands {
         progress.start("ensemble", total: members)
         defer { progress.finish() }
         let finished = SharedProgress(progress)
-        let (model, datasets) = try EnsembleModel.train(d, plan: plan, vote: vote, method: method, seed: seed, workers: workers,
-                                                        cancellation: inv.cancellation, member: recipe.train) { _ in
+        // Each member's check (its prediction of the data given and balanced accuracy) runs on a
+        // core with no member left to train, while the last members train.
+        @Sendable func balanced(_ m: any Model, _ p: Prediction) throws -> Double? {
+            Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil, prediction: p).outcomes)
+        }
+        let (model, datasets, checks) = try EnsembleModel.train(
+            d, plan: plan, vote: vote, method: method, seed: seed, workers: workers, cancellation: inv.cancellation,
+            member: recipe.train,
+            check: { _, m in let p = try m.predict(d); return (p, try balanced(m, p)) }) { _ in
             finished.step { "\($0) of \(members) members" }
         }
-        let trained = model.members
         progress.finish()
         var final: any Model = model
+        var prediction = try model.combine(checks.map(\.0))
         if inv.bool("correct_priors") {
             let memberShares = names.indices.map { c in
                 datasets.reduce(0.0) { acc, m in acc + Double(m.classCounts?[c] ?? 0) / Double(max(m.rowCount, 1)) } / Double(datasets.count)
             }
-            final = try PriorCorrectedModel(base: model, trainedShares: memberShares,
-                                            deployedShares: counts.map { Double($0) / Double(max(d.rowCount, 1)) })
+            let corrected = try PriorCorrectedModel(base: model, trainedShares: memberShares,
+                                                    deployedShares: counts.map { Double($0) / Double(max(d.rowCount, 1)) })
+            prediction = corrected.corrected(prediction)
+            final = corrected
         }
 
         // Diagnostics: each member and the ensemble on the data given.
         var rows: [[String]] = []
         var memberJSON: [JSON] = []
-        @Sendable func balanced(_ m: any Model) throws -> Double? {
-            Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil).outcomes)
-        }
-        let memberScores = try Parallel.map(trained.count, workers: workers) { try balanced(trained[$0]) }
-        for h in trained.indices {
-            let b = memberScores[h]
+        for h in checks.indices {
+            let b = checks[h].1
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")
             rows.append(["\(h + 1)", "\(datasets[h].rowCount)", mix, Format.metric(b)])
             memberJSON.append(.object([("member", .number(Double(h + 1))), ("rows", .number(Double(datasets[h].rowCount))),
                                        ("balanced_accuracy", b.map { .num($0) } ?? .null)]))
         }
-        let whole = try balanced(final)
+        let whole = try balanced(final, prediction)
         rows.append(["ensemble", "\(d.rowCount)", zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", "), Format.metric(whole)])
         var report = Report(
             kind: "ensemble", title: model.summary,
@@ -322,8 +327,8 @@ enum ImbalanceCommands {
         func ensemble(_ method: EnsemblePlan.Method) throws -> (any Model, String?) {
             guard case .classes(let labels, _)? = train.target else { throw LearningError.invalid("no classes") }
             let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed)
-            let (model, _) = try EnsembleModel.train(train, plan: plan, vote: .soft, method: method, seed: seed,
-                                                     cancellation: cancel, member: recipe.train)
+            let (model, _, _) = try EnsembleModel.train(train, plan: plan, vote: .soft, method: method, seed: seed,
+                                                        cancellation: cancel, member: recipe.train, check: { _, _ in })
             return (model, "\(members) members")
         }
         let strategies: [(String, () throws -> Outcome)] = [
