@@ -38,6 +38,9 @@ private let breastSetup = """
     // Each member's balanced accuracy is its own, on the data given.
     let own = try Metric.balancedAccuracy.value(of: Outcomes.of(ens.members[0], on: train, positive: nil).outcomes)
     #expect(abs((members[0]["balanced_accuracy"] as? Double ?? -1) - (own ?? -2)) < 1e-12)
+    // The ensemble's score, combined from the members' checks, is the ensemble model's own.
+    let whole = try Metric.balancedAccuracy.value(of: Outcomes.of(ens, on: train, positive: nil).outcomes)
+    #expect(abs((report["balanced_accuracy"] as? Double ?? -1) - (whole ?? -2)) < 1e-12)
     // One name binds the model and shows the report.
     let (s2, out2, ok2) = run("e = ensemble train model=logistic vote=hard seed=3", in: s)
     #expect(ok2, "\(out2.errors)")
@@ -165,7 +168,8 @@ private let breastSetup = """
 @Test func ensembleCorrectsPriorsFromTheMembersSharesToTheDataGiven() throws {
     let (s, out, ok) = run(breastSetup + """
 
-        ens = ensemble train model=logistic chunks=3 correct_priors seed=3
+        set format json
+        ens, members = ensemble train model=mlp hidden=[4] epochs=3 chunks=3 correct_priors vote=hard seed=3
         """)
     #expect(ok, "\(out.errors)")
     guard case .model(let m)? = s.variables["ens"], let fixed = m.model as? PriorCorrectedModel,
@@ -181,4 +185,9 @@ private let breastSetup = """
         let dataShare = Double(counts[c]) / Double(train.rowCount)
         #expect(abs(fixed.factors[c] - dataShare / memberShare) < 1e-12)
     }
+    // The reported score is the corrected ensemble's own (hard vote, then the correction).
+    let last = try #require(out.results.last)
+    let report = try #require(try jsonReport(last)["members"] as? [String: Any])
+    let whole = try Metric.balancedAccuracy.value(of: Outcomes.of(fixed, on: train, positive: nil).outcomes)
+    #expect(abs((report["balanced_accuracy"] as? Double ?? -1) - (whole ?? -2)) < 1e-12)
 }

@@ -154,3 +154,82 @@ import Foundation
     }
     for i in 0..<21 { #expect(abs(Double(p[i]) - rp[i]) < 1e-5) }
 }
+
+/// The Adam kernel is compiled for several vector widths (AVX-512, AVX2, SSE2) and must compute,
+/// on any of them, exactly the scalar single-precision expression: no fused multiply-adds, no
+/// reordering. 53 elements cover the 16- and 8-wide blocks and the tails.
+@Test func adamKernelEqualsTheScalarExpressionBitForBit() {
+    var rng = SeededGenerator(seed: 12)
+    let n = 53
+    var p = (0..<n).map { _ in Float(rng.nextNormal()) }
+    var m = [Float](repeating: 0, count: n), v = m
+    var rp = p, rm = m, rv = v
+    for step in 1...4 {
+        let g = (0..<n).map { _ in Float(rng.nextNormal()) * 0.3 }
+        p.withUnsafeMutableBufferPointer { pp in
+            g.withUnsafeBufferPointer { gg in
+                m.withUnsafeMutableBufferPointer { mm in
+                    v.withUnsafeMutableBufferPointer { vv in
+                        Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                    }
+                }
+            }
+        }
+        let c1: Float = 1 - powf(0.9, Float(step)), c2: Float = 1 - powf(0.999, Float(step))
+        let stepSize: Float = 0.01 / c1, invC2: Float = 1 / c2
+        let b1c: Float = 1 - 0.9, b2c: Float = 1 - 0.999
+        for i in 0..<n {
+            let gi = g[i]
+            let mi: Float = 0.9 * rm[i] + b1c * gi
+            let vi: Float = 0.999 * rv[i] + b2c * gi * gi
+            rm[i] = mi; rv[i] = vi
+            rp[i] -= stepSize * mi / ((vi * invC2).squareRoot() + 1e-8)
+        }
+    }
+    #expect(p.map(\.bitPattern) == rp.map(\.bitPattern))
+    #expect(m.map(\.bitPattern) == rm.map(\.bitPattern))
+    #expect(v.map(\.bitPattern) == rv.map(\.bitPattern))
+}
+
+/// `Parallel.map(_:then:)`: results in order; a thread with no `first` job left runs follow-ups
+/// while other `first` jobs are still running (here the last `first` job waits until follow-ups
+/// 0 and 1 have run, which only such a thread can do; a scheduler that ran follow-ups after all
+/// `first` jobs would time out); a failed `first` has no follow-up; the lowest failure is thrown.
+@Test func parallelMapRunsFollowUpsWhileTheLastJobsRun() throws {
+    final class Flags: @unchecked Sendable {
+        let lock = NSLock()
+        var followed: Set<Int> = []
+        let earlyDone = DispatchSemaphore(value: 0)
+    }
+    let flags = Flags()
+    let out = try Parallel.map(3, workers: 2, { i -> Int in
+        if i == 2 {
+            // Both earlier follow-ups must run while this job runs.
+            for _ in 0..<2 { guard flags.earlyDone.wait(timeout: .now() + 10) == .success else { return -1 } }
+        }
+        return i * 10
+    }, then: { i, v -> String in
+        flags.lock.withLock { _ = flags.followed.insert(i) }
+        if i < 2 { flags.earlyDone.signal() }
+        return "\(i):\(v)"
+    })
+    #expect(out.map(\.0) == [0, 10, 20])
+    #expect(out.map(\.1) == ["0:0", "1:10", "2:20"])
+    #expect(flags.followed == [0, 1, 2])
+
+    struct Failed: Error, Equatable { let at: Int }
+    let followedAfterFailure = Flags()
+    #expect(throws: Failed(at: 1)) {
+        _ = try Parallel.map(5, workers: 2, { i -> Int in
+            if i == 1 || i == 3 { throw Failed(at: i) }
+            return i
+        }, then: { i, _ -> Int in
+            followedAfterFailure.lock.withLock { _ = followedAfterFailure.followed.insert(i) }
+            if i == 4 { throw Failed(at: 4) }
+            return i
+        })
+    }
+    #expect(followedAfterFailure.followed == [0, 2, 4])
+    // One worker: every first job, then the follow-ups, in order.
+    #expect(try Parallel.map(4, workers: 1, { $0 }, then: { $1 * 2 }).map(\.1) == [0, 2, 4, 6])
+}
