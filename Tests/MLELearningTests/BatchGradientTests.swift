@@ -95,3 +95,70 @@ func splitBatchGradientEqualsTheWholeBatch(kind: Int) throws {
         #expect(low[j] == column.min() && high[j] == column.max())
     }
 }
+
+/// The optimizer's update adds a split batch's gradient parts, applies weight decay and steps,
+/// elementwise; split in two halves on the paired worker it gives exactly the serial result
+/// (every optimizer, with and without decay, buffers above and below the splitting size), and
+/// it equals the update written out for plain SGD: p − lr·(g₀ + g₁ + wd·p).
+@Test func optimizerUpdateSplitOnTheWorkerEqualsTheSerialUpdate() {
+    var rng = SeededGenerator(seed: 77)
+    let worker = PairedWorker()
+    defer { worker.close() }
+    for optimizer in MLPConfig.Optimizer.allCases {
+        for n in [37, 20_001] {
+            for wd: Float in [0, 0.01] {
+                var config = MLPConfig()
+                config.optimizer = optimizer; config.learningRate = 0.01
+                let rule = MLPTrainer.OptimizerRule(config)
+                let p0 = (0..<n).map { _ in Float(rng.nextNormal()) }
+                var results: [[Float]] = []
+                for useWorker in [false, true] {
+                    var p = p0, m = [Float](repeating: 0, count: n), v = m
+                    var r = SeededGenerator(seed: 5)
+                    for step in 1...3 {
+                        var g0 = (0..<n).map { _ in Float(r.nextNormal()) }
+                        let g1 = (0..<n).map { _ in Float(r.nextNormal()) }
+                        MLPTrainer.update(&p, &m, &v, gradient: &g0, adding: [g1], decay: wd, rule, step: step,
+                                          worker: useWorker ? worker : nil)
+                    }
+                    results.append(p + m + v)
+                }
+                #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(optimizer) n=\(n) wd=\(wd)")
+                if optimizer == .sgd {
+                    var p = p0, m = [Float](repeating: 0, count: n), v = m
+                    var g0 = (0..<n).map { _ in Float(rng.nextNormal()) }
+                    let g1 = (0..<n).map { _ in Float(rng.nextNormal()) }
+                    let expected = (0..<n).map { p0[$0] - 0.01 * ((g0[$0] + g1[$0]) + wd * p0[$0]) }
+                    MLPTrainer.update(&p, &m, &v, gradient: &g0, adding: [g1], decay: wd, rule, step: 1, worker: worker)
+                    #expect(p == expected)
+                }
+            }
+        }
+    }
+}
+
+/// Weight decay reaches the weights, not the biases: one full-batch SGD step from the same
+/// initial network with and without decay leaves the biases bit for bit equal and moves each
+/// weight by lr·wd·w₀ (the batch is large enough to be split and its update too).
+@Test func weightDecayStepsTheWeightsOnly() throws {
+    var settings = Generator.Settings()
+    settings.rows = 64; settings.features = 6; settings.informative = 4; settings.seed = 8
+    let data = try Generator.classification(settings)
+    var config = MLPConfig()
+    config.hidden = [128, 128]; config.epochs = 1; config.batchSize = 64; config.optimizer = .sgd
+    config.learningRate = 0.1; config.seed = 3
+    #expect(BatchGradient.partCount(batch: 64, widths: [6, 128, 128, 2]) == 2)
+    let plain = try MLPTrainer.train(data, config: config).model
+    config.weightDecay = 0.5
+    let decayed = try MLPTrainer.train(data, config: config).model
+    config.weightDecay = 0.25
+    let half = try MLPTrainer.train(data, config: config).model
+    for l in plain.layers.indices {
+        #expect(plain.layers[l].bias == decayed.layers[l].bias)
+        // w(0) − w(wd) = lr·wd·w₀, so the shift is proportional to wd.
+        let a = zip(plain.layers[l].weight.storage, decayed.layers[l].weight.storage).map { $0 - $1 }
+        let b = zip(plain.layers[l].weight.storage, half.layers[l].weight.storage).map { $0 - $1 }
+        #expect(a.contains { $0 != 0 })
+        #expect(zip(a, b).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * max(1, abs($0)) })
+    }
+}

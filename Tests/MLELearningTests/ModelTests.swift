@@ -257,3 +257,21 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     huge.epochs = 5
     #expect(throws: LearningError.self) { try MLPTrainer.train(d, config: huge) }
 }
+
+/// Training leaves the unit profile to be measured when first read: it then equals a profile
+/// measured right after training on the training rows, also when the network's weights were
+/// changed in between (the profile belongs to the network training produced).
+@Test func unitProfileMeasuredLaterEqualsTheProfileAtTheEndOfTraining() throws {
+    var settings = Generator.Settings()
+    settings.rows = 300; settings.features = 5; settings.informative = 3; settings.seed = 4
+    let data = try Generator.classification(settings)
+    var config = MLPConfig()
+    config.hidden = [16, 8]; config.epochs = 3; config.seed = 2
+    var net = try MLPTrainer.train(data, config: config).model
+    var plain = net
+    plain.profile = nil
+    let direct = try UnitProfile.measure(plain, on: data.features)
+    net.layers[0].bias = net.layers[0].bias.map { $0 + 5 }
+    #expect(net.profile == direct)
+    #expect(net.profile?.rows == 300)
+}
