@@ -40,3 +40,30 @@ import MLELearning
     #expect(c.constantColumns.isEmpty && c.missingCells == 0 && c.strongPredictors.isEmpty)
     #expect(c.duplicateRows == 1)   // iris has one exact duplicate row (143 repeats 102) — a known fact of the dataset
 }
+
+/// For a numeric target a feature is a possible leak when |Pearson r| with the target reaches
+/// the threshold, over the rows where the feature is present. By hand: leak = 3y + 1 (r = 1, its
+/// missing row skipped), neg = −y (r = −1, reported as 1), weak: x = 1, 2, 3, 4 against
+/// y = 1.5, 3.5, 2.5, 4.5 gives Σdxdy = 4, Σdx² = Σdy² = 5, r = 0.8; a categorical column is not
+/// scored. (Fractional y, so the target is read as numbers, not as classes.)
+@Test func leakageForANumericTargetIsPearsonsR() throws {
+    let csv = """
+    leak,neg,weak,cat,y
+    5.5,-1.5,1,a,1.5
+    11.5,-3.5,2,b,3.5
+    8.5,-2.5,3,a,2.5
+    14.5,-4.5,4,b,4.5
+    NA,-10.5,NA,a,10.5
+    """
+    let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "r.csv"), file: "r.csv", targetName: "y")
+    guard case .values? = d.target else { Issue.record("the target should be numbers"); return }
+    let strict = try DataCheck.run(d)
+    #expect(Set(strict.strongPredictors.map(\.feature)) == ["leak", "neg"])
+    for p in strict.strongPredictors {
+        #expect(abs(p.score - 1) < 1e-12 && p.baseline == 0)
+    }
+    let loose = try DataCheck.run(d, leakage: 0.8)
+    #expect(loose.strongPredictors.map(\.feature).sorted() == ["leak", "neg", "weak"])
+    #expect(abs((loose.strongPredictors.first { $0.feature == "weak" }?.score ?? 0) - 0.8) < 1e-12)
+    #expect(try DataCheck.run(d, leakage: 0.81).strongPredictors.map(\.feature).sorted() == ["leak", "neg"])
+}
