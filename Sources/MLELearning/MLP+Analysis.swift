@@ -8,8 +8,8 @@ public struct LayerValues: Sendable {
     public var post: Matrix
 }
 
-/// The range of every unit's values over the training set, measured after training and kept
-/// with the model: DeepGauge's [low, high] per unit, dead units, and the box of feature values
+/// The range of every unit's values over the training set, measured on the network training
+/// produced (when first read, see `MLP.measureProfileLater`) and kept with the model: DeepGauge's [low, high] per unit, dead units, and the box of feature values
 /// seen in training (in the data's own units) that input searches stay inside.
 public struct UnitProfile: Equatable, Sendable {
     /// Training rows measured.
