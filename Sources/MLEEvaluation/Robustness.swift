@@ -111,6 +111,13 @@ struct SpaceNetwork {
     }
 }
 
+/// One sampling worker's points and layer values, reused from round to round (only that worker
+/// touches them).
+final class SampleBuffers: @unchecked Sendable {
+    var batch = Matrix(rows: 0, cols: 0)
+    var layers: [Matrix] = []
+}
+
 /// Result slots handed to the workers of `concurrentPerform`; each worker writes only the
 /// examples of its own batches and its own entries.
 struct SendableSlots: @unchecked Sendable {
@@ -120,8 +127,10 @@ struct SendableSlots: @unchecked Sendable {
 
 public enum Robustness {
     /// Checks every row of `x` (raw units).
+    /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers before sampling, as
+    ///   `BLASThreads.single(stopIdleWorkers:)` explains (only for the owner of the process).
     public static func check(_ model: MLP, x: Matrix, settings: RobustSettings,
-                             cancellation: Cancellation = .never,
+                             cancellation: Cancellation = .never, stopIdleWorkers: Bool = false,
                              progress: (Int, Int) -> Void = { _, _ in }) throws -> [RobustExample] {
         guard settings.delta >= 0, settings.delta.isFinite else { throw RobustError("delta must be a finite number ≥ 0") }
         guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw RobustError("epsilon must be a finite number ≥ 0") }
@@ -152,7 +161,7 @@ public enum Robustness {
 
         if settings.methods.contains(.sample) {
             let sampled = try sample(space.net, points: points, centerOut: centerOut, settings: settings,
-                                     cancellation: cancellation) { n in progress(done + n, total) }
+                                     cancellation: cancellation, stopIdleWorkers: stopIdleWorkers) { n in progress(done + n, total) }
             for r in 0..<x.rows {
                 results[r].sampled = sampled[r].distance
                 consider(r, sampled[r].distance, sampled[r].point)
@@ -213,14 +222,29 @@ public enum Robustness {
     /// points come from its own stream (seed, row), so they do not depend on batching or threads);
     /// each draws its points and runs its own forward pass with OpenBLAS on one thread, so both
     /// cores stay busy with the products and the random numbers alike.
+    ///
+    /// OpenBLAS is on one thread for all the rounds, not set back between them: setting its count
+    /// back starts its workers again, and they spin for about 0.1 s, taking a core from the
+    /// sampling workers (perf: a sixth of the samples in the scheduler and `sched_yield`).
     static func sample(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
-                       cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+                       cancellation: Cancellation, stopIdleWorkers: Bool = false,
+                       progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+        try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
+            try sampleRounds(net, points: points, centerOut: centerOut, settings: settings, cancellation: cancellation,
+                             progress: progress)
+        }
+    }
+
+    private static func sampleRounds(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
+                                     cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
         let n = points.count, d = points.first?.count ?? 0
         let perBatch = max(1, 8_192 / settings.samples)
         let batches = stride(from: 0, to: n, by: perBatch).map { Array($0..<min($0 + perBatch, n)) }
         var found = [(distance: Double, point: [Float])](repeating: (0, []), count: n)
         let workers = min(2, batches.count)
         var failures = [Error?](repeating: nil, count: workers)
+        // Each worker's points and layer values, kept from round to round.
+        let buffers = (0..<workers).map { _ in SampleBuffers() }
         // Rounds of one batch per worker; between rounds the caller reports progress.
         for round in stride(from: 0, to: batches.count, by: workers) {
             if cancellation.isCancelled { throw Cancelled() }
@@ -228,12 +252,15 @@ public enum Robustness {
             found.withUnsafeMutableBufferPointer { foundBuffer in
                 failures.withUnsafeMutableBufferPointer { failureBuffer in
                     let slots = SendableSlots(found: foundBuffer, failures: failureBuffer)
-                    BLASThreads.single {
+                    do {
                         DispatchQueue.concurrentPerform(iterations: count) { worker in
                             do {
                                 let rows = batches[round + worker]
-                                var batch = Matrix(rows: rows.count * settings.samples, cols: d)
-                                batch.storage.withUnsafeMutableBufferPointer { buffer in
+                                let own = buffers[worker]
+                                if own.batch.rows != rows.count * settings.samples || own.batch.cols != d {
+                                    own.batch = Matrix(rows: rows.count * settings.samples, cols: d)
+                                }
+                                own.batch.storage.withUnsafeMutableBufferPointer { buffer in
                                     guard let base = buffer.baseAddress else { return }
                                     for (i, r) in rows.enumerated() {
                                         var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
@@ -241,15 +268,16 @@ public enum Robustness {
                                                  delta: Float(settings.delta), norm: settings.norm, rng: &rng)
                                     }
                                 }
+                                try net.outputs(standardized: own.batch, reusing: &own.layers)
                                 let out = Outputs(logits: Matrix(rows: 0, cols: 0),
-                                                  measured: measured(try net.outputs(standardized: batch), net, settings.output))
+                                                  measured: measured(own.layers[own.layers.count - 1], net, settings.output))
                                 for (i, r) in rows.enumerated() {
                                     var worst = 0.0, worstRow = i * settings.samples
                                     for s in 0..<settings.samples {
                                         let dist = distance(out, i * settings.samples + s, centerOut, r)
                                         if dist > worst { worst = dist; worstRow = i * settings.samples + s }
                                     }
-                                    slots.found[r] = (worst, batch.row(worstRow))
+                                    slots.found[r] = (worst, own.batch.row(worstRow))
                                 }
                             } catch {
                                 slots.failures[worker] = error

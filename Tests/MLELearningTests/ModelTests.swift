@@ -275,3 +275,25 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     #expect(net.profile == direct)
     #expect(net.profile?.rows == 300)
 }
+
+/// The forward pass into reused buffers gives the allocating pass's outputs (bit for bit for
+/// inputs narrower than OpenBLAS's block), across batches of changing size and for a
+/// non-ReLU activation, and the buffers are reused when the shape stays.
+@Test func forwardPassIntoReusedBuffersEqualsTheAllocatingPass() throws {
+    var rng = SeededGenerator(seed: 21)
+    for activation in [Kernels.Activation.relu, .tanh] {
+        var net = MLP.initialised(widths: [30, 64, 16, 3], standardizer: Standardizer(mean: [Float](repeating: 0, count: 30),
+                                                                                     scale: [Float](repeating: 1, count: 30)),
+                                  featureNames: (0..<30).map { "f\($0)" }, task: .classification(classNames: ["a", "b", "c"]), rng: &rng)
+        net.activation = activation
+        var buffers: [Matrix] = []
+        for rows in [7, 500, 500, 1] {
+            var x = Matrix(rows: rows, cols: 30)
+            for i in x.storage.indices { x.storage[i] = Float(rng.nextNormal()) }
+            try net.outputs(standardized: x, reusing: &buffers)
+            let expected = try net.outputs(standardized: x)
+            #expect(buffers.count == 3 && buffers[2].rows == rows)
+            #expect(buffers[2].storage.map(\.bitPattern) == expected.storage.map(\.bitPattern), "\(activation) \(rows) rows")
+        }
+    }
+}

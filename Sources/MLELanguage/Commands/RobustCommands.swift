@@ -170,7 +170,8 @@ enum RobustCommands {
             var s = settings
             s.delta = delta
             let offset = i * x.rows * settings.methods.count
-            let results = try Robustness.check(net, x: x, settings: s, cancellation: inv.cancellation) { done, _ in
+            let results = try Robustness.check(net, x: x, settings: s, cancellation: inv.cancellation,
+                                               stopIdleWorkers: inv.session.ownsProcess) { done, _ in
                 progress.update(offset + done, detail: "δ \(Format.number(delta))")
             }
             runs.append((delta, results))
