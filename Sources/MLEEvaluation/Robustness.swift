@@ -252,36 +252,34 @@ public enum Robustness {
             found.withUnsafeMutableBufferPointer { foundBuffer in
                 failures.withUnsafeMutableBufferPointer { failureBuffer in
                     let slots = SendableSlots(found: foundBuffer, failures: failureBuffer)
-                    do {
-                        DispatchQueue.concurrentPerform(iterations: count) { worker in
-                            do {
-                                let rows = batches[round + worker]
-                                let own = buffers[worker]
-                                if own.batch.rows != rows.count * settings.samples || own.batch.cols != d {
-                                    own.batch = Matrix(rows: rows.count * settings.samples, cols: d)
-                                }
-                                own.batch.storage.withUnsafeMutableBufferPointer { buffer in
-                                    guard let base = buffer.baseAddress else { return }
-                                    for (i, r) in rows.enumerated() {
-                                        var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-                                        fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
-                                                 delta: Float(settings.delta), norm: settings.norm, rng: &rng)
-                                    }
-                                }
-                                try net.outputs(standardized: own.batch, reusing: &own.layers)
-                                let out = Outputs(logits: Matrix(rows: 0, cols: 0),
-                                                  measured: measured(own.layers[own.layers.count - 1], net, settings.output))
-                                for (i, r) in rows.enumerated() {
-                                    var worst = 0.0, worstRow = i * settings.samples
-                                    for s in 0..<settings.samples {
-                                        let dist = distance(out, i * settings.samples + s, centerOut, r)
-                                        if dist > worst { worst = dist; worstRow = i * settings.samples + s }
-                                    }
-                                    slots.found[r] = (worst, own.batch.row(worstRow))
-                                }
-                            } catch {
-                                slots.failures[worker] = error
+                    DispatchQueue.concurrentPerform(iterations: count) { worker in
+                        do {
+                            let rows = batches[round + worker]
+                            let own = buffers[worker]
+                            if own.batch.rows != rows.count * settings.samples || own.batch.cols != d {
+                                own.batch = Matrix(rows: rows.count * settings.samples, cols: d)
                             }
+                            own.batch.storage.withUnsafeMutableBufferPointer { buffer in
+                                guard let base = buffer.baseAddress else { return }
+                                for (i, r) in rows.enumerated() {
+                                    var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                                    fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
+                                             delta: Float(settings.delta), norm: settings.norm, rng: &rng)
+                                }
+                            }
+                            try net.outputs(standardized: own.batch, reusing: &own.layers)
+                            guard let logits = own.layers.last else { throw RobustError("the network has no layers") }
+                            let out = Outputs(logits: Matrix(rows: 0, cols: 0), measured: measured(logits, net, settings.output))
+                            for (i, r) in rows.enumerated() {
+                                var worst = 0.0, worstRow = i * settings.samples
+                                for s in 0..<settings.samples {
+                                    let dist = distance(out, i * settings.samples + s, centerOut, r)
+                                    if dist > worst { worst = dist; worstRow = i * settings.samples + s }
+                                }
+                                slots.found[r] = (worst, own.batch.row(worstRow))
+                            }
+                        } catch {
+                            slots.failures[worker] = error
                         }
                     }
                 }
