@@ -205,24 +205,14 @@ public enum MLPTrainer {
                 v.withUnsafeMutableBufferPointer { vv in
                     first.withUnsafeMutableBufferPointer { g in
                         let buffers = UpdateBuffers(p: p, m: mm, v: vv, g: g)
-                        let run: @Sendable (Range<Int>) -> Void = { range in
-                            for part in rest {
-                                part.withUnsafeBufferPointer { q in
-                                    for i in range where i < q.count { buffers.g[i] += q[i] }
-                                }
-                            }
-                            if wd > 0 { for i in range { buffers.g[i] += wd * buffers.p[i] } }
-                            rule.step(UnsafeMutableBufferPointer(rebasing: buffers.p[range]), UnsafeBufferPointer(rebasing: buffers.g[range]),
-                                      UnsafeMutableBufferPointer(rebasing: buffers.m[range]), UnsafeMutableBufferPointer(rebasing: buffers.v[range]),
-                                      step)
-                        }
                         // A hand-off costs about a microsecond; below this many parameters the
                         // update is not worth splitting.
                         if let worker, n >= 8192 {
                             let half = n / 2
-                            worker.run({ run(0..<half) }, { run(half..<n) })
+                            worker.run({ buffers.update(0..<half, adding: rest, decay: wd, rule, step: step) },
+                                       { buffers.update(half..<n, adding: rest, decay: wd, rule, step: step) })
                         } else {
-                            run(0..<n)
+                            buffers.update(0..<n, adding: rest, decay: wd, rule, step: step)
                         }
                     }
                 }
@@ -235,6 +225,18 @@ public enum MLPTrainer {
     private struct UpdateBuffers: @unchecked Sendable {
         let p: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>
         let v: UnsafeMutableBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>
+
+        /// The update of elements `range`: the other parts' gradients added, weight decay, a step.
+        func update(_ range: Range<Int>, adding rest: [[Float]], decay wd: Float, _ rule: OptimizerRule, step: Int) {
+            for part in rest {
+                part.withUnsafeBufferPointer { q in
+                    for i in range where i < q.count { g[i] += q[i] }
+                }
+            }
+            if wd > 0 { for i in range { g[i] += wd * p[i] } }
+            rule.step(UnsafeMutableBufferPointer(rebasing: p[range]), UnsafeBufferPointer(rebasing: g[range]),
+                      UnsafeMutableBufferPointer(rebasing: m[range]), UnsafeMutableBufferPointer(rebasing: v[range]), step)
+        }
     }
 
     /// The optimizer's settings, without the rest of the configuration.
