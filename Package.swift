@@ -21,7 +21,7 @@ let package = Package(
         // Numeric layers: no terminal I/O.
         .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "MLELearning", dependencies: ["MLETensor", "CKernels"]),
-        .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning"]),
+        .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning", "CKernels"]),
         // The language owns all text; the shell owns the terminal.
         .target(name: "MLELanguage", dependencies: ["MLETensor", "MLELearning", "MLEEvaluation"]),
         .target(name: "MLEShell", dependencies: ["MLELanguage", "CEditLine"]),
@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
         .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor"],
+        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation"]),
     ]

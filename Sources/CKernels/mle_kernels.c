@@ -252,3 +252,64 @@ size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte) 
     while (p < end && (p = memchr(p, byte, (size_t)(end - p))) != NULL) { n++; p++; }
     return n;
 }
+
+/* CROWN's relaxation and row sums, in double precision. Eight partial sums per row let the
+ * compiler vectorise the loops (a single running sum is a serial chain it may not reorder); perf
+ * on a 784-256-256-10 network: the scalar Swift loop was 18% of certification. */
+MLE_WIDE
+void mle_crown_relax(double *restrict a, size_t rows, size_t width, const double *restrict upper_slope,
+                     const double *restrict lower_slope, const double *restrict upper_at,
+                     double *restrict constant) {
+    for (size_t r = 0; r < rows; r++) {
+        double *restrict row = a + r * width;
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 8 <= width; i += 8) {
+            for (size_t l = 0; l < 8; l++) {
+                const double c = row[i + l];
+                const double pos = c > 0 ? c : 0.0, neg = c < 0 ? c : 0.0;
+                const double t = pos * upper_slope[i + l];
+                row[i + l] = t + neg * lower_slope[i + l];
+                acc[l] += t * upper_at[i + l];
+            }
+        }
+        double tail = 0;
+        for (; i < width; i++) {
+            const double c = row[i];
+            const double pos = c > 0 ? c : 0.0, neg = c < 0 ? c : 0.0;
+            const double t = pos * upper_slope[i];
+            row[i] = t + neg * lower_slope[i];
+            tail += t * upper_at[i];
+        }
+        constant[r] -= ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+    }
+}
+
+MLE_WIDE
+void mle_row_dots(const double *restrict a, const double *restrict b, size_t rows, size_t cols,
+                  size_t b_stride, double *restrict out) {
+    for (size_t r = 0; r < rows; r++) {
+        const double *restrict x = a + r * cols, *restrict y = b + r * b_stride;
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 8 <= cols; i += 8)
+            for (size_t l = 0; l < 8; l++) acc[l] += x[i + l] * y[i + l];
+        double tail = 0;
+        for (; i < cols; i++) tail += x[i] * y[i];
+        out[r] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+    }
+}
+
+MLE_WIDE
+void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double *restrict out) {
+    for (size_t r = 0; r < rows; r++) {
+        const double *restrict x = a + r * cols;
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 8 <= cols; i += 8)
+            for (size_t l = 0; l < 8; l++) acc[l] += fabs(x[i + l]);
+        double tail = 0;
+        for (; i < cols; i++) tail += fabs(x[i]);
+        out[r] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+    }
+}

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import MLELearning
 import MLETensor
@@ -19,12 +20,15 @@ public struct LogitBounds: Sendable {
 /// 1e-5·(1 + |bound|) so that they also hold for mle's float32 evaluations, whose error on
 /// these networks is of order 1e-6 relative.
 ///
-/// Speed: many balls go through together. Back-substitution keeps one coefficient row per bound
-/// it wants, stacks the rows of every ball in the batch, and moves them through each layer with
-/// one double-precision GEMM; a hidden unit gets CROWN rows only when IBP cannot already show it
-/// stable (a stable unit's relaxation does not depend on its bounds). For L2 balls on a first
-/// layer narrower than the input, ‖λW₀ᵀ‖₂ is read from the Gram matrix W₀ᵀW₀ (√(λ·G·λᵀ)), which
-/// costs n₀² per row instead of n₀·d.
+/// Speed: balls are independent, so two threads take one ball at a time each, with OpenBLAS on
+/// one thread (a threaded OpenBLAS spun its idle workers between the small products: perf found
+/// a third of the time in the scheduler). Back-substitution keeps one coefficient row per bound
+/// it wants and moves a ball's rows through each layer with one double-precision GEMM; a hidden
+/// unit gets CROWN rows only when IBP cannot already show it stable (a stable unit's relaxation
+/// does not depend on its bounds), and the columns of a layer's inactive units, zero in every
+/// row, are left out of the products. For L2 balls on a first layer narrower than the input,
+/// ‖λW₀ᵀ‖₂ is read from the Gram matrix W₀ᵀW₀ (√(λ·G·λᵀ)), which costs n₀² per row instead of
+/// n₀·d.
 public enum Certify {
     static let margin = 1e-5
 
@@ -37,8 +41,9 @@ public enum Certify {
     struct Plan {
         let count: Int
         let inputs: [Int], outputs: [Int]
-        /// Per layer, row-major inputs × outputs; and the same with absolute values (for IBP).
-        let w: [[Double]], absW: [[Double]], b: [[Double]]
+        /// Per layer, row-major inputs × outputs; the same with absolute values (for IBP); and
+        /// transposed, outputs × inputs (a unit's incoming weights are a row, for back-substitution).
+        let w: [[Double]], absW: [[Double]], wT: [[Double]], b: [[Double]]
         let norm: PerturbationNorm
         /// The dual norm of each column of the first layer's weights: a first-layer unit moves by
         /// at most δ times it.
@@ -52,6 +57,12 @@ public enum Certify {
             outputs = net.layers.map(\.outputs)
             w = net.layers.map { $0.weight.storage.map(Double.init) }
             absW = w.map { $0.map(abs) }
+            wT = net.layers.map { layer in
+                let m = layer.inputs, n = layer.outputs
+                var t = [Double](repeating: 0, count: m * n)
+                for i in 0..<m { for o in 0..<n { t[o * m + i] = Double(layer.weight.storage[i * n + o]) } }
+                return t
+            }
             b = net.layers.map { $0.bias.map(Double.init) }
             self.norm = norm
             let d = inputs.first ?? 0, n0 = outputs.first ?? 0
@@ -78,109 +89,159 @@ public enum Certify {
                 gram = nil
             }
         }
-
-        /// The largest product a batch of `balls` makes, to choose BLAS's thread count.
-        func work(balls: Int) -> Int {
-            let widest = max(outputs.max() ?? 0, inputs.max() ?? 0)
-            return balls * 2 * widest * inputs.reduce(0, +)
-        }
     }
 
-    /// One row of a back-substitution: an upper bound of sign·z[unit] − sign·z[other] for one ball.
+    /// One row of a back-substitution: an upper bound of sign·z[unit] − sign·z[other].
     struct SpecRow {
-        var ball: Int
         var unit: Int
         var sign: Double
         var other: Int = -1
     }
 
+    /// CROWN's lines for one layer's ReLUs, from the bounds of its pre-activations: a unit that
+    /// can be negative and positive has the upper line slope·(z − lower) and the lower line z
+    /// (slope 1) when upper > −lower, else 0 (CROWN's adaptive choice); an active unit is the
+    /// identity and an inactive one 0. `kept` lists the units that are not inactive.
+    struct Relaxation {
+        var upperSlope: [Double], lowerSlope: [Double], upperAt: [Double]
+        var kept: [Int]
+
+        init(lower l: [Double], upper u: [Double]) {
+            let n = l.count
+            upperSlope = [Double](repeating: 0, count: n)
+            lowerSlope = upperSlope
+            upperAt = upperSlope
+            kept = []
+            for i in 0..<n {
+                let lo = l[i], hi = u[i]
+                if hi <= 0 { continue }
+                kept.append(i)
+                if lo >= 0 {
+                    upperSlope[i] = 1; lowerSlope[i] = 1
+                } else {
+                    upperSlope[i] = hi / (hi - lo)
+                    lowerSlope[i] = hi > -lo ? 1 : 0
+                    upperAt[i] = lo
+                }
+            }
+        }
+    }
+
+    /// Arrays one thread reuses from ball to ball: fresh ones per ball (a megabyte or two on a
+    /// 784-256-256-10 network at δ = 2) cost page faults (perf: 4% of certification).
+    final class Workspace {
+        enum Slot: Int, CaseIterable { case rows, next, gathered, weights, product, gram, sums }
+        private var pointers: [UnsafeMutablePointer<Double>?] = Array(repeating: nil, count: Slot.allCases.count)
+        private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
+
+        /// The slot's array with room for at least `count` values; its contents are kept only
+        /// while it is not asked for more room.
+        func buffer(_ slot: Slot, _ count: Int) -> UnsafeMutablePointer<Double> {
+            let i = slot.rawValue
+            if let p = pointers[i], capacities[i] >= count { return p }
+            pointers[i]?.deallocate()
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+            pointers[i] = p
+            capacities[i] = max(count, 1)
+            return p
+        }
+
+        deinit { for p in pointers { p?.deallocate() } }
+    }
+
     /// IBP and CROWN bounds on the logits of `net` (inputs are points of its space) over one ball.
     public static func bounds(_ net: MLP, center: [Float], delta: Double, norm: PerturbationNorm) -> (crown: LogitBounds, ibp: LogitBounds) {
         let plan = Plan(net, norm: norm)
-        let all = BLASThreads.forProductsOf(size: plan.work(balls: 1)) {
-            bounds(plan, centers: [center.map(Double.init)], deltas: [delta])
-        }
+        let all = bounds(plan, centers: [center.map(Double.init)], deltas: [delta])
         return all.first ?? (LogitBounds(lower: [], upper: []), LogitBounds(lower: [], upper: []))
     }
 
-    /// IBP and CROWN bounds for each ball (centre in the network's space, radius), together.
-    static func bounds(_ plan: Plan, centers: [[Double]], deltas: [Double], intermediate: Intermediate = .crown)
-        -> [(crown: LogitBounds, ibp: LogitBounds)] {
-        let balls = centers.count
-        guard balls > 0, plan.count > 0, deltas.count == balls else { return [] }
+    /// IBP and CROWN bounds for each ball (centre in the network's space, radius), on up to
+    /// `workers` threads with OpenBLAS on one; the bounds of a ball do not depend on the others
+    /// or on the threads. Empty when a centre does not have the network's inputs.
+    static func bounds(_ plan: Plan, centers: [[Double]], deltas: [Double], intermediate: Intermediate = .crown,
+                       workers: Int = 2) -> [(crown: LogitBounds, ibp: LogitBounds)] {
+        guard plan.count > 0, deltas.count == centers.count,
+              centers.allSatisfy({ $0.count == plan.inputs[0] }) else { return [] }
+        return BLASThreads.single {
+            (try? Parallel.map(centers.count, workers: workers, local: { Workspace() }) { workspace, e in
+                ball(plan, center: centers[e], delta: deltas[e], intermediate: intermediate, workspace: workspace)
+            }) ?? []
+        }
+    }
+
+    /// IBP and CROWN bounds for one ball.
+    static func ball(_ plan: Plan, center x: [Double], delta: Double, intermediate: Intermediate,
+                     workspace: Workspace) -> (crown: LogitBounds, ibp: LogitBounds) {
         let d = plan.inputs[0], n0 = plan.outputs[0]
         // Layer 0 is linear in x: exact bounds x0·W0 + b0 ± δ‖W0[:, o]‖*, the same for both methods.
-        var z0 = [Double](repeating: 0, count: balls * n0)
-        for e in 0..<balls { for o in 0..<n0 { z0[e * n0 + o] = plan.b[0][o] } }
-        let x = centers.flatMap { $0 }
-        guard x.count == balls * d else { return [] }
-        multiply(x, plan.w[0], into: &z0, m: balls, n: n0, k: d, beta: 1)
+        var z0 = plan.b[0]
+        multiply(x, plan.w[0], into: &z0, m: 1, n: n0, k: d, beta: 1)
         var l0 = z0, u0 = z0
-        for e in 0..<balls {
-            for o in 0..<n0 {
-                let r = deltas[e] * plan.columnNorms[o]
-                l0[e * n0 + o] -= r
-                u0[e * n0 + o] += r
-            }
+        for o in 0..<n0 {
+            let r = delta * plan.columnNorms[o]
+            l0[o] -= r
+            u0[o] += r
         }
-        var ibpLower = [l0], ibpUpper = [u0]
-        var lower = [l0], upper = [u0]
+        // The latest layer's IBP bounds, and CROWN's bounds of the layers before (each layer's
+        // relaxation made from them).
+        var ibpLower = l0, ibpUpper = u0
+        var lower = l0, upper = u0
+        var relaxations: [Relaxation] = []
         let last = plan.count - 1
         for k in stride(from: 1, to: plan.count, by: 1) {
-            let ibp = intervalStep(plan, k, ibpLower[k - 1], ibpUpper[k - 1], balls: balls)
-            ibpLower.append(ibp.lower); ibpUpper.append(ibp.upper)
+            relaxations.append(Relaxation(lower: lower, upper: upper))
+            if k == 1 { keepGram(plan, relaxations[0].kept, in: workspace) }
+            let ibp = intervalStep(plan, k, ibpLower, ibpUpper)
+            ibpLower = ibp.lower; ibpUpper = ibp.upper
             if k == last { break }
             if intermediate == .ibp {
-                lower.append(ibp.lower); upper.append(ibp.upper)
+                lower = ibp.lower; upper = ibp.upper
                 continue
             }
             // CROWN, intersected with IBP from CROWN's own previous bounds (both are sound),
             // for the units IBP cannot show stable.
-            var (l, u) = intervalStep(plan, k, lower[k - 1], upper[k - 1], balls: balls)
-            let n = plan.outputs[k]
+            var (l, u) = intervalStep(plan, k, lower, upper)
             var rows: [SpecRow] = []
-            for e in 0..<balls {
-                for o in 0..<n where l[e * n + o] < 0 && u[e * n + o] > 0 {
-                    rows.append(SpecRow(ball: e, unit: o, sign: 1))
-                    rows.append(SpecRow(ball: e, unit: o, sign: -1))
-                }
+            for o in 0..<plan.outputs[k] where l[o] < 0 && u[o] > 0 {
+                rows.append(SpecRow(unit: o, sign: 1))
+                rows.append(SpecRow(unit: o, sign: -1))
             }
-            let bound = upperBounds(plan, layer: k, rows: rows, lower: lower, upper: upper, z0: z0, deltas: deltas)
+            let bound = upperBounds(plan, layer: k, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
+                                    workspace: workspace)
             for (r, row) in rows.enumerated() {
-                let i = row.ball * n + row.unit
-                if row.sign > 0 { u[i] = min(u[i], bound[r]) } else { l[i] = max(l[i], -bound[r]) }
+                if row.sign > 0 { u[row.unit] = min(u[row.unit], bound[r]) } else { l[row.unit] = max(l[row.unit], -bound[r]) }
             }
-            lower.append(l); upper.append(u)
+            lower = l; upper = u
         }
 
         let k = plan.outputs[last]
         // Without a hidden layer the exact first-layer bounds are the logits' bounds.
-        var crownLower = lower[0], crownUpper = upper[0]
-        var differences = [Double](repeating: .infinity, count: balls * k * k)
+        var crownLower = lower, crownUpper = upper
+        var differences = [Double](repeating: .infinity, count: k * k)
         if last >= 1 {
             var rows: [SpecRow] = []
-            for e in 0..<balls {
-                for o in 0..<k {
-                    rows.append(SpecRow(ball: e, unit: o, sign: 1))
-                    rows.append(SpecRow(ball: e, unit: o, sign: -1))
-                }
-                // z_i − z_j, for the probability bound and the label.
-                if k > 1 { for i in 0..<k { for j in 0..<k where i != j { rows.append(SpecRow(ball: e, unit: i, sign: 1, other: j)) } } }
+            for o in 0..<k {
+                rows.append(SpecRow(unit: o, sign: 1))
+                rows.append(SpecRow(unit: o, sign: -1))
             }
-            let bound = upperBounds(plan, layer: last, rows: rows, lower: lower, upper: upper, z0: z0, deltas: deltas)
-            crownLower = [Double](repeating: -.infinity, count: balls * k)
-            crownUpper = [Double](repeating: .infinity, count: balls * k)
+            // z_i − z_j, for the probability bound and the label.
+            if k > 1 { for i in 0..<k { for j in 0..<k where i != j { rows.append(SpecRow(unit: i, sign: 1, other: j)) } } }
+            let bound = upperBounds(plan, layer: last, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
+                                    workspace: workspace)
+            crownLower = [Double](repeating: -.infinity, count: k)
+            crownUpper = [Double](repeating: .infinity, count: k)
             for (r, row) in rows.enumerated() {
                 if row.other >= 0 {
-                    differences[(row.ball * k + row.unit) * k + row.other] = bound[r]
+                    differences[row.unit * k + row.other] = bound[r]
                 } else if row.sign > 0 {
-                    crownUpper[row.ball * k + row.unit] = bound[r]
+                    crownUpper[row.unit] = bound[r]
                 } else {
-                    crownLower[row.ball * k + row.unit] = -bound[r]
+                    crownLower[row.unit] = -bound[r]
                 }
             }
             if intermediate == .crown {
-                let fromCrown = intervalStep(plan, last, lower[last - 1], upper[last - 1], balls: balls)
+                let fromCrown = intervalStep(plan, last, lower, upper)
                 for i in crownLower.indices {
                     crownLower[i] = max(crownLower[i], fromCrown.lower[i])
                     crownUpper[i] = min(crownUpper[i], fromCrown.upper[i])
@@ -188,18 +249,26 @@ public enum Certify {
             }
         }
         func widened(_ v: Double, up: Bool) -> Double { up ? v + margin * (1 + abs(v)) : v - margin * (1 + abs(v)) }
-        return (0..<balls).map { e in
-            let range = (e * k)..<(e * k + k)
-            let cl = crownLower[range].map { widened($0, up: false) }, cu = crownUpper[range].map { widened($0, up: true) }
-            var difference = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
-            for i in 0..<k {
-                for j in 0..<k where i != j {
-                    difference[i][j] = widened(min(differences[(e * k + i) * k + j], cu[i] - cl[j]), up: true)
-                }
+        let cl = crownLower.map { widened($0, up: false) }, cu = crownUpper.map { widened($0, up: true) }
+        var difference = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        for i in 0..<k {
+            for j in 0..<k where i != j {
+                difference[i][j] = widened(min(differences[i * k + j], cu[i] - cl[j]), up: true)
             }
-            return (LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
-                    LogitBounds(lower: ibpLower[last][range].map { widened($0, up: false) },
-                                upper: ibpUpper[last][range].map { widened($0, up: true) }, differenceUpper: nil))
+        }
+        return (LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
+                LogitBounds(lower: ibpLower.map { widened($0, up: false) }, upper: ibpUpper.map { widened($0, up: true) },
+                            differenceUpper: nil))
+    }
+
+    /// The Gram matrix's rows and columns of the first layer's units that are not inactive
+    /// (`kept`), into the workspace's gram slot, for `upperBounds` of the same ball.
+    static func keepGram(_ plan: Plan, _ kept: [Int], in workspace: Workspace) {
+        guard let gram = plan.gram else { return }
+        let n0 = plan.outputs[0], s = kept.count
+        let g = workspace.buffer(.gram, s * s)
+        for (p, i) in kept.enumerated() {
+            for (q, j) in kept.enumerated() { g[p * s + q] = gram[i * n0 + j] }
         }
     }
 
@@ -216,111 +285,154 @@ public enum Certify {
         }
     }
 
-    /// One IBP step for every ball: bounds of layer k's pre-activation from layer k − 1's
-    /// (balls × width, row-major): centre·W + b ± radius·|W| of the ReLU'd box.
-    static func intervalStep(_ plan: Plan, _ k: Int, _ l: [Double], _ u: [Double], balls: Int) -> (lower: [Double], upper: [Double]) {
+    /// One IBP step: bounds of layer k's pre-activation from layer k − 1's: centre·W + b ±
+    /// radius·|W| of the ReLU'd box.
+    static func intervalStep(_ plan: Plan, _ k: Int, _ l: [Double], _ u: [Double]) -> (lower: [Double], upper: [Double]) {
         let m = plan.inputs[k], n = plan.outputs[k]
-        var mid = [Double](repeating: 0, count: balls * m), rad = mid
-        for i in 0..<(balls * m) {
+        var mid = [Double](repeating: 0, count: m), rad = mid
+        for i in 0..<m {
             let lo = max(l[i], 0), hi = max(u[i], 0)
             mid[i] = (lo + hi) / 2
             rad[i] = (hi - lo) / 2
         }
-        var center = [Double](repeating: 0, count: balls * n)
-        for e in 0..<balls { for o in 0..<n { center[e * n + o] = plan.b[k][o] } }
-        multiply(mid, plan.w[k], into: &center, m: balls, n: n, k: m, beta: 1)
-        var radius = [Double](repeating: 0, count: balls * n)
-        multiply(rad, plan.absW[k], into: &radius, m: balls, n: n, k: m)
+        var center = plan.b[k]
+        multiply(mid, plan.w[k], into: &center, m: 1, n: n, k: m, beta: 1)
+        var radius = [Double](repeating: 0, count: n)
+        multiply(rad, plan.absW[k], into: &radius, m: 1, n: n, k: m)
         var lower = center, upper = center
-        for i in 0..<(balls * n) { lower[i] -= radius[i]; upper[i] += radius[i] }
+        for i in 0..<n { lower[i] -= radius[i]; upper[i] += radius[i] }
         return (lower, upper)
     }
 
-    /// CROWN's back-substitution: for each row, an upper bound over its ball of the row's
-    /// combination of layer `layer`'s pre-activations, given bounds on every earlier layer's.
-    static func upperBounds(_ plan: Plan, layer k: Int, rows: [SpecRow], lower: [[Double]], upper: [[Double]],
-                            z0: [Double], deltas: [Double]) -> [Double] {
+    /// CROWN's back-substitution for one ball: for each row, an upper bound over the ball of the
+    /// row's combination of layer `layer`'s pre-activations, given the relaxations of every
+    /// earlier layer (and the workspace's gram slot from `keepGram`).
+    static func upperBounds(_ plan: Plan, layer k: Int, rows: [SpecRow], relaxations: [Relaxation],
+                            z0: [Double], delta: Double, workspace: Workspace) -> [Double] {
         let count = rows.count
         guard count > 0 else { return [] }
         // The rows on a_{k−1}: sign·(W_k[:, unit] − W_k[:, other]), constants from b_k.
         var width = plan.inputs[k]
-        let n = plan.outputs[k]
-        var a = [Double](repeating: 0, count: count * width)
+        let widest = plan.outputs[0..<k].max() ?? width
+        var a = workspace.buffer(.rows, count * widest), next = workspace.buffer(.next, count * widest)
         var constant = [Double](repeating: 0, count: count)
-        for (r, row) in rows.enumerated() {
-            constant[r] = row.sign * (plan.b[k][row.unit] - (row.other >= 0 ? plan.b[k][row.other] : 0))
-            for i in 0..<width {
-                let v = plan.w[k][i * n + row.unit] - (row.other >= 0 ? plan.w[k][i * n + row.other] : 0)
-                a[r * width + i] = row.sign * v
+        plan.wT[k].withUnsafeBufferPointer { wt in
+            guard let wt = wt.baseAddress else { return }
+            for (r, row) in rows.enumerated() {
+                let out = a + r * width, unit = wt + row.unit * width
+                constant[r] = row.sign * (plan.b[k][row.unit] - (row.other >= 0 ? plan.b[k][row.other] : 0))
+                if row.other >= 0 {
+                    let other = wt + row.other * width
+                    for i in 0..<width { out[i] = row.sign * (unit[i] - other[i]) }
+                } else {
+                    for i in 0..<width { out[i] = row.sign * unit[i] }
+                }
             }
         }
+        let sums = workspace.buffer(.sums, count)
         var j = k - 1
         while true {
-            // a_j = relu(z_j): relax each unit by a line, chosen by the sign of its coefficient.
-            let l = lower[j], u = upper[j]
-            for (r, row) in rows.enumerated() {
-                let base = row.ball * width
-                for i in 0..<width {
-                    let c = a[r * width + i]
-                    if c == 0 { continue }
-                    let lo = l[base + i], hi = u[base + i]
-                    if hi <= 0 {
-                        a[r * width + i] = 0
-                    } else if lo < 0 {
-                        if c > 0 {
-                            // The upper line: relu(z) ≤ slope·(z − l).
-                            let slope = hi / (hi - lo)
-                            a[r * width + i] = c * slope
-                            constant[r] -= c * slope * lo
-                        } else if hi <= -lo {
-                            // The lower line: relu(z) ≥ z when u > −l, else ≥ 0 (CROWN's choice).
-                            a[r * width + i] = 0
+            // a_j = relu(z_j): each unit's line, chosen by the sign of its coefficient.
+            let relaxation = relaxations[j]
+            relaxation.upperSlope.withUnsafeBufferPointer { su in
+                relaxation.lowerSlope.withUnsafeBufferPointer { sl in
+                    relaxation.upperAt.withUnsafeBufferPointer { at in
+                        constant.withUnsafeMutableBufferPointer { c in
+                            guard let su = su.baseAddress, let sl = sl.baseAddress, let at = at.baseAddress,
+                                  let c = c.baseAddress else { return }
+                            mle_crown_relax(a, count, width, su, sl, at, c)
                         }
                     }
                 }
             }
-            if j == 0 { break }
-            // z_j = a_{j−1}·W_j + b_j.
-            for r in 0..<count {
-                var c = 0.0
-                for i in 0..<width { c += a[r * width + i] * plan.b[j][i] }
-                constant[r] += c
+            // The inactive units' columns are now zero in every row.
+            let kept = relaxation.kept
+            let coefficients = gathered(a, rows: count, width: width, kept, workspace)
+            if j == 0 {
+                // Over the ball: λ·z0(x0) ± δ‖λW0ᵀ‖* (the dual norm).
+                return overTheBall(plan, coefficients, rows: count, kept: kept, constant: constant, z0: z0, delta: delta,
+                            workspace: workspace)
             }
-            let previous = plan.inputs[j]
-            var next = [Double](repeating: 0, count: count * previous)
-            multiply(a, plan.w[j], transposeB: true, into: &next, m: count, n: previous, k: width)
-            a = next
+            // z_j = a_{j−1}·W_j + b_j.
+            let s = kept.count, previous = plan.inputs[j]
+            kept.map { plan.b[j][$0] }.withUnsafeBufferPointer { bias in
+                guard let bias = bias.baseAddress else { return }
+                mle_row_dots(coefficients, bias, count, s, 0, sums)
+            }
+            for r in 0..<count { constant[r] += sums[r] }
+            if s == 0 {
+                next.update(repeating: 0, count: count * previous)
+            } else {
+                plan.wT[j].withUnsafeBufferPointer { wt in
+                    guard let wt = wt.baseAddress else { return }
+                    if s == width {
+                        DoubleGEMM.multiply(coefficients, wt, into: next, m: count, n: previous, k: s)
+                    } else {
+                        let weights = workspace.buffer(.weights, s * previous)
+                        for (q, unit) in kept.enumerated() { (weights + q * previous).update(from: wt + unit * previous, count: previous) }
+                        DoubleGEMM.multiply(coefficients, weights, into: next, m: count, n: previous, k: s)
+                    }
+                }
+            }
+            swap(&a, &next)
             width = previous
             j -= 1
         }
-        // Over the ball: λ·z0(x0) ± δ‖λW0ᵀ‖* (the dual norm).
-        let d = plan.inputs[0]
-        var out = [Double](repeating: 0, count: count)
-        if let gram = plan.gram {
-            var p = [Double](repeating: 0, count: count * width)
-            multiply(a, gram, into: &p, m: count, n: width, k: width)
-            for (r, row) in rows.enumerated() {
-                var dot = 0.0, q = 0.0
-                for i in 0..<width {
-                    dot += a[r * width + i] * z0[row.ball * width + i]
-                    q += a[r * width + i] * p[r * width + i]
+    }
+    /// The columns `kept` of the rows × width matrix `a`: `a` itself when every column is kept,
+    /// else a copy in the workspace's gathered slot (rows × kept.count).
+    static func gathered(_ a: UnsafeMutablePointer<Double>, rows: Int, width: Int, _ kept: [Int],
+                         _ workspace: Workspace) -> UnsafePointer<Double> {
+        if kept.count == width { return UnsafePointer(a) }
+        let s = kept.count
+        let out = workspace.buffer(.gathered, rows * s)
+        for r in 0..<rows {
+            let from = a + r * width, to = out + r * s
+            for (q, i) in kept.enumerated() { to[q] = from[i] }
+        }
+        return UnsafePointer(out)
+    }
+
+    /// The upper bound of each row over the ball, from its coefficients λ on the first layer's
+    /// kept units (rows × kept.count) and its constant: constant + λ·z0(x0) + δ‖λW0ᵀ‖*, the
+    /// dual norm read from the Gram matrix for L2 when the plan has one.
+    static func overTheBall(_ plan: Plan, _ lambda: UnsafePointer<Double>, rows count: Int, kept: [Int], constant: [Double],
+                            z0: [Double], delta: Double, workspace: Workspace) -> [Double] {
+        let s = kept.count, d = plan.inputs[0]
+        var dots = [Double](repeating: 0, count: count), norms = dots
+        dots.withUnsafeMutableBufferPointer { dots in
+            norms.withUnsafeMutableBufferPointer { norms in
+                guard let dots = dots.baseAddress, let norms = norms.baseAddress else { return }
+                kept.map { z0[$0] }.withUnsafeBufferPointer { center in
+                    guard let center = center.baseAddress else { return }
+                    mle_row_dots(lambda, center, count, s, 0, dots)
                 }
-                out[r] = constant[r] + dot + deltas[row.ball] * max(q, 0).squareRoot()
-            }
-        } else {
-            var inputSide = [Double](repeating: 0, count: count * d)
-            multiply(a, plan.w[0], transposeB: true, into: &inputSide, m: count, n: d, k: width)
-            for (r, row) in rows.enumerated() {
-                var dot = 0.0, dual = 0.0
-                for i in 0..<width { dot += a[r * width + i] * z0[row.ball * width + i] }
-                for i in 0..<d {
-                    let v = inputSide[r * d + i]
-                    dual += plan.norm == .l2 ? v * v : abs(v)
+                if s == 0 {
+                    norms.update(repeating: 0, count: count)
+                } else if plan.gram != nil {
+                    // ‖λW0ᵀ‖₂² = λ·G·λᵀ, with G's kept rows and columns from keepGram.
+                    let product = workspace.buffer(.product, count * s)
+                    DoubleGEMM.multiply(lambda, workspace.buffer(.gram, s * s), into: product, m: count, n: s, k: s)
+                    mle_row_dots(lambda, product, count, s, s, norms)
+                    for r in 0..<count { norms[r] = max(norms[r], 0).squareRoot() }
+                } else {
+                    let inputSide = workspace.buffer(.product, count * d)
+                    let weights = workspace.buffer(.weights, s * d)
+                    plan.wT[0].withUnsafeBufferPointer { wt in
+                        guard let wt = wt.baseAddress else { return }
+                        for (q, unit) in kept.enumerated() { (weights + q * d).update(from: wt + unit * d, count: d) }
+                    }
+                    DoubleGEMM.multiply(lambda, weights, into: inputSide, m: count, n: d, k: s)
+                    if plan.norm == .l2 {
+                        mle_row_dots(inputSide, inputSide, count, d, d, norms)
+                        for r in 0..<count { norms[r] = norms[r].squareRoot() }
+                    } else {
+                        mle_row_abs_sums(inputSide, count, d, norms)
+                    }
                 }
-                out[r] = constant[r] + dot + deltas[row.ball] * (plan.norm == .l2 ? dual.squareRoot() : dual)
             }
         }
-        return out
+        return (0..<count).map { constant[$0] + dots[$0] + delta * norms[$0] }
     }
 
     /// A sound bound on ‖f(x′) − f(x)‖ over the ball from bounds on the logits, for the output ε

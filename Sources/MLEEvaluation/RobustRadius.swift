@@ -101,11 +101,9 @@ public enum LabelRadius {
             var out: [Bool] = []
             var start = 0
             while start < examples.count {
-                let chunk = Array(examples[start..<min(start + 16, examples.count)])
-                let bounds = BLASThreads.forProductsOf(size: plan.work(balls: chunk.count)) {
-                    Certify.bounds(plan, centers: chunk.map { centers.row($0).map(Double.init) },
-                                   deltas: (start..<(start + chunk.count)).map { deltas[$0] })
-                }
+                let chunk = Array(examples[start..<min(start + 32, examples.count)])
+                let bounds = Certify.bounds(plan, centers: chunk.map { centers.row($0).map(Double.init) },
+                                            deltas: (start..<(start + chunk.count)).map { deltas[$0] })
                 for (i, e) in chunk.enumerated() {
                     let y = labels[e]
                     let diff = i < bounds.count ? bounds[i].crown.differenceUpper : nil

@@ -182,23 +182,26 @@ public enum Robustness {
 
         if settings.methods.contains(.certify) {
             let plan = Certify.Plan(space.net, norm: settings.norm)
-            let perBatch = 16
+            // Batches of 32 balls, two threads taking one ball at a time: between batches the
+            // caller reports progress and Ctrl-C is seen.
+            let perBatch = 32
             var start = 0
-            while start < x.rows {
-                if cancellation.isCancelled { throw Cancelled() }
-                let rows = Array(start..<min(start + perBatch, x.rows))
-                let bounds = BLASThreads.forProductsOf(size: plan.work(balls: rows.count)) {
-                    Certify.bounds(plan, centers: rows.map { points[$0].map(Double.init) },
-                                   deltas: [Double](repeating: settings.delta, count: rows.count))
+            try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
+                while start < x.rows {
+                    if cancellation.isCancelled { throw Cancelled() }
+                    let rows = Array(start..<min(start + perBatch, x.rows))
+                    let bounds = Certify.bounds(plan, centers: rows.map { points[$0].map(Double.init) },
+                                                deltas: [Double](repeating: settings.delta, count: rows.count))
+                    guard bounds.count == rows.count else { throw RobustError("the network's bounds could not be computed") }
+                    for (b, r) in rows.enumerated() {
+                        let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
+                        results[r].certified = Certify.outputBound(bounds[b].crown, center: z, net: space.net, output: settings.output)
+                        results[r].certifiedIBP = Certify.outputBound(bounds[b].ibp, center: z, net: space.net, output: settings.output)
+                    }
+                    start += rows.count
+                    done += rows.count
+                    progress(done, total)
                 }
-                for (b, r) in rows.enumerated() {
-                    let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
-                    results[r].certified = Certify.outputBound(bounds[b].crown, center: z, net: space.net, output: settings.output)
-                    results[r].certifiedIBP = Certify.outputBound(bounds[b].ibp, center: z, net: space.net, output: settings.output)
-                }
-                start += rows.count
-                done += rows.count
-                progress(done, total)
             }
         }
 

@@ -18,6 +18,21 @@ public enum Parallel {
         return try slots.values()
     }
 
+    /// As `map(_:workers:_:)`, with one `local()` per thread handed to every job it runs: buffers a
+    /// thread reuses from job to job instead of allocating them for each.
+    public static func map<L, T: Sendable>(_ count: Int, workers: Int? = nil, local: @escaping @Sendable () -> L,
+                                           _ body: @escaping @Sendable (L, Int) throws -> T) throws -> [T] {
+        let slots = Slots<T>(count: count)
+        let threads = max(1, min(workers ?? ProcessInfo.processInfo.activeProcessorCount, count))
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let own = local()
+            while let i = slots.take() {
+                do { slots.set(i, .success(try body(own, i))) } catch { slots.set(i, .failure(error)) }
+            }
+        }
+        return try slots.values()
+    }
+
     /// `first(i)` for every i in 0..<count and then `then(i, first(i))`, on up to `workers`
     /// threads, results in order. A follow-up is taken only when no `first` job is left to start,
     /// so with more threads than jobs remaining the idle threads run follow-ups while the last

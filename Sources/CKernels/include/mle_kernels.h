@@ -46,4 +46,20 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
 
 /// How many bytes of buf[0 ..< len] equal `byte`.
 size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte);
+
+/// CROWN's relaxation of ReLU units, for every row of the rows × width matrix `a` of
+/// coefficients on the units' outputs (row-major), in place: a coefficient c > 0 takes the upper
+/// line, c·upper_slope, and subtracts c·upper_slope·upper_at from the row's constant; c < 0
+/// takes the lower line, c·lower_slope. An inactive unit has both slopes 0, an active one both 1
+/// and upper_at 0.
+void mle_crown_relax(double *restrict a, size_t rows, size_t width, const double *restrict upper_slope,
+                     const double *restrict lower_slope, const double *restrict upper_at,
+                     double *restrict constant);
+
+/// out[r] = Σ_i a[r·cols + i]·b[r·b_stride + i] (b_stride 0: the same vector b for every row).
+void mle_row_dots(const double *restrict a, const double *restrict b, size_t rows, size_t cols,
+                  size_t b_stride, double *restrict out);
+
+/// out[r] = Σ_i |a[r·cols + i]|.
+void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double *restrict out);
 #endif
