@@ -1,5 +1,6 @@
 #include "mle_kernels.h"
 #include <math.h>
+#include <stdlib.h>
 
 /* The training kernels are compiled three times, for AVX-512, AVX2 and plain x86-64, and the
  * loader picks the widest the machine has (the build cannot assume more than SSE2). The package
@@ -312,4 +313,107 @@ void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double
         for (; i < cols; i++) tail += fabs(x[i]);
         out[r] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
     }
+}
+
+/* Small float products. For the products of an MLP's mini-batches (32 × 64 by 64 × 32, say)
+ * OpenBLAS's sgemm spends more time in its interface, buffer lock and packing than in
+ * arithmetic: measured in C on this machine, 1.31 µs for 32×64·64×32 against 0.55 µs here,
+ * 5.3 against 2.5 µs for 32×64·64×128, and two threads calling OpenBLAS at once slow each
+ * other on its lock. Every element of C is one fmaf chain over k in index order, started
+ * from 0 and added to C last when beta is 1, whichever tile or strategy computes it: the
+ * result does not depend on the shape's split, the clone the loader picks or the thread. */
+
+/* An R × W tile of C: rows i.. of op(A) (element (i, p) at a[i * a_row + p * a_col]) times
+ * columns j.. of B (row-major, row stride ldb). */
+static inline __attribute__((always_inline)) void mle_gemm_tile(const float *restrict a, size_t a_row, size_t a_col,
+                                                                const float *restrict b, size_t ldb, float *restrict c,
+                                                                size_t ldc, size_t k, int beta, const int R, const int W) {
+    float acc[4][32];
+    for (int r = 0; r < R; r++)
+        for (int l = 0; l < W; l++) acc[r][l] = 0.0f;
+    for (size_t p = 0; p < k; p++) {
+        const float *restrict bp = b + p * ldb;
+        for (int r = 0; r < R; r++) {
+            const float av = a[r * a_row + p * a_col];
+            for (int l = 0; l < W; l++) acc[r][l] = fmaf(av, bp[l], acc[r][l]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *restrict cr = c + r * ldc;
+        if (beta) {
+            for (int l = 0; l < W; l++) cr[l] = cr[l] + acc[r][l];
+        } else {
+            for (int l = 0; l < W; l++) cr[l] = acc[r][l];
+        }
+    }
+}
+
+/* C (m × n, row stride ldc) = A' · B (+ C), A' given by strides, B row-major k × n. */
+static inline __attribute__((always_inline)) void mle_gemm_rows(const float *restrict a, size_t a_row, size_t a_col,
+                                                                const float *restrict b, size_t ldb, float *restrict c,
+                                                                size_t ldc, size_t m, size_t n, size_t k, int beta) {
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+        const float *ai = a + i * a_row;
+        float *ci = c + i * ldc;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 4, 32);
+        for (; j + 16 <= n; j += 16) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 4, 16);
+        for (; j + 8 <= n; j += 8) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 4, 8);
+        for (; j < n; j++) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 4, 1);
+    }
+    for (; i < m; i++) {
+        const float *ai = a + i * a_row;
+        float *ci = c + i * ldc;
+        size_t j = 0;
+        for (; j + 32 <= n; j += 32) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 1, 32);
+        for (; j + 8 <= n; j += 8) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 1, 8);
+        for (; j < n; j++) mle_gemm_tile(ai, a_row, a_col, b + j, ldb, ci + j, ldc, k, beta, 1, 1);
+    }
+}
+
+MLE_WIDE
+int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                    const float *b, size_t ldb, int beta, float *c, size_t ldc) {
+    if (m == 0 || n == 0) return 1;
+    if (n < 8 && m >= 8) {
+        /* Few columns: compute Cᵀ = op(B)ᵀ · op(A)ᵀ, vectorised along C's rows. fmaf(x, y, z)
+         * equals fmaf(y, x, z), so every element is the same chain as in the direct form. */
+        float *at = NULL;
+        const float *bt = a;
+        size_t ldbt = lda;
+        if (!trans_a) {
+            at = malloc(k * m * sizeof(float));
+            if (!at) return 0;
+            for (size_t i = 0; i < m; i++)
+                for (size_t p = 0; p < k; p++) at[p * m + i] = a[i * lda + p];
+            bt = at;
+            ldbt = m;
+        }
+        float *ct = malloc(n * m * sizeof(float));
+        if (!ct) { free(at); return 0; }
+        /* op(B)ᵀ's element (j, p) is op(B)'s (p, j). */
+        if (trans_b) mle_gemm_rows(b, ldb, 1, bt, ldbt, ct, m, n, m, k, 0);
+        else mle_gemm_rows(b, 1, ldb, bt, ldbt, ct, m, n, m, k, 0);
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta ? c[i * ldc + j] + ct[j * m + i] : ct[j * m + i];
+        free(ct);
+        free(at);
+        return 1;
+    }
+    float *packed = NULL;
+    const float *bb = b;
+    size_t ldbb = ldb;
+    if (trans_b) {
+        packed = malloc(k * n * sizeof(float));
+        if (!packed) return 0;
+        for (size_t j = 0; j < n; j++)
+            for (size_t p = 0; p < k; p++) packed[p * n + j] = b[j * ldb + p];
+        bb = packed;
+        ldbb = n;
+    }
+    if (trans_a) mle_gemm_rows(a, 1, lda, bb, ldbb, c, ldc, m, n, k, beta);
+    else mle_gemm_rows(a, lda, 1, bb, ldbb, c, ldc, m, n, k, beta);
+    free(packed);
+    return 1;
 }

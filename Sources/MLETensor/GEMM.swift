@@ -1,7 +1,14 @@
 import CBLAS
+import CKernels
 
-/// Matrix products through OpenBLAS's `cblas_sgemm`.
+/// Matrix products: small ones (under `smallProduct` multiply-adds) by `mle_sgemm_small`, the
+/// rest through OpenBLAS's `cblas_sgemm`.
 extension Matrix {
+    /// Products smaller than this (m·n·k) are computed by `mle_sgemm_small`, which is faster than
+    /// OpenBLAS's interface and packing at these sizes (measured in its comment) and takes no
+    /// lock; the same size is where `BLASThreads.forProductsOf` keeps OpenBLAS on one thread.
+    public static let smallProduct = 1_000_000
+
     /// `C = alpha · op(A) · op(B) + beta · C`, in place, where `op` transposes when asked.
     /// - Throws: `TensorError.shapeMismatch` when the inner or outer dimensions disagree.
     public static func gemm(_ a: Matrix, transposeA: Bool = false,
@@ -24,6 +31,12 @@ extension Matrix {
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
+                    if m * n * k < smallProduct, alpha == 1, beta == 0 || beta == 1,
+                       let x = pa.baseAddress, let y = pb.baseAddress, let z = pc.baseAddress,
+                       mle_sgemm_small(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, x, a.cols, y, b.cols,
+                                       beta == 1 ? 1 : 0, z, n) == 1 {
+                        return
+                    }
                     cblas_sgemm(CblasRowMajor,
                                 transposeA ? CblasTrans : CblasNoTrans,
                                 transposeB ? CblasTrans : CblasNoTrans,

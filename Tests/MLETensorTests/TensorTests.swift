@@ -29,7 +29,8 @@ func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout SeededGenerator) -> Mat
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
 func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
     var rng = SeededGenerator(seed: 11)
-    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 9, 4), (64, 33, 10)] {
+    // The last shape is over Matrix.smallProduct: OpenBLAS computes it.
+    for (m, k, n) in [(1, 1, 1), (3, 5, 7), (17, 9, 4), (64, 33, 10), (128, 90, 100)] {
         let a = transposeA ? randomMatrix(k, m, &rng) : randomMatrix(m, k, &rng)
         let b = transposeB ? randomMatrix(n, k, &rng) : randomMatrix(k, n, &rng)
         let c = try Matrix.product(a, transposeA: transposeA, b, transposeB: transposeB)
@@ -37,6 +38,41 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
         #expect(c.rows == m && c.cols == n)
         for i in 0..<m { for j in 0..<n { #expect(abs(Double(c[i, j]) - ref[i][j]) < 1e-4) } }
     }
+}
+
+@Test func smallProductsAreOneFusedChainPerElementBitForBit() throws {
+    // mle_sgemm_small's contract: every element is fma(a, b, acc) over k in order from 0, added
+    // to C last when beta is 1, whatever tile (4 × 32 … 1 × 1) or strategy (few columns: Cᵀ)
+    // computes it; shapes cover every tile edge and both strategies.
+    var rng = SeededGenerator(seed: 21)
+    var checked = 0
+    for (m, k, n) in [(1, 1, 1), (3, 7, 2), (4, 5, 33), (9, 17, 1), (13, 6, 7), (32, 64, 32), (33, 31, 47),
+                      (64, 32, 2), (8, 40, 8), (5, 3, 70), (70, 12, 5)] {
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                for beta: Float in [0, 1] {
+                    let a = transposeA ? randomMatrix(k, m, &rng) : randomMatrix(m, k, &rng)
+                    let b = transposeB ? randomMatrix(n, k, &rng) : randomMatrix(k, n, &rng)
+                    let start = randomMatrix(m, n, &rng)
+                    var c = start
+                    #expect(m * n * k < Matrix.smallProduct)
+                    try Matrix.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, beta: beta)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var acc: Float = 0
+                            for p in 0..<k {
+                                acc = acc.addingProduct(transposeA ? a[p, i] : a[i, p], transposeB ? b[j, p] : b[p, j])
+                            }
+                            let expected = beta == 1 ? start[i, j] + acc : acc
+                            #expect(c[i, j].bitPattern == expected.bitPattern)
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #expect(checked > 10_000)
 }
 
 @Test func gemmAccumulatesWithBeta() throws {

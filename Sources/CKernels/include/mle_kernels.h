@@ -62,4 +62,12 @@ void mle_row_dots(const double *restrict a, const double *restrict b, size_t row
 
 /// out[r] = Σ_i |a[r·cols + i]|.
 void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double *restrict out);
+
+/// C (m × n, row stride ldc) = op(A) · op(B), plus C when `beta` is 1, for small products
+/// (row-major; op transposes when trans_a / trans_b; A is m × k or, transposed, k × m with row
+/// stride lda; B likewise). Each element is one fmaf chain over k in index order, so the result
+/// does not depend on the machine's vector width or how the product is tiled. Returns 0 when
+/// scratch memory could not be allocated (C untouched), else 1.
+int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                    const float *b, size_t ldb, int beta, float *c, size_t ldc);
 #endif
