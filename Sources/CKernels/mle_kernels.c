@@ -417,3 +417,14 @@ int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, cons
     free(packed);
     return 1;
 }
+
+MLE_WIDE
+size_t mle_count_nan(const float *restrict m, size_t rows, size_t cols, long *restrict counts) {
+    size_t total = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *restrict row = m + r * cols;
+        for (size_t j = 0; j < cols; j++) counts[j] += row[j] != row[j];
+    }
+    for (size_t j = 0; j < cols; j++) total += (size_t)counts[j];
+    return total;
+}

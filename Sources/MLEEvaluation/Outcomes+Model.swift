@@ -28,8 +28,10 @@ extension Outcomes {
             for n in dataNames where !names.contains(n) { names.append(n) }
             var index: [String: Int] = [:]
             for (i, n) in names.enumerated() { index[n] = i }
-            let truth = labels.map { index[dataNames[$0]] ?? 0 }
-            let predicted = (prediction.predictedClasses ?? []).map { index[modelNames[$0]] ?? 0 }
+            // Class index → name index once per class, not a name lookup per row.
+            let fromData = dataNames.map { index[$0] ?? 0 }, fromModel = modelNames.map { index[$0] ?? 0 }
+            let truth = labels.map { fromData[$0] }
+            let predicted = (prediction.predictedClasses ?? []).map { fromModel[$0] }
             let positiveName: String?
             if let positive {
                 guard names.contains(positive) else {

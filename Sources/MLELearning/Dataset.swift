@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import MLETensor
 
@@ -71,8 +72,10 @@ public struct Dataset: Sendable {
     public var missingCounts: [Int] {
         var counts = [Int](repeating: 0, count: features.cols)
         features.storage.withUnsafeBufferPointer { p in
-            let cols = features.cols
-            for r in 0..<features.rows { for j in 0..<cols where p[r * cols + j].isNaN { counts[j] += 1 } }
+            counts.withUnsafeMutableBufferPointer { c in
+                guard let p = p.baseAddress, let c = c.baseAddress, features.rows > 0 else { return }
+                _ = mle_count_nan(p, features.rows, features.cols, c)
+            }
         }
         return counts
     }
@@ -80,7 +83,7 @@ public struct Dataset: Sendable {
     /// True when every feature is numeric and no value is missing: the matrix can go straight
     /// into a model.
     public var isPlainNumeric: Bool {
-        columnKinds.allSatisfy(\.isNumeric) && !features.storage.contains(where: \.isNaN)
+        columnKinds.allSatisfy(\.isNumeric) && missingCounts.allSatisfy { $0 == 0 }
     }
 
     public var rowCount: Int { features.rows }

@@ -167,8 +167,8 @@ public struct EnsembleModel: Model {
             throw LearningError.invalid("every member must classify into \(names.joined(separator: ", "))")
         }
         self.members = members; self.vote = vote; self.classNames = names; self.method = method
-        var columns: [String] = []
-        for m in members { for c in m.rawColumns where !columns.contains(c) { columns.append(c) } }
+        var columns: [String] = [], seen = Set<String>()
+        for m in members { for c in m.rawColumns where seen.insert(c).inserted { columns.append(c) } }
         let kinds = Dictionary(zip(data.featureNames, data.columnKinds), uniquingKeysWith: { a, _ in a })
         featureNames = columns
         columnKinds = columns.map { kinds[$0] ?? .numeric }
@@ -227,14 +227,22 @@ public struct EnsembleModel: Model {
         }
         var mean = Matrix(rows: rows, cols: k)
         var votes = Matrix(rows: rows, cols: k)
-        for p in probabilities {
-            for r in 0..<rows {
-                var best = 0
-                for c in 0..<k {
-                    mean.storage[r * k + c] += p.storage[r * k + c]
-                    if p.storage[r * k + c] > p.storage[r * k + best] { best = c }
+        // Through the buffers: the subscripted loop checked each matrix for sharing on every
+        // element (perf: 0.07 ms of an ensemble's 9 ms for 9 × 1258 rows).
+        mean.storage.withUnsafeMutableBufferPointer { m in
+            votes.storage.withUnsafeMutableBufferPointer { v in
+                for p in probabilities {
+                    p.storage.withUnsafeBufferPointer { q in
+                        for r in 0..<rows {
+                            var best = 0
+                            for c in 0..<k {
+                                m[r * k + c] += q[r * k + c]
+                                if q[r * k + c] > q[r * k + best] { best = c }
+                            }
+                            v[r * k + best] += 1
+                        }
+                    }
                 }
-                votes.storage[r * k + best] += 1
             }
         }
         let h = Float(members.count)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MLELearning
+import MLETensor
 
 @Test func csvReadsQuotedFieldsCRLFAndBOM() throws {
     let text = "\u{FEFF}a,\"b, with comma\",c\r\n1,\"say \"\"hi\"\"\",\"two\nlines\"\r\n\r\n3,4,5\r\n"
@@ -36,6 +37,25 @@ import MLELearning
         try CSVReader.parse("", file: "e.csv")
     }
     #expect(throws: DataFileError.self) { try CSVReader.parse("\n\n", file: "e.csv") }
+}
+
+@Test func missingValuesAreCountedPerColumn() throws {
+    // Wider than the counting kernel's vectors, NaNs scattered; counted by hand alongside.
+    var rng = SeededGenerator(seed: 4)
+    let rows = 37, cols = 19
+    var m = Matrix(rows: rows, cols: cols)
+    var expected = [Int](repeating: 0, count: cols)
+    for r in 0..<rows {
+        for j in 0..<cols {
+            if rng.nextUnit() < 0.1 { m[r, j] = .nan; expected[j] += 1 } else { m[r, j] = Float(rng.nextUnit()) }
+        }
+    }
+    let d = Dataset(name: "g", featureNames: (0..<cols).map { "x\($0)" }, features: m, targetName: nil, target: nil)
+    #expect(d.missingCounts == expected && expected.reduce(0, +) > 20)
+    #expect(!d.isPlainNumeric)
+    var clean = m
+    for i in clean.storage.indices where clean.storage[i].isNaN { clean.storage[i] = 0 }
+    #expect(Dataset(name: "c", featureNames: d.featureNames, features: clean, targetName: nil, target: nil).isPlainNumeric)
 }
 
 @Test func columnTypesAreInferredAndOverridable() throws {

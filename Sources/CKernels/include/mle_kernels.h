@@ -70,4 +70,9 @@ void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double
 /// scratch memory could not be allocated (C untouched), else 1.
 int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
                     const float *b, size_t ldb, int beta, float *c, size_t ldc);
+
+/// Adds to counts[j] the NaNs of column j of the rows × cols row-major matrix; returns the total
+/// of counts afterwards. (Swift's loop with an isNaN branch per element did not vectorise: a
+/// model's every prediction checks its input this way.)
+size_t mle_count_nan(const float *restrict m, size_t rows, size_t cols, long *restrict counts);
 #endif
