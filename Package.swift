@@ -29,7 +29,7 @@ let package = Package(
             "MLEShell", "MLELanguage", "MLETensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor"]),
+        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels"]),
         .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels"],

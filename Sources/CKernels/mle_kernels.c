@@ -377,30 +377,26 @@ int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, cons
                     const float *b, size_t ldb, int beta, float *c, size_t ldc) {
     if (m == 0 || n == 0) return 1;
     if (n < 8 && m >= 8) {
-        /* Few columns: compute Cᵀ = op(B)ᵀ · op(A)ᵀ, vectorised along C's rows. fmaf(x, y, z)
-         * equals fmaf(y, x, z), so every element is the same chain as in the direct form. */
-        float *at = NULL;
-        const float *bt = a;
-        size_t ldbt = lda;
-        if (!trans_a) {
-            at = malloc(k * m * sizeof(float));
-            if (!at) return 0;
-            for (size_t i = 0; i < m; i++)
-                for (size_t p = 0; p < k; p++) at[p * m + i] = a[i * lda + p];
-            bt = at;
-            ldbt = m;
-        }
+        /* Few columns. With A transposed, compute Cᵀ = op(B)ᵀ · Aᵀ, vectorised along C's rows,
+         * reading A as it lies; fmaf(x, y, z) equals fmaf(y, x, z), so every element is the same
+         * chain as in the direct form. Otherwise A would have to be transposed first, and
+         * OpenBLAS is faster (measured: 5.3 µs against 12 µs for 128×256 · 256×2). */
+        if (!trans_a) return 0;
         float *ct = malloc(n * m * sizeof(float));
-        if (!ct) { free(at); return 0; }
+        if (!ct) return 0;
         /* op(B)ᵀ's element (j, p) is op(B)'s (p, j). */
-        if (trans_b) mle_gemm_rows(b, ldb, 1, bt, ldbt, ct, m, n, m, k, 0);
-        else mle_gemm_rows(b, 1, ldb, bt, ldbt, ct, m, n, m, k, 0);
+        if (trans_b) mle_gemm_rows(b, ldb, 1, a, lda, ct, m, n, m, k, 0);
+        else mle_gemm_rows(b, 1, ldb, a, lda, ct, m, n, m, k, 0);
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta ? c[i * ldc + j] + ct[j * m + i] : ct[j * m + i];
         free(ct);
-        free(at);
         return 1;
     }
+    /* Column counts that are not a multiple of 8 end in one-column tiles, chains of dependent
+     * fmas (measured 1.2 µs against OpenBLAS's 0.68 µs for 32×64 · 64×10); and packing a
+     * transposed B bigger than 64 KB would take fresh pages from the system on every call
+     * (malloc maps blocks that large). OpenBLAS does both. */
+    if (n % 8 != 0 || (trans_b && k * n > 16384)) return 0;
     float *packed = NULL;
     const float *bb = b;
     size_t ldbb = ldb;

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import MLETensor
 
@@ -43,11 +44,11 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
 @Test func smallProductsAreOneFusedChainPerElementBitForBit() throws {
     // mle_sgemm_small's contract: every element is fma(a, b, acc) over k in order from 0, added
     // to C last when beta is 1, whatever tile (4 × 32 … 1 × 1) or strategy (few columns: Cᵀ)
-    // computes it; shapes cover every tile edge and both strategies.
+    // computes it; the shapes it declines (it returns 0) leave C untouched for OpenBLAS.
     var rng = SeededGenerator(seed: 21)
-    var checked = 0
-    for (m, k, n) in [(1, 1, 1), (3, 7, 2), (4, 5, 33), (9, 17, 1), (13, 6, 7), (32, 64, 32), (33, 31, 47),
-                      (64, 32, 2), (8, 40, 8), (5, 3, 70), (70, 12, 5)] {
+    var checked = 0, declined = 0, narrow = 0
+    for (m, k, n) in [(1, 1, 8), (3, 7, 2), (4, 5, 32), (9, 17, 1), (13, 6, 16), (32, 64, 32), (33, 31, 48),
+                      (64, 32, 2), (8, 40, 8), (5, 3, 72), (70, 12, 5), (32, 64, 10), (37, 9, 3), (300, 20, 64)] {
         for transposeA in [false, true] {
             for transposeB in [false, true] {
                 for beta: Float in [0, 1] {
@@ -55,8 +56,22 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
                     let b = transposeB ? randomMatrix(n, k, &rng) : randomMatrix(k, n, &rng)
                     let start = randomMatrix(m, n, &rng)
                     var c = start
-                    #expect(m * n * k < Matrix.smallProduct)
-                    try Matrix.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, beta: beta)
+                    let taken = c.storage.withUnsafeMutableBufferPointer { pc in
+                        mle_sgemm_small(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.storage, a.cols, b.storage, b.cols,
+                                        beta == 1 ? 1 : 0, pc.baseAddress!, n)
+                    }
+                    if taken == 0 {
+                        #expect(c == start)
+                        declined += 1
+                        // Matrix.gemm then computes it with OpenBLAS.
+                        try Matrix.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, beta: beta)
+                        let ref = naiveProduct(a, transposeA: transposeA, b, transposeB: transposeB)
+                        for i in 0..<m { for j in 0..<n {
+                            #expect(abs(Double(c[i, j]) - (Double(beta) * Double(start[i, j]) + ref[i][j])) < 1e-4)
+                        } }
+                        continue
+                    }
+                    if n < 8 { narrow += 1 }
                     for i in 0..<m {
                         for j in 0..<n {
                             var acc: Float = 0
@@ -72,7 +87,18 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
             }
         }
     }
-    #expect(checked > 10_000)
+    #expect(checked > 10_000 && declined > 20 && narrow > 4)
+    // The products of a small network's training are taken: 32 × 64 · 64 × 32 forward, its
+    // weight gradient (A transposed), the gradient through the weights (B transposed) and the
+    // two-class output's weight gradient.
+    for (ta, tb, m, n, k) in [(0, 0, 32, 32, 64), (1, 0, 64, 32, 32), (0, 1, 32, 32, 2), (1, 0, 32, 2, 32)] {
+        let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 1, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        let taken = c.withUnsafeMutableBufferPointer { pc in
+            mle_sgemm_small(Int32(ta), Int32(tb), m, n, k, a, ta == 1 ? m : k, b, tb == 1 ? k : n, 0, pc.baseAddress!, n)
+        }
+        #expect(taken == 1 && c.allSatisfy { $0 == Float(k) })
+    }
 }
 
 @Test func gemmAccumulatesWithBeta() throws {

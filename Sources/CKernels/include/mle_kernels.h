@@ -66,8 +66,10 @@ void mle_row_abs_sums(const double *restrict a, size_t rows, size_t cols, double
 /// C (m × n, row stride ldc) = op(A) · op(B), plus C when `beta` is 1, for small products
 /// (row-major; op transposes when trans_a / trans_b; A is m × k or, transposed, k × m with row
 /// stride lda; B likewise). Each element is one fmaf chain over k in index order, so the result
-/// does not depend on the machine's vector width or how the product is tiled. Returns 0 when
-/// scratch memory could not be allocated (C untouched), else 1.
+/// does not depend on the machine's vector width or how the product is tiled. Returns 0, with C
+/// untouched, for the shapes it leaves to OpenBLAS (fewer than 8 columns with A not transposed;
+/// otherwise a column count that is not a multiple of 8, or B transposed with more than 16384
+/// values) or when scratch memory could not be allocated; else 1.
 int mle_sgemm_small(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
                     const float *b, size_t ldb, int beta, float *c, size_t ldc);
 
