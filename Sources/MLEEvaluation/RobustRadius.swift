@@ -40,8 +40,11 @@ public struct RadiusExample: Sendable {
 /// bisection on the attack's radius and a line search back towards x. The true radius lies in
 /// [certified, attacked].
 public enum LabelRadius {
+    /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers around each certification round
+    ///   (two threads of ours bound the balls meanwhile), as `BLASThreads.single(stopIdleWorkers:)`
+    ///   explains (only for the owner of the process).
     public static func measure(_ model: MLP, x: Matrix, settings: RadiusSettings,
-                               cancellation: Cancellation = .never,
+                               cancellation: Cancellation = .never, stopIdleWorkers: Bool = false,
                                progress: (Int, Int) -> Void = { _, _ in }) throws -> [RadiusExample] {
         guard case .classification(let classes) = model.task, classes.count >= 2 else {
             throw RobustError("label robustness needs a classifier; a regression network has no label to change")
@@ -98,6 +101,9 @@ public enum LabelRadius {
         var low = [Double](repeating: 0, count: n)
         var high = (0..<n).map { found[$0]?.distance ?? settings.maxRadius }
         func certified(_ examples: [Int], _ deltas: [Double]) -> [Bool] {
+            BLASThreads.single(stopIdleWorkers: stopIdleWorkers) { certifiedRound(examples, deltas) }
+        }
+        func certifiedRound(_ examples: [Int], _ deltas: [Double]) -> [Bool] {
             var out: [Bool] = []
             var start = 0
             while start < examples.count {

@@ -50,7 +50,8 @@ enum RobustCommands {
         let progress = inv.session.progress
         progress.start("radius", total: 100)
         defer { progress.finish() }
-        let results = try LabelRadius.measure(net, x: x, settings: s, cancellation: inv.cancellation) { done, total in
+        let results = try LabelRadius.measure(net, x: x, settings: s, cancellation: inv.cancellation,
+                                                 stopIdleWorkers: inv.session.ownsProcess) { done, total in
             progress.update(done * 100 / max(total, 1), detail: "bisection")
         }
         progress.finish()
