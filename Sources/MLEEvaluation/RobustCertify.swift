@@ -272,14 +272,13 @@ public enum Certify {
         }
     }
 
-    /// `c (m × n) = a (m × k) · b (k × n) (+ c when beta is 1)`, or with b stored n × k.
-    static func multiply(_ a: [Double], _ b: [Double], transposeB: Bool = false, into c: inout [Double],
-                         m: Int, n: Int, k: Int, beta: Double = 0) {
+    /// `c (m × n) = a (m × k) · b (k × n) (+ c when beta is 1)`.
+    static func multiply(_ a: [Double], _ b: [Double], into c: inout [Double], m: Int, n: Int, k: Int, beta: Double = 0) {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
-                    DoubleGEMM.multiply(a, b, transposeB: transposeB, into: c, m: m, n: n, k: k, beta: beta)
+                    DoubleGEMM.multiply(a, b, into: c, m: m, n: n, k: k, beta: beta)
                 }
             }
         }

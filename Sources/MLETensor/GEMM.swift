@@ -4,9 +4,10 @@ import CKernels
 /// Matrix products: small ones (under `smallProduct` multiply-adds) by `mle_sgemm_small`, the
 /// rest through OpenBLAS's `cblas_sgemm`.
 extension Matrix {
-    /// Products smaller than this (m·n·k) are computed by `mle_sgemm_small`, which is faster than
-    /// OpenBLAS's interface and packing at these sizes (measured in its comment) and takes no
-    /// lock; the same size is where `BLASThreads.forProductsOf` keeps OpenBLAS on one thread.
+    /// Products smaller than this (m·n·k) go to `mle_sgemm_small`, which is faster than OpenBLAS's
+    /// interface and packing at these sizes (measured in its comment) and takes no lock; the
+    /// shapes it declines (narrow outputs, column counts not a multiple of 8) come back to
+    /// OpenBLAS. The same size is where `BLASThreads.forProductsOf` keeps OpenBLAS on one thread.
     public static let smallProduct = 1_000_000
 
     /// `C = alpha · op(A) · op(B) + beta · C`, in place, where `op` transposes when asked.
