@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Synchronization
 
 /// Matrix products: small ones (under `smallProduct` multiply-adds) by `mle_sgemm_small`, the
 /// rest through OpenBLAS's `cblas_sgemm`.
@@ -38,6 +39,7 @@ extension Matrix {
                                        beta == 1 ? 1 : 0, z, n) == 1 {
                         return
                     }
+                    if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
                     cblas_sgemm(CblasRowMajor,
                                 transposeA ? CblasTrans : CblasNoTrans,
                                 transposeB ? CblasTrans : CblasNoTrans,
@@ -66,20 +68,42 @@ public enum BLASThreads {
     /// Runs `body` with OpenBLAS on one thread, for work that runs its own threads, each making
     /// its own products (OpenBLAS's pthread build takes concurrent calls).
     ///
-    /// `stopIdleWorkers` also stops OpenBLAS's idle worker threads (the next threaded product
-    /// starts them again). They spin (sched_yield) for about 0.1 s after start-up and after every
-    /// threaded product, taking a core from `body`'s threads (perf: a quarter of the samples of an
-    /// ensemble's parallel training). Joining them while another thread is inside OpenBLAS hangs
-    /// the process, so only the owner of the process may ask for it, between commands — never
-    /// code that may run beside other BLAS users (parallel tests do).
+    /// `stopIdleWorkers` also stops OpenBLAS's idle worker threads. They spin (sched_yield) for
+    /// about 0.1 s after start-up and after every threaded product, taking a core from `body`'s
+    /// threads (perf: a quarter of the samples of an ensemble's parallel training). Joining them
+    /// while another thread is inside OpenBLAS hangs the process, so only the owner of the process
+    /// may ask for it, between commands — never code that may run beside other BLAS users
+    /// (parallel tests do). OpenBLAS then stays on one thread, its workers stopped, until a
+    /// product large enough to use them (`resumeThreads`): setting the count back at once started
+    /// a worker that the next such command joined again, 0.15–0.3 ms of each call of an
+    /// `ensemble` loop (timeline: 9.3 → 9.0 ms per call).
     public static func single<T>(stopIdleWorkers: Bool = false, _ body: () throws -> T) rethrows -> T {
+        singleDepth.add(1, ordering: .acquiringAndReleasing)
+        defer { singleDepth.subtract(1, ordering: .acquiringAndReleasing) }
         let previous = openblas_get_num_threads()
         guard previous > 1 else { return try body() }
-        // In this order: setting the count starts the workers again when they are stopped.
         openblas_set_num_threads(1)
-        if stopIdleWorkers { blas_thread_shutdown_() }
+        if stopIdleWorkers {
+            blas_thread_shutdown_()
+            deferredCount.store(Int(previous), ordering: .releasing)
+            return try body()
+        }
         defer { openblas_set_num_threads(previous) }
         return try body()
+    }
+
+    /// `single` calls running (on any thread); products inside them stay on one thread.
+    private static let singleDepth = Atomic<Int>(0)
+    /// The thread count `single(stopIdleWorkers: true)` left behind to restore, or 0.
+    private static let deferredCount = Atomic<Int>(0)
+
+    /// Gives OpenBLAS back the thread count a `single(stopIdleWorkers: true)` left at one, unless
+    /// a `single` is running. Called before products of `smallProduct` multiply-adds or more.
+    @inline(__always)
+    static func resumeThreads() {
+        guard deferredCount.load(ordering: .relaxed) > 0, singleDepth.load(ordering: .acquiring) == 0 else { return }
+        let n = deferredCount.exchange(0, ordering: .acquiringAndReleasing)
+        if n > 1 { openblas_set_num_threads(Int32(n)) }
     }
 
     /// Stops OpenBLAS's idle worker threads, which spin for about 0.1 s after start-up (perf: a
@@ -93,7 +117,7 @@ public enum BLASThreads {
     /// Runs `body` with OpenBLAS limited to one thread when `multiplyAdds` (the largest product's
     /// m·n·k) is under a million, and restores the previous count afterwards.
     public static func forProductsOf<T>(size multiplyAdds: Int, _ body: () throws -> T) rethrows -> T {
-        guard multiplyAdds < 1_000_000 else { return try body() }
+        guard multiplyAdds < 1_000_000 else { resumeThreads(); return try body() }
         let previous = openblas_get_num_threads()
         guard previous > 1 else { return try body() }
         openblas_set_num_threads(1)
@@ -115,6 +139,7 @@ public enum DoubleGEMM {
             for i in 0..<(m * n) { c[i] *= beta }
             return
         }
+        if m * n * k >= Matrix.smallProduct { BLASThreads.resumeThreads() }
         cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
                     beta, c, Int32(n))
