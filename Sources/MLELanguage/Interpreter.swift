@@ -56,9 +56,26 @@ public struct Interpreter {
         return ok
     }
 
-    /// Executes one statement.
+    /// Executes one statement; with `set timer on`, then reports its wall-clock and CPU time.
     /// - Throws: `MLEError` with the position of the problem; `Interrupted` on Ctrl-C.
     public func execute(_ statement: Statement) throws {
+        guard session.timer else { return try perform(statement) }
+        let watch = Stopwatch()
+        try perform(statement)
+        // `set timer off` is not timed; `set timer on` was not either (the timer was off).
+        guard session.timer else { return }
+        let (wall, cpu) = watch.read()
+        let loop = if case .forLoop = statement { true } else { false }
+        switch session.format {
+        case .json:
+            session.output.note(JSON.object([("time", .object([("statement", .string(loop ? "for" : "command")),
+                                                                ("wall_seconds", .num(wall)), ("cpu_seconds", .num(cpu))]))]).serialized())
+        case .table, .csv:
+            session.output.note("time\(loop ? " (for loop)" : ""): \(Format.duration(wall)) wall, \(Format.duration(cpu)) cpu")
+        }
+    }
+
+    private func perform(_ statement: Statement) throws {
         switch statement {
         case .call(let call):
             if session.registry[call.name] == nil, call.arguments.isEmpty, let v = session.variables[call.name] {
@@ -95,6 +112,24 @@ public struct Interpreter {
                 session.variables[variable] = item
                 for s in body { try execute(s) }
             }
+        }
+    }
+
+    /// Wall-clock time and the CPU time of every thread of the process since its start.
+    struct Stopwatch {
+        let wall = DispatchTime.now().uptimeNanoseconds
+        let cpu = Stopwatch.cpuNanoseconds()
+
+        static func cpuNanoseconds() -> UInt64 {
+            var t = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+            return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+        }
+
+        /// Seconds elapsed: (wall, cpu).
+        func read() -> (Double, Double) {
+            let w = DispatchTime.now().uptimeNanoseconds, c = Stopwatch.cpuNanoseconds()
+            return (Double(w &- wall) / 1e9, Double(c >= cpu ? c - cpu : 0) / 1e9)
         }
     }
 

@@ -34,7 +34,9 @@ public enum ReferenceDoc {
         ## Output
         Results go to stdout as tables; `set format json` (or `mle --format json`) prints each result
         as one JSON object per line, `set format csv` prints tables as CSV. Progress bars and notes
-        go to stderr; bars only on a terminal.
+        go to stderr; bars only on a terminal. `set timer on` reports, on stderr, each statement's
+        wall-clock time and the CPU time of all its threads (`time: 8.84 ms wall, 17.2 ms cpu`: two
+        cores busy), and each `for` loop's total; with `set format json` the line is a JSON object.
 
         ## Commands
 

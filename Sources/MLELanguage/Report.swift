@@ -135,6 +135,17 @@ public enum Format {
         return s.hasPrefix("<") ? "p \(s)" : "p = \(s)"
     }
 
+    /// A duration with three significant digits: "412 µs", "8.84 ms", "12.3 s", "95.2 min".
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "—" }
+        func three(_ v: Double) -> String { String(format: v < 9.995 ? "%.2f" : v < 99.95 ? "%.1f" : "%.0f", v) }
+        // A unit changes where its three digits would round up to the next one (0.99996 s is 1.00 s).
+        if seconds < 0.9995e-3 { return three(seconds * 1e6) + " µs" }
+        if seconds < 0.9995 { return three(seconds * 1e3) + " ms" }
+        if seconds < 599.5 { return three(seconds) + " s" }
+        return three(seconds / 60) + " min"
+    }
+
     /// A general number: integers without decimals, others with up to 6 significant digits.
     public static func number(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }

@@ -42,6 +42,8 @@ public final class Session {
     public var format: OutputFormat = .table
     /// The session seed (`set seed N`); random commands without `seed=` take it and advance it.
     public var seed: UInt64 = 0
+    /// `set timer on`: each statement's wall-clock and CPU time is reported as a note.
+    public var timer = false
     public let registry: CommandRegistry
     public var output: OutputSink
     public var progress: ProgressSink

@@ -229,3 +229,52 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     let target = report?["target"] as? [String: Any]
     #expect((target?["counts"] as? [String: Int]) == ["a": 3, "b": 1])
 }
+
+@Test func timerReportsEachStatementAndEachLoopAfterItsOutput() throws {
+    let (s, out, ok) = run("""
+        x = 1
+        set timer on
+        y = 2
+        for i in [1, 2] { z = i }
+        set timer off
+        w = 3
+        """)
+    #expect(ok)
+    #expect(!s.timer)
+    // Not timed: statements before `set timer on`, that statement itself, `set timer off` and after.
+    #expect(out.notes.count == 4)
+    let lines = try out.notes.map { note in
+        let m = try #require(note.wholeMatch(of: /time( \(for loop\))?: ([0-9.]+) (µs|ms|s|min) wall, ([0-9.]+) (µs|ms|s|min) cpu/))
+        return m.output.1 != nil
+    }
+    #expect(lines == [false, false, false, true])
+    #expect(out.results == ["x: 1", "y: 2", "z: 1", "z: 2", "w: 3"])
+
+    let (_, json, ok2) = run("set format json\nset timer on\nv = 5")
+    #expect(ok2)
+    let note = try #require(json.notes.first)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(note.utf8)) as? [String: Any])
+    let time = try #require(object["time"] as? [String: Any])
+    #expect(time["statement"] as? String == "command")
+    let wall = try #require(time["wall_seconds"] as? Double), cpu = try #require(time["cpu_seconds"] as? Double)
+    #expect(wall >= 0 && cpu >= 0)
+
+    let (s3, bad, ok3) = run("set timer on\nset timer maybe", keepGoing: true)
+    #expect(!ok3)
+    #expect(s3.timer)
+    #expect(bad.errors == ["t.mle:2:11: error: 'maybe' is not a timer setting (choices: on, off)"])
+}
+
+@Test func durationsKeepThreeSignificantDigitsInAFittingUnit() {
+    #expect(Format.duration(0.000_412) == "412 µs")
+    #expect(Format.duration(0.000_009_5) == "9.50 µs")
+    #expect(Format.duration(0.008_84) == "8.84 ms")
+    #expect(Format.duration(0.099_96) == "100 ms")
+    #expect(Format.duration(0.999_99) == "1.00 s")
+    #expect(Format.duration(0.000_999_9) == "1.00 ms")
+    #expect(Format.duration(599.9) == "10.0 min")
+    #expect(Format.duration(12.34) == "12.3 s")
+    #expect(Format.duration(5712) == "95.2 min")
+    #expect(Format.duration(.nan) == "—")
+    #expect(Format.duration(-1) == "—")
+}

@@ -86,11 +86,11 @@ enum SessionCommands {
 
     static let set = CommandSpec(
         name: "set",
-        summary: "Change a session setting: format (table, json, csv) or seed",
-        positionals: [ParamSpec("setting", .choice(["format", "seed"]), "the setting to change", required: true),
+        summary: "Change a session setting: format (table, json, csv), seed, or timer (on, off)",
+        positionals: [ParamSpec("setting", .choice(["format", "seed", "timer"]), "the setting to change", required: true),
                       ParamSpec("value", .word, "its new value", required: true)],
         returns: "nothing",
-        examples: ["set format json", "set seed 42"]
+        examples: ["set format json", "set seed 42", "set timer on"]
     ) { inv in
         let value = inv.value("value")
         switch inv.string("setting") {
@@ -100,6 +100,12 @@ enum SessionCommands {
                 throw inv.error("'\(shown)' is not an output format (choices: table, json, csv)", at: "value")
             }
             inv.session.format = f
+        case "timer":
+            switch value {
+            case .symbol("on")?, .symbol("true")?, .bool(true)?: inv.session.timer = true
+            case .symbol("off")?, .symbol("false")?, .bool(false)?: inv.session.timer = false
+            default: throw inv.error("'\(value?.summary ?? "")' is not a timer setting (choices: on, off)", at: "value")
+            }
         default:
             guard case .number(let v)? = value, v >= 0, v == v.rounded(), v < 9.2e18 else {
                 throw inv.error("seed takes a whole number of 0 or more", at: "value")
