@@ -49,12 +49,15 @@ public enum Parallel {
         let queue = FollowUps<T, U>(count: count)
         let threads = max(1, min(workers ?? cores, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while let job = queue.take() {
+            var justFinishedFirst = false
+            while let job = queue.take(justFinishedFirst: justFinishedFirst) {
                 switch job {
                 case .first(let i):
                     do { queue.firstDone(i, .success(try first(i))) } catch { queue.firstDone(i, .failure(error)) }
+                    justFinishedFirst = true
                 case .then(let i, let value):
                     do { queue.set(i, .success((value, try then(i, value)))) } catch { queue.set(i, .failure(error)) }
+                    justFinishedFirst = false
                 }
             }
         }
@@ -64,26 +67,60 @@ public enum Parallel {
 
 /// The jobs of `Parallel.map(_:workers:_:then:)`: every `first` job in index order, then the
 /// follow-ups of finished ones; a thread finding neither waits while `first` jobs are running.
+///
+/// A thread that has just finished a `first` job leaves the follow-ups to threads waiting for
+/// one, when there are enough of them, and is done: those threads have been running follow-ups,
+/// whose data their caches hold (an ensemble's last check took 0.3 ms on the thread that had
+/// trained the member against 0.14 ms on the one that had checked the others). A waiting thread
+/// spins for a while before it sleeps, so such a hand-off costs no wake-up.
 final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
     enum Job { case first(Int), then(Int, T) }
     private let condition = NSCondition()
     private var results: [Result<(T, U), any Error>?]
     private var next = 0
     private var running = 0
+    private var waiting = 0
     private var ready: [(Int, T)] = []
+    /// Bumped by every finished `first` job, for the spinning waiters.
+    private let finished = Atomic<Int>(0)
+    /// How long a waiting thread spins before it sleeps.
+    private let spinNanoseconds: UInt64 = 1_000_000
     init(count: Int) { results = Array(repeating: nil, count: count) }
 
-    func take() -> Job? {
+    /// Threads inside `take` waiting for a job (tests watch it).
+    var waitingThreads: Int { condition.withLock { waiting } }
+
+    func take(justFinishedFirst: Bool) -> Job? {
         condition.lock()
         defer { condition.unlock() }
+        var spun = false
         while true {
             if next < results.count {
                 defer { next += 1; running += 1 }
                 return .first(next)
             }
-            if !ready.isEmpty { let (i, v) = ready.removeFirst(); return .then(i, v) }
+            if !ready.isEmpty {
+                if justFinishedFirst && waiting >= ready.count { return nil }
+                let (i, v) = ready.removeFirst()
+                return .then(i, v)
+            }
             if running == 0 { return nil }
-            condition.wait()
+            waiting += 1
+            if spun {
+                condition.wait()
+            } else {
+                spun = true
+                let seen = finished.load(ordering: .acquiring)
+                condition.unlock()
+                let start = DispatchTime.now().uptimeNanoseconds
+                var n = 0
+                while finished.load(ordering: .acquiring) == seen {
+                    n += 1
+                    if n % 1024 == 0 && DispatchTime.now().uptimeNanoseconds - start > spinNanoseconds { break }
+                }
+                condition.lock()
+            }
+            waiting -= 1
         }
     }
 
@@ -95,6 +132,7 @@ final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
         case .success(let v): ready.append((i, v))
         case .failure(let e): results[i] = .failure(e)
         }
+        finished.add(1, ordering: .releasing)
         condition.broadcast()
     }
 
