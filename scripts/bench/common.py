@@ -1,5 +1,6 @@
 """What the benchmark scripts share."""
 import argparse
+import json
 import os
 import subprocess
 import time
@@ -21,6 +22,58 @@ def mle_time(mle, tmp, base, line, reps):
         subprocess.run([mle, path], check=True, capture_output=True)
         return time.perf_counter() - start
     return max(timed(with_) - timed(without), 1e-6) / reps
+
+
+def mle_call_times(mle, tmp, base, line, reps):
+    """mle's time of each of `reps` calls of `line` in one process, from `set timer on` (the
+    wall-clock time of each statement, on stderr as JSON): a list of seconds. Start-up, loading
+    and the statements of `base` are not timed; the result is bound to a variable, not printed."""
+    path = os.path.join(tmp, "bench-timed.mle")
+    loop = "[" + ", ".join(str(i) for i in range(reps)) + "]"
+    with open(path, "w") as f:
+        f.write(base + "set format json\nset timer on\n" + f"for i in {loop} {{ r = {line} }}\n")
+    run = subprocess.run([mle, path], check=True, capture_output=True, text=True)
+    times = []
+    for text in run.stderr.splitlines():
+        try:
+            note = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(note, dict) and note.get("time", {}).get("statement") == "command":
+            times.append(note["time"]["wall_seconds"])
+    if len(times) != reps:
+        raise RuntimeError(f"expected {reps} timed calls, got {len(times)}: {run.stderr[-500:]}")
+    return times
+
+
+_PROBE = """
+import sys, time
+import numpy as np
+a = np.ones((128, 128), np.float32)
+start_at = float(sys.argv[1])
+while time.time() < start_at:
+    pass
+t = time.perf_counter()
+for _ in range(1500):
+    a @ a
+print(time.perf_counter() - t)
+"""
+
+
+def core_capacity(python):
+    """How many cores' worth of arithmetic the machine gives two busy threads right now: the
+    time of a fixed run of single-threaded float32 products in one process alone, against two
+    such processes at once (2.0 on two free cores). Some virtual machines give less for stretches
+    of seconds to minutes (a host sibling thread busy), which bounds any two-thread speed-up."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+    def run(n):
+        start_at = time.time() + 0.5
+        procs = [subprocess.Popen([python, "-c", _PROBE, str(start_at)], stdout=subprocess.PIPE, text=True, env=env)
+                 for _ in range(n)]
+        return [float(p.communicate()[0]) for p in procs]
+    alone = run(1)[0]
+    return sum(alone / t for t in run(2))
 
 
 def arguments():
