@@ -5,10 +5,11 @@ MLPClassifier members of the same size and epochs (each on an undersampled balan
 bootstrap, n_jobs=2), fit on the same training rows.
 
 mle's times come from `set timer on`: each of 10 calls per process is timed, parallel and
-sequential processes alternate, and the median is over every call of every repetition. This VM's
-cores intermittently run a stretch of about 70 ms at two thirds of their speed when both are busy
-(docs/benchmarks.md); a mean over the calls of a process, printed too, counts those stretches in
-and is what the script reported before."""
+sequential processes alternate, and the median is over every call of every repetition. The mean
+over the calls of each process is printed too (it counts in a process's slow first call and any
+stretch in which a virtual machine's cores run slower). Each repetition also probes how many
+cores' worth of arithmetic the machine gives two busy threads (`core_capacity`), which bounds the
+speed-up two threads can reach."""
 import csv
 import os
 import statistics
