@@ -54,7 +54,11 @@ public struct Completer {
                 return o.name + "="
             }
             if tokens[0] == "help" { candidates = session.registry.names }
-            else if tokens[0] == "set" { candidates = tokens.count == 1 ? ["format", "seed"] : (tokens.last == "format" ? OutputFormat.allCases.map(\.rawValue) : []) }
+            else if tokens[0] == "set" {
+                // The settings from the command's spec, then the values of the one named.
+                if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type { candidates = c }
+                else { candidates = tokens.count == 2 ? SessionCommands.settingValues[tokens[1]] ?? [] : [] }
+            }
             else if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type { candidates = c }   // `imbalance compare`
             else { candidates = variables + options }
         } else {

@@ -185,6 +185,9 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
     #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "source", "split"])
     #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
+    #expect(c.complete("set ti") == .init(insert: "mer ", candidates: []))
+    #expect(c.complete("set timer o").candidates == ["off", "on"])
+    #expect(c.complete("set seed 4") == .init(insert: "", candidates: []))
     #expect(c.complete("imbalance comp") == .init(insert: "are ", candidates: []))
     #expect(c.complete("ensemble train vote=h") == .init(insert: "ard ", candidates: []))
     #expect(c.complete("ensemble train hid") == .init(insert: "den=", candidates: []))   // the member model's options

@@ -84,6 +84,9 @@ enum SessionCommands {
                               notes: notes, json: json))
     }
 
+    /// The values `set` takes for each setting that has a fixed list (completion offers them).
+    static let settingValues: [String: [String]] = ["format": OutputFormat.allCases.map(\.rawValue), "timer": ["on", "off"]]
+
     static let set = CommandSpec(
         name: "set",
         summary: "Change a session setting: format (table, json, csv), seed, or timer (on, off)",
@@ -104,7 +107,9 @@ enum SessionCommands {
             switch value {
             case .symbol("on")?, .symbol("true")?, .bool(true)?: inv.session.timer = true
             case .symbol("off")?, .symbol("false")?, .bool(false)?: inv.session.timer = false
-            default: throw inv.error("'\(value?.summary ?? "")' is not a timer setting (choices: on, off)", at: "value")
+            default:
+                let choices = settingValues["timer", default: []].joined(separator: ", ")
+                throw inv.error("'\(value?.summary ?? "")' is not a timer setting (choices: \(choices))", at: "value")
             }
         default:
             guard case .number(let v)? = value, v >= 0, v == v.rounded(), v < 9.2e18 else {
