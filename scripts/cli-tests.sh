@@ -85,6 +85,21 @@ check "imbalance example ensemble beats untreated" awk '/^strategy/ {t++} t == 1
 "$mle" scripts/imbalance.mle 2>/dev/null | cmp -s - "$tmp/imb"
 check "imbalance example reproducible" [ $? -eq 0 ]
 
+# After a command that stopped OpenBLAS's workers (ensemble), training whose batch is split over
+# two threads (products of a million multiply-adds or more, one OpenBLAS thread per part) and an
+# evaluation that gives OpenBLAS its threads back give the same output as without it.
+cat > "$tmp/wide.mle" <<EOF
+d = load "$PWD/datasets/digits.csv" target=digit
+train, test = split d ratio=0.7 stratify seed=1
+net = mlp train hidden=[256] epochs=2 batch=128 seed=3
+evaluate net test
+EOF
+sed '2a ens = ensemble train model=mlp hidden=[8] epochs=2 chunks=3 seed=1' "$tmp/wide.mle" > "$tmp/wide_ens.mle"
+"$mle" "$tmp/wide.mle" > "$tmp/wide" 2>&1; s1=$?
+"$mle" "$tmp/wide_ens.mle" > "$tmp/wide_ens_all" 2>&1; s2=$?
+check "threads back after an ensemble: status" [ "$s1" -eq 0 -a "$s2" -eq 0 ]
+check "threads back after an ensemble: same training and evaluation" bash -c "sed -n '/^net:/,\$p' '$tmp/wide' | cmp -s - <(sed -n '/^net:/,\$p' '$tmp/wide_ens_all')"
+
 # An unreadable script is exit status 2 with a message.
 "$mle" "$tmp/none.mle" 2>"$tmp/err"; status=$?
 check "missing script" [ "$status" -eq 2 ]

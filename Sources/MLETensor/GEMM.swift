@@ -92,13 +92,15 @@ public enum BLASThreads {
         return try body()
     }
 
-    /// `single` calls running (on any thread); products inside them stay on one thread.
+    /// `single` and small `forProductsOf` calls running (on any thread); products inside them
+    /// stay on one thread.
     private static let singleDepth = Atomic<Int>(0)
     /// The thread count `single(stopIdleWorkers: true)` left behind to restore, or 0.
     private static let deferredCount = Atomic<Int>(0)
 
     /// Gives OpenBLAS back the thread count a `single(stopIdleWorkers: true)` left at one, unless
-    /// a `single` is running. Called before products of `smallProduct` multiply-adds or more.
+    /// a `single` or a small `forProductsOf` is running (its threads may be inside OpenBLAS).
+    /// Called before products of `smallProduct` multiply-adds or more.
     @inline(__always)
     static func resumeThreads() {
         guard deferredCount.load(ordering: .relaxed) > 0, singleDepth.load(ordering: .acquiring) == 0 else { return }
@@ -118,6 +120,10 @@ public enum BLASThreads {
     /// m·n·k) is under a million, and restores the previous count afterwards.
     public static func forProductsOf<T>(size multiplyAdds: Int, _ body: () throws -> T) rethrows -> T {
         guard multiplyAdds < 1_000_000 else { resumeThreads(); return try body() }
+        // Products inside stay on one thread even where one is large (a batch split over two
+        // threads makes them from both): no `resumeThreads` meanwhile.
+        singleDepth.add(1, ordering: .acquiringAndReleasing)
+        defer { singleDepth.subtract(1, ordering: .acquiringAndReleasing) }
         let previous = openblas_get_num_threads()
         guard previous > 1 else { return try body() }
         openblas_set_num_threads(1)
