@@ -49,15 +49,16 @@ public enum Parallel {
         let queue = FollowUps<T, U>(count: count)
         let threads = max(1, min(workers ?? cores, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            var justFinishedFirst = false
-            while let job = queue.take(justFinishedFirst: justFinishedFirst) {
-                switch job {
+            var job = queue.take()
+            while let current = job {
+                switch current {
                 case .first(let i):
-                    do { queue.firstDone(i, .success(try first(i))) } catch { queue.firstDone(i, .failure(error)) }
-                    justFinishedFirst = true
+                    let result: Result<T, any Error>
+                    do { result = .success(try first(i)) } catch { result = .failure(error) }
+                    job = queue.finish(first: i, result)
                 case .then(let i, let value):
                     do { queue.set(i, .success((value, try then(i, value)))) } catch { queue.set(i, .failure(error)) }
-                    justFinishedFirst = false
+                    job = queue.take()
                 }
             }
         }
@@ -90,9 +91,30 @@ final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
     /// Threads inside `take` waiting for a job (tests watch it).
     var waitingThreads: Int { condition.withLock { waiting } }
 
-    func take(justFinishedFirst: Bool) -> Job? {
+    /// The next job for a thread, waiting while there is none yet; nil when all are done.
+    func take() -> Job? {
         condition.lock()
         defer { condition.unlock() }
+        return nextJob(justFinishedFirst: false)
+    }
+
+    /// Records the result of `first(i)` and gives the thread that ran it its next job, in one
+    /// step: nil when no job is left for it, or when threads waiting for follow-ups take them.
+    func finish(first i: Int, _ r: Result<T, any Error>) -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        running -= 1
+        switch r {
+        case .success(let v): ready.append((i, v))
+        case .failure(let e): results[i] = .failure(e)
+        }
+        finished.add(1, ordering: .releasing)
+        condition.broadcast()
+        return nextJob(justFinishedFirst: true)
+    }
+
+    /// With the lock held (released while spinning or sleeping).
+    private func nextJob(justFinishedFirst: Bool) -> Job? {
         var spun = false
         while true {
             if next < results.count {
@@ -122,18 +144,6 @@ final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
             }
             waiting -= 1
         }
-    }
-
-    func firstDone(_ i: Int, _ r: Result<T, any Error>) {
-        condition.lock()
-        defer { condition.unlock() }
-        running -= 1
-        switch r {
-        case .success(let v): ready.append((i, v))
-        case .failure(let e): results[i] = .failure(e)
-        }
-        finished.add(1, ordering: .releasing)
-        condition.broadcast()
     }
 
     func set(_ i: Int, _ r: Result<(T, U), any Error>) { condition.withLock { results[i] = r } }

@@ -296,40 +296,38 @@ import Foundation
     #expect(try Parallel.map(4, workers: 1, { $0 }, then: { $1 * 2 }).map(\.1) == [0, 2, 4, 6])
 }
 
-/// `FollowUps`: a thread that has just finished a `first` job leaves a follow-up to a thread
+/// `FollowUps`: a thread that has just finished a `first` job leaves its follow-up to a thread
 /// waiting for one (which keeps the data of the follow-ups in its cache) and is done; with no
 /// thread waiting, or fewer waiting than follow-ups ready, it takes one itself. Driven step by
-/// step: the test takes the jobs by hand and starts the waiting thread itself.
+/// step: the test runs the `first` jobs' thread itself and starts the waiting thread; finishing a
+/// job and choosing the next are one step under the queue's lock, so nothing races.
 @Test func followUpsGoToTheThreadWaitingForThem() throws {
     let queue = FollowUps<Int, Int>(count: 3)
     for i in 0..<3 {
-        guard case .first(let j)? = queue.take(justFinishedFirst: false) else { Issue.record("first \(i) expected"); return }
+        guard case .first(let j)? = queue.take() else { Issue.record("first \(i) expected"); return }
         #expect(j == i)
     }
     // A second thread asks for work: nothing is ready, three jobs run, so it waits.
     final class Taken: @unchecked Sendable { var job: FollowUps<Int, Int>.Job?; let done = DispatchSemaphore(value: 0) }
     let taken = Taken()
-    Thread { taken.job = queue.take(justFinishedFirst: false); taken.done.signal() }.start()
+    Thread { taken.job = queue.take(); taken.done.signal() }.start()
     let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
     while queue.waitingThreads == 0 && DispatchTime.now().uptimeNanoseconds < deadline { usleep(100) }
     #expect(queue.waitingThreads == 1)
 
-    // First job 0 finishes here; its follow-up goes to the waiting thread and this one is done.
-    queue.firstDone(0, .success(10))
-    #expect(queue.take(justFinishedFirst: true) == nil)
+    // Job 0 finishes here: its follow-up goes to the waiting thread, and this thread is done.
+    #expect(queue.finish(first: 0, .success(10)) == nil)
     #expect(taken.done.wait(timeout: .now() + 10) == .success)
     guard case .then(let i, let v)? = taken.job else { Issue.record("the waiting thread should get follow-up 0"); return }
     #expect(i == 0 && v == 10)
     queue.set(0, .success((10, 100)))
 
     // No thread waits now: the thread that finished job 1 takes its follow-up itself.
-    queue.firstDone(1, .success(11))
-    guard case .then(let k, _)? = queue.take(justFinishedFirst: true) else { Issue.record("follow-up 1 expected"); return }
+    guard case .then(let k, _)? = queue.finish(first: 1, .success(11)) else { Issue.record("follow-up 1 expected"); return }
     #expect(k == 1)
     queue.set(1, .success((11, 101)))
-    queue.firstDone(2, .success(12))
-    guard case .then(2, 12)? = queue.take(justFinishedFirst: true) else { Issue.record("follow-up 2 expected"); return }
+    guard case .then(2, 12)? = queue.finish(first: 2, .success(12)) else { Issue.record("follow-up 2 expected"); return }
     queue.set(2, .success((12, 102)))
-    #expect(queue.take(justFinishedFirst: false) == nil)
+    #expect(queue.take() == nil)
     #expect(try queue.values().map(\.1) == [100, 101, 102])
 }
