@@ -101,27 +101,17 @@ public enum EnsemblePlan {
                                     cancellation: Cancellation = .never,
                                     train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                     done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
-        try trainMembers(datasets, seed: seed, workers: workers, cancellation: cancellation, train: train,
-                         check: { _, _ in }, done: done).map(\.0)
-    }
-
-    /// `trainMembers` with a check of each trained member (its score on some data, say), run by a
-    /// thread that has no member left to train: while the last members train, the idle cores
-    /// check the finished ones, so the checks add little to the wall time.
-    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
-    public static func trainMembers<C: Sendable>(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
-                                                 cancellation: Cancellation = .never,
-                                                 train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
-                                                 check: @escaping @Sendable (Int, any Model) throws -> C,
-                                                 done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [(any Model, C)] {
         try trainMembers(datasets.count, dataset: { datasets[$0] }, seed: seed, workers: workers,
-                         cancellation: cancellation, train: train, check: check, done: done).map { ($0.1, $0.2) }
+                         cancellation: cancellation, train: train, check: { _, _ in }, done: done).map(\.1)
     }
 
-    /// As `trainMembers(_:seed:workers:cancellation:train:check:done:)`, with member h's data
-    /// made by `dataset(h)` inside its job, so the members' copies of their rows are made in
-    /// parallel too.
+    /// Trains `count` members as `trainMembers(_:seed:workers:cancellation:train:done:)`, member
+    /// h on `dataset(h)`, made inside its job so the members' copies of their rows are made in
+    /// parallel too; and checks each trained member (its score on some data, say) on a thread
+    /// that has no member left to train: while the last members train, the idle cores check the
+    /// finished ones, so the checks add little to the wall time.
     /// - Returns: each member's data, model and check, in member order.
+    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
     public static func trainMembers<C: Sendable>(_ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
                                                  seed: UInt64, workers: Int? = nil, cancellation: Cancellation = .never,
                                                  train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,

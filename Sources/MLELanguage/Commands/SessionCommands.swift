@@ -100,7 +100,8 @@ enum SessionCommands {
         case "format":
             guard case .symbol(let s)? = value, let f = OutputFormat(rawValue: s) else {
                 let shown = value?.summary ?? ""
-                throw inv.error("'\(shown)' is not an output format (choices: table, json, csv)", at: "value")
+                let choices = settingValues["format", default: []].joined(separator: ", ")
+                throw inv.error("'\(shown)' is not an output format (choices: \(choices))", at: "value")
             }
             inv.session.format = f
         case "timer":
