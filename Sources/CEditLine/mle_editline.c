@@ -1,3 +1,5 @@
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include "mle_editline.h"
 #include <histedit.h>
 #include <locale.h>
@@ -97,3 +99,9 @@ void mle_clear_interrupted(void) { sigint_flag = 0; }
 
 void mle_write_stdout(const char *text) { fputs(text, stdout); fflush(stdout); }
 void mle_write_stderr(const char *text) { fputs(text, stderr); fflush(stderr); }
+
+int mle_terminal_columns(void) {
+    struct winsize ws;
+    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+    return ws.ws_col;
+}

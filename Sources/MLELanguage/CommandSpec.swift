@@ -56,6 +56,8 @@ public struct CommandSpec: Sendable {
     /// What the command returns, for `help`.
     public var returns: String
     public var examples: [String]
+    /// Where the command sits in `help` (and its folder under Commands/); set by the registry.
+    public var area: CommandArea = .session
     public var run: @Sendable (Invocation) throws -> Value
 
     public init(name: String, summary: String, positionals: [ParamSpec] = [], options: [ParamSpec] = [],
@@ -89,6 +91,28 @@ public struct CommandSpec: Sendable {
     public func option(_ name: String) -> ParamSpec? { options.first { $0.name == name } }
 }
 
+/// The areas commands are grouped in: `help` lists them in this order, and each command's file
+/// lives in the area's folder (`Commands/Robustness/Radius.swift`).
+public enum CommandArea: String, CaseIterable, Sendable {
+    case data, models, evaluation, imbalance, coverage, robustness, session
+
+    /// The heading `help` shows.
+    public var title: String {
+        switch self {
+        case .data: return "data"
+        case .models: return "models"
+        case .evaluation: return "evaluation and statistics"
+        case .imbalance: return "imbalanced data"
+        case .coverage: return "test-set adequacy"
+        case .robustness: return "robustness"
+        case .session: return "the session"
+        }
+    }
+
+    /// The folder under Sources/MLELanguage/Commands/.
+    public var folder: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+}
+
 /// The set of commands. One registry drives parsing, validation, `help` and completion.
 public struct CommandRegistry: Sendable {
     public private(set) var order: [String] = []
@@ -98,10 +122,27 @@ public struct CommandRegistry: Sendable {
         for c in commands { order.append(c.name); specs[c.name] = c }
     }
 
+    /// Commands by area, in the order `help` lists them.
+    public init(areas: [(CommandArea, [CommandSpec])]) {
+        for (area, commands) in areas {
+            for var c in commands {
+                c.area = area
+                order.append(c.name); specs[c.name] = c
+            }
+        }
+    }
+
     public subscript(name: String) -> CommandSpec? { specs[name] }
     public var names: [String] { order }
 
     /// Every command of the language.
-    public static let standard = CommandRegistry(
-        DataCommands.all + DataPrepCommands.all + ModelCommands.all + ImbalanceCommands.all + SearchCommands.all + EvaluationCommands.all + IntervalCommands.all + RetrainingCommands.all + CoverageCommands.all + RobustCommands.all + SessionCommands.all)
+    public static let standard = CommandRegistry(areas: [
+        (.data, [DataCommands.load, DataCommands.describe, DataCommands.split, DataPrepCommands.sample, DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, DataPrepCommands.generate, DataPrepCommands.check, SearchCommands.adversarial]),
+        (.models, [ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, ModelCommands.loss, ModelCommands.save, SearchCommands.search]),
+        (.evaluation, [EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommands.interval, IntervalCommands.compare, RetrainingCommands.cvtest, RetrainingCommands.retrain, IntervalCommands.abtest, IntervalCommands.bandit]),
+        (.imbalance, [ImbalanceCommands.resample, ImbalanceCommands.ensemble, ImbalanceCommands.threshold, ImbalanceCommands.priors, ImbalanceCommands.imbalance]),
+        (.coverage, [CoverageCommands.coverage]),
+        (.robustness, [RobustCommands.robust, RobustCommands.radius]),
+        (.session, [SessionCommands.help, SessionCommands.vars, SessionCommands.set, SessionCommands.source, SessionCommands.quit]),
+    ])
 }

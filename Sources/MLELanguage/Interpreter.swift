@@ -59,6 +59,7 @@ public struct Interpreter {
     /// Executes one statement; with `set timer on`, then reports its wall-clock and CPU time.
     /// - Throws: `MLEError` with the position of the problem; `Interrupted` on Ctrl-C.
     public func execute(_ statement: Statement) throws {
+        if let w = session.widthSource?() { session.width = max(w, 20) }
         guard session.timer else { return try perform(statement) }
         let watch = Stopwatch()
         try perform(statement)
@@ -163,7 +164,11 @@ public struct Interpreter {
         switch session.format {
         case .json:
             session.output.result(JSON.object(pairs.map { ($0.0, $0.1.json) }).serialized())
-        case .table, .csv:
+        case .csv:
+            // A table like every other result, so a CSV reader never meets free text.
+            session.output.result(CSVText.line(["variable", "type", "value"]) + "\n"
+                + pairs.map { CSVText.line([$0.0, $0.1.typeName, $0.1.summary]) }.joined(separator: "\n") + "\n")
+        case .table:
             if pairs.count == 1 {
                 session.output.result("\(pairs[0].0): \(pairs[0].1.summary)")
             } else {
@@ -184,11 +189,16 @@ public struct Interpreter {
         case .tuple(let parts):
             for p in parts { show(p) }
         case .report(let r):
-            let text = r.render(session.format)
+            let text = r.render(session.format, width: session.width)
             // A blank line after a multi-line table keeps consecutive reports apart.
-            session.output.result(session.format == .table && text.contains("\n") ? text + "\n" : text)
+            // CSV results are separated by a blank line too, one table per result.
+            session.output.result(session.format != .json && text.contains("\n") ? text + "\n" : text)
         default:
-            session.output.result(session.format == .json ? v.json.serialized() : v.summary)
+            switch session.format {
+            case .json: session.output.result(v.json.serialized())
+            case .csv: session.output.result(CSVText.line(["type", "value"]) + "\n" + CSVText.line([v.typeName, v.summary]) + "\n")
+            case .table: session.output.result(v.summary)
+            }
         }
     }
 
@@ -228,7 +238,7 @@ public struct Interpreter {
         }
         let invocation = try bind(call, to: spec, assignedTo: name)
         do {
-            return try spec.run(invocation)
+            return Interpreter.label(try spec.run(invocation), by: invocation)
         } catch let e as MLEError {
             throw e
         } catch let e as Interrupted {
@@ -245,6 +255,27 @@ public struct Interpreter {
             throw Interrupted()
         } catch {
             throw MLEError(call.location, "\(error)")
+        }
+    }
+
+    /// Names the command and its subjects (the models and datasets it was given, as written) on
+    /// every report a command returns, so JSON says what each report is about.
+    static func label(_ v: Value, by inv: Invocation) -> Value {
+        switch v {
+        case .report(var r):
+            if r.kind != inv.spec.name { r.commandName = inv.spec.name }
+            if r.subjects.isEmpty {
+                r.subjects = inv.spec.positionals.compactMap { p in
+                    switch inv.value(p.name) {
+                    case .model(let m)?: return (p.name, inv.names[p.name] ?? m.model.kind)
+                    case .dataset(let d)?: return (p.name, inv.names[p.name] ?? d.name)
+                    default: return nil
+                    }
+                }
+            }
+            return .report(r)
+        case .tuple(let parts): return .tuple(parts.map { label($0, by: inv) })
+        default: return v
         }
     }
 
@@ -332,14 +363,25 @@ public struct Interpreter {
             }
             return .symbol(w)
         case .word:
-            if case .name(let n, _) = e { return .symbol(n) }
+            // A bare word is itself (`class_weights=balanced`) unless it names a variable, whose
+            // value is taken (`for d in [0.05, 0.1] { robust net test delta=d }`).
+            if case .name(let n, _) = e {
+                guard let v = session.variables[n] else { return .symbol(n) }
+                return v
+            }
             return try evaluate(e)
         case .string:
-            // A bare word is taken as itself (`target=diagnosis`) unless it names a string variable.
+            // A bare word is taken as itself (`target=diagnosis`) unless it names a variable
+            // holding a string, a word or a number; a number stands for its text (`positive=8`,
+            // a class named 8).
             if case .name(let n, _) = e {
-                if case .string(let s)? = session.variables[n] { return .string(s) }
-                return .string(n)
+                switch session.variables[n] {
+                case .string(let s)?, .symbol(let s)?: return .string(s)
+                case .number(let v)?: return .string(Format.number(v))
+                default: return .string(n)
+                }
             }
+            if case .number(let v, _) = e { return .string(Format.number(v)) }
             return try check(try evaluate(e), type, param: param, at: loc)
         case .list(let inner) where isWordLike(inner):
             // Items of a literal list convert one by one, so bare words name columns or choices
@@ -390,7 +432,11 @@ public struct Interpreter {
         }
         switch (type, v) {
         case (.dataset, .dataset), (.model, .model), (.number, .number), (.modelOrDataset, .model), (.modelOrDataset, .dataset): return v
-        case (.string, .string), (.path, .string): return v
+        case (.string, .string), (.path, .string), (.word, _): return v
+        case (.string, .symbol(let s)): return .string(s)
+        case (.string, .number(let x)): return .string(Format.number(x))
+        case (.choice(let c), .symbol(let s)) where c.contains(s): return .symbol(s)
+        case (.choice(let c), .string(let s)) where c.contains(s): return .symbol(s)
         case (.integer, .number(let x)):
             guard x == x.rounded(), abs(x) < 1e15 else {
                 throw MLEError(loc, "\(param) takes a whole number, got \(Format.number(x))")

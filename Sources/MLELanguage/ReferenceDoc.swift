@@ -38,11 +38,23 @@ public enum ReferenceDoc {
         wall-clock time and the CPU time of all its threads (`time: 8.84 ms wall, 17.2 ms cpu`: two
         cores busy), and each `for` loop's total; with `set format json` the line is a JSON object.
 
-        ## Commands
+        Tables, help and notes are fitted to the terminal's width (`COLUMNS` when set; 100 columns
+        without a terminal): long text wraps at word boundaries and a table too wide folds its
+        columns into blocks. Tables shortened with `rows=` say how many rows were left out; JSON
+        and CSV always carry every row. In JSON every report names its `command`, the `model`(s)
+        and `data` it is about, and its `verdict` and `notes`. In CSV each result is one table
+        (numbers written in full, an interval as `_low` and `_high` columns); a report with
+        several tables starts each row with the `table` it belongs to, and results are separated
+        by a blank line. Assignments print as `variable,type,value` tables.
 
         """
+        var area: CommandArea?
         for name in registry.names {
             guard let spec = registry[name] else { continue }
+            if spec.area != area {
+                area = spec.area
+                out += "## \(spec.area.title.prefix(1).uppercased() + spec.area.title.dropFirst())\n\n"
+            }
             out += "### \(spec.name)\n\n\(spec.summary).\n\n`\(spec.usage)` — returns \(spec.returns).\n\n"
             let params = spec.positionals.map { ($0, true) } + spec.options.map { ($0, false) }
             if !params.isEmpty {

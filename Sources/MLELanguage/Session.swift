@@ -44,6 +44,11 @@ public final class Session {
     public var seed: UInt64 = 0
     /// `set timer on`: each statement's wall-clock and CPU time is reported as a note.
     public var timer = false
+    /// The columns tables, help and notes are fitted to: the terminal's width, `COLUMNS`, or
+    /// `TextLayout.defaultWidth` without a terminal. The shell updates it before each statement.
+    public var width = TextLayout.defaultWidth
+    /// Reads the current width (the shell's terminal query); nil keeps `width` as set.
+    public var widthSource: (() -> Int?)?
     public let registry: CommandRegistry
     public var output: OutputSink
     public var progress: ProgressSink

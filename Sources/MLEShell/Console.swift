@@ -10,6 +10,14 @@ public final class ConsoleOutput: OutputSink {
     public func error(_ text: String) { mle_write_stderr(text + "\n") }
 }
 
+/// The width output is fitted to: `COLUMNS` when set (as shells and `COLUMNS=80 mle ...` give
+/// it), else the terminal's width; nil when neither is known (the session keeps its default).
+public func terminalWidth() -> Int? {
+    if let c = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(c), n > 0 { return n }
+    let n = Int(mle_terminal_columns())
+    return n > 0 ? n : nil
+}
+
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
 public final class ProgressBar: ProgressSink {
     private let enabled: Bool

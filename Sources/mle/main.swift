@@ -47,6 +47,7 @@ struct MLE: ParsableCommand {
         session.format = outputFormat
         session.ownsProcess = true
         session.seed = seed
+        session.widthSource = terminalWidth
         Shell.installInterruptHandler()
 
         let ok: Bool

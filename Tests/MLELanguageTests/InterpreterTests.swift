@@ -136,8 +136,26 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     for name in registry.names { #expect(out.results[0].contains(name)) }
     for name in registry.names {
         let (_, o, ok) = run("help \(name)")
-        #expect(ok && o.results[0].contains("usage: \(name)"))
+        #expect(ok && o.results[0].contains("usage    \(name)"))
         for option in registry[name]?.options ?? [] { #expect(o.results[0].contains(option.name)) }
+    }
+    // Every help text fits 80 columns (and 100, the width without a terminal), words unbroken.
+    for width in [80, 100] {
+        for topic in [""] + registry.names {
+            let session = Session()
+            session.width = width
+            Interpreter(session: session).run("help \(topic)", file: "t.mle")
+            let text = (session.output as? BufferedOutput)?.results.joined(separator: "\n") ?? ""
+            let long = text.split(separator: "\n").filter { $0.count > width }
+            #expect(long.isEmpty, "help \(topic) at \(width) columns: \(long)")
+            let words = Set((registry[topic]?.options ?? []).map(\.name))
+            for line in text.split(separator: "\n") {
+                // An option name is never cut at a line's end.
+                let last = line.split(separator: " ").last.map(String.init) ?? ""
+                #expect(words.contains(last) || !words.contains { $0.hasPrefix(last) && $0 != last && last.count > 2 && line.hasPrefix(last) },
+                        "help \(topic): '\(line)'")
+            }
+        }
     }
     let (_, bad, _) = run("help evalute")
     #expect(bad.errors == ["t.mle:1:6: error: no command named 'evalute'; did you mean 'evaluate'?"])
@@ -170,7 +188,8 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     let lines = text.split(separator: "\n")
     #expect(lines.count == 151)
     #expect(lines[0] == "row,actual,predicted,p_setosa,p_versicolor,p_virginica")
-    #expect(lines[1] == "1,setosa,setosa,1.000000,0.000000,0.000000")
+    // Numbers as numbers: the probabilities in full, not as display text.
+    #expect(lines[1] == "1,setosa,setosa,1,0,0")
 }
 
 @Test func completionOffersCommandsOptionsChoicesAndPaths() throws {

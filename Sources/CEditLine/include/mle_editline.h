@@ -22,4 +22,6 @@ void mle_clear_interrupted(void);
 /// Writes text to stdout or stderr and flushes (Swift 6 cannot name the C streams).
 void mle_write_stdout(const char *text);
 void mle_write_stderr(const char *text);
+/// The width of the terminal on standard output, or 0 when it is not a terminal.
+int mle_terminal_columns(void);
 #endif

@@ -5,47 +5,6 @@ import MLETensor
 
 /// `evaluate`, `predict`.
 enum EvaluationCommands {
-    static let all = [evaluate, predict]
-
-    static let evaluate = CommandSpec(
-        name: "evaluate",
-        summary: "Metrics of a model on a dataset: accuracy, per-class precision/recall/F1, confusion matrix",
-        positionals: [ParamSpec("model", .model, "the model to evaluate", required: true),
-                      ParamSpec("data", .dataset, "data with the true target (usually the test set)", required: true)],
-        options: [
-            ParamSpec("intervals", .bool, "add a confidence interval to every metric: Wilson for proportions, BCa bootstrap otherwise",
-                      default: .bool(false)),
-            ParamSpec("imbalanced", .bool, "add the metrics for imbalanced classes: balanced accuracy, G-mean, MCC, AP and ROC-AUC, and a per-class report with specificity, G-mean and IBA (as imbalanced-learn's classification_report_imbalanced)",
-                      default: .bool(false)),
-            ParamSpec("positive", .string, "imbalanced: the class of AP and ROC-AUC (default: the smallest class of the data)"),
-            ParamSpec("level", .number, "confidence level of the intervals", default: .number(0.95)),
-            ParamSpec("resamples", .integer, "bootstrap resamples for the intervals", default: .number(9999)),
-            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
-        ],
-        returns: "an evaluation report",
-        examples: ["evaluate net test", "evaluate base test", "evaluate net test intervals", "evaluate net test imbalanced"]
-    ) { inv in
-        let m = try inv.model("model")
-        let d = try inv.dataset("data")
-        var positive = inv.string("positive")
-        if inv.bool("imbalanced"), positive == nil, case .classification = m.model.task {
-            positive = ImbalanceCommands.smallerClass(d)
-        }
-        let labelled = try Outcomes.of(m.model, on: d, positive: positive)
-        let evaluation = Evaluation(labelled)
-        let modelName = argumentName(inv, "model") ?? m.model.kind
-        let dataName = argumentName(inv, "data") ?? d.name
-        var report = evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind)
-        if inv.bool("intervals") {
-            try addIntervals(to: &report, inv: inv, labelled: labelled)
-        }
-        if inv.bool("imbalanced") {
-            guard case .classification = labelled.outcomes else { throw inv.error("imbalanced needs a classifier and a class target", at: "imbalanced") }
-            addImbalanced(to: &report, labelled: labelled)
-        }
-        return .report(report)
-    }
-
     /// Balanced accuracy, G-mean, MCC, AP and ROC-AUC, and the per-class report of
     /// imbalanced-learn's classification_report_imbalanced.
     static func addImbalanced(to report: inout Report, labelled: LabelledOutcomes) {
@@ -215,69 +174,4 @@ enum EvaluationCommands {
         }
     }
 
-    static let predict = CommandSpec(
-        name: "predict",
-        summary: "Predictions (and class probabilities) of a model for every row of a dataset",
-        positionals: [ParamSpec("model", .model, "the model", required: true),
-                      ParamSpec("data", .dataset, "the rows to predict", required: true)],
-        options: [ParamSpec("to", .path, "write every prediction to this CSV file (atomically) instead of showing them"),
-                  ParamSpec("rows", .integer, "how many rows to show", default: .number(20))],
-        returns: "a predictions report",
-        examples: ["predict net test", "predict net test to=\"predictions.csv\""]
-    ) { inv in
-        let m = try inv.model("model")
-        let d = try inv.dataset("data")
-        let prediction = try m.model.predict(d)
-        var header = ["row"]
-        var rows: [[String]] = []
-        var truthNames: [String]?
-        if case .classes(let labels, let names)? = d.target { truthNames = labels.map { names[$0] } }
-        switch (prediction, m.model.task) {
-        case (.probabilities(let p), .classification(let names)):
-            if truthNames != nil { header.append("actual") }
-            header.append("predicted")
-            header += names.map { "p_\($0)" }
-            let predicted = prediction.predictedClasses ?? []
-            for r in 0..<p.rows {
-                var row = ["\(r + 1)"]
-                if let t = truthNames { row.append(t[r]) }
-                row.append(names[predicted[r]])
-                row += (0..<p.cols).map { String(format: "%.6f", p[r, $0]) }
-                rows.append(row)
-            }
-        case (.values(let v), _):
-            if case .values(let t)? = d.target {
-                header.append("actual")
-                header.append("predicted")
-                rows = v.indices.map { ["\($0 + 1)", Format.number(Double(t[$0])), Format.number(Double(v[$0]))] }
-            } else {
-                header.append("predicted")
-                rows = v.indices.map { ["\($0 + 1)", Format.number(Double(v[$0]))] }
-            }
-        default:
-            throw inv.error("the model's output does not match its task")
-        }
-        let table = Table(header: header, rows: rows)
-        if let path = inv.string("to") {
-            let url = URL(fileURLWithPath: path)
-            do {
-                try Data((table.csv() + "\n").utf8).write(to: url, options: .atomic)
-            } catch {
-                throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
-            }
-            inv.session.output.note("wrote \(rows.count) predictions to \(path)")
-            return .none
-        }
-        let limit = max(inv.int("rows") ?? 20, 0)
-        var shown = table
-        var notes: [String] = []
-        if rows.count > limit {
-            shown.rows = Array(rows.prefix(limit))
-            notes.append("… \(rows.count - limit) more rows; show more with rows=N or write them all with to=\"file.csv\"")
-        }
-        let json = JSON.object([("report", .string("predictions")), ("rows", .number(Double(rows.count))),
-                                ("columns", .array(header.map { .string($0) })),
-                                ("values", .array(rows.map { .array($0.map { .string($0) }) }))])
-        return .report(Report(kind: "predictions", title: "\(rows.count) predictions", tables: [shown], notes: notes, json: json))
-    }
 }

@@ -4,58 +4,6 @@ import MLETensor
 
 /// `load`, `describe`, `split`.
 enum DataCommands {
-    static let all = [load, describe, split]
-
-    static let load = CommandSpec(
-        name: "load",
-        summary: "Read a CSV file (header row; numeric and text columns, missing values) into a dataset, or a .safetensors file into a model",
-        positionals: [ParamSpec("file", .path, "path of the CSV file or the model file (.safetensors)", required: true)],
-        options: [
-            ParamSpec("target", .string, "the column to predict; omit for data without a target"),
-            ParamSpec("task", .choice(TaskChoice.allCases.map(\.rawValue)),
-                      "how to read the target: auto takes text and whole numbers with at most 20 values as classes; "
-                      + "for a PyTorch network without data=, classification or regression of its outputs",
-                      default: .symbol("auto")),
-            ParamSpec("activation", .choice(Kernels.Activation.allCases.map(\.rawValue)),
-                      "for a PyTorch network: the activation between its Linear layers (state dicts do not record it; default relu)"),
-            ParamSpec("na", .list(.string), "cells that mean a missing value (default: empty, NA, N/A, n/a, NaN, nan, NULL, null, None, <NA>, #N/A)"),
-            ParamSpec("categorical", .list(.string), "columns to read as categories even if they hold numbers (codes, years)"),
-            ParamSpec("numeric", .list(.string), "columns that must hold numbers; a text cell in one is an error"),
-            ParamSpec("data", .dataset,
-                      "for a PyTorch network: the data it was trained on; its columns name the inputs, its classes the outputs, "
-                      + "and its means and standard deviations define mle's standardised units (the network's function is unchanged)"),
-        ],
-        returns: "a dataset, or a model",
-        examples: ["data = load \"datasets/iris.csv\" target=species",
-                   "digits = load \"datasets/digits.csv\" target=digit task=classification",
-                   "penguins = load \"datasets/penguins.csv\" target=species categorical=[year]",
-                   "net = load \"net.safetensors\"",
-                   "torchnet = load \"torch_mlp.safetensors\" data=train"]
-    ) { inv in
-        let path = inv.string("file") ?? ""
-        let task = TaskChoice(rawValue: inv.string("task") ?? "auto") ?? .auto
-        if path.hasSuffix(".safetensors") {
-            for option in ["target", "na", "categorical", "numeric"] where inv.has(option) {
-                throw inv.error("\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
-            }
-            return .model(try loadModel(path: path, task: task, data: inv.has("data") ? try inv.dataset("data") : nil,
-                                        dataName: inv.names["data"],
-                                        activation: Kernels.Activation(rawValue: inv.string("activation") ?? "") ?? .relu))
-        }
-        for option in ["data", "activation"] where inv.has(option) {
-            throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
-        }
-        var options = ColumnOptions()
-        if let na = inv.stringList("na") { options.missingTokens = Set(na) }
-        options.categorical = inv.stringList("categorical") ?? []
-        options.numeric = inv.stringList("numeric") ?? []
-        let (data, dropped) = try Dataset.read(path: path, targetName: inv.string("target"), task: task, options: options)
-        if dropped > 0 {
-            inv.session.output.note("\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(inv.string("target") ?? "")' left out")
-        }
-        return .dataset(data)
-    }
-
     static func loadModel(path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
                           activation: Kernels.Activation = .relu) throws -> ModelValue {
         let file = try SafeTensors.read(path: path)
@@ -87,17 +35,6 @@ enum DataCommands {
         if data != nil { note += "; inputs, outputs and standardised units from \(dataName ?? "the data")" }
         else { note += "; inputs named x1…x\(features.count), standardised units are the network's own input units" }
         return ModelValue(model: net, trainingNote: note)
-    }
-
-    static let describe = CommandSpec(
-        name: "describe",
-        summary: "Rows, columns, their ranges and the class counts of a dataset",
-        positionals: [ParamSpec("data", .dataset, "the dataset to describe", required: true)],
-        returns: "a description report",
-        examples: ["describe data"]
-    ) { inv in
-        let d = try inv.dataset("data")
-        return .report(describeReport(d))
     }
 
     static func describeReport(_ d: Dataset) -> Report {
@@ -174,22 +111,4 @@ enum DataCommands {
                       facts: facts, tables: tables, json: .object(json))
     }
 
-    static let split = CommandSpec(
-        name: "split",
-        summary: "Split a dataset into training and test sets, at random or stratified by class",
-        positionals: [ParamSpec("data", .dataset, "the dataset to split", required: true)],
-        options: [
-            ParamSpec("ratio", .number, "share of rows for training, between 0 and 1", default: .number(0.8)),
-            ParamSpec("stratify", .bool, "keep each class's share equal on both sides", default: .bool(false)),
-            ParamSpec("seed", .integer, "random seed (default: the session seed, then advanced)"),
-        ],
-        returns: "two datasets: train, test",
-        examples: ["train, test = split data ratio=0.8 stratify seed=7"]
-    ) { inv in
-        let d = try inv.dataset("data")
-        let ratio = inv.number("ratio") ?? 0.8
-        guard ratio > 0, ratio < 1 else { throw inv.error("ratio must be between 0 and 1, got \(Format.number(ratio))", at: "ratio") }
-        let (train, test) = try Splitter.split(d, ratio: ratio, stratify: inv.bool("stratify"), seed: inv.seed())
-        return .tuple([.dataset(train), .dataset(test)])
-    }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+extension IntervalCommands {
+    static let abtest = CommandSpec(
+        name: "abtest",
+        summary: "A/B test: G-test on yes/no counts, or a two-sample z-test on a numeric outcome column",
+        positionals: [ParamSpec("data", .dataset, "per-user rows: the target names the group (two groups), outcome= a column")],
+        options: [ParamSpec("a", .list(.integer), "successes and trials of group a, e.g. a=[120, 2000]"),
+                  ParamSpec("b", .list(.integer), "successes and trials of group b"),
+                  ParamSpec("outcome", .string, "the outcome column of DATA (0/1 values: G-test; other numbers: z-test)"),
+                  levelOption],
+        returns: "an A/B test report",
+        examples: ["abtest a=[120, 2000] b=[152, 2000]", "abtest visits outcome=converted"]
+    ) { inv in
+        let level = try checkedLevel(inv)
+        if let a = inv.intList("a"), let b = inv.intList("b") {
+            guard a.count == 2, b.count == 2 else { throw inv.error("a= and b= take [successes, trials]", at: "a") }
+            return .report(try gTestReport(inv, a[0], a[1], b[0], b[1], level: level, names: ("a", "b")))
+        }
+        guard case .dataset(let d)? = inv.value("data"), let column = inv.string("outcome") else {
+            throw inv.error("give counts (a=[successes, trials] b=[...]) or a dataset with outcome=COLUMN")
+        }
+        guard case .classes(let labels, let names)? = d.target, names.count == 2 else {
+            throw inv.error("the dataset's target must name two groups (load it with target=GROUP)", at: "data")
+        }
+        guard let j = d.featureNames.firstIndex(of: column) else {
+            let hint = Suggest.closest(to: column, in: d.featureNames).map { "; did you mean '\($0)'?" } ?? ""
+            throw inv.error("no column '\(column)'\(hint)", at: "outcome")
+        }
+        guard d.columnKinds[j].isNumeric else {
+            throw inv.error("'\(column)' is categorical; the outcome must be 0/1 or a number", at: "outcome")
+        }
+        var groups: [[Double]] = [[], []]
+        // Rows without an outcome are left out.
+        for r in 0..<d.rowCount where !d.features[r, j].isNaN { groups[labels[r]].append(Double(d.features[r, j])) }
+        if groups.joined().allSatisfy({ $0 == 0 || $0 == 1 }) {
+            let s = groups.map { Int($0.reduce(0, +)) }
+            return .report(try gTestReport(inv, s[0], groups[0].count, s[1], groups[1].count, level: level,
+                                           names: (names[0], names[1])))
+        }
+        guard let z = ABTest.zTest(groups[0], groups[1], level: level) else {
+            throw inv.error("each group needs at least two rows")
+        }
+        let facts: [(String, String)] = [
+            ("mean of \(names[0])", Format.metric(z.meanA)), ("mean of \(names[1])", Format.metric(z.meanB)),
+            ("difference", "\(Format.metric(z.difference.estimate))  \(Format.percent(level)) [\(Format.metric(z.difference.low)), \(Format.metric(z.difference.high))]"),
+            ("z", Format.metric(z.z)), ("p", Format.pValue(z.p)),
+        ]
+        let verdict = z.p < 1 - level ? "\(z.difference.estimate > 0 ? names[1] : names[0]) has the higher mean (\(Format.p(z.p)))"
+            : "no detectable difference in means (\(Format.p(z.p)))"
+        return .report(Report(kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", facts: facts,
+                              notes: [verdict],
+                              json: .object([("report", .string("abtest")), ("test", .string("z")), ("mean_a", .num(z.meanA)),
+                                             ("mean_b", .num(z.meanB)), ("difference", .num(z.difference.estimate)),
+                                             ("low", .num(z.difference.low)), ("high", .num(z.difference.high)),
+                                             ("z", .num(z.z)), ("p", .num(z.p)), ("verdict", .string(verdict))])))
+    }
+}

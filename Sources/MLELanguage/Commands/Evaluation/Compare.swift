@@ -1,0 +1,84 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+extension IntervalCommands {
+    static let compare = CommandSpec(
+        name: "compare",
+        summary: "Paired comparison of two models on one test set: bootstrap interval of the difference, McNemar, DeLong",
+        positionals: [ParamSpec("a", .model, "the first model (the reference)", required: true),
+                      ParamSpec("b", .model, "the second model", required: true),
+                      ParamSpec("data", .dataset, "the test data both are scored on", required: true)],
+        options: [metricOption] + commonOptions,
+        returns: "a comparison report with a one-line verdict",
+        examples: ["compare base net test", "compare net1 net2 test metric=auc"]
+    ) { inv in
+        let a = try inv.model("a"), b = try inv.model("b")
+        let d = try inv.dataset("data")
+        let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
+        let level = try checkedLevel(inv)
+        let resamples = try checkedResamples(inv)
+        let la = try outcomes(inv, a.model, d, metric: metric)
+        let lb = try outcomes(inv, b.model, d, metric: metric)
+        guard la.classNames == lb.classNames else {
+            throw inv.error("the two models know different classes (\(la.classNames.joined(separator: ", ")) and \(lb.classNames.joined(separator: ", ")))")
+        }
+        let seed = inv.seed()
+        let result: PairedComparison
+        do {
+            result = try PairedComparison.compare(la.outcomes, lb.outcomes, metric: metric, level: level, resamples: resamples,
+                                                  seed: seed, stratified: inv.bool("stratify"), cancellation: inv.cancellation)
+        } catch is Cancelled { throw Interrupted() }
+        let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
+        let scale = metric.isRegression ? 1.0 : 100.0
+        let unit = metric.isRegression ? "" : " points"
+        func signed(_ v: Double) -> String { (v >= 0 ? "+" : "") + String(format: metric.isRegression ? "%.4g" : "%.1f", v * scale) }
+        let diff = result.difference
+        var facts: [(String, String)] = [
+            ("\(metric.rawValue) of \(nameA)", Format.metric(result.valueA)),
+            ("\(metric.rawValue) of \(nameB)", Format.metric(result.valueB)),
+            ("difference \(nameB) − \(nameA)", "\(Format.metric(diff.estimate))  \(Format.percent(level)) paired bootstrap [\(Format.metric(diff.low)), \(Format.metric(diff.high))]"),
+            ("resamples, seed", "\(resamples), \(seed)"),
+        ]
+        var json: [(String, JSON)] = [("report", .string("compare")), ("metric", .string(metric.rawValue)),
+                                      ("a", .string(nameA)), ("b", .string(nameB)), ("value_a", .num(result.valueA)),
+                                      ("value_b", .num(result.valueB)), ("difference", .num(diff.estimate)),
+                                      ("low", .num(diff.low)), ("high", .num(diff.high)), ("level", .num(level)),
+                                      ("resamples", .number(Double(resamples))), ("seed", .number(Double(seed))),
+                                      ("n", .number(Double(la.outcomes.count)))]
+        var evidence = ""
+        var significantTest: Bool?
+        if let mc = result.mcnemar {
+            facts.append(("McNemar (accuracy)", "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))"))
+            json.append(("mcnemar", .object([("only_a", .number(Double(mc.onlyA))), ("only_b", .number(Double(mc.onlyB))),
+                                             ("exact_p", .num(mc.exactP)), ("chi_square", .num(mc.chiSquare)),
+                                             ("chi_square_p", .num(mc.chiSquareP))])))
+            if metric == .accuracy || metric == .error {
+                evidence = ", McNemar \(Format.p(mc.exactP))"
+                significantTest = mc.exactP < 1 - level
+            }
+        }
+        if let dl = result.delong {
+            facts.append(("DeLong", "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))"))
+            json.append(("delong", .object([("difference", .num(dl.difference)), ("standard_error", .num(dl.standardError)),
+                                            ("z", .num(dl.z)), ("p", .num(dl.p))])))
+            evidence = ", DeLong \(Format.p(dl.p))"
+            significantTest = dl.p < 1 - level
+        }
+        // Lower is better for errors; higher for everything else.
+        let lowerIsBetter = [Metric.error, .mse, .rmse, .mae].contains(metric)
+        let intervalExcludesZero = diff.low > 0 || diff.high < 0
+        let detectable = intervalExcludesZero && (significantTest ?? true)
+        let verdict: String
+        if detectable {
+            let bBetter = (diff.estimate > 0) != lowerIsBetter
+            verdict = "\(bBetter ? nameB : nameA) is better on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
+        } else {
+            verdict = "no detectable difference on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
+        }
+        json.append(("verdict", .string(verdict)))
+        return .report(Report(kind: "compare", title: "compare \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name) (\(la.outcomes.count) rows)",
+                              facts: facts, notes: [verdict], json: .object(json)))
+    }
+}

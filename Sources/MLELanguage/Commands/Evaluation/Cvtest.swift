@@ -1,0 +1,69 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+extension RetrainingCommands {
+    static let cvtest = CommandSpec(
+        name: "cvtest",
+        summary: "Compare two training methods by Dietterich's 5×2cv paired t-test (ten trainings each)",
+        positionals: [ParamSpec("a", .model, "a model whose training method is the reference", required: true),
+                      ParamSpec("b", .model, "a model whose training method is compared", required: true),
+                      ParamSpec("data", .dataset, "the data to cross-validate on (usually the training set)", required: true)],
+        options: [IntervalCommands.metricOption, IntervalCommands.levelOption,
+                  ParamSpec("seed", .integer, "seed of the five splits and the trainings (default: the session seed)"),
+                  IntervalCommands.positiveOption],
+        returns: "a 5×2cv report with a verdict",
+        examples: ["cvtest base net train", "cvtest net1 net2 train metric=macro_f1 seed=3"]
+    ) { inv in
+        let ra = try recipe(inv, "a"), rb = try recipe(inv, "b")
+        let d = try inv.dataset("data")
+        let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
+        let level = try IntervalCommands.checkedLevel(inv)
+        let seed = inv.seed()
+        let stratify = d.task?.isClassification ?? false
+        let progress = inv.session.progress
+        progress.start("cvtest", total: 10)
+        defer { progress.finish() }
+        var differences: [[Double]] = []
+        var rows: [[String]] = []
+        for i in 0..<5 {
+            let (s1, s2) = try Splitter.split(d, ratio: 0.5, stratify: stratify, seed: seed &+ UInt64(i))
+            var pair: [Double] = []
+            for (fold, (train, test)) in [(s1, s2), (s2, s1)].enumerated() {
+                let trainingSeed = seed &+ UInt64(10 * i + fold)
+                let va = try score(inv, try ra.train(train, trainingSeed, inv.cancellation), test, metric)
+                let vb = try score(inv, try rb.train(train, trainingSeed, inv.cancellation), test, metric)
+                pair.append(vb - va)
+                rows.append(["\(i + 1)", "\(fold + 1)", Format.metric(va), Format.metric(vb), Format.metric(vb - va)])
+                progress.update(2 * i + fold + 1, detail: "replication \(i + 1), fold \(fold + 1)")
+            }
+            differences.append(pair)
+        }
+        let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
+        var facts: [(String, String)] = [("method of \(nameA)", ra.description), ("method of \(nameB)", rb.description),
+                                         ("seed", "\(seed)")]
+        var json: [(String, JSON)] = [("report", .string("cvtest")), ("metric", .string(metric.rawValue)),
+                                      ("a", .string(ra.description)), ("b", .string(rb.description)), ("seed", .number(Double(seed))),
+                                      ("differences", .array(differences.map { .array($0.map { .num($0) }) }))]
+        let verdict: String
+        if let r = FiveByTwoCV.test(differences: differences) {
+            facts += [("mean difference \(nameB) − \(nameA)", Format.metric(r.meanDifference)),
+                      ("t (5 d.f.)", Format.metric(r.t)), ("p", Format.pValue(r.p))]
+            json += [("mean_difference", .num(r.meanDifference)), ("t", .num(r.t)), ("p", .num(r.p))]
+            if r.p < 1 - level {
+                let bBetter = (r.t > 0) != [Metric.error, .mse, .rmse, .mae].contains(metric)
+                verdict = "\(bBetter ? nameB : nameA)'s training method is better on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
+            } else {
+                verdict = "no detectable difference between the training methods on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
+            }
+        } else {
+            verdict = "the two methods gave identical differences on both folds of every replication; the 5×2cv t is undefined"
+        }
+        json.append(("verdict", .string(verdict)))
+        return .report(Report(kind: "cvtest", title: "5×2cv paired t-test of \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name)",
+                              facts: facts,
+                              tables: [Table(caption: "\(metric.rawValue) per fold", header: ["replication", "fold", nameA, nameB, "\(nameB) − \(nameA)"], rows: rows)],
+                              notes: [verdict], json: .object(json)))
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+extension EvaluationCommands {
+    static let predict = CommandSpec(
+        name: "predict",
+        summary: "Predictions (and class probabilities) of a model for every row of a dataset",
+        positionals: [ParamSpec("model", .model, "the model", required: true),
+                      ParamSpec("data", .dataset, "the rows to predict", required: true)],
+        options: [ParamSpec("to", .path, "write every prediction to this CSV file (atomically) instead of showing them"),
+                  ParamSpec("rows", .integer, "how many rows to show", default: .number(20))],
+        returns: "a predictions report",
+        examples: ["predict net test", "predict net test to=\"predictions.csv\""]
+    ) { inv in
+        let m = try inv.model("model")
+        let d = try inv.dataset("data")
+        let prediction = try m.model.predict(d)
+        var columns = [Table.Column("row")]
+        var rows: [[Cell]] = []
+        var truthNames: [String]?
+        if case .classes(let labels, let names)? = d.target { truthNames = labels.map { names[$0] } }
+        switch (prediction, m.model.task) {
+        case (.probabilities(let p), .classification(let names)):
+            if truthNames != nil { columns.append(Table.Column("actual")) }
+            columns.append(Table.Column("predicted"))
+            columns += names.map { Table.Column("p_\($0)") }
+            let predicted = prediction.predictedClasses ?? []
+            for r in 0..<p.rows {
+                var row: [Cell] = [.count(r + 1)]
+                if let t = truthNames { row.append(.text(t[r])) }
+                row.append(.text(names[predicted[r]]))
+                row += (0..<p.cols).map { .float(p[r, $0], .decimals(6)) }
+                rows.append(row)
+            }
+        case (.values(let v), _):
+            if case .values(let t)? = d.target {
+                columns += [Table.Column("actual"), Table.Column("predicted")]
+                rows = v.indices.map { [.count($0 + 1), .float(t[$0], .general), .float(v[$0], .general)] }
+            } else {
+                columns.append(Table.Column("predicted"))
+                rows = v.indices.map { [.count($0 + 1), .float(v[$0], .general)] }
+            }
+        default:
+            throw inv.error("the model's output does not match its task")
+        }
+        var table = Table(key: "predictions", columns: columns, rows: rows)
+        if let path = inv.string("to") {
+            let url = URL(fileURLWithPath: path)
+            do {
+                try Data((table.csv() + "\n").utf8).write(to: url, options: .atomic)
+            } catch {
+                throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
+            }
+            inv.session.output.note("wrote \(rows.count) predictions to \(path)")
+            return .none
+        }
+        table.limit = max(inv.int("rows") ?? 20, 0)
+        table.moreHint = "show more with rows=N or write them all with to=\"file.csv\""
+        return .report(Report(kind: "predictions", title: "\(rows.count) predictions", tables: [table]))
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import MLELearning
+
+extension SessionCommands {
+    static let vars = CommandSpec(
+        name: "vars",
+        summary: "List the session's variables",
+        returns: "a table of variables",
+        examples: ["vars"]
+    ) { inv in
+        let names = inv.session.variables.keys.sorted()
+        let rows = names.compactMap { n in inv.session.variables[n].map { [n, $0.typeName, $0.summary] } }
+        let json = JSON.object([("report", .string("vars")), ("variables", .array(rows.map {
+            .object([("name", .string($0[0])), ("type", .string($0[1])), ("summary", .string($0[2]))])
+        }))])
+        let notes = rows.isEmpty ? ["no variables yet; assign one with name = COMMAND ..."] : []
+        return .report(Report(kind: "vars", title: "", tables: rows.isEmpty ? [] : [Table(header: ["name", "type", "value"], rows: rows, alignments: [.left, .left, .left])],
+                              notes: notes, json: json))
+    }
+}

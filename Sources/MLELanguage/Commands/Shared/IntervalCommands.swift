@@ -1,0 +1,102 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+/// `interval`, `compare`, `abtest`, `bandit`: statistical intervals and comparisons (Burkov ch. 7).
+enum IntervalCommands {
+    static let methodChoices = ["auto"] + ProportionMethod.allCases.map(\.rawValue)
+        + BootstrapMethod.allCases.map(\.rawValue) + ["delong"]
+
+    /// Options shared by every command about a metric (`interval`, `compare`, `cvtest`, `retrain`).
+    static let metricOption = ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy"))
+    static let levelOption = ParamSpec("level", .number, "confidence level", default: .number(0.95))
+    static let positiveOption = ParamSpec("positive", .string,
+                                          "the class one-vs-rest metrics are about (default: the second of two classes)")
+
+    static let commonOptions = [
+        levelOption,
+        ParamSpec("resamples", .integer, "bootstrap resamples", default: .number(9999)),
+        ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
+        ParamSpec("stratify", .bool, "resample each true class within itself", default: .bool(false)),
+        positiveOption,
+    ]
+
+    static func checkedLevel(_ inv: Invocation) throws -> Double {
+        let level = inv.number("level") ?? 0.95
+        guard level > 0, level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        return level
+    }
+
+    static func checkedResamples(_ inv: Invocation) throws -> Int {
+        let r = inv.int("resamples") ?? 9999
+        guard r >= 100, r <= 10_000_000 else { throw inv.error("resamples must be between 100 and 10000000", at: "resamples") }
+        return r
+    }
+
+    static func positiveIndex(_ l: LabelledOutcomes) -> Int {
+        if case .classification(_, _, _, _, let p) = l.outcomes { return p }
+        return 0
+    }
+
+    /// The model's outcomes on the data, checked against what the metric needs.
+    static func outcomes(_ inv: Invocation, _ model: any Model, _ d: Dataset, metric: Metric) throws -> LabelledOutcomes {
+        let labelled = try Outcomes.of(model, on: d, positive: inv.string("positive"))
+        switch labelled.outcomes {
+        case .regression:
+            guard metric.isRegression else {
+                throw inv.error("\(metric.rawValue) is a classification metric; the model predicts numbers (use mse, rmse, mae or r2)", at: "metric")
+            }
+        case .classification:
+            guard !metric.isRegression else {
+                throw inv.error("\(metric.rawValue) is a regression metric; the model predicts classes", at: "metric")
+            }
+            if metric.needsPositiveClass, labelled.positiveName == nil {
+                throw inv.error("\(metric.rawValue) is about one class: add positive=CLASS (one of \(labelled.classNames.joined(separator: ", ")))")
+            }
+        }
+        return labelled
+    }
+
+    /// A text histogram of values in `bins` equal bins.
+    static func histogram(_ values: [Double], bins: Int) -> (table: Table, json: JSON) {
+        guard let lo = values.first, let hi = values.last else { return (Table(header: [], rows: []), .null) }
+        let width = hi > lo ? (hi - lo) / Double(bins) : 1
+        var counts = [Int](repeating: 0, count: hi > lo ? bins : 1)
+        for v in values { counts[min(counts.count - 1, Int((v - lo) / width))] += 1 }
+        let top = counts.max() ?? 1
+        let rows = counts.indices.map { i -> [String] in
+            let start = lo + Double(i) * width
+            let bar = String(repeating: "█", count: max(counts[i] > 0 ? 1 : 0, 40 * counts[i] / max(top, 1)))
+            return [Format.metric(start), "\(counts[i])", bar]
+        }
+        let json = JSON.object([("edges", .array((0...counts.count).map { .num(lo + Double($0) * width) })),
+                                ("counts", .array(counts.map { .number(Double($0)) }))])
+        return (Table(caption: "bootstrap distribution", header: ["from", "count", ""], rows: rows,
+                      alignments: [.right, .right, .left]), json)
+    }
+
+    static func gTestReport(_ inv: Invocation, _ sa: Int, _ na: Int, _ sb: Int, _ nb: Int, level: Double,
+                            names: (String, String)) throws -> Report {
+        guard let g = ABTest.gTest(successesA: sa, trialsA: na, successesB: sb, trialsB: nb) else {
+            throw inv.error("counts must be 0 ≤ successes ≤ trials with trials > 0")
+        }
+        // Effect: difference of rates with a Wald interval.
+        let d = g.rateB - g.rateA
+        let se = (g.rateA * (1 - g.rateA) / Double(na) + g.rateB * (1 - g.rateB) / Double(nb)).squareRoot()
+        let z = Distributions.normalQuantile(1 - (1 - level) / 2)
+        let facts: [(String, String)] = [
+            ("rate of \(names.0)", "\(Format.metric(g.rateA))  (\(sa) of \(na))"),
+            ("rate of \(names.1)", "\(Format.metric(g.rateB))  (\(sb) of \(nb))"),
+            ("difference", "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]"),
+            ("G", Format.metric(g.g)), ("p", Format.pValue(g.p)),
+        ]
+        let verdict = g.p < 1 - level ? "\(d > 0 ? names.1 : names.0) converts better (G-test \(Format.p(g.p)))"
+            : "no detectable difference in rates (G-test \(Format.p(g.p)))"
+        return Report(kind: "abtest", title: "G-test of \(names.0) against \(names.1)", facts: facts, notes: [verdict],
+                      json: .object([("report", .string("abtest")), ("test", .string("g")), ("rate_a", .num(g.rateA)),
+                                     ("rate_b", .num(g.rateB)), ("difference", .num(d)), ("low", .num(d - z * se)),
+                                     ("high", .num(d + z * se)), ("g", .num(g.g)), ("p", .num(g.p)), ("verdict", .string(verdict))]))
+    }
+
+}

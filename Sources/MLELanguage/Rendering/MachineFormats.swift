@@ -1,0 +1,110 @@
+import Foundation
+
+extension Report {
+    /// The report as one JSON object: `report` (its kind), `command`, `title`, what it is about
+    /// (model, data), every field by key, every table as an array of row objects, the verdict and
+    /// the notes. A report built from a hand-made object keeps it and gains what it lacked.
+    public var jsonValue: JSON {
+        var head: [(String, JSON)] = [("report", .string(kind)), ("command", .string(command))]
+        if !title.isEmpty { head.append(("title", .string(title))) }
+        head += subjects.map { ($0.0, .string($0.1)) }
+        if case .object(let legacy) = json {
+            let known = Set(legacy.map(\.0))
+            var out = legacy.filter { $0.0 == "report" }
+            out += head.filter { !known.contains($0.0) }
+            out += legacy.filter { $0.0 != "report" }
+            if let verdict, !known.contains("verdict") { out.append(("verdict", .string(verdict))) }
+            if !notes.isEmpty, !known.contains("notes") { out.append(("notes", .array(notes.map { .string($0) }))) }
+            return .object(out)
+        }
+        var out = head
+        out += fields.filter { $0.audience != .people }.map { ($0.key, $0.value.json) }
+        for t in tables {
+            let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
+            out.append((t.key, .array(t.rows.map { row in
+                .object(cols.map { (t.columns[$0].key, row[safe: $0]?.json ?? .null) })
+            })))
+        }
+        if let verdict { out.append(("verdict", .string(verdict))) }
+        if !notes.isEmpty { out.append(("notes", .array(notes.map { .string($0) }))) }
+        out += extra
+        return .object(out)
+    }
+
+    /// The command the report answers (its kind, or the command that made it).
+    public var command: String { commandName ?? kind }
+
+    /// The report as one RFC 4180 CSV table. Fields, the verdict and notes are rows of a `summary`
+    /// part (key, value, and low, high for intervals); each table's rows follow. With more than one
+    /// part, a first column `table` says which part a row belongs to; the header is the union of
+    /// the parts' columns. Numbers are written in full, intervals as low and high columns.
+    public func csv() -> String {
+        struct Part { var name: String; var columns: [String]; var rows: [[String: String]] }
+        var parts: [Part] = []
+        let machineFields = fields.filter { $0.audience != .people }
+        var summary: [[String: String]] = machineFields.map { f in
+            let cells = f.value.csvCells(estimate: true)
+            var row = ["key": f.key, "value": cells[0]]
+            if cells.count == 3 { row["low"] = cells[1]; row["high"] = cells[2] }
+            return row
+        }
+        if let verdict { summary.append(["key": "verdict", "value": verdict]) }
+        summary += notes.map { ["key": "note", "value": $0] }
+        if !text.isEmpty, tables.isEmpty { summary.append(["key": "text", "value": text]) }
+        if !summary.isEmpty {
+            let ranged = machineFields.contains { $0.value.isRange }
+            parts.append(Part(name: "summary", columns: ["key", "value"] + (ranged ? ["low", "high"] : []), rows: summary))
+        }
+        for t in tables {
+            let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
+            var names: [String] = []
+            var layout: [(Int, [String])] = []
+            for j in cols {
+                let key = t.columns[j].key
+                let ranged = t.rows.contains { $0[safe: j]?.isRange ?? false }
+                let estimate = ranged && t.rows.contains { $0[safe: j]?.hasEstimate ?? false }
+                let sub = ranged ? (estimate ? [key] : []) + [key + "_low", key + "_high"] : [key]
+                layout.append((j, sub))
+                names += sub
+            }
+            let rows = t.rows.map { row -> [String: String] in
+                var out: [String: String] = [:]
+                for (j, sub) in layout {
+                    let cell = row[safe: j] ?? .missing("")
+                    let values = sub.count == 1 ? [cell.csvCells(estimate: false).first ?? ""]
+                        : cell.csvCells(estimate: sub.count == 3)
+                    for (k, v) in zip(sub, values) { out[k] = v }
+                }
+                return out
+            }
+            parts.append(Part(name: t.key, columns: names, rows: rows))
+        }
+        guard !parts.isEmpty else { return CSVText.line([kind]) }
+        var header: [String] = parts.count > 1 ? ["table"] : []
+        for p in parts { for c in p.columns where !header.contains(c) { header.append(c) } }
+        var lines = [CSVText.line(header)]
+        for p in parts {
+            for r in p.rows {
+                lines.append(CSVText.line(header.map { $0 == "table" && parts.count > 1 ? p.name : r[$0] ?? "" }))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// RFC 4180 fields: quoted when they hold a comma, a quote or a line break.
+enum CSVText {
+    static func field(_ s: String) -> String {
+        if s.contains(",") || s.contains("\"") || s.contains("\n") || s.contains("\r") {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+}
+
+extension Table {
+    /// The table alone as CSV (a header row, then every row; intervals as low and high columns).
+    public func csv() -> String { Report(kind: key, title: "", tables: [self]).csv() }
+}

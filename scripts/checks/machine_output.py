@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Checks mle's machine-readable output (used by scripts/cli-tests.sh).
+
+    machine_output.py csv FILE     every blank-line-separated result parses with Python's csv
+                                   module into a rectangular table: a header, then rows of the
+                                   same length; no cell holds a number with a marker or padding
+    machine_output.py json FILE    every line is one JSON object; every report names its command
+    machine_output.py count FILE KIND TABLE N
+                                   the result of command KIND (csv or json by FILE's suffix) holds
+                                   exactly N rows of table TABLE (nothing dropped)
+"""
+import csv, io, json, re, sys
+
+def csv_results(text):
+    blocks, current = [], []
+    for line in text.split("\n"):
+        if line == "" and current:
+            blocks.append("\n".join(current)); current = []
+        elif line != "":
+            current.append(line)
+    if current: blocks.append("\n".join(current))
+    return [list(csv.reader(io.StringIO(b))) for b in blocks]
+
+number_with_junk = re.compile(r"^\s*-?\d+(\.\d+)?\s+[*†‡]+$|^\s+-?\d|-?\d\s+$")
+
+def check_csv(path):
+    tables = csv_results(open(path, encoding="utf-8").read())
+    assert tables, "no CSV results"
+    for t in tables:
+        header = t[0]
+        assert len(set(header)) == len(header), f"duplicate columns in {header}"
+        for row in t[1:]:
+            assert len(row) == len(header), f"row {row} has {len(row)} fields, header {header} has {len(header)}"
+            for cell in row:
+                assert not number_with_junk.match(cell), f"a number with a marker or padding: {cell!r} in {header}"
+    print(f"csv: {len(tables)} results parsed")
+
+def check_json(path):
+    n = 0
+    for line in open(path, encoding="utf-8"):
+        obj = json.loads(line)
+        assert isinstance(obj, dict), f"not an object: {line[:80]}"
+        if "report" in obj:
+            assert "command" in obj, f"report without its command: {line[:120]}"
+        n += 1
+    print(f"json: {n} objects parsed")
+
+def count(path, kind, table, n):
+    n = int(n)
+    text = open(path, encoding="utf-8").read()
+    if path.endswith(".json"):
+        found = [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+        rows = [len(o[table]) for o in found if o.get("command") == kind and table in o]
+    else:
+        rows = []
+        for t in csv_results(text):
+            if t[0] and t[0][0] == "table":
+                rows.append(sum(1 for r in t[1:] if r[0] == table))
+        rows = [r for r in rows if r > 0]
+    assert n in rows, f"{kind}: no result with {n} rows in {table} (found {rows})"
+    print(f"{kind}: {table} has all {n} rows")
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    {"csv": lambda: check_csv(sys.argv[2]), "json": lambda: check_json(sys.argv[2]),
+     "count": lambda: count(*sys.argv[2:6])}[mode]()
