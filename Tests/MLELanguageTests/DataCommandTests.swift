@@ -21,7 +21,9 @@ private func json(_ line: String) throws -> [String: Any] {
     guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP else { Issue.record("no net"); return }
     #expect(net.preprocessor?.outputNames.contains("island=Biscoe") == true)
     let loss = try json(out.results[out.results.count - 2])
-    let training = try #require(loss["training"] as? [Double]), validation = try #require(loss["validation"] as? [Double])
+    // Every epoch, as rows of the epochs table.
+    let epochs = try #require(loss["epochs"] as? [[String: Any]])
+    let training = epochs.compactMap { $0["training"] as? Double }, validation = epochs.compactMap { $0["validation"] as? Double }
     #expect(training.count == m.lossHistory.count && validation.count == training.count)
     #expect(zip(training, m.lossHistory).allSatisfy { abs($0 - Double($1)) < 1e-6 })
     let evaluation = try json(try #require(out.results.last))

@@ -148,12 +148,10 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
             let text = (session.output as? BufferedOutput)?.results.joined(separator: "\n") ?? ""
             let long = text.split(separator: "\n").filter { $0.count > width }
             #expect(long.isEmpty, "help \(topic) at \(width) columns: \(long)")
-            let words = Set((registry[topic]?.options ?? []).map(\.name))
-            for line in text.split(separator: "\n") {
-                // An option name is never cut at a line's end.
-                let last = line.split(separator: " ").last.map(String.init) ?? ""
-                #expect(words.contains(last) || !words.contains { $0.hasPrefix(last) && $0 != last && last.count > 2 && line.hasPrefix(last) },
-                        "help \(topic): '\(line)'")
+            // Each option's name stands whole at the start of its row.
+            let lines = text.split(separator: "\n").map(String.init)
+            for option in registry[topic]?.options ?? [] {
+                #expect(lines.contains { $0 == option.name || $0.hasPrefix(option.name + " ") }, "help \(topic): \(option.name)")
             }
         }
     }
@@ -299,4 +297,41 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     #expect(Format.duration(5712) == "95.2 min")
     #expect(Format.duration(.nan) == "—")
     #expect(Format.duration(-1) == "—")
+}
+
+@Test func wrappingKeepsEveryWordWhole() {
+    var rng = SystemRandomNumberGenerator()
+    let vocabulary = ["a", "ε-δ", "robustness", "per", "example:", "mlp|logistic|baseline", "[0.01,", "0.05]", "of", "the", "network's", "ReLU"]
+    for _ in 0..<200 {
+        let words = (0..<Int.random(in: 1...40, using: &rng)).map { _ in vocabulary.randomElement(using: &rng) ?? "a" }
+        let text = words.joined(separator: " ")
+        let width = Int.random(in: 22...90, using: &rng)
+        let lines = TextLayout.wrap(text, width: width)
+        #expect(lines.allSatisfy { $0.count <= width }, "\(lines)")
+        // Rejoined, the lines give the words back in order: a break falls only at a space or after a |.
+        let rejoined = lines.map { $0.hasSuffix("|") ? $0 : $0 + " " }.joined()
+        #expect(rejoined.split(separator: " ").joined(separator: " ") == text, "\(lines)")
+    }
+}
+
+@Test func tablesFitTheWidthByWrappingThenFolding() {
+    let long = "a long explanation that takes many words to say what it means"
+    let table = Table(key: "t", columns: [Table.Column("name", nil, .left), Table.Column("value"), Table.Column("meaning", nil, .left)],
+                      rows: [[.text("delta"), .number(0.125), .text(long)], [.text("epsilon"), .number(2.5), .text("short")]])
+    let narrow = table.text(width: 40).split(separator: "\n")
+    #expect(narrow.allSatisfy { $0.count <= 40 })
+    #expect(narrow.count > 4)   // the explanation wrapped onto several lines
+    // Number columns cannot shrink below their values: a table of them folds into blocks that
+    // each repeat the first column, and every value is still there.
+    let wide = Table(key: "w", columns: [Table.Column("row")] + (1...12).map { Table.Column("metric_\($0)") },
+                     rows: [[.count(1)] + (1...12).map { _ in Cell.number(0.123456, .metric) }])
+    let folded = wide.text(width: 60)
+    #expect(folded.split(separator: "\n").allSatisfy { $0.count <= 60 })
+    #expect(folded.components(separatedBy: "0.1235").count - 1 == 12)
+    #expect(folded.components(separatedBy: "row").count - 1 >= 2)
+    // Left out rows are counted for people; CSV and JSON carry all of them.
+    var limited = Table(key: "l", columns: [Table.Column("i")], rows: (1...30).map { [.count($0)] }, limit: 5)
+    limited.moreHint = "rows=N shows more"
+    #expect(limited.text().hasSuffix("… 25 more rows; rows=N shows more"))
+    #expect(limited.csv().split(separator: "\n").count == 31)
 }

@@ -14,6 +14,8 @@ public enum NumberStyle: Sendable {
     case general
     /// Four significant digits (`0.0123`, `1.234e+05`).
     case significant
+    /// Five significant digits (losses).
+    case significant5
     /// A share as a percentage with one decimal (`62.7%`).
     case percent
     /// A p-value (`0.0123`, `3.64e-12`, `< 1e-16`).
@@ -26,6 +28,7 @@ public enum NumberStyle: Sendable {
         case .metric: return Format.metric(v)
         case .general: return v.isFinite ? Format.number(v) : Format.metric(v)
         case .significant: return v.isFinite ? String(format: "%.4g", v) : Format.metric(v)
+        case .significant5: return v.isFinite ? String(format: "%.5g", v) : Format.metric(v)
         case .percent: return v.isFinite ? String(format: "%.1f%%", v * 100) : Format.metric(v)
         case .pValue: return Format.pValue(v)
         case .decimals(let n): return v.isFinite ? String(format: "%.\(n)f", v) : Format.metric(v)
@@ -46,6 +49,8 @@ public indirect enum Cell: Sendable {
     case estimate(Double, low: Double, high: Double, NumberStyle)
     /// No value (undefined, not found): people see the text given (`—`, `> 10`); JSON null, CSV empty.
     case missing(String)
+    /// A vector of numbers (a counterexample): a JSON array, space-separated in CSV.
+    case vector([Double])
     /// A value whose text for people says more than the value (`0.9735  (110 of 113 correct)`).
     case shown(Cell, as: String)
 
@@ -73,6 +78,7 @@ public indirect enum Cell: Sendable {
         case .estimate(let v, let lo, let hi, let style): return "\(style.text(v)) [\(style.text(lo)), \(style.text(hi))]"
         case .missing(let s): return s
         case .shown(_, let s): return s
+        case .vector(let v): return v.map { Format.number($0) }.joined(separator: " ")
         }
     }
 
@@ -105,6 +111,7 @@ public indirect enum Cell: Sendable {
         case .estimate(let v, let lo, let hi, _):
             return .object([("estimate", .num(v)), ("low", .num(lo)), ("high", .num(hi))])
         case .missing: return .null
+        case .vector(let v): return .array(v.map { .num($0) })
         case .shown(let c, _): return c.json
         }
     }
@@ -123,6 +130,7 @@ public indirect enum Cell: Sendable {
         case .number(let v, _): return [num(v)]
         case .count(let n): return ["\(n)"]
         case .flag(let b): return [b ? "true" : "false"]
+        case .vector(let v): return [v.map(num).joined(separator: " ")]
         case .missing, .shown: return [""]
         }
     }
@@ -143,6 +151,14 @@ public struct Field: Sendable {
     public init(_ key: String, _ label: String, _ value: Cell, audience: Audience = .all) {
         self.key = key; self.label = label; self.value = value; self.audience = audience
     }
+
+    /// A field labelled for people, keyed by the label's snake_case form.
+    public static func labelled(_ label: String, _ value: Cell, audience: Audience = .all) -> Field {
+        Field(Table.machineName(label), label, value, audience: audience)
+    }
+
+    /// A field of text (a sentence, a setting), keyed by its label's snake_case form.
+    public static func text(_ label: String, _ text: String) -> Field { labelled(label, .text(text)) }
 
     /// A field whose label is its key.
     public init(_ key: String, _ value: Cell, audience: Audience = .all) {
@@ -171,6 +187,8 @@ public struct Table: Sendable {
     public var rows: [[Cell]]
     /// Rows people see; the rest are counted in a line under the table.
     public var limit: Int?
+    /// With `limit`, the last rows people also see, after a row of "…" (a loss curve's end).
+    public var tail = 0
     /// What people are told about rows left out (after "… N more rows").
     public var moreHint: String = "rows=N shows more; set format json or csv gives all"
 
@@ -187,6 +205,12 @@ public struct Table: Sendable {
             Column(header[j].isEmpty ? "column_\(j + 1)" : Table.machineName(header[j]), header[j], aligns[safe: j] ?? .right)
         }
         self.rows = rows.map { $0.map { .text($0) } }
+    }
+
+    /// A table of typed cells under a header row (keys made from the labels).
+    public init(caption: String? = nil, header: [String], cells: [[Cell]], alignments: [Alignment]? = nil, key: String? = nil) {
+        self.init(caption: caption, header: header, rows: [], alignments: alignments, key: key)
+        self.rows = cells
     }
 
     public var header: [String] { columns.filter { $0.audience != .machines }.map(\.label) }
@@ -248,6 +272,12 @@ public struct Report: Sendable {
         self.kind = kind; self.title = title
         self.fields = facts.map { Field(Table.machineName($0.0), $0.0, .text($0.1)) }
         self.tables = tables; self.notes = notes; self.json = json; self.text = text
+    }
+
+    /// A report from typed fields and a hand-built JSON object.
+    public init(kind: String, title: String, fields: [Field], tables: [Table] = [], notes: [String] = [], json: JSON) {
+        self.kind = kind; self.title = title; self.fields = fields
+        self.tables = tables; self.notes = notes; self.json = json; self.text = ""
     }
 
     /// The fields as (label, text) pairs, as people see them.

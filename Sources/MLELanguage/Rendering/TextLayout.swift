@@ -95,16 +95,23 @@ extension Table {
     /// blocks that each repeat the first column.
     public func text(width: Int = Int.max) -> String {
         let visible = columns.indices.filter { columns[$0].audience != .machines }
-        let shownRows = limit.map { Array(rows.prefix(max($0, 0))) } ?? rows
-        let cells: [[String]] = shownRows.map { r in visible.map { r[safe: $0]?.display ?? "" } }
+        var cells: [[String]] = []
+        let hidden = limit.map { max(rows.count - max($0, 0) - tail, 0) } ?? 0
+        func text(_ r: [Cell]) -> [String] { visible.map { r[safe: $0]?.display ?? "" } }
+        if let limit, hidden > 0 {
+            cells = rows.prefix(max(limit, 0)).map(text)
+            if tail > 0 { cells += [visible.map { _ in "…" }] + rows.suffix(tail).map(text) }
+        } else {
+            cells = rows.map(text)
+        }
         let header = visible.map { columns[$0].label }
         let aligns = visible.map { columns[$0].alignment }
         var out: [String] = []
         if let caption { out += TextLayout.wrap(caption, width: width) }
         out += Table.layout(header: header, cells: cells, alignments: aligns, width: width)
-        if let limit, rows.count > limit {
-            let more = rows.count - max(limit, 0)
-            out += TextLayout.wrap("… \(more) more row\(more == 1 ? "" : "s"); \(moreHint)", width: width)
+        if hidden > 0 {
+            let what = tail > 0 ? "\(hidden) row\(hidden == 1 ? "" : "s") not shown at …" : "… \(hidden) more row\(hidden == 1 ? "" : "s")"
+            out += TextLayout.wrap("\(what); \(moreHint)", width: width)
         }
         return out.joined(separator: "\n")
     }
@@ -117,35 +124,44 @@ extension Table {
         for r in cells { for (j, c) in r.enumerated() where j < cols { widths[j] = max(widths[j], longestLine(c)) } }
         func total(_ ws: [Int]) -> Int { ws.reduce(0, +) + 2 * max(ws.count - 1, 0) }
         if total(widths) > width, width >= TextLayout.minimumWidth {
-            // Shrink left-aligned (text) columns, the widest first, down to their longest word
-            // (at most 24 characters, at least 8), so words are not cut.
+            // How narrow each column may get without cutting a word: a text column down to its
+            // longest word (at most 24 characters, at least 8); a number column down to its widest
+            // value, its header wrapping onto a second line.
             var floor = [Int](repeating: 8, count: cols)
             for j in 0..<cols {
-                let words = ([header[j]] + cells.map { $0[safe: j] ?? "" })
-                    .flatMap { TextLayout.breakable($0) }.map { TextLayout.trimEnd($0).count }
-                floor[j] = min(max(words.max() ?? 0, 8), 24)
-            }
-            // Each step narrows the column whose narrowing adds the fewest wrapped lines (the
-            // widest on a tie), so a list of choices folds before a sentence does.
-            func lineCount(_ j: Int, _ w: Int) -> Int {
-                ([header[j]] + cells.map { $0[safe: j] ?? "" }).reduce(0) { n, c in
-                    n + (c.count > w || c.contains("\n") ? TextLayout.wrap(c, width: w).count : 1)
+                let headerWord = TextLayout.breakable(header[j]).map { TextLayout.trimEnd($0).count }.max() ?? 0
+                if alignments[j] == .left {
+                    let words = cells.flatMap { TextLayout.breakable($0[safe: j] ?? "") }.map { TextLayout.trimEnd($0).count }
+                    floor[j] = min(max(max(words.max() ?? 0, headerWord), 8), 24)
+                } else {
+                    floor[j] = max(cells.map { longestLine($0[safe: j] ?? "") }.max() ?? 0, headerWord)
                 }
+                floor[j] = min(floor[j], widths[j])
             }
-            var lines = (0..<cols).map { lineCount($0, widths[$0]) }
-            var excess = total(widths) - width
-            while excess > 0 {
-                let candidates = (0..<cols).filter { alignments[$0] == .left && widths[$0] > floor[$0] }
-                guard !candidates.isEmpty else { break }
-                var best = candidates[0], bestCost = Int.max, bestLines = 0
-                for j in candidates {
-                    let n = lineCount(j, widths[j] - 1)
-                    let cost = n - lines[j]
-                    if cost < bestCost || (cost == bestCost && widths[j] > widths[best]) { best = j; bestCost = cost; bestLines = n }
+            // Only when narrowing can make the table fit; otherwise it folds at its natural widths.
+            if total(floor) <= width {
+                // Each step narrows the column whose narrowing adds the fewest wrapped lines (the
+                // widest on a tie), so a list of choices folds before a sentence does.
+                func lineCount(_ j: Int, _ w: Int) -> Int {
+                    ([header[j]] + cells.map { $0[safe: j] ?? "" }).reduce(0) { n, c in
+                        n + (c.count > w || c.contains("\n") ? TextLayout.wrap(c, width: w).count : 1)
+                    }
                 }
-                widths[best] -= 1
-                lines[best] = bestLines
-                excess -= 1
+                var lines = (0..<cols).map { lineCount($0, widths[$0]) }
+                var excess = total(widths) - width
+                while excess > 0 {
+                    let candidates = (0..<cols).filter { widths[$0] > floor[$0] }
+                    guard !candidates.isEmpty else { break }
+                    var best = candidates[0], bestCost = Int.max, bestLines = 0
+                    for j in candidates {
+                        let n = lineCount(j, widths[j] - 1)
+                        let cost = n - lines[j]
+                        if cost < bestCost || (cost == bestCost && widths[j] > widths[best]) { best = j; bestCost = cost; bestLines = n }
+                    }
+                    widths[best] -= 1
+                    lines[best] = bestLines
+                    excess -= 1
+                }
             }
         }
         if total(widths) <= width || cols == 1 || width < TextLayout.minimumWidth {

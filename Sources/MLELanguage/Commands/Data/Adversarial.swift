@@ -42,12 +42,14 @@ extension SearchCommands {
             ? "train and test look alike: a classifier cannot tell them apart (AUC \(Format.metric(r.auc)) is near 0.5"
                 + (r.auc < 0.5 ? "; out-of-fold AUCs of indistinguishable sets often land a little under 0.5)" : ")")
             : "they differ (AUC \(Format.metric(r.auc))): a classifier tells test rows from training rows" + (top.isEmpty ? "" : "; these features differ most: \(top.joined(separator: ", "))")
-        let facts: [(String, String)] = [("training rows", "\(train.rowCount)"), ("test rows", "\(test.rowCount)"),
-                                         ("classifier", "\(kind), \(k)-fold out-of-fold scores"), ("AUC", Format.metric(r.auc)),
-                                         ("reading", reading)]
-        let table = Table(caption: "how much each feature's distribution differs (KS: largest CDF gap, numeric; TV: total variation, categorical)",
+        let facts = [Field("training_rows", "training rows", .count(train.rowCount)), Field("test_rows", "test rows", .count(test.rowCount)),
+                     Field("classifier", .shown(.text(kind), as: "\(kind), \(k)-fold out-of-fold scores")), Field("auc", "AUC", .number(r.auc)),
+                     Field("alike", .flag(r.alike), audience: .machines), .text("reading", reading)]
+        var table = Table(caption: "how much each feature's distribution differs (KS: largest CDF gap, numeric; TV: total variation, categorical)",
                           header: ["feature", "measure", "difference"],
-                          rows: r.shifts.prefix(15).map { [$0.feature, $0.measure, String(format: "%.4f", $0.statistic)] })
+                          cells: r.shifts.map { [.text($0.feature), .text($0.measure), .number($0.statistic)] }, key: "shifts")
+        table.limit = 15
+        table.moreHint = "set format json or csv gives all"
         var json: [(String, JSON)] = [("report", .string("adversarial")), ("auc", .num(r.auc)), ("alike", .bool(r.alike)),
                                       ("shifts", .array(r.shifts.map { .object([("feature", .string($0.feature)), ("measure", .string($0.measure)), ("difference", .num($0.statistic))]) }))]
         var notes: [String] = []
@@ -59,7 +61,7 @@ extension SearchCommands {
             json.append(("validation_rows", .array(rows.map { .number(Double($0 + 1)) })))
         }
         let report = Report(kind: "adversarial", title: "adversarial validation: \(inv.names["train"] ?? train.name) vs \(inv.names["test"] ?? test.name)",
-                            facts: facts, tables: [table], notes: notes, json: .object(json))
+                            fields: facts, tables: [table], notes: notes, json: .object(json))
         if let v = validation { return .tuple([.report(report), .dataset(v)]) }
         return .report(report)
     }

@@ -44,14 +44,16 @@ extension IntervalCommands {
         guard let z = ABTest.zTest(groups[0], groups[1], level: level) else {
             throw inv.error("each group needs at least two rows")
         }
-        let facts: [(String, String)] = [
-            ("mean of \(names[0])", Format.metric(z.meanA)), ("mean of \(names[1])", Format.metric(z.meanB)),
-            ("difference", "\(Format.metric(z.difference.estimate))  \(Format.percent(level)) [\(Format.metric(z.difference.low)), \(Format.metric(z.difference.high))]"),
-            ("z", Format.metric(z.z)), ("p", Format.pValue(z.p)),
+        let dz = z.difference
+        let facts = [
+            Field("mean_a", "mean of \(names[0])", .number(z.meanA)), Field("mean_b", "mean of \(names[1])", .number(z.meanB)),
+            Field("difference", .shown(.estimate(dz.estimate, low: dz.low, high: dz.high, .metric),
+                                       as: "\(Format.metric(dz.estimate))  \(Format.percent(level)) [\(Format.metric(dz.low)), \(Format.metric(dz.high))]")),
+            Field("z", .number(z.z)), Field("p", .number(z.p, .pValue)),
         ]
         let verdict = z.p < 1 - level ? "\(z.difference.estimate > 0 ? names[1] : names[0]) has the higher mean (\(Format.p(z.p)))"
             : "no detectable difference in means (\(Format.p(z.p)))"
-        return .report(Report(kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", facts: facts,
+        return .report(Report(kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", fields: facts,
                               notes: [verdict],
                               json: .object([("report", .string("abtest")), ("test", .string("z")), ("mean_a", .num(z.meanA)),
                                              ("mean_b", .num(z.meanB)), ("difference", .num(z.difference.estimate)),

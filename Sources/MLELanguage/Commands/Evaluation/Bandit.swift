@@ -23,14 +23,14 @@ extension IntervalCommands {
         guard rounds >= 1, rounds <= 10_000_000 else { throw inv.error("rounds must be between 1 and 10000000", at: "rounds") }
         let seed = inv.seed()
         let r = ABTest.ucb1(rates: rates, rounds: rounds, seed: seed)
-        let rows = rates.indices.map { i in
-            ["\(i + 1)", Format.metric(rates[i]), "\(r.pulls[i])", "\(r.rewards[i])",
-             r.pulls[i] > 0 ? Format.metric(Double(r.rewards[i]) / Double(r.pulls[i])) : "—"]
+        let rows = rates.indices.map { i -> [Cell] in
+            [.count(i + 1), .number(rates[i]), .count(r.pulls[i]), .count(r.rewards[i]),
+             .number(r.pulls[i] > 0 ? Double(r.rewards[i]) / Double(r.pulls[i]) : nil)]
         }
-        let facts: [(String, String)] = [("rounds", "\(rounds)"), ("seed", "\(seed)"),
-                                         ("regret", "\(Format.metric(r.regret)) (expected successes lost to the best arm)")]
-        return .report(Report(kind: "bandit", title: "UCB1 over \(rates.count) arms", facts: facts,
-                              tables: [Table(header: ["arm", "rate", "pulls", "rewards", "observed"], rows: rows)],
+        let facts = [Field("rounds", .count(rounds)), Field("seed", .count(Int(truncatingIfNeeded: seed))),
+                     Field("regret", .shown(.number(r.regret), as: "\(Format.metric(r.regret)) (expected successes lost to the best arm)"))]
+        return .report(Report(kind: "bandit", title: "UCB1 over \(rates.count) arms", fields: facts,
+                              tables: [Table(header: ["arm", "rate", "pulls", "rewards", "observed"], cells: rows, key: "arms")],
                               json: .object([("report", .string("bandit")), ("policy", .string("ucb1")), ("rounds", .number(Double(rounds))),
                                              ("seed", .number(Double(seed))), ("rates", .array(rates.map { .num($0) })),
                                              ("pulls", .array(r.pulls.map { .number(Double($0)) })),

@@ -35,11 +35,14 @@ extension IntervalCommands {
         let unit = metric.isRegression ? "" : " points"
         func signed(_ v: Double) -> String { (v >= 0 ? "+" : "") + String(format: metric.isRegression ? "%.4g" : "%.1f", v * scale) }
         let diff = result.difference
-        var facts: [(String, String)] = [
-            ("\(metric.rawValue) of \(nameA)", Format.metric(result.valueA)),
-            ("\(metric.rawValue) of \(nameB)", Format.metric(result.valueB)),
-            ("difference \(nameB) − \(nameA)", "\(Format.metric(diff.estimate))  \(Format.percent(level)) paired bootstrap [\(Format.metric(diff.low)), \(Format.metric(diff.high))]"),
-            ("resamples, seed", "\(resamples), \(seed)"),
+        var facts = [
+            Field("value_a", "\(metric.rawValue) of \(nameA)", .number(result.valueA)),
+            Field("value_b", "\(metric.rawValue) of \(nameB)", .number(result.valueB)),
+            Field("difference", "difference \(nameB) − \(nameA)",
+                  .shown(.estimate(diff.estimate, low: diff.low, high: diff.high, .metric),
+                         as: "\(Format.metric(diff.estimate))  \(Format.percent(level)) paired bootstrap [\(Format.metric(diff.low)), \(Format.metric(diff.high))]")),
+            Field("resamples", "resamples, seed", .shown(.count(resamples), as: "\(resamples), \(seed)")),
+            Field("seed", .count(Int(truncatingIfNeeded: seed)), audience: .machines),
         ]
         var json: [(String, JSON)] = [("report", .string("compare")), ("metric", .string(metric.rawValue)),
                                       ("a", .string(nameA)), ("b", .string(nameB)), ("value_a", .num(result.valueA)),
@@ -50,7 +53,8 @@ extension IntervalCommands {
         var evidence = ""
         var significantTest: Bool?
         if let mc = result.mcnemar {
-            facts.append(("McNemar (accuracy)", "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))"))
+            facts.append(Field("mcnemar_p", "McNemar (accuracy)", .shown(.number(mc.exactP, .pValue),
+                                                                        as: "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))")))
             json.append(("mcnemar", .object([("only_a", .number(Double(mc.onlyA))), ("only_b", .number(Double(mc.onlyB))),
                                              ("exact_p", .num(mc.exactP)), ("chi_square", .num(mc.chiSquare)),
                                              ("chi_square_p", .num(mc.chiSquareP))])))
@@ -60,7 +64,8 @@ extension IntervalCommands {
             }
         }
         if let dl = result.delong {
-            facts.append(("DeLong", "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))"))
+            facts.append(Field("delong_p", "DeLong", .shown(.number(dl.p, .pValue),
+                                                           as: "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))")))
             json.append(("delong", .object([("difference", .num(dl.difference)), ("standard_error", .num(dl.standardError)),
                                             ("z", .num(dl.z)), ("p", .num(dl.p))])))
             evidence = ", DeLong \(Format.p(dl.p))"
@@ -79,6 +84,6 @@ extension IntervalCommands {
         }
         json.append(("verdict", .string(verdict)))
         return .report(Report(kind: "compare", title: "compare \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name) (\(la.outcomes.count) rows)",
-                              facts: facts, notes: [verdict], json: .object(json)))
+                              fields: facts, notes: [verdict], json: .object(json)))
     }
 }

@@ -26,7 +26,7 @@ extension RetrainingCommands {
         progress.start("cvtest", total: 10)
         defer { progress.finish() }
         var differences: [[Double]] = []
-        var rows: [[String]] = []
+        var rows: [[Cell]] = []
         for i in 0..<5 {
             let (s1, s2) = try Splitter.split(d, ratio: 0.5, stratify: stratify, seed: seed &+ UInt64(i))
             var pair: [Double] = []
@@ -35,21 +35,21 @@ extension RetrainingCommands {
                 let va = try score(inv, try ra.train(train, trainingSeed, inv.cancellation), test, metric)
                 let vb = try score(inv, try rb.train(train, trainingSeed, inv.cancellation), test, metric)
                 pair.append(vb - va)
-                rows.append(["\(i + 1)", "\(fold + 1)", Format.metric(va), Format.metric(vb), Format.metric(vb - va)])
+                rows.append([.count(i + 1), .count(fold + 1), .number(va), .number(vb), .number(vb - va)])
                 progress.update(2 * i + fold + 1, detail: "replication \(i + 1), fold \(fold + 1)")
             }
             differences.append(pair)
         }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
-        var facts: [(String, String)] = [("method of \(nameA)", ra.description), ("method of \(nameB)", rb.description),
-                                         ("seed", "\(seed)")]
+        var facts = [Field("method_a", "method of \(nameA)", .text(ra.description)), Field("method_b", "method of \(nameB)", .text(rb.description)),
+                     Field("seed", .count(Int(truncatingIfNeeded: seed)))]
         var json: [(String, JSON)] = [("report", .string("cvtest")), ("metric", .string(metric.rawValue)),
                                       ("a", .string(ra.description)), ("b", .string(rb.description)), ("seed", .number(Double(seed))),
                                       ("differences", .array(differences.map { .array($0.map { .num($0) }) }))]
         let verdict: String
         if let r = FiveByTwoCV.test(differences: differences) {
-            facts += [("mean difference \(nameB) − \(nameA)", Format.metric(r.meanDifference)),
-                      ("t (5 d.f.)", Format.metric(r.t)), ("p", Format.pValue(r.p))]
+            facts += [Field("mean_difference", "mean difference \(nameB) − \(nameA)", .number(r.meanDifference)),
+                      Field("t", "t (5 d.f.)", .number(r.t)), Field("p", .number(r.p, .pValue))]
             json += [("mean_difference", .num(r.meanDifference)), ("t", .num(r.t)), ("p", .num(r.p))]
             if r.p < 1 - level {
                 let bBetter = (r.t > 0) != [Metric.error, .mse, .rmse, .mae].contains(metric)
@@ -62,8 +62,10 @@ extension RetrainingCommands {
         }
         json.append(("verdict", .string(verdict)))
         return .report(Report(kind: "cvtest", title: "5×2cv paired t-test of \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name)",
-                              facts: facts,
-                              tables: [Table(caption: "\(metric.rawValue) per fold", header: ["replication", "fold", nameA, nameB, "\(nameB) − \(nameA)"], rows: rows)],
+                              fields: facts,
+                              tables: [Table(key: "folds", caption: "\(metric.rawValue) per fold",
+                                             columns: [Table.Column("replication"), Table.Column("fold"), Table.Column("a", nameA),
+                                                       Table.Column("b", nameB), Table.Column("difference", "\(nameB) − \(nameA)")], rows: rows)],
                               notes: [verdict], json: .object(json)))
     }
 }

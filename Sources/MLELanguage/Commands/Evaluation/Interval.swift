@@ -28,7 +28,7 @@ extension IntervalCommands {
         var method = inv.string("method") ?? "auto"
         if method == "auto" { method = metric.isProportion ? "wilson" : "bca" }
         let n = labelled.outcomes.count
-        var facts: [(String, String)] = []
+        var facts: [Field] = []
         var json: [(String, JSON)] = [("report", .string("interval")), ("metric", .string(metric.rawValue))]
         var notes: [String] = []
         var tables: [Table] = []
@@ -42,7 +42,7 @@ extension IntervalCommands {
                 throw inv.error("\(metric.rawValue) is undefined here: its denominator is 0")
             }
             result = r
-            facts.append(("counts", "\(x) of \(trials)"))
+            facts.append(Field("counts", .shown(.count(x), as: "\(x) of \(trials)")))
             json += [("successes", .number(Double(x))), ("trials", .number(Double(trials)))]
             if pm == .wald, r.low < 0 || r.high > 1 {
                 notes.append("the Wald interval leaves [0, 1] here; prefer method=wilson")
@@ -55,7 +55,7 @@ extension IntervalCommands {
                 throw inv.error("AUC needs both positive and negative examples in the data")
             }
             result = r
-            facts.append(("standard error", Format.metric(se)))
+            facts.append(Field("standard_error", "standard error", .number(se)))
             json.append(("standard_error", .num(se)))
         } else {
             let bm = BootstrapMethod(rawValue: method) ?? .bca
@@ -71,13 +71,14 @@ extension IntervalCommands {
                                            cancellation: inv.cancellation)
             } catch is Cancelled { throw Interrupted() }
             result = b.interval
-            facts.append(("resamples", "\(resamples)" + (inv.bool("stratify") ? ", stratified by class" : "")))
-            facts.append(("seed", "\(seed)"))
+            facts.append(Field("resamples", .shown(.count(resamples), as: "\(resamples)" + (inv.bool("stratify") ? ", stratified by class" : ""))))
+            facts.append(Field("seed", .count(Int(truncatingIfNeeded: seed))))
             json += [("resamples", .number(Double(resamples))), ("seed", .number(Double(seed))),
                      ("stratified", .bool(inv.bool("stratify")))]
             if let reason = b.fallbackReason { notes.append(reason); method = b.method.rawValue }
             if let z0 = b.biasCorrection, let a = b.acceleration {
-                facts.append(("BCa z0, a", "\(Format.metric(z0)), \(Format.metric(a))"))
+                facts.append(Field("bca", "BCa z0, a", .text("\(Format.metric(z0)), \(Format.metric(a))"), audience: .people))
+                facts += [Field("bias_correction", .number(z0), audience: .machines), Field("acceleration", .number(a), audience: .machines)]
                 json += [("bias_correction", .num(z0)), ("acceleration", .num(a))]
             }
             if b.undefinedReplicates > 0 {
@@ -92,14 +93,14 @@ extension IntervalCommands {
         }
         let label = metric.needsPositiveClass ? "\(metric.rawValue) (\(labelled.positiveName ?? "?"))" : metric.rawValue
         facts.insert(contentsOf: [
-            (label, Format.metric(result.estimate)),
-            ("\(Format.percent(level)) interval", "[\(Format.metric(result.low)), \(Format.metric(result.high))]"),
-            ("method", method), ("N", "\(n)"),
+            Field("estimate", label, .number(result.estimate)),
+            Field("interval", "\(Format.percent(level)) interval", .interval(low: result.low, high: result.high, .metric)),
+            Field("method", .text(method)), Field("n", "N", .count(n)),
         ], at: 0)
         json += [("estimate", .num(result.estimate)), ("low", .num(result.low)), ("high", .num(result.high)),
                  ("method", .string(method)), ("level", .num(level)), ("n", .number(Double(n)))]
         if let p = labelled.positiveName, metric.needsPositiveClass { json.append(("positive", .string(p))) }
         let title = "interval of \(metric.rawValue) for \(inv.names["model"] ?? m.model.kind) on \(inv.names["data"] ?? d.name)"
-        return .report(Report(kind: "interval", title: title, facts: facts, tables: tables, notes: notes, json: .object(json)))
+        return .report(Report(kind: "interval", title: title, fields: facts, tables: tables, notes: notes, json: .object(json)))
     }
 }

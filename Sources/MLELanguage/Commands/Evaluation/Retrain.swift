@@ -63,12 +63,15 @@ extension RetrainingCommands {
             frozenMethod = "BCa bootstrap"
         }
         let pct = Format.percent(level)
-        let table = Table(header: ["source of variation", metric.rawValue, "\(pct) range"], rows: [
-            ["retraining, \(k) seeds\(inv.bool("resample_train") ? " + bootstrap training sets" : "")", "\(Format.metric(mean)) ± \(Format.metric(sd)) sd",
-             "[\(Format.metric(spread.0)), \(Format.metric(spread.1))]"],
-            ["test set, this model (\(frozenMethod))", Format.metric(frozen.estimate),
-             "[\(Format.metric(frozen.low)), \(Format.metric(frozen.high))]"],
-        ], alignments: [.left, .right, .right])
+        let table = Table(key: "sources", columns: [Table.Column("source", "source of variation", .left),
+                                                    Table.Column("value", metric.rawValue), Table.Column("sd", audience: .machines),
+                                                    Table.Column("range", "\(pct) range")], rows: [
+            [.text("retraining, \(k) seeds\(inv.bool("resample_train") ? " + bootstrap training sets" : "")"),
+             .shown(.number(mean), as: "\(Format.metric(mean)) ± \(Format.metric(sd)) sd"), .number(sd),
+             .interval(low: spread.0, high: spread.1, .metric)],
+            [.text("test set, this model (\(frozenMethod))"), .number(frozen.estimate), .missing(""),
+             .interval(low: frozen.low, high: frozen.high, .metric)],
+        ])
         let json = JSON.object([
             ("report", .string("retrain")), ("metric", .string(metric.rawValue)), ("method", .string(r.description)),
             ("seeds", .number(Double(k))), ("first_seed", .number(Double(seed))), ("resample_train", .bool(inv.bool("resample_train"))),
@@ -78,8 +81,9 @@ extension RetrainingCommands {
                                            ("low", .num(frozen.low)), ("high", .num(frozen.high))])),
         ])
         return .report(Report(kind: "retrain", title: "\(metric.rawValue) of \(r.description) over \(k) retrainings",
-                              facts: [("min, max", "\(Format.metric(sorted.first)), \(Format.metric(sorted.last))"),
-                                      ("first seed", "\(seed)")],
+                              fields: [Field("range", "min, max", .shown(.interval(low: sorted.first ?? .nan, high: sorted.last ?? .nan, .metric),
+                                                                          as: "\(Format.metric(sorted.first)), \(Format.metric(sorted.last))")),
+                                       Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed)))],
                               tables: [table],
                               notes: ["the first row is the method's variation (what another training run would give); the second, this trained model's uncertainty from the finite test set"],
                               json: json))

@@ -111,19 +111,25 @@ extension ImbalanceCommands {
         progress.finish()
         // The best value of each column is marked; an undefined value is never best.
         let best = metrics.indices.map { j in values.compactMap { $0[j] }.max() }
-        let rows = values.enumerated().map { i, v in
-            [rowNames[i]] + v.enumerated().map { j, x in
-                guard let x else { return "undefined" }
-                return Format.metric(x) + (x == best[j] ? " *" : "  ")
+        // People see the mark beside the number; machines get the number and, in a column of its
+        // own, the metrics the row is best on.
+        let columns = [Table.Column("strategy", nil, .left)] + metrics.map { Table.Column($0.1.rawValue, $0.0) }
+            + [Table.Column("best_in", audience: .machines)]
+        let rows = values.enumerated().map { i, v -> [Cell] in
+            let cells = v.enumerated().map { j, x -> Cell in
+                guard let x else { return .missing("undefined") }
+                return .shown(.number(x), as: Format.metric(x) + (x == best[j] ? " *" : "  "))
             }
+            let bestIn = v.enumerated().compactMap { j, x in x != nil && x == best[j] ? metrics[j].1.rawValue : nil }
+            return [.text(rowNames[i])] + cells + [.text(bestIn.joined(separator: " "))]
         }
         var report = Report(
             kind: "imbalance", title: "imbalanced-data strategies: \(kind) on \(inv.names["train"] ?? train.name), scored on \(inv.names["test"] ?? test.name)",
-            facts: [("training classes", zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", ")),
-                    ("positive class", "\(positive) (sensitivity, IBA, AP, ROC-AUC)"),
-                    ("member model", recipe.description),
-                    ("seed", "\(seed)")],
-            tables: [Table(caption: "* best in its column", header: ["strategy"] + metrics.map(\.0), rows: rows)],
+            fields: [.text("training classes", zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", ")),
+                     Field("positive", "positive class", .shown(.text(positive), as: "\(positive) (sensitivity, IBA, AP, ROC-AUC)")),
+                     .text("member model", recipe.description),
+                     Field("seed", .count(Int(truncatingIfNeeded: seed)))],
+            tables: [Table(key: "strategies", caption: "* best in its column", columns: columns, rows: rows)],
             notes: notes,
             json: .object([("report", .string("imbalance")), ("positive", .string(positive)), ("seed", .number(Double(seed))),
                            ("strategies", .array(rowJSON))]))

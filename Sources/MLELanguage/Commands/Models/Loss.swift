@@ -17,22 +17,24 @@ extension ModelCommands {
         var series = [TextPlot.Series("training", m.lossHistory.map(Double.init))]
         if !m.validationHistory.isEmpty { series.append(TextPlot.Series("validation", m.validationHistory.map(Double.init))) }
         let best = m.validationHistory.indices.min { m.validationHistory[$0] < m.validationHistory[$1] }
-        var header = ["epoch", "training loss"]
-        if best != nil { header.append("validation loss") }
-        let rows = m.lossHistory.indices.map { e -> [String] in
-            var row = ["\(e + 1)", String(format: "%.5g", Double(m.lossHistory[e]))]
-            if best != nil { row.append(m.validationHistory[safe: e].map { String(format: "%.5g", Double($0)) } ?? "") }
+        var columns = [Table.Column("epoch"), Table.Column("training", "training loss")]
+        if best != nil { columns.append(Table.Column("validation", "validation loss")) }
+        let rows = m.lossHistory.indices.map { e -> [Cell] in
+            var row: [Cell] = [.count(e + 1), .float(m.lossHistory[e], .significant5)]
+            if best != nil { row.append(m.validationHistory[safe: e].map { .float($0, .significant5) } ?? .missing("")) }
             return row
         }
-        let shown = rows.count > 12 ? Array(rows.prefix(5)) + [Array(repeating: "…", count: header.count)] + Array(rows.suffix(5)) : rows
-        var facts: [(String, String)] = [("epochs", "\(m.lossHistory.count)"),
-                                         ("final loss", String(format: "%.5g", Double(m.lossHistory.last ?? 0)))]
-        if let b = best { facts.append(("best validation", String(format: "%.5g at epoch %d (the weights kept)", Double(m.validationHistory[b]), b + 1))) }
-        var report = Report(kind: "loss", title: "loss of \(inv.names["model"] ?? "the model")", facts: facts,
-                            tables: [Table(header: header, rows: shown)],
-                            json: .object([("report", .string("loss")),
-                                           ("training", .array(m.lossHistory.map { .num(Double($0)) })),
-                                           ("validation", .array(m.validationHistory.map { .num(Double($0)) }))]))
+        var table = Table(key: "epochs", columns: columns, rows: rows, limit: rows.count > 12 ? 5 : nil)
+        table.tail = 5
+        table.moreHint = "set format json or csv gives every epoch"
+        var facts = [Field("epochs", .count(m.lossHistory.count)),
+                     Field("final_loss", "final loss", .float(m.lossHistory.last ?? 0, .significant5))]
+        if let b = best {
+            facts.append(Field("best_validation", "best validation", .shown(.float(m.validationHistory[b], .significant5),
+                                                                           as: String(format: "%.5g at epoch %d (the weights kept)", Double(m.validationHistory[b]), b + 1))))
+            facts.append(Field("best_epoch", .count(b + 1), audience: .machines))
+        }
+        var report = Report(kind: "loss", title: "loss of \(inv.names["model"] ?? "the model")", fields: facts, tables: [table])
         report.plots.append(TextPlot(title: "loss per epoch", series: series, xLabel: "epoch"))
         return .report(report)
     }

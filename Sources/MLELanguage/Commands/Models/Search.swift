@@ -126,19 +126,22 @@ extension SearchCommands {
         guard let best = result.rows.first else { throw inv.error("no candidate was scored") }
         let model = try train(d, best.candidate, settings.seed)
         let names = space.map(\.name)
-        let rows = result.rows.enumerated().map { i, r in
-            ["\(i + 1)"] + names.map { r.candidate[$0]?.description ?? "" } + [Format.metric(r.mean), Format.metric(r.sd), r.stage]
+        let rows = result.rows.enumerated().map { i, r -> [Cell] in
+            [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [.number(r.mean), .number(r.sd), .text(r.stage)]
         }
-        let shown = Array(rows.prefix(max(inv.int("rows") ?? 20, 1)))
+        var table = Table(key: "results", columns: [Table.Column("rank")] + names.map { Table.Column($0) }
+                            + [Table.Column("mean", "mean " + settings.metric.rawValue), Table.Column("sd"), Table.Column("stage")],
+                          rows: rows, limit: max(inv.int("rows") ?? 20, 1))
+        table.moreHint = "rows=N shows more; set format json or csv gives all"
         var notes: [String] = []
-        if rows.count > shown.count { notes.append("… \(rows.count - shown.count) more candidates; set format json gives all") }
         if result.interrupted { notes.append("interrupted: \(result.rows.count) candidates were scored") }
         notes.append("the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data")
-        let facts: [(String, String)] = [
-            ("model", kind), ("method", settings.method.rawValue), ("folds", "\(settings.folds) (stratified: \(classification ? "yes" : "no"))"),
-            ("metric", "\(settings.metric.rawValue) (\(result.lowerIsBetter ? "lower" : "higher") is better)"),
-            ("candidates", "\(result.rows.count)"), ("seed", "\(settings.seed)"),
-            ("best", names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ") + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))"),
+        let facts = [
+            Field("model", .text(kind)), Field("method", .text(settings.method.rawValue)),
+            Field("folds", .shown(.count(settings.folds), as: "\(settings.folds) (stratified: \(classification ? "yes" : "no"))")),
+            Field("metric", .shown(.text(settings.metric.rawValue), as: "\(settings.metric.rawValue) (\(result.lowerIsBetter ? "lower" : "higher") is better)")),
+            Field("candidates", .count(result.rows.count)), Field("seed", .count(Int(truncatingIfNeeded: settings.seed))),
+            Field("best", .shown(.number(best.mean), as: names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ") + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))")),
         ]
         let json = JSON.object([("report", .string("search")), ("metric", .string(settings.metric.rawValue)),
                                 ("method", .string(settings.method.rawValue)), ("folds", .number(Double(settings.folds))),
@@ -148,8 +151,7 @@ extension SearchCommands {
                                                ("folds", .array(r.foldScores.map { $0.map { .num($0) } ?? .null }))])
                                 }))])
         let report = Report(kind: "search", title: "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
-                            facts: facts,
-                            tables: [Table(header: ["rank"] + names + ["mean " + settings.metric.rawValue, "sd", "stage"], rows: shown)],
+                            fields: facts, tables: [table],
                             notes: notes, json: json)
         var value = ModelValue(model: model, trainingNote: "best of \(result.rows.count) candidates by \(settings.folds)-fold \(settings.metric.rawValue)")
         value.recipe = Recipe(description: "search best: " + names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")) { data, seed, _ in

@@ -98,46 +98,47 @@ enum CoverageCommands {
         let s = a.settings
         let outputLayer = net.layers.count - 1
         let inputsText = s.inputs == .correct ? "correctly predicted inputs only (the book)" : "every input, right or wrong"
-        var facts: [(String, String)] = []
+        var facts: [Field] = []
         let stopText: String
         if a.reachedTarget {
             stopText = "target \(Format.percent(s.target)) reached after \(a.examplesUsed) of \(a.examples) examples"
         } else {
             stopText = "target \(Format.percent(s.target)) not reached with all \(a.examples) examples"
         }
-        facts.append(("neuron coverage", "\(percent(a.coverage)) (\(a.covered) of \(a.units) units); \(stopText)"))
+        facts.append(Field("coverage", "neuron coverage", .shown(.number(a.coverage), as: "\(percent(a.coverage)) (\(a.covered) of \(a.units) units); \(stopText)")))
         if s.inputs == .correct {
-            facts.append(("examples fed", "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly and skipped (\(a.wrong) wrong in all)"))
+            facts.append(Field("examples_used", "examples fed", .shown(.count(a.examplesUsed), as: "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly and skipped (\(a.wrong) wrong in all)")))
         } else {
-            facts.append(("examples fed", "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly, counted too"))
+            facts.append(Field("examples_used", "examples fed", .shown(.count(a.examplesUsed), as: "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly, counted too")))
         }
-        facts.append(("activated means", ruleText(s)))
-        facts.append(("counted", "\(layersText(a, outputLayer: outputLayer)); \(inputsText)"))
-        facts.append(("order", "random, seed \(s.seed)"))
+        facts.append(.text("activated means", ruleText(s)))
+        facts.append(.text("counted", "\(layersText(a, outputLayer: outputLayer)); \(inputsText)"))
+        facts.append(Field("seed", "order", .shown(.count(Int(truncatingIfNeeded: s.seed)), as: "random, seed \(s.seed)")))
         if let dead {
-            facts.append(("dead units", dead.isEmpty ? "none (every unit activates on some training row)"
-                          : "\(dead.count): \(list(dead)) — never activated (by the rule above) \(deadSource)"))
+            facts.append(Field("dead_units", "dead units", .shown(.count(dead.count), as: dead.isEmpty ? "none (every unit activates on some training row)"
+                          : "\(dead.count): \(list(dead)) — never activated (by the rule above) \(deadSource)")))
         } else {
-            facts.append(("dead units", hasProfile ? "not known for rule=scaled without train=DATA" : "not known: the model keeps no training profile; give train=DATA"))
+            facts.append(Field("dead_units", "dead units", .missing(hasProfile ? "not known for rule=scaled without train=DATA" : "not known: the model keeps no training profile; give train=DATA")))
         }
 
-        var perLayer: [[String]] = []
+        var perLayer: [[Cell]] = []
         for (i, l) in a.layers.enumerated() {
             let missing = a.uncovered.filter { $0.layer == l }
-            perLayer.append(["\(l + 1)" + (l == outputLayer ? " (output)" : ""), "\(a.widths[i])", "\(a.coveredPerLayer[i])",
-                             percent(Double(a.coveredPerLayer[i]) / Double(max(a.widths[i], 1))),
-                             missing.isEmpty ? "—" : list(missing.map { NetworkUnit(layer: $0.layer, index: $0.index) }, layerPrefix: false)])
+            perLayer.append([.shown(.count(l + 1), as: "\(l + 1)" + (l == outputLayer ? " (output)" : "")), .count(a.widths[i]), .count(a.coveredPerLayer[i]),
+                             .number(Double(a.coveredPerLayer[i]) / Double(max(a.widths[i], 1)), .percent),
+                             missing.isEmpty ? .missing("—") : .text(list(missing.map { NetworkUnit(layer: $0.layer, index: $0.index) }, layerPrefix: false))])
         }
         let layerTable = Table(caption: "per layer, when the loop stopped (units numbered from 1)",
-                               header: ["layer", "units", "covered", "coverage", "never covered"], rows: perLayer,
-                               alignments: [.left, .right, .right, .right, .left])
+                               header: ["layer", "units", "covered", "coverage", "never covered"], cells: perLayer,
+                               alignments: [.left, .right, .right, .right, .left], key: "layers")
         let criteria = shown(a, criterion)
         let criteriaTable = Table(caption: "criteria over all \(a.examples) examples (same order and inputs)",
                                   header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
-                                  rows: criteria.map { c in
-                                      [c.criterion.title, criterionSetting(c.criterion, s), "\(c.covered)", "\(c.total)",
-                                       percent(c.value), c.covered == 0 ? "—" : c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples"]
-                                  }, alignments: [.left, .left, .right, .right, .right, .right])
+                                  cells: criteria.map { c in
+                                      [.text(c.criterion.title), .text(criterionSetting(c.criterion, s)), .count(c.covered), .count(c.total),
+                                       .number(c.value, .percent),
+                                       c.covered == 0 ? .missing("—") : .shown(.count(c.examplesToFinal), as: c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples")]
+                                  }, alignments: [.left, .left, .right, .right, .right, .right], key: "criteria")
         var notes: [String] = []
         for c in criteria where c.saturatesEarly {
             notes.append("\(c.criterion.title) reached its final value after \(c.examplesToFinal) of \(c.curve.count) examples (within the first 1%): at these settings it is too weak to tell test sets apart")
@@ -149,7 +150,7 @@ enum CoverageCommands {
             notes.append("\(a.degenerateRanges) unit(s) take a single value on the training set; their k-multisection sections cannot be hit")
         }
         let json = analysisJSON(a, data: data, criterion: criterion, model: model, dead: dead)
-        return Report(kind: "coverage", title: "coverage of \(model) on \(data)", facts: facts,
+        return Report(kind: "coverage", title: "coverage of \(model) on \(data)", fields: facts,
                       tables: [layerTable, criteriaTable], notes: notes, json: json)
     }
 
@@ -196,13 +197,14 @@ enum CoverageCommands {
     }
 
     static func versusTable(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String), criterion: String) -> Table {
-        let rows = shown(a, criterion).map { ca -> [String] in
+        let rows = shown(a, criterion).map { ca -> [Cell] in
             let cb = b.criteria.first { $0.criterion == ca.criterion }
-            return [ca.criterion.title, percent(ca.value), ca.covered == 0 ? "—" : "\(ca.examplesToFinal)",
-                    cb.map { percent($0.value) } ?? "—", cb.map { $0.covered == 0 ? "—" : "\($0.examplesToFinal)" } ?? "—"]
+            return [.text(ca.criterion.title), .number(ca.value, .percent), ca.covered == 0 ? .missing("—") : .count(ca.examplesToFinal),
+                    cb.map { .number($0.value, .percent) } ?? .missing("—"), cb.map { $0.covered == 0 ? .missing("—") : .count($0.examplesToFinal) } ?? .missing("—")]
         }
-        return Table(caption: "\(names.0) (\(a.examples) examples) versus \(names.1) (\(b.examples) examples), same settings",
-                     header: ["criterion", names.0, "final after", names.1, "final after"], rows: rows)
+        return Table(key: "versus", caption: "\(names.0) (\(a.examples) examples) versus \(names.1) (\(b.examples) examples), same settings",
+                     columns: [Table.Column("criterion", nil, .left), Table.Column("coverage_a", names.0), Table.Column("final_after_a", "final after"),
+                               Table.Column("coverage_b", names.1), Table.Column("final_after_b", "final after")], rows: rows)
     }
 
     static func versusReading(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String)) -> String {
@@ -252,15 +254,20 @@ enum CoverageCommands {
             let parts: [String] = deltas.prefix(3).map { d in net.featureNames[d.feature] + " " + String(format: "%+.2f", Double(d.delta)) }
             return parts.isEmpty ? "—" : parts.joined(separator: ", ")
         }
-        let rows = found.map { f -> [String] in
-            [unitName(f.unit), f.found ? "yes" : "no", "\(f.startRow + 1)", String(format: "%.3g → %.3g", f.startValue, f.value),
-             String(format: "%.3f", f.distance), "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : ""),
-             moved(f)]
+        let rows = found.map { f -> [Cell] in
+            [.text(unitName(f.unit)), .flag(f.found), .count(f.startRow + 1), .number(Double(f.startValue), .significant),
+             .shown(.number(Double(f.value), .significant), as: String(format: "%.3g → %.3g", f.startValue, f.value)),
+             .number(Double(f.distance), .decimals(3)),
+             .shown(.text(prediction(f.after)), as: "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : "")),
+             .flag(f.predictionChanged), .text(moved(f))]
         }
         let foundCount = found.filter(\.found).count
         if !rows.isEmpty { report.tables.append(Table(caption: "search for inputs that activate uncovered units (layer:unit; distance in standardised units; inside the training feature ranges)",
-                                   header: ["unit", "found", "from row", "value", "distance", "prediction", "features moved most (sd)"],
-                                   rows: rows, alignments: [.left, .left, .right, .right, .right, .left, .left])) }
+                                   header: ["unit", "found", "from row", "start value", "value", "distance", "prediction", "changed", "features moved most (sd)"],
+                                   cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .left, .left, .left], key: "search"))
+            report.tables[report.tables.count - 1].columns[3].audience = .machines
+            report.tables[report.tables.count - 1].columns[7].audience = .machines
+        }
         if analysis.uncovered.count > units.count {
             report.notes.append("searched \(units.count) of \(analysis.uncovered.count) uncovered units; raise limit= to search more")
         }

@@ -38,8 +38,8 @@ enum DataCommands {
     }
 
     static func describeReport(_ d: Dataset) -> Report {
-        var rows: [[String]] = []
-        var categoricalRows: [[String]] = []
+        var rows: [[Cell]] = []
+        var categoricalRows: [[Cell]] = []
         var columns: [JSON] = []
         let missing = d.missingCounts
         for (j, name) in d.featureNames.enumerated() {
@@ -51,8 +51,8 @@ enum DataCommands {
                 }
                 let top = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }
                 let shown = levels.count > 6 ? levels.prefix(6).joined(separator: ", ") + ", …" : levels.joined(separator: ", ")
-                categoricalRows.append([name, "\(missing[j])", "\(levels.count)",
-                                        top.map { "\(levels[$0]) (\(counts[$0]))" } ?? "", shown])
+                categoricalRows.append([.text(name), .count(missing[j]), .count(levels.count),
+                                        top.map { .shown(.text(levels[$0]), as: "\(levels[$0]) (\(counts[$0]))") } ?? .missing(""), .text(shown)])
                 columns.append(.object([("name", .string(name)), ("type", .string("categorical")), ("missing", .number(Double(missing[j]))),
                                         ("levels", .object(zip(levels, counts).map { ($0, .number(Double($1))) }))]))
                 continue
@@ -67,48 +67,50 @@ enum DataCommands {
             for r in 0..<d.rowCount where !d.features[r, j].isNaN { let x = Double(d.features[r, j]) - mean; sq += x * x }
             let sd = count > 1 ? (sq / Double(count - 1)).squareRoot() : 0
             if count == 0 { lo = .nan; hi = .nan }
-            rows.append([name, "numeric", "\(missing[j])", Format.number(lo), Format.number(mean), Format.number(sd), Format.number(hi)])
+            rows.append([.text(name), .text("numeric"), .count(missing[j]), .float(Float(lo), .general), .number(mean, .general),
+                         .number(sd, .general), .float(Float(hi), .general)])
             columns.append(.object([("name", .string(name)), ("type", .string("numeric")), ("missing", .number(Double(missing[j]))),
                                     ("min", .num(lo)), ("mean", .num(mean)), ("std", .num(sd)), ("max", .num(hi))]))
         }
         var tables = [Table(caption: "numeric columns", header: ["column", "type", "missing", "min", "mean", "std", "max"],
-                            rows: rows, alignments: [.left, .left, .right, .right, .right, .right, .right])]
+                            cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .right], key: "numeric")]
         if rows.isEmpty { tables.removeAll() }
         if !categoricalRows.isEmpty {
             tables.append(Table(caption: "categorical columns", header: ["column", "missing", "levels", "most frequent", "values"],
-                                rows: categoricalRows, alignments: [.left, .right, .right, .left, .left]))
+                                cells: categoricalRows, alignments: [.left, .right, .right, .left, .left], key: "categorical"))
         }
-        var facts: [(String, String)] = [("rows", "\(d.rowCount)"), ("features", "\(d.featureNames.count)")]
+        var facts: [Field] = [Field("rows", .count(d.rowCount)), Field("features", .count(d.featureNames.count))]
         let totalMissing = missing.reduce(0, +)
         if totalMissing > 0 {
             var incomplete = 0
             for r in 0..<d.rowCount where (0..<d.features.cols).contains(where: { d.features[r, $0].isNaN }) { incomplete += 1 }
-            facts.append(("missing", "\(totalMissing) values in \(missing.filter { $0 > 0 }.count) columns; \(incomplete) rows incomplete"))
+            facts.append(Field("missing", .shown(.count(totalMissing), as: "\(totalMissing) values in \(missing.filter { $0 > 0 }.count) columns; \(incomplete) rows incomplete")))
         }
         var json: [(String, JSON)] = [("report", .string("describe")), ("name", .string(d.name)),
                                       ("rows", .number(Double(d.rowCount))), ("columns", .array(columns))]
         switch d.target {
         case .classes(_, let names)?:
             let counts = d.classCounts ?? []
-            facts.append(("target", "\(d.targetName ?? "") (\(names.count) classes)"))
+            facts.append(Field("target", .shown(.text(d.targetName ?? ""), as: "\(d.targetName ?? "") (\(names.count) classes)")))
             let total = Double(max(d.rowCount, 1))
             tables.append(Table(caption: "classes of \(d.targetName ?? "")", header: ["class", "count", "share"],
-                                rows: zip(names, counts).map { [$0, "\($1)", String(format: "%.1f%%", 100 * Double($1) / total)] }))
+                                cells: zip(names, counts).map { [.text($0), .count($1), .number(Double($1) / total, .percent)] }, key: "classes"))
             if let mx = counts.max(), let mn = counts.min(), mn > 0 {
-                facts.append(("imbalance", String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn))))
+                facts.append(Field("imbalance", .shown(.number(Double(mx) / Double(mn)),
+                                                      as: String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn)))))
             }
             json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("classes")),
                                             ("counts", .object(zip(names, counts).map { ($0, .number(Double($1))) }))])))
         case .values(let v)?:
             let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
-            facts.append(("target", "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))"))
+            facts.append(Field("target", .shown(.text(d.targetName ?? ""), as: "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))")))
             json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("numeric")),
                                             ("mean", .num(mean))])))
         case nil:
-            facts.append(("target", "none"))
+            facts.append(Field("target", .missing("none")))
         }
         return Report(kind: "describe", title: "\(d.name): \(d.rowCount) rows × \(d.featureNames.count) features",
-                      facts: facts, tables: tables, json: .object(json))
+                      fields: facts, tables: tables, json: .object(json))
     }
 
 }

@@ -11,26 +11,26 @@ enum EvaluationCommands {
         let o = labelled.outcomes
         let confusion = o.confusion.map { $0.map { Int($0) } }
         let r = ImbalancedReport(confusion: confusion, classNames: labelled.classNames)
-        var facts: [(String, String)] = [("balanced accuracy", Format.metric(Metric.balancedAccuracy.value(of: o))),
-                                         ("G-mean", Format.metric(Metric.gmean.value(of: o))),
-                                         ("MCC", Format.metric(Metric.mcc.value(of: o)))]
+        var facts: [Field] = [Field("balanced_accuracy", "balanced accuracy", .number(Metric.balancedAccuracy.value(of: o))),
+                              Field("gmean", "G-mean", .number(Metric.gmean.value(of: o))),
+                              Field("mcc", "MCC", .number(Metric.mcc.value(of: o)))]
         var extra: [(String, JSON)] = [("balanced_accuracy", Metric.balancedAccuracy.value(of: o).map { .num($0) } ?? .null),
                                        ("gmean", Metric.gmean.value(of: o).map { .num($0) } ?? .null),
                                        ("mcc", Metric.mcc.value(of: o).map { .num($0) } ?? .null)]
         if let p = labelled.positiveName {
             for (label, metric) in [("AP", Metric.averagePrecision), ("ROC-AUC", .auc)] {
                 let v = metric.value(of: o)
-                facts.append(("\(label) (\(p))", v.map(Format.metric) ?? "undefined"))
+                facts.append(Field(metric.rawValue, "\(label) (\(p))", .number(v, missing: "undefined")))
                 extra.append((metric.rawValue, v.map { .num($0) } ?? .null))
             }
         }
-        report.facts += facts
-        func cell(_ v: Double?) -> String { v.map(Format.metric) ?? "undefined" }
-        let rows = (r.rows + [r.average]).map { row in
-            [row.name, cell(row.precision), cell(row.recall), cell(row.specificity), cell(row.f1), cell(row.gmean), cell(row.iba), "\(row.support)"]
+        report.fields += facts
+        func cell(_ v: Double?) -> Cell { .number(v, missing: "undefined") }
+        let rows = (r.rows + [r.average]).map { row -> [Cell] in
+            [.text(row.name), cell(row.precision), cell(row.recall), cell(row.specificity), cell(row.f1), cell(row.gmean), cell(row.iba), .count(row.support)]
         }
         report.tables.append(Table(caption: "each class against the rest (imbalanced-learn's layout; geo = √(rec · spe), iba = (1 + 0.1 (rec − spe)) · rec · spe)",
-                                   header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], rows: rows))
+                                   header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], cells: rows, key: "imbalanced"))
         if r.hasUndefined {
             report.notes.append("undefined: a zero denominator (a class never predicted, or never present); counted as 0 in avg / total")
         }
@@ -64,6 +64,19 @@ enum EvaluationCommands {
             guard let i else { return "—" }
             return "[\(Format.metric(i.low)), \(Format.metric(i.high))]"
         }
+        func cell(_ i: MLEEvaluation.Interval?) -> Cell {
+            guard let i else { return .missing("—") }
+            return .interval(low: i.low, high: i.high, .metric)
+        }
+        /// The field's value gains its interval; people see the interval after the value.
+        func widen(_ key: String, _ i: MLEEvaluation.Interval?, _ method: String) {
+            guard let j = report.fields.firstIndex(where: { $0.key == key }) else { return }
+            let f = report.fields[j]
+            let shown = f.value.display + "  \(column) \(text(i)) (\(method))"
+            if let i { report.fields[j].value = .shown(.estimate(i.estimate, low: i.low, high: i.high, .metric), as: shown) } else {
+                report.fields[j].value = .shown(f.value.value, as: shown)
+            }
+        }
         func json(_ i: MLEEvaluation.Interval?) -> JSON {
             guard let i else { return .null }
             return .array([.num(i.low), .num(i.high)])
@@ -78,18 +91,13 @@ enum EvaluationCommands {
                 .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
             let macro = try bca(.macroF1, labelled.outcomes, "macro F1")
             let weighted = try bca(.weightedF1, labelled.outcomes, "weighted F1")
-            report.facts = report.facts.map { fact in
-                switch fact.0 {
-                case "accuracy": return (fact.0, fact.1 + "  \(column) \(text(acc)) (Wilson)")
-                case "macro F1": return (fact.0, fact.1 + "  \(column) \(text(macro)) (BCa)")
-                case "weighted F1": return (fact.0, fact.1 + "  \(column) \(text(weighted)) (BCa)")
-                default: return fact
-                }
-            }
+            widen("accuracy", acc, "Wilson")
+            widen("macro_f1", macro, "BCa")
+            widen("weighted_f1", weighted, "BCa")
             extra += [("accuracy_interval", json(acc)), ("macro_f1_interval", json(macro)),
                       ("weighted_f1_interval", json(weighted))]
             var perClass: [JSON] = []
-            var rows: [[String]] = []
+            var rows: [[Cell]] = []
             for c in 0..<k {
                 let oneVsRest = Outcomes.classification(truth: truth, predicted: predicted, classCount: k, scores: nil, positive: c)
                 let precision = Metric.precision.proportionCounts(confusion: confusion, positive: c)
@@ -97,13 +105,13 @@ enum EvaluationCommands {
                 let recall = Metric.recall.proportionCounts(confusion: confusion, positive: c)
                     .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
                 let f1 = try bca(.f1, oneVsRest, "f1 of \(labelled.classNames[c])")
-                rows.append([labelled.classNames[c], text(precision), text(recall), text(f1)])
+                rows.append([.text(labelled.classNames[c]), cell(precision), cell(recall), cell(f1)])
                 perClass.append(.object([("name", .string(labelled.classNames[c])), ("precision", json(precision)),
                                          ("recall", json(recall)), ("f1", json(f1))]))
             }
             report.tables.insert(Table(caption: "\(column)s (precision, recall: Wilson; f1: BCa, \(resamples) resamples, seed \(seed))",
-                                       header: ["class", "precision", "recall", "f1"], rows: rows,
-                                       alignments: [.left, .right, .right, .right]), at: 1)
+                                       header: ["class", "precision", "recall", "f1"], cells: rows,
+                                       alignments: [.left, .right, .right, .right], key: "class_intervals"), at: 1)
             extra.append(("class_intervals", .array(perClass)))
         case .regression:
             var map: [String: MLEEvaluation.Interval?] = [:]
@@ -112,10 +120,7 @@ enum EvaluationCommands {
                 map[label] = i
                 extra.append(("\(metric.rawValue)_interval", json(i)))
             }
-            report.facts = report.facts.map { fact in
-                guard let i = map[fact.0] else { return fact }
-                return (fact.0, fact.1 + "  \(column) \(text(i)) (BCa)")
-            }
+            for (key, label) in [("mse", "MSE"), ("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²")] { widen(key, map[label] ?? nil, "BCa") }
             report.notes.append("intervals: BCa bootstrap, \(resamples) resamples, seed \(seed)")
         }
         if !fallbacks.isEmpty {
@@ -132,17 +137,18 @@ enum EvaluationCommands {
     static func evaluationReport(_ e: Evaluation, model: String, data: String, kind: String) -> Report {
         switch e {
         case .classification(let m):
-            let facts: [(String, String)] = [
-                ("accuracy", "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)"),
-                ("macro F1", Format.metric(m.macroF1)),
-                ("weighted F1", Format.metric(m.weightedF1)),
+            let facts = [
+                Field("accuracy", .shown(.number(m.accuracy), as: "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)")),
+                Field("macro_f1", "macro F1", .number(m.macroF1)),
+                Field("weighted_f1", "weighted F1", .number(m.weightedF1)),
             ]
             let perClass = Table(header: ["class", "precision", "recall", "f1", "support"],
-                                 rows: m.perClass.map { [$0.name, Format.metric($0.precision), Format.metric($0.recall),
-                                                         Format.metric($0.f1), "\($0.support)"] })
+                                 cells: m.perClass.map { [.text($0.name), .number($0.precision), .number($0.recall),
+                                                          .number($0.f1), .count($0.support)] }, key: "classes")
             let confusion = Table(caption: "confusion matrix (rows: actual, columns: predicted)",
                                   header: ["actual \\ predicted"] + m.classNames,
-                                  rows: m.classNames.indices.map { i in [m.classNames[i]] + m.confusion[i].map(String.init) })
+                                  cells: m.classNames.indices.map { i in [.text(m.classNames[i])] + m.confusion[i].map { .count(Int($0)) } },
+                                  key: "confusion")
             var notes: [String] = []
             if m.hasUndefined {
                 notes.append("— undefined: the model never predicts that class (precision 0/0); counted as 0 in the F1 averages")
@@ -160,16 +166,16 @@ enum EvaluationCommands {
                                        ("matrix", .array(m.confusion.map { .array($0.map { .number(Double($0)) }) }))])),
             ])
             return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(m.total) rows)",
-                          facts: facts, tables: [perClass, confusion], notes: notes, json: json)
+                          fields: facts, tables: [perClass, confusion], notes: notes, json: json)
         case .regression(let r):
-            let facts: [(String, String)] = [("MSE", Format.metric(r.mse)), ("RMSE", Format.metric(r.rmse)),
-                                             ("MAE", Format.metric(r.mae)), ("R²", Format.metric(r.r2))]
+            let facts = [Field("mse", "MSE", .number(r.mse)), Field("rmse", "RMSE", .number(r.rmse)),
+                         Field("mae", "MAE", .number(r.mae)), Field("r2", "R²", .number(r.r2))]
             let json = JSON.object([
                 ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
                 ("task", .string("regression")), ("rows", .number(Double(r.count))),
                 ("mse", .num(r.mse)), ("rmse", .num(r.rmse)), ("mae", .num(r.mae)), ("r2", .num(r.r2)),
             ])
-            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", facts: facts,
+            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", fields: facts,
                           notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [], json: json)
         }
     }

@@ -114,26 +114,26 @@ enum ImbalanceCommands {
         }
 
         // Diagnostics: each member and the ensemble on the data given.
-        var rows: [[String]] = []
+        var rows: [[Cell]] = []
         var memberJSON: [JSON] = []
         for h in checks.indices {
             let b = checks[h].1
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")
-            rows.append(["\(h + 1)", "\(datasets[h].rowCount)", mix, Format.metric(b)])
+            rows.append([.count(h + 1), .count(datasets[h].rowCount), .text(mix), .number(b)])
             memberJSON.append(.object([("member", .number(Double(h + 1))), ("rows", .number(Double(datasets[h].rowCount))),
                                        ("balanced_accuracy", b.map { .num($0) } ?? .null)]))
         }
         let whole = try balanced(final, prediction)
-        rows.append(["ensemble", "\(d.rowCount)", zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", "), Format.metric(whole)])
+        rows.append([.text("ensemble"), .count(d.rowCount), .text(zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", ")), .number(whole)])
         var report = Report(
             kind: "ensemble", title: model.summary,
-            facts: [("members", "\(members) (\(method == .chunks ? "disjoint chunks of each larger class, every member with all of the smallest" : "independent undersampled bags"))"),
-                    ("member model", recipe.description),
-                    ("vote", vote == .soft ? "soft (mean probability)" : "hard (majority vote)"),
-                    ("seed", "\(seed)")],
+            fields: [Field("members", .shown(.count(members), as: "\(members) (\(method == .chunks ? "disjoint chunks of each larger class, every member with all of the smallest" : "independent undersampled bags"))")),
+                     .text("member model", recipe.description),
+                     Field("vote", .shown(.text(vote.rawValue), as: vote == .soft ? "soft (mean probability)" : "hard (majority vote)")),
+                     Field("seed", .count(Int(truncatingIfNeeded: seed)))],
             tables: [Table(caption: "balanced accuracy on the data given (\(inv.names["data"] ?? d.name)), which the members trained on: a check, not an estimate",
-                           header: ["member", "rows", "classes", "balanced accuracy"], rows: rows,
-                           alignments: [.left, .right, .left, .right])],
+                           header: ["member", "rows", "classes", "balanced accuracy"], cells: rows,
+                           alignments: [.left, .right, .left, .right], key: "members")],
             json: .object([("report", .string("ensemble")), ("members", .array(memberJSON)),
                            ("method", .string(method.rawValue)), ("vote", .string(vote.rawValue)),
                            ("seed", .number(Double(seed))), ("balanced_accuracy", whole.map { .num($0) } ?? .null)]))

@@ -65,15 +65,16 @@ enum IntervalCommands {
         var counts = [Int](repeating: 0, count: hi > lo ? bins : 1)
         for v in values { counts[min(counts.count - 1, Int((v - lo) / width))] += 1 }
         let top = counts.max() ?? 1
-        let rows = counts.indices.map { i -> [String] in
+        let rows = counts.indices.map { i -> [Cell] in
             let start = lo + Double(i) * width
             let bar = String(repeating: "█", count: max(counts[i] > 0 ? 1 : 0, 40 * counts[i] / max(top, 1)))
-            return [Format.metric(start), "\(counts[i])", bar]
+            return [.number(start), .count(counts[i]), .text(bar)]
         }
         let json = JSON.object([("edges", .array((0...counts.count).map { .num(lo + Double($0) * width) })),
                                 ("counts", .array(counts.map { .number(Double($0)) }))])
-        return (Table(caption: "bootstrap distribution", header: ["from", "count", ""], rows: rows,
-                      alignments: [.right, .right, .left]), json)
+        return (Table(key: "histogram", caption: "bootstrap distribution",
+                      columns: [Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)],
+                      rows: rows), json)
     }
 
     static func gTestReport(_ inv: Invocation, _ sa: Int, _ na: Int, _ sb: Int, _ nb: Int, level: Double,
@@ -85,15 +86,16 @@ enum IntervalCommands {
         let d = g.rateB - g.rateA
         let se = (g.rateA * (1 - g.rateA) / Double(na) + g.rateB * (1 - g.rateB) / Double(nb)).squareRoot()
         let z = Distributions.normalQuantile(1 - (1 - level) / 2)
-        let facts: [(String, String)] = [
-            ("rate of \(names.0)", "\(Format.metric(g.rateA))  (\(sa) of \(na))"),
-            ("rate of \(names.1)", "\(Format.metric(g.rateB))  (\(sb) of \(nb))"),
-            ("difference", "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]"),
-            ("G", Format.metric(g.g)), ("p", Format.pValue(g.p)),
+        let facts = [
+            Field("rate_a", "rate of \(names.0)", .shown(.number(g.rateA), as: "\(Format.metric(g.rateA))  (\(sa) of \(na))")),
+            Field("rate_b", "rate of \(names.1)", .shown(.number(g.rateB), as: "\(Format.metric(g.rateB))  (\(sb) of \(nb))")),
+            Field("difference", .shown(.estimate(d, low: d - z * se, high: d + z * se, .metric),
+                                       as: "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]")),
+            Field("g", "G", .number(g.g)), Field("p", .number(g.p, .pValue)),
         ]
         let verdict = g.p < 1 - level ? "\(d > 0 ? names.1 : names.0) converts better (G-test \(Format.p(g.p)))"
             : "no detectable difference in rates (G-test \(Format.p(g.p)))"
-        return Report(kind: "abtest", title: "G-test of \(names.0) against \(names.1)", facts: facts, notes: [verdict],
+        return Report(kind: "abtest", title: "G-test of \(names.0) against \(names.1)", fields: facts, notes: [verdict],
                       json: .object([("report", .string("abtest")), ("test", .string("g")), ("rate_a", .num(g.rateA)),
                                      ("rate_b", .num(g.rateB)), ("difference", .num(d)), ("low", .num(d - z * se)),
                                      ("high", .num(d + z * se)), ("g", .num(g.g)), ("p", .num(g.p)), ("verdict", .string(verdict))]))

@@ -17,68 +17,62 @@ enum RobustCommands {
         }
         let attacked = results.compactMap(\.attacked)
         let gaps = results.compactMap { r in r.attacked.flatMap { $0 > 0 ? r.certified / $0 : nil } }
-        var facts: [(String, String)] = [
-            ("question", "the smallest \(norm) (\(units)) that changes the predicted class"),
-            ("certified", "median \(median(results.map(\.certified))) — CROWN proves no smaller perturbation changes the class"),
-            ("attacked", "median \(median(attacked)) — an input this far away changes it (\(attacked.count) of \(n) found within \(Format.number(s.maxRadius)))"),
-            ("gap", gaps.isEmpty ? "—" : "median certified/attacked \(median(gaps)) (1 means the radius is known exactly)"),
-            ("evidence", "bisection to \(Format.number(s.tolerance)) relative; attack: \(s.steps) steps × \(s.restarts) restarts on the best other class's margin"),
-            ("seed", "\(s.seed)"),
+        func medianValue(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.sorted()[v.count / 2] }
+        func medianCell(_ v: [Double], _ text: String) -> Cell {
+            medianValue(v).map { .shown(.number($0, .significant), as: text) } ?? .shown(.missing("—"), as: text)
+        }
+        var fields: [Field] = [
+            Field("question", .text("the smallest \(norm) (\(units)) that changes the predicted class")),
+            Field("certified", medianCell(results.map(\.certified),
+                                          "median \(median(results.map(\.certified))) — CROWN proves no smaller perturbation changes the class")),
+            Field("attacked", medianCell(attacked, "median \(median(attacked)) — an input this far away changes it (\(attacked.count) of \(n) found within \(Format.number(s.maxRadius)))")),
+            Field("gap", gaps.isEmpty ? .missing("—") : medianCell(gaps, "median certified/attacked \(median(gaps)) (1 means the radius is known exactly)")),
+            Field("evidence", .text("bisection to \(Format.number(s.tolerance)) relative; attack: \(s.steps) steps × \(s.restarts) restarts on the best other class's margin")),
+            Field("seed", .count(Int(truncatingIfNeeded: s.seed))),
         ]
-        if attacked.count < n { facts.append(("not found", "\(n - attacked.count) examples: no change found within max=\(Format.number(s.maxRadius))")) }
-        let table = Table(caption: "per example: the true radius lies in [certified, attacked]",
-                          header: ["row", "predicted", "certified ≥", "attacked ≤", "changes to"],
-                          rows: results.prefix(limit).map { r in
-                              ["\(r.row + 1)", classNames[safe: r.label] ?? "\(r.label)", String(format: "%.4g", r.certified),
-                               r.attacked.map { String(format: "%.4g", $0) } ?? "> \(Format.number(s.maxRadius))",
-                               r.flippedTo.map { classNames[safe: $0] ?? "\($0)" } ?? "—"]
-                          }, alignments: [.right, .left, .right, .right, .left])
-        var notes: [String] = []
-        if n > limit { notes.append("… \(n - limit) more examples; rows=N shows more, set format json gives all") }
-        let json = JSON.object([
-            ("report", .string("label_radius")), ("model", .string(names.model)), ("data", .string(names.data)),
-            ("settings", .object([("norm", .string(s.norm.rawValue)), ("units", .string(s.units.rawValue)), ("max", .num(s.maxRadius)),
-                                  ("tolerance", .num(s.tolerance)), ("steps", .number(Double(s.steps))),
-                                  ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed)))])),
-            ("examples", .array(results.map { r in
-                var f: [(String, JSON)] = [("row", .number(Double(r.row + 1))), ("predicted", .string(classNames[safe: r.label] ?? "\(r.label)")),
-                                           ("certified", .num(r.certified)), ("attacked", r.attacked.map { .num($0) } ?? .null)]
-                if let to = r.flippedTo { f.append(("changes_to", .string(classNames[safe: to] ?? "\(to)"))) }
-                if let ce = r.counterexample { f.append(("counterexample", .array(ce.map { .num(Double($0)) }))) }
-                return .object(f)
-            })),
-        ])
-        return Report(kind: "radius", title: "label robustness of \(names.model) on \(names.data) (\(n) examples)",
-                      facts: facts, tables: [table], notes: notes, json: json)
+        if attacked.count < n {
+            fields.append(Field("not_found", "not found", .shown(.count(n - attacked.count),
+                                                               as: "\(n - attacked.count) examples: no change found within max=\(Format.number(s.maxRadius))")))
+        }
+        var table = Table(key: "examples", caption: "per example: the true radius lies in [certified, attacked]",
+                          columns: [Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("certified", "certified ≥"),
+                                    Table.Column("attacked", "attacked ≤"), Table.Column("changes_to", "changes to", .left),
+                                    Table.Column("counterexample", audience: .machines)],
+                          rows: results.map { r in
+                              [.count(r.row + 1), .text(classNames[safe: r.label] ?? "\(r.label)"), .number(r.certified, .significant),
+                               .number(r.attacked, .significant, missing: "> \(Format.number(s.maxRadius))"),
+                               r.flippedTo.map { .text(classNames[safe: $0] ?? "\($0)") } ?? .missing("—"),
+                               r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")]
+                          }, limit: limit)
+        table.moreHint = "rows=N shows more; set format json or csv gives all"
+        var report = Report(kind: "label_radius", title: "label robustness of \(names.model) on \(names.data) (\(n) examples)",
+                            fields: fields, tables: [table],
+                            extra: [("settings", .object([("norm", .string(s.norm.rawValue)), ("units", .string(s.units.rawValue)), ("max", .num(s.maxRadius)),
+                                                          ("tolerance", .num(s.tolerance)), ("steps", .number(Double(s.steps))),
+                                                          ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed)))]))])
+        report.subjects = [("model", names.model), ("data", names.data)]
+        return report
     }
 
     struct Names { var model: String; var data: String }
 
-    /// The per-feature sensitivity table (the most sensitive features first) and its JSON.
+    /// The per-feature sensitivity table: every feature, the most sensitive first; people see
+    /// the first `shown` (none when 0).
     static func addSensitivity(_ f: FeatureSensitivity, to report: inout Report, net: MLP, settings s: RobustSettings, shown: Int) {
         let order = f.gradient.indices.sorted { f.gradient[$0] > f.gradient[$1] }
         let unit = s.units == .standardized ? "per standard deviation" : "per unit"
-        if shown > 0 {
-            var header = ["feature", "mean ‖∂f/∂x‖ (\(unit))"]
-            if f.displacementShare != nil { header.append("share of counterexample displacement") }
-            let rows = order.prefix(shown).map { j -> [String] in
-                var row = [net.featureNames[safe: j] ?? "x\(j + 1)", String(format: "%.4g", f.gradient[j])]
-                if let share = f.displacementShare { row.append(String(format: "%.1f%%", 100 * share[j])) }
-                return row
-            }
-            let caption = "features the output is most sensitive to (\(min(shown, order.count)) of \(order.count)"
-                + (f.displacementShare != nil ? "; displacement over \(f.counterexamples) counterexamples" : "") + ")"
-            report.tables.append(Table(caption: caption, header: header, rows: rows,
-                                       alignments: [.left, .right] + (f.displacementShare != nil ? [.right] : [])))
+        var columns = [Table.Column("feature", "feature", .left), Table.Column("gradient", "mean ‖∂f/∂x‖ (\(unit))")]
+        if f.displacementShare != nil { columns.append(Table.Column("displacement_share", "share of counterexample displacement")) }
+        let rows = order.map { j -> [Cell] in
+            var row: [Cell] = [.text(net.featureNames[safe: j] ?? "x\(j + 1)"), .number(f.gradient[j], .significant)]
+            if let share = f.displacementShare { row.append(.number(share[j], .percent)) }
+            return row
         }
-        if case .object(var fields) = report.json {
-            fields.append(("sensitivity", .array(f.gradient.indices.map { j in
-                var item: [(String, JSON)] = [("feature", .string(net.featureNames[safe: j] ?? "x\(j + 1)")), ("gradient", .num(f.gradient[j]))]
-                if let share = f.displacementShare { item.append(("displacement_share", .num(share[j]))) }
-                return .object(item)
-            })))
-            report.json = .object(fields)
-        }
+        let caption = "features the output is most sensitive to (\(min(shown, order.count)) of \(order.count)"
+            + (f.displacementShare != nil ? "; displacement over \(f.counterexamples) counterexamples" : "") + ")"
+        var table = Table(key: "sensitivity", caption: caption, columns: columns, rows: rows, limit: shown)
+        table.moreHint = "features=N shows more"
+        report.tables.append(table)
     }
 
     static func deltaList(_ inv: Invocation) throws -> [Double] {
@@ -138,83 +132,76 @@ enum RobustCommands {
                              names: Names, rows limit: Int) -> Report {
         let c = counts(results)
         let n = results.count
-        var facts: [(String, String)] = [
-            ("question", question(s, delta: delta)),
-            ("f(x)", outputText(s, net)),
-            ("robust", share(c.robust, n) + (s.methods.contains(.certify) ? " — proved by a sound bound" : " — needs method=certify or all")),
-            ("not robust", share(c.notRobust, n) + " — a counterexample was found"),
-            ("unknown", share(c.unknown, n) + " — neither"),
-            ("evidence", evidenceText(s)),
-            ("seed", "\(s.seed)"),
+        var fields: [Field] = [
+            Field("question", .text(question(s, delta: delta))),
+            Field("delta", "δ", .number(delta, .general), audience: .machines),
+            Field("output", "f(x)", .text(outputText(s, net))),
+            Field("robust", .shown(.count(c.robust), as: share(c.robust, n)
+                + (s.methods.contains(.certify) ? " — proved by a sound bound" : " — needs method=certify or all"))),
+            Field("not_robust", "not robust", .shown(.count(c.notRobust), as: share(c.notRobust, n) + " — a counterexample was found")),
+            Field("unknown", .shown(.count(c.unknown), as: share(c.unknown, n) + " — neither")),
+            Field("evidence", .text(evidenceText(s))),
+            Field("seed", .count(Int(truncatingIfNeeded: s.seed))),
         ]
         let certified = results.compactMap(\.certified).sorted()
         if !certified.isEmpty {
-            facts.append(("median bound", distance(certified[certified.count / 2]) + " (CROWN)"))
+            fields.append(Field("median_bound", "median bound", .shown(.number(certified[certified.count / 2], .significant),
+                                                                      as: distance(certified[certified.count / 2]) + " (CROWN)")))
         }
         // Predicted class (or value) of each example, for the table.
-        var predicted: [String] = Array(repeating: "", count: n)
+        var predicted: [Cell] = Array(repeating: .missing(""), count: n)
         if let prediction = try? net.predict(net.inputs(data)) {
             switch (prediction, net.task) {
             case (.probabilities, .classification(let classNames)):
-                predicted = (prediction.predictedClasses ?? []).map { classNames[safe: $0] ?? "?" }
+                predicted = (prediction.predictedClasses ?? []).map { .text(classNames[safe: $0] ?? "?") }
             case (.values(let v), _):
-                predicted = v.map { Format.number(Double($0)) }
+                predicted = v.map { .float($0, .general) }
             default: break
             }
         }
-        let shown = results.prefix(limit)
-        let table = Table(caption: "per example (distances are ‖f(x′) − f(x)‖₂; a verdict needs sampled or attacked > ε, or certified ≤ ε)",
-                          header: ["row", "predicted", "verdict", "sampled max", "attacked max", "certified ≤", "IBP ≤"],
-                          rows: shown.map { r in
-                              ["\(r.row + 1)", predicted[safe: r.row] ?? "", r.verdict.rawValue, distance(r.sampled), distance(r.attacked),
-                               distance(r.certified), distance(r.certifiedIBP)]
-                          }, alignments: [.right, .left, .left, .right, .right, .right, .right])
-        var notes: [String] = []
-        if n > shown.count { notes.append("… \(n - shown.count) more examples; rows=N shows more, set format json gives all") }
-        notes.append("bounds are computed in double precision from the float32 weights and widened by 1e-5 relative, so they hold for mle's float32 evaluation too")
-        let json = JSON.object([
-            ("report", .string("robustness")), ("model", .string(names.model)), ("data", .string(names.data)),
-            ("delta", .num(delta)), ("settings", settingsJSON(s)),
-            ("robust", .number(Double(c.robust))), ("not_robust", .number(Double(c.notRobust))), ("unknown", .number(Double(c.unknown))),
-            ("examples", .array(results.map { r in
-                var fields: [(String, JSON)] = [("row", .number(Double(r.row + 1))), ("verdict", .string(r.verdict.rawValue))]
-                fields.append(("sampled", r.sampled.map { .num($0) } ?? .null))
-                fields.append(("attacked", r.attacked.map { .num($0) } ?? .null))
-                fields.append(("certified", r.certified.map { .num($0) } ?? .null))
-                fields.append(("certified_ibp", r.certifiedIBP.map { .num($0) } ?? .null))
-                if let ce = r.counterexample, r.verdict == .notRobust { fields.append(("counterexample", .array(ce.map { .num(Double($0)) }))) }
-                return .object(fields)
-            })),
-        ])
-        return Report(kind: "robustness", title: "ε-δ robustness of \(names.model) on \(names.data) (\(n) examples)",
-                      facts: facts, tables: [table], notes: notes, json: json)
+        func bound(_ v: Double?) -> Cell { .number(v, .significant) }
+        var table = Table(key: "examples", caption: "per example (distances are ‖f(x′) − f(x)‖₂; a verdict needs sampled or attacked > ε, or certified ≤ ε)",
+                          columns: [Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("verdict", nil, .left),
+                                    Table.Column("sampled", "sampled max"), Table.Column("attacked", "attacked max"),
+                                    Table.Column("certified", "certified ≤"), Table.Column("certified_ibp", "IBP ≤"),
+                                    Table.Column("counterexample", audience: .machines)],
+                          rows: results.map { r in
+                              [.count(r.row + 1), predicted[safe: r.row] ?? .missing(""), .text(r.verdict.rawValue),
+                               bound(r.sampled), bound(r.attacked), bound(r.certified), bound(r.certifiedIBP),
+                               r.verdict == .notRobust ? r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")
+                                   : .missing("")]
+                          }, limit: limit)
+        table.moreHint = "rows=N shows more; set format json or csv gives all"
+        var report = Report(kind: "robustness", title: "ε-δ robustness of \(names.model) on \(names.data) (\(n) examples)",
+                            fields: fields, tables: [table],
+                            notes: ["bounds are computed in double precision from the float32 weights and widened by 1e-5 relative, so they hold for mle's float32 evaluation too"],
+                            extra: [("settings", settingsJSON(s))])
+        report.subjects = [("model", names.model), ("data", names.data)]
+        return report
     }
 
     static func curveReport(_ runs: [(delta: Double, results: [RobustExample])], settings s: RobustSettings, names: Names) -> Report {
         let n = runs.first?.results.count ?? 0
         func pct(_ k: Int) -> Double { n > 0 ? Double(k) / Double(n) : 0 }
-        let rows = runs.map { run -> [String] in
+        func shareCell(_ k: Int) -> Cell { .shown(.count(k), as: share(k, n)) }
+        let rows = runs.map { run -> [Cell] in
             let c = counts(run.results)
-            return [Format.number(run.delta), share(c.robust, n), share(c.notRobust, n), share(c.unknown, n)]
+            return [.number(run.delta, .general), shareCell(c.robust), shareCell(c.notRobust), shareCell(c.unknown)]
         }
-        let table = Table(caption: "verdicts per δ (\(n) examples each)", header: ["δ", "robust", "not robust", "unknown"], rows: rows)
+        let table = Table(key: "curve", caption: "verdicts per δ (\(n) examples each)",
+                          columns: [Table.Column("delta", "δ"), Table.Column("robust"), Table.Column("not_robust", "not robust"),
+                                    Table.Column("unknown")], rows: rows)
         let series = [TextPlot.Series("robust", runs.map { pct(counts($0.results).robust) }),
                       TextPlot.Series("not robust", runs.map { pct(counts($0.results).notRobust) }),
                       TextPlot.Series("unknown", runs.map { pct(counts($0.results).unknown) })]
         var plot = TextPlot(title: "share of examples per δ", series: series, xLabel: "δ", yRange: 0...1, percent: true,
                             width: max(10, min(60, runs.count * 6)))
         plot.xEnds = (Format.number(runs.first?.delta ?? 0), Format.number(runs.last?.delta ?? 0))
-        var report = Report(kind: "robustness", title: "ε-δ robustness of \(names.model) on \(names.data) over \(runs.count) radii",
-                            facts: [("question", question(s, delta: nil)),
-                                    ("evidence", evidenceText(s)), ("seed", "\(s.seed)")],
-                            tables: [table],
-                            json: .object([("report", .string("robustness_curve")), ("model", .string(names.model)), ("data", .string(names.data)),
-                                           ("settings", settingsJSON(s)),
-                                           ("curve", .array(runs.map { run in
-                                               let c = counts(run.results)
-                                               return .object([("delta", .num(run.delta)), ("robust", .number(Double(c.robust))),
-                                                               ("not_robust", .number(Double(c.notRobust))), ("unknown", .number(Double(c.unknown)))])
-                                           }))]))
+        var report = Report(kind: "robustness_curve", title: "ε-δ robustness of \(names.model) on \(names.data) over \(runs.count) radii",
+                            fields: [Field("question", .text(question(s, delta: nil))), Field("evidence", .text(evidenceText(s))),
+                                     Field("seed", .count(Int(truncatingIfNeeded: s.seed))), Field("rows", .count(n), audience: .machines)],
+                            tables: [table], extra: [("settings", settingsJSON(s))])
+        report.subjects = [("model", names.model), ("data", names.data)]
         report.plots.append(plot)
         return report
     }
