@@ -29,11 +29,13 @@ let package = Package(
             "MLEShell", "MLELanguage", "MLETensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels"]),
-        .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor"],
+        // Paths, fixtures, running scripts and approximate equality, shared by the test targets.
+        .target(name: "MLETestSupport", dependencies: ["MLELanguage"], path: "Tests/MLETestSupport"),
+        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels", "MLETestSupport"]),
+        .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels"],
+        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels", "MLETestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation"]),
+        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"]),
     ]
 )

@@ -61,8 +61,9 @@ public enum Bootstrap {
     /// all cores: the result does not depend on the number of cores.
     /// - Throws: `Cancelled` when `cancellation` is set.
     public static func replicates(metric: Metric, outcomes: Outcomes, resamples: Int, seed: UInt64,
-                                  stratified: Bool, cancellation: Cancellation = .never,
+                                  stratified: Bool, context: ExecutionContext = .standard,
                                   pairedWith other: Outcomes? = nil) throws -> [Double?] {
+        let cancellation = context.cancellation
         let chunk = 250
         let chunks = (resamples + chunk - 1) / chunk
         let output = ReplicateBuffer(count: resamples)
@@ -99,14 +100,15 @@ public enum Bootstrap {
     /// - Throws: `IntervalError` when the metric is undefined on the data itself; `Cancelled`.
     public static func interval(metric: Metric, outcomes: Outcomes, method: BootstrapMethod, level: Double,
                                 resamples: Int, seed: UInt64, stratified: Bool,
-                                cancellation: Cancellation = .never) throws -> BootstrapResult {
+                                context: ExecutionContext = .standard) throws -> BootstrapResult {
+        let cancellation = context.cancellation
         let evaluator = WeightedEvaluator(metric: metric, outcomes: outcomes)
         let ones = [Double](repeating: 1, count: outcomes.count)
         guard let estimate = evaluator.value(weights: ones) else {
             throw IntervalError.undefinedEstimate("\(metric.rawValue) is undefined on this data (a zero denominator)")
         }
         let raw = try replicates(metric: metric, outcomes: outcomes, resamples: resamples, seed: seed,
-                                 stratified: stratified, cancellation: cancellation)
+                                 stratified: stratified, context: context)
         return try summarise(raw, estimate: estimate, method: method, level: level) {
             jackknife(evaluator: evaluator, outcomes: outcomes)
         }

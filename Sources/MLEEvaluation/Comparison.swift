@@ -50,14 +50,15 @@ public struct PairedComparison: Sendable {
     /// Compares a and b: both models' outcomes must be on the same items in the same order.
     /// - Throws: `IntervalError` when the metric is undefined for either model; `Cancelled`.
     public static func compare(_ a: Outcomes, _ b: Outcomes, metric: Metric, level: Double, resamples: Int,
-                               seed: UInt64, stratified: Bool, cancellation: Cancellation = .never) throws -> PairedComparison {
+                               seed: UInt64, stratified: Bool, context: ExecutionContext = .standard) throws -> PairedComparison {
+        let cancellation = context.cancellation
         let ones = [Double](repeating: 1, count: a.count)
         guard let va = WeightedEvaluator(metric: metric, outcomes: a).value(weights: ones),
               let vb = WeightedEvaluator(metric: metric, outcomes: b).value(weights: ones) else {
             throw IntervalError.undefinedEstimate("\(metric.rawValue) is undefined for one of the models on this data")
         }
         let raw = try Bootstrap.replicates(metric: metric, outcomes: a, resamples: resamples, seed: seed,
-                                           stratified: stratified, cancellation: cancellation, pairedWith: b)
+                                           stratified: stratified, context: context, pairedWith: b)
         let summary = try Bootstrap.summarise(raw, estimate: vb - va, method: .percentile, level: level) { [] }
         var result = PairedComparison(metric: metric, valueA: va, valueB: vb, difference: summary.interval,
                                       resamples: resamples, mcnemar: nil, delong: nil)

@@ -44,8 +44,10 @@ public enum LabelRadius {
     ///   (two threads of ours bound the balls meanwhile), as `BLASThreads.single(stopIdleWorkers:)`
     ///   explains (only for the owner of the process).
     public static func measure(_ model: MLP, x: Matrix, settings: RadiusSettings,
-                               cancellation: Cancellation = .never, stopIdleWorkers: Bool = false,
-                               progress: (Int, Int) -> Void = { _, _ in }) throws -> [RadiusExample] {
+                               context: ExecutionContext = .standard) throws -> [RadiusExample] {
+        let cancellation = context.cancellation
+        let stopIdleWorkers = context.threads.mayStopIdleWorkers
+        func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard case .classification(let classes) = model.task, classes.count >= 2 else {
             throw RobustError("label robustness needs a classifier; a regression network has no label to change")
         }

@@ -130,8 +130,10 @@ public enum Robustness {
     /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers before sampling, as
     ///   `BLASThreads.single(stopIdleWorkers:)` explains (only for the owner of the process).
     public static func check(_ model: MLP, x: Matrix, settings: RobustSettings,
-                             cancellation: Cancellation = .never, stopIdleWorkers: Bool = false,
-                             progress: (Int, Int) -> Void = { _, _ in }) throws -> [RobustExample] {
+                             context: ExecutionContext = .standard) throws -> [RobustExample] {
+        let cancellation = context.cancellation
+        let stopIdleWorkers = context.threads.mayStopIdleWorkers
+        func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard settings.delta >= 0, settings.delta.isFinite else { throw RobustError("delta must be a finite number ≥ 0") }
         guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw RobustError("epsilon must be a finite number ≥ 0") }
         guard !settings.methods.isEmpty else { throw RobustError("no method chosen") }

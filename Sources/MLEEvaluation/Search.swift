@@ -151,9 +151,10 @@ public enum HyperSearch {
     /// - Throws: `LearningError` for too few rows for the folds, an empty space, or a grid larger
     ///   than 10,000 candidates. Cancellation ends the search with what was scored so far.
     public static func run(_ data: Dataset, space: [Parameter], settings: Settings,
-                           cancellation: Cancellation = .never,
-                           train: (Dataset, Candidate, UInt64) throws -> any Model,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
+                           context: ExecutionContext = .standard,
+                           train: (Dataset, Candidate, UInt64) throws -> any Model) throws -> Result {
+        let cancellation = context.cancellation
+        func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard settings.folds >= 2, settings.folds <= data.rowCount else {
             throw LearningError.invalid("folds must be between 2 and the number of rows (\(data.rowCount))")
         }

@@ -42,7 +42,8 @@ public struct FoundInput: Sendable {
 public enum UnitSearch {
     public static func search(_ net: MLP, x: Matrix, units: [NetworkUnit], rule: ActivationRule, values kind: ActivationValues,
                               box: (low: [Float], high: [Float]), settings: UnitSearchSettings,
-                              cancellation: Cancellation = .never) throws -> [FoundInput] {
+                              context: ExecutionContext = .standard) throws -> [FoundInput] {
+        let cancellation = context.cancellation
         guard x.rows > 0 else { throw CoverageError.invalid("the data has no rows to start the search from") }
         guard settings.steps >= 1, settings.starts >= 1 else { throw CoverageError.invalid("steps and starts must be at least 1") }
         guard settings.stepSize > 0, settings.stepSize.isFinite else { throw CoverageError.invalid("the step size must be a positive number") }

@@ -237,6 +237,7 @@ public struct Interpreter {
                            notes: hint.isEmpty ? ["type 'help' for the list of commands"] : [])
         }
         let invocation = try bind(call, to: spec, assignedTo: name)
+        defer { session.progress.finish() }
         do {
             return Interpreter.label(try spec.run(invocation), by: invocation)
         } catch let e as MLEError {

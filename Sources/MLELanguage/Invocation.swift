@@ -72,4 +72,13 @@ public struct Invocation {
 
     /// A check for Ctrl-C, for long work.
     public var cancellation: Cancellation { session.cancellation }
+
+    /// The context for this command's numeric work: the session's Ctrl-C and thread policy, and
+    /// progress drawn on the session's bar as `label` (with `detail` beside the count).
+    public func context(_ label: String, detail: (@Sendable (Int, Int) -> String)? = nil) -> ExecutionContext {
+        let relay = ProgressRelay(session.progress, label: label, detail: detail)
+        return ExecutionContext(cancellation: session.cancellation, threads: session.threads) { done, total in
+            relay.report(done, total)
+        }
+    }
 }

@@ -55,10 +55,10 @@ public final class Session {
     public var cancellation: Cancellation
     /// Set by `quit`.
     public var quitRequested = false
-    /// True when this session is the only user of the process (the `mle` program), so commands
-    /// may stop OpenBLAS's idle workers before running threads of their own; false in tests and
-    /// other hosts that may run BLAS beside it (see `BLASThreads.single`).
-    public var ownsProcess = false
+    /// `.ownsProcess` when this session is the only user of the process (the `mle` program), so
+    /// commands may stop OpenBLAS's idle workers before running threads of their own; `.shared`
+    /// in tests and other hosts that may run BLAS beside it (see `BLASThreads.single`).
+    public var threads: ThreadPolicy = .shared
     /// Files being sourced, to refuse a cycle.
     var sourceStack: [String] = []
 

@@ -96,27 +96,28 @@ public enum EnsemblePlan {
     /// - Parameters:
     ///   - workers: threads to use (default: the active processor count); 1 trains one after another.
     ///   - done: called (from a worker thread) after each member finishes.
-    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
+    /// - Throws: `Cancelled` when the context's cancellation fires, else the lowest failed member's error.
     public static func trainMembers(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
-                                    cancellation: Cancellation = .never,
+                                    context: ExecutionContext = .standard,
                                     train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                     done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
         try trainMembers(datasets.count, dataset: { datasets[$0] }, seed: seed, workers: workers,
-                         cancellation: cancellation, train: train, check: { _, _ in }, done: done).map(\.1)
+                         context: context, train: train, check: { _, _ in }, done: done).map(\.1)
     }
 
-    /// Trains `count` members as `trainMembers(_:seed:workers:cancellation:train:done:)`, member
+    /// Trains `count` members as `trainMembers(_:seed:workers:context:train:done:)`, member
     /// h on `dataset(h)`, made inside its job so the members' copies of their rows are made in
     /// parallel too; and checks each trained member (its score on some data, say) on a thread
     /// that has no member left to train: while the last members train, the idle cores check the
     /// finished ones, so the checks add little to the wall time.
     /// - Returns: each member's data, model and check, in member order.
-    /// - Throws: `Cancelled` when `cancellation` fires, else the lowest failed member's error.
+    /// - Throws: `Cancelled` when the context's cancellation fires, else the lowest failed member's error.
     public static func trainMembers<C: Sendable>(_ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
-                                                 seed: UInt64, workers: Int? = nil, cancellation: Cancellation = .never,
+                                                 seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
                                                  train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                                  check: @escaping @Sendable (Int, any Model) throws -> C,
                                                  done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [(Dataset, any Model, C)] {
+        let cancellation = context.cancellation
         do {
             return try BLASThreads.single {
                 try Parallel.map(count, workers: workers, { h in
@@ -190,12 +191,13 @@ public struct EnsembleModel: Model {
     /// - Parameter check: run on each trained member as in `EnsemblePlan.trainMembers`.
     /// - Returns: the ensemble, each member's training data and each member's check.
     public static func train<C: Sendable>(_ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
-                                          workers: Int? = nil, cancellation: Cancellation = .never,
+                                          workers: Int? = nil, context: ExecutionContext = .standard,
                                           member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
                                           check: @escaping @Sendable (Int, any Model) throws -> C,
                                           done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (EnsembleModel, [Dataset], [C]) {
+        let cancellation = context.cancellation
         let trained = try EnsemblePlan.trainMembers(plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
-                                                    seed: seed, workers: workers, cancellation: cancellation,
+                                                    seed: seed, workers: workers, context: context,
                                                     train: member, check: check, done: done)
         return (try EnsembleModel(members: trained.map(\.1), vote: vote, data: data, method: method),
                 trained.map(\.0), trained.map(\.2))

@@ -27,7 +27,8 @@ public enum LogisticTrainer {
     }
 
     /// - Throws: `LearningError` for data without class target or rows, or bad settings.
-    public static func train(_ raw: Dataset, config: LogisticConfig, cancellation: Cancellation = .never) throws -> Result {
+    public static func train(_ raw: Dataset, config: LogisticConfig, context: ExecutionContext = .standard) throws -> Result {
+        let cancellation = context.cancellation
         guard raw.target != nil else { throw LearningError.noTarget("logistic") }
         let (data, preprocessor) = try Preprocessor.prepare(raw, settings: config.preprocess)
         guard case .classes(let labels, let names)? = data.target, let task = data.task else {

@@ -55,8 +55,9 @@ public enum MLPTrainer {
     /// - Throws: `LearningError` for a dataset without target or rows, bad settings, or a loss
     ///   that became non-finite (the learning rate is too high).
     public static func train(_ data: Dataset, config: MLPConfig,
-                             cancellation: Cancellation = .never,
+                             context: ExecutionContext = .standard,
                              onEpoch: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> TrainingResult {
+        let cancellation = context.cancellation
         guard data.target != nil else { throw LearningError.noTarget("mlp") }
         let prepared = try Preprocessor.prepare(data, settings: config.preprocess)
         var data = prepared.0

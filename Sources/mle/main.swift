@@ -45,7 +45,7 @@ struct MLE: ParsableCommand {
         let session = Session(output: ConsoleOutput(), progress: ProgressBar(),
                               cancellation: Shell.interruptCancellation)
         session.format = outputFormat
-        session.ownsProcess = true
+        session.threads = .ownsProcess
         session.seed = seed
         session.widthSource = terminalWidth
         Shell.installInterruptHandler()

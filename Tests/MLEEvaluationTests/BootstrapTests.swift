@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLEEvaluation
 import MLETensor
 
 nonisolated(unsafe) let fixture: [String: Any] = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/evaluation.json")
+    let url = fixtureURL("MLEEvaluationTests", "evaluation.json")
     guard let data = try? Data(contentsOf: url),
           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLEEvaluation
 import MLELearning
 import MLETensor
@@ -7,7 +8,7 @@ import MLETensor
 /// Bounds recorded from DeepMind's jax_verify on networks trained on breast_cancer
 /// (scripts/fixtures/make_crown_fixture.py).
 nonisolated(unsafe) private let crownFixture: [String: Any] = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/crown.json")
+    let url = fixtureURL("MLEEvaluationTests", "crown.json")
     guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object
 }()

@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLEEvaluation
 import MLELearning
 import MLETensor

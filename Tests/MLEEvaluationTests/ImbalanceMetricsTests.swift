@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLEEvaluation
 import MLELearning
 
@@ -49,7 +50,7 @@ private func items(_ c: [[Int]]) -> (truth: [Int], predicted: [Int]) {
 }
 
 @Test func imbalancedReportMatchesImbalancedLearn() throws {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/imbalance.json")
+    let url = fixtureURL("MLEEvaluationTests", "imbalance.json")
     let fixture = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     let cases = try #require(fixture["cases"] as? [[String: Any]])
     #expect(cases.count == 4)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLEEvaluation
 import MLELearning
 import MLETensor

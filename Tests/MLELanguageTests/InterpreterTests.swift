@@ -2,19 +2,9 @@ import Foundation
 import Testing
 import MLELanguage
 import MLELearning
-
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-func dataPath(_ name: String) -> String { root.appendingPathComponent("datasets/\(name)").path }
-
-/// Runs text in a fresh (or given) session and returns the session and its captured output.
-@discardableResult
-func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) -> (Session, BufferedOutput, Bool) {
-    let out = BufferedOutput()
-    let s = session ?? Session(output: out)
-    s.output = out
-    let ok = Interpreter(session: s).run(text, file: "t.mle", keepGoing: keepGoing)
-    return (s, out, ok)
-}
+import MLETensor
+import MLETestSupport
+import Synchronization
 
 @Test func misspelledCommandSuggestsTheRightOne() {
     let (_, out, ok) = run("x = 1\ny = 2\nevalute x y")
@@ -334,4 +324,46 @@ func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) ->
     limited.moreHint = "rows=N shows more"
     #expect(limited.text().hasSuffix("… 25 more rows; rows=N shows more"))
     #expect(limited.csv().split(separator: "\n").count == 31)
+}
+
+/// Records what a command reports to the progress bar.
+final class RecordingProgress: ProgressSink {
+    var starts: [(String, Int)] = []
+    var updates: [Int] = []
+    var finishes = 0
+    func start(_ label: String, total: Int) { starts.append((label, total)) }
+    func update(_ done: Int, detail: String) { updates.append(done) }
+    func finish() { finishes += 1 }
+}
+
+@Test func numericWorkReportsProgressThroughTheExecutionContext() {
+    let progress = RecordingProgress()
+    let session = Session(progress: progress)
+    let ok = Interpreter(session: session).run("""
+        d = load "\(dataPath("iris.csv"))" target=species
+        net = mlp d hidden=[4] epochs=2 seed=1
+        robust net d delta=[0.05, 0.1] method=certify
+        """, file: "t.mle")
+    #expect(ok)
+    // One bar for the robustness curve: 2 radii × 150 rows, counted up to the end, never back.
+    let robust = progress.starts.filter { $0.0 == "robust" }
+    #expect(!robust.isEmpty && robust.allSatisfy { $0.1 == 300 })
+    #expect(progress.updates.last == 300)
+    let afterTraining = progress.updates.suffix(from: progress.updates.lastIndex(of: 2).map { $0 + 1 } ?? 0)
+    #expect(zip(afterTraining, afterTraining.dropFirst()).allSatisfy { $0 <= $1 })
+    #expect(progress.finishes >= 3)   // after each command
+}
+
+@Test func executionContextRemapsAndSerialisesProgress() async {
+    let seen = Mutex([(Int, Int)]())
+    let context = ExecutionContext { done, total in seen.withLock { $0.append((done, total)) } }
+    let part = context.reporting { done, _ in (100 + done, 1000) }
+    await withTaskGroup(of: Void.self) { group in
+        for i in 0..<50 { group.addTask { part.progress(i, of: 50) } }
+    }
+    let calls = seen.withLock { $0 }
+    #expect(calls.count == 50)
+    #expect(calls.allSatisfy { $0.1 == 1000 && $0.0 >= 100 && $0.0 < 150 })
+    context.silent.progress(1, of: 2)
+    #expect(seen.withLock { $0.count } == 50)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 import MLELanguage
 
 /// Runs a script in JSON mode and returns the parsed result lines.

@@ -1,4 +1,5 @@
 import Testing
+import MLETestSupport
 import MLELanguage
 
 func kinds(_ text: String) -> [TokenKind] {

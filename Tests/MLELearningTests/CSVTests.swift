@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 import MLELearning
 import MLETensor
 
@@ -114,7 +115,6 @@ import MLETensor
 }
 
 /// The package root, found from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 @Test func shippedDatasetsLoad() throws {
     let iris = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/iris.csv").path, targetName: "species")

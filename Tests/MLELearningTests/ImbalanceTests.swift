@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLELearning
 import MLETensor
 
@@ -219,7 +220,7 @@ private struct Fixed: Model {
     }
     // Cancellation stops the work.
     #expect(throws: Cancelled.self) {
-        try EnsemblePlan.trainMembers(sets, seed: 9, cancellation: Cancellation { true }, train: train)
+        try EnsemblePlan.trainMembers(sets, seed: 9, context: ExecutionContext(cancellation: Cancellation { true }), train: train)
     }
 }
 

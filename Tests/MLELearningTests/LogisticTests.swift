@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLELearning
 import MLETensor
 
 private func learningFixture() -> [String: Any] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/learning.json")
+    let url = fixtureURL("MLELearningTests", "learning.json")
     guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
     return object
 }

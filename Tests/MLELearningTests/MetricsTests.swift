@@ -1,4 +1,5 @@
 import Testing
+import MLETestSupport
 import MLEEvaluation
 
 @Test func classificationMetricsMatchHandComputation() {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import MLETestSupport
 @testable import MLELearning
 import MLETensor
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+private let fixtures = fixtureURL("MLELearningTests", "")
 
 private func probabilities(_ p: Prediction) -> Matrix? {
     if case .probabilities(let m) = p { return m }

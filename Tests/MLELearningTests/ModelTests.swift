@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MLETestSupport
 import MLEEvaluation
 @testable import MLELearning
 import MLETensor
@@ -235,10 +236,10 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     final class Counter: @unchecked Sendable { var polls = 0 }
     let counter = Counter()
     // Cancel after 25 batches: 2 full epochs of 9 batches, then 7 batches into the third.
-    let result = try MLPTrainer.train(d, config: config, cancellation: Cancellation {
+    let result = try MLPTrainer.train(d, config: config, context: ExecutionContext(cancellation: Cancellation {
         counter.polls += 1
         return counter.polls > 25
-    })
+    }))
     #expect(result.interrupted)
     #expect(result.epochsCompleted == 2)
     #expect(result.model.layers.count == 2)

@@ -1,5 +1,6 @@
 import CKernels
 import Testing
+import MLETestSupport
 @testable import MLETensor
 
 /// A naive triple loop, the reference for `cblas_sgemm`.

@@ -28,7 +28,7 @@ extension IntervalCommands {
         let result: PairedComparison
         do {
             result = try PairedComparison.compare(la.outcomes, lb.outcomes, metric: metric, level: level, resamples: resamples,
-                                                  seed: seed, stratified: inv.bool("stratify"), cancellation: inv.cancellation)
+                                                  seed: seed, stratified: inv.bool("stratify"), context: inv.context("compare"))
         } catch is Cancelled { throw Interrupted() }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
         let scale = metric.isRegression ? 1.0 : 100.0

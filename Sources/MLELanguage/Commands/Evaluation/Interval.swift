@@ -61,14 +61,11 @@ extension IntervalCommands {
             let bm = BootstrapMethod(rawValue: method) ?? .bca
             let resamples = try checkedResamples(inv)
             let seed = inv.seed()
-            let progress = inv.session.progress
-            progress.start("bootstrap", total: 1)
-            defer { progress.finish() }
             let b: BootstrapResult
             do {
                 b = try Bootstrap.interval(metric: metric, outcomes: labelled.outcomes, method: bm, level: level,
                                            resamples: resamples, seed: seed, stratified: inv.bool("stratify"),
-                                           cancellation: inv.cancellation)
+                                           context: inv.context("bootstrap"))
             } catch is Cancelled { throw Interrupted() }
             result = b.interval
             facts.append(Field("resamples", .shown(.count(resamples), as: "\(resamples)" + (inv.bool("stratify") ? ", stratified by class" : ""))))

@@ -58,7 +58,7 @@ extension RetrainingCommands {
             do {
                 frozen = try Bootstrap.interval(metric: metric, outcomes: labelled.outcomes, method: .bca, level: level,
                                                 resamples: try IntervalCommands.checkedResamples(inv), seed: seed,
-                                                stratified: false, cancellation: inv.cancellation).interval
+                                                stratified: false, context: inv.context("bootstrap")).interval
             } catch is Cancelled { throw Interrupted() }
             frozenMethod = "BCa bootstrap"
         }

@@ -26,6 +26,6 @@ extension ImbalanceCommands {
     ) { inv in
         // Training and the diagnostics' products all run with OpenBLAS on one thread, its idle
         // workers stopped when the session owns the process (see BLASThreads.single).
-        try BLASThreads.single(stopIdleWorkers: inv.session.ownsProcess) { try trainEnsemble(inv) }
+        try BLASThreads.single(stopIdleWorkers: inv.session.threads.mayStopIdleWorkers) { try trainEnsemble(inv) }
     }
 }

@@ -57,7 +57,7 @@ extension ImbalanceCommands {
             guard case .classes(let labels, _)? = train.target else { throw LearningError.invalid("no classes") }
             let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed)
             let (model, _, _) = try EnsembleModel.train(train, plan: plan, vote: .soft, method: method, seed: seed,
-                                                        cancellation: cancel, member: recipe.train, check: { _, _ in })
+                                                        context: inv.context("ensemble").silent, member: recipe.train, check: { _, _ in })
             return (model, "\(members) members")
         }
         let strategies: [(String, () throws -> Outcome)] = [

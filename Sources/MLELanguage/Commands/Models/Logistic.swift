@@ -17,7 +17,7 @@ extension ModelCommands {
     ) { inv in
         let d = try inv.dataset("data")
         let config = try logisticConfig(inv, d)
-        let result = try LogisticTrainer.train(d, config: config, cancellation: inv.cancellation)
+        let result = try LogisticTrainer.train(d, config: config, context: inv.context("logistic"))
         var note = "\(result.iterations) L-BFGS iterations"
         if !result.converged {
             note += inv.cancellation.isCancelled ? " (interrupted)" : " (not converged; raise max_iter)"

@@ -36,7 +36,7 @@ extension ModelCommands {
         let progress = inv.session.progress
         progress.start("mlp", total: config.epochs)
         defer { progress.finish() }
-        let result = try MLPTrainer.train(d, config: config, cancellation: inv.cancellation) { epoch, _, loss in
+        let result = try MLPTrainer.train(d, config: config, context: inv.context("mlp")) { epoch, _, loss in
             progress.update(epoch, detail: String(format: "loss %.4g", loss))
         }
         progress.finish()

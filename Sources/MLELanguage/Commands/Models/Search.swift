@@ -111,18 +111,14 @@ extension SearchCommands {
             config.seed = seed
             return try MLPTrainer.train(data, config: config).model
         }
-        let progress = inv.session.progress
-        progress.start("search", total: 100)
-        defer { progress.finish() }
         let result: HyperSearch.Result
         do {
-            result = try HyperSearch.run(d, space: space, settings: settings, cancellation: inv.cancellation, train: train) { done, total in
-                progress.update(done * 100 / max(total, 1), detail: "\(done) of \(total) candidates")
-            }
+            result = try HyperSearch.run(d, space: space, settings: settings,
+                                         context: inv.context("search") { done, total in "\(done) of \(total) candidates" },
+                                         train: train)
         } catch let e as LearningError {
             throw inv.error(e.description)
         }
-        progress.finish()
         guard let best = result.rows.first else { throw inv.error("no candidate was scored") }
         let model = try train(d, best.candidate, settings.seed)
         let names = space.map(\.name)

@@ -44,14 +44,7 @@ extension RobustCommands {
         s.seed = inv.seed()
         let x = try net.inputs(data)
         guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
-        let progress = inv.session.progress
-        progress.start("radius", total: 100)
-        defer { progress.finish() }
-        let results = try LabelRadius.measure(net, x: x, settings: s, cancellation: inv.cancellation,
-                                                 stopIdleWorkers: inv.session.ownsProcess) { done, total in
-            progress.update(done * 100 / max(total, 1), detail: "bisection")
-        }
-        progress.finish()
+        let results = try LabelRadius.measure(net, x: x, settings: s, context: inv.context("radius") { _, _ in "bisection" })
         return .report(radiusReport(results, settings: s, net: net,
                                     names: Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
                                     rows: max(inv.int("rows") ?? 20, 0)))

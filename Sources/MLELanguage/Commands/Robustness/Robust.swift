@@ -60,21 +60,16 @@ extension RobustCommands {
         let x = try net.inputs(data)
         guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
 
-        let progress = inv.session.progress
-        progress.start("robust", total: deltas.count * x.rows * settings.methods.count)
-        defer { progress.finish() }
         var runs: [(delta: Double, results: [RobustExample])] = []
         for (i, delta) in deltas.enumerated() {
             var s = settings
             s.delta = delta
             let offset = i * x.rows * settings.methods.count
-            let results = try Robustness.check(net, x: x, settings: s, cancellation: inv.cancellation,
-                                               stopIdleWorkers: inv.session.ownsProcess) { done, _ in
-                progress.update(offset + done, detail: "δ \(Format.number(delta))")
-            }
+            let whole = deltas.count * x.rows * settings.methods.count
+            let context = inv.context("robust") { _, _ in "δ \(Format.number(delta))" }.reporting { done, _ in (offset + done, whole) }
+            let results = try Robustness.check(net, x: x, settings: s, context: context)
             runs.append((delta, results))
         }
-        progress.finish()
         let names = Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name)
         if runs.count == 1, let run = runs.first {
             var s = settings

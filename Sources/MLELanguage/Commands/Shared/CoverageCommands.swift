@@ -238,7 +238,7 @@ enum CoverageCommands {
         let x = try net.inputs(data)
         let found = try UnitSearch.search(net, x: x, units: units, rule: analysis.settings.rule, values: analysis.settings.values,
                                           box: (profile.featureLow, profile.featureHigh), settings: settings,
-                                          cancellation: inv.cancellation)
+                                          context: inv.context("search"))
         let classNames: [String] = { if case .classification(let n) = net.task { return n } else { return [] } }()
         func prediction(_ v: Double) -> String {
             classNames.isEmpty ? Format.number(v) : (classNames[safe: Int(v)] ?? "?")

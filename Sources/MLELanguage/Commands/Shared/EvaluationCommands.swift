@@ -55,7 +55,7 @@ enum EvaluationCommands {
             do {
                 let r = try Bootstrap.interval(metric: metric, outcomes: outcomes, method: .bca, level: level,
                                                resamples: resamples, seed: seed, stratified: false,
-                                               cancellation: inv.cancellation)
+                                               context: inv.context("bootstrap"))
                 if r.fallbackReason != nil { fallbacks.append(what) }
                 return r.interval
             } catch is IntervalError { return nil } catch is Cancelled { throw Interrupted() }

@@ -2,6 +2,7 @@ import Foundation
 import MLEEvaluation
 import MLELearning
 import MLETensor
+import Synchronization
 
 /// Commands that train models of a chosen kind take that kind's options as their own.
 enum BaseModels {
@@ -85,22 +86,20 @@ enum ImbalanceCommands {
         }
         let vote = EnsembleModel.Vote(rawValue: inv.string("vote") ?? "") ?? .soft
 
-        let progress = inv.session.progress
-        progress.start("ensemble", total: members)
-        defer { progress.finish() }
-        let finished = SharedProgress(progress)
+        let context = inv.context("ensemble") { done, _ in "\(done) of \(members) members" }
+        let finished = Mutex(0)
         // Each member's check (its prediction of the data given and balanced accuracy) runs on a
         // core with no member left to train, while the last members train.
         @Sendable func balanced(_ m: any Model, _ p: Prediction) throws -> Double? {
             Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil, prediction: p).outcomes)
         }
         let (model, datasets, checks) = try EnsembleModel.train(
-            d, plan: plan, vote: vote, method: method, seed: seed, workers: workers, cancellation: inv.cancellation,
+            d, plan: plan, vote: vote, method: method, seed: seed, workers: workers, context: context,
             member: recipe.train,
             check: { _, m in let p = try m.predict(d); return (p, try balanced(m, p)) }) { _ in
-            finished.step { "\($0) of \(members) members" }
+            let done = finished.withLock { n in n += 1; return n }
+            context.progress(done, of: members)
         }
-        progress.finish()
         var final: any Model = model
         var prediction = try model.combine(checks.map(\.0))
         if inv.bool("correct_priors") {
@@ -171,20 +170,4 @@ enum ImbalanceCommands {
         return present.min { counts[$0] < counts[$1] }.map { names[$0] }
     }
 
-}
-
-/// A progress sink updated from worker threads: one step per finished piece of work, one thread
-/// at a time (the sink itself is not thread-safe).
-final class SharedProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private let sink: any ProgressSink
-    private var done = 0
-    init(_ sink: any ProgressSink) { self.sink = sink }
-
-    func step(_ detail: (Int) -> String) {
-        lock.withLock {
-            done += 1
-            sink.update(done, detail: detail(done))
-        }
-    }
 }

@@ -38,7 +38,7 @@ enum ModelCommands {
 
     static func logisticRecipe(_ config: LogisticConfig) -> Recipe {
         Recipe(description: "logistic c=\(Format.number(config.c))") { data, _, cancellation in
-            try LogisticTrainer.train(data, config: config, cancellation: cancellation).model
+            try LogisticTrainer.train(data, config: config, context: ExecutionContext(cancellation: cancellation)).model
         }
     }
 
@@ -91,7 +91,7 @@ enum ModelCommands {
         Recipe(description: "mlp hidden=[\(config.hidden.map(String.init).joined(separator: ", "))] epochs=\(config.epochs) lr=\(Format.number(Double(config.learningRate))) batch=\(config.batchSize)") { data, seed, cancellation in
             var c = config
             c.seed = seed
-            let r = try MLPTrainer.train(data, config: c, cancellation: cancellation)
+            let r = try MLPTrainer.train(data, config: c, context: ExecutionContext(cancellation: cancellation))
             if r.interrupted { throw Interrupted() }
             return r.model
         }
