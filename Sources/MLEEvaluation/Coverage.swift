@@ -148,13 +148,13 @@ public enum Coverage {
         let hidden = Array(0..<(net.layers.count - 1))
         guard let requested else {
             guard !hidden.isEmpty else {
-                throw CoverageError.invalid("the network has no hidden layer; give layers=all to count its output units")
+                throw SettingError("layers", "the network has no hidden layer; its output units can be counted", remedy: .use("all"))
             }
             return hidden
         }
-        guard !requested.isEmpty else { throw CoverageError.invalid("layers is empty; give hidden, all or layer numbers like [1, 2]") }
+        guard !requested.isEmpty else { throw SettingError("layers", "no layer is chosen", remedy: .example("[1, 2]")) }
         for l in requested where !net.layers.indices.contains(l) {
-            throw CoverageError.invalid("the network has layers 1 to \(net.layers.count) (the last is the output layer); \(l + 1) is not one of them")
+            throw SettingError("layers", "the network has layers 1 to \(net.layers.count) (the last is the output layer); \(l + 1) is not one of them")
         }
         return Array(Set(requested)).sorted()
     }
@@ -177,11 +177,11 @@ public enum Coverage {
     public static func analyse(_ net: MLP, x: Matrix, truth: [Int]?, settings: CoverageSettings,
                                profile: UnitProfile?) throws -> CoverageAnalysis {
         guard x.rows > 0 else { throw CoverageError.invalid("the data has no rows") }
-        guard settings.target > 0, settings.target <= 1 else { throw CoverageError.invalid("target must be above 0 and at most 1 (1 = 100%)") }
+        guard settings.target > 0, settings.target <= 1 else { throw SettingError("target", "the target must be above 0 and at most 1 (1 = 100%)") }
         guard settings.sections >= 1, settings.sections <= 1_000_000 else {
-            throw CoverageError.invalid("sections must be between 1 and 1000000")
+            throw SettingError("sections", "sections must be between 1 and 1000000")
         }
-        guard settings.top >= 1 else { throw CoverageError.invalid("top must be at least 1") }
+        guard settings.top >= 1 else { throw SettingError("top", "top must be at least 1") }
         guard x.cols == net.standardizer.mean.count else {
             throw CoverageError.invalid("the model takes \(net.standardizer.mean.count) features, the data has \(x.cols)")
         }
@@ -200,7 +200,7 @@ public enum Coverage {
             for r in 0..<n where predicted[r] != truth[r] { wrongRows[r] = true }
             if settings.inputs == .correct { countable = wrongRows.map { !$0 } }
         } else if settings.inputs == .correct {
-            throw CoverageError.invalid("only classifiers have correctly predicted inputs; for a regression model give inputs=all")
+            throw SettingError("inputs", "only classifiers have correctly predicted inputs; a regression model's inputs all count", remedy: .use("all"))
         }
 
         var rng = SeededGenerator(seed: settings.seed)

@@ -35,8 +35,7 @@ extension Outcomes {
             let positiveName: String?
             if let positive {
                 guard names.contains(positive) else {
-                    let hint = Suggest.closest(to: positive, in: names).map { "; did you mean '\($0)'?" } ?? ""
-                    throw LearningError.invalid("no class '\(positive)'\(hint) (classes: \(names.joined(separator: ", ")))")
+                    throw UnknownNameError(kind: "class", name: positive, known: names, setting: "positive", listing: "classes")
                 }
                 positiveName = positive
             } else {

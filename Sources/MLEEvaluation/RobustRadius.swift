@@ -51,9 +51,9 @@ public enum LabelRadius {
         guard case .classification(let classes) = model.task, classes.count >= 2 else {
             throw RobustError("label robustness needs a classifier; a regression network has no label to change")
         }
-        guard settings.maxRadius > 0, settings.maxRadius.isFinite else { throw RobustError("the largest radius must be a number > 0") }
-        guard settings.tolerance > 0, settings.tolerance < 1 else { throw RobustError("tolerance must be between 0 and 1") }
-        guard settings.steps >= 1, settings.restarts >= 1 else { throw RobustError("steps and restarts must be at least 1") }
+        guard settings.maxRadius > 0, settings.maxRadius.isFinite else { throw SettingError("maxRadius", "the largest radius must be a number > 0") }
+        guard settings.tolerance > 0, settings.tolerance < 1 else { throw SettingError("tolerance", "the tolerance must be between 0 and 1") }
+        guard settings.steps >= 1, settings.restarts >= 1 else { throw SettingError(settings.steps < 1 ? "steps" : "restarts", "steps and restarts must be at least 1") }
         guard x.cols == model.standardizer.mean.count else {
             throw RobustError("the model takes \(model.standardizer.mean.count) features, the data has \(x.cols)")
         }

@@ -134,17 +134,18 @@ public enum Robustness {
         let cancellation = context.cancellation
         let stopIdleWorkers = context.threads.mayStopIdleWorkers
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
-        guard settings.delta >= 0, settings.delta.isFinite else { throw RobustError("delta must be a finite number ≥ 0") }
-        guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw RobustError("epsilon must be a finite number ≥ 0") }
-        guard !settings.methods.isEmpty else { throw RobustError("no method chosen") }
+        guard settings.delta >= 0, settings.delta.isFinite else { throw SettingError("delta", "δ must be a finite number ≥ 0") }
+        guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw SettingError("epsilon", "ε must be a finite number ≥ 0") }
+        guard !settings.methods.isEmpty else { throw SettingError("methods", "no method is chosen") }
         guard settings.samples >= 1, settings.steps >= 1, settings.restarts >= 1 else {
-            throw RobustError("samples, steps and restarts must be at least 1")
+            throw SettingError(settings.samples < 1 ? "samples" : settings.steps < 1 ? "steps" : "restarts",
+                               "samples, steps and restarts must be at least 1")
         }
         guard x.cols == model.standardizer.mean.count else {
             throw RobustError("the model takes \(model.standardizer.mean.count) features, the data has \(x.cols)")
         }
         if settings.output == .logits, !model.task.isClassification {
-            throw RobustError("output=logits is for classifiers; a regression network's output is its prediction")
+            throw SettingError("output", "logits are a classifier's; a regression network's output is its prediction")
         }
         let space = SpaceNetwork(model, units: settings.units)
         let points = (0..<x.rows).map { space.toSpace(x.row($0)) }

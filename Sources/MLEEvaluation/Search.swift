@@ -156,7 +156,7 @@ public enum HyperSearch {
         let cancellation = context.cancellation
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard settings.folds >= 2, settings.folds <= data.rowCount else {
-            throw LearningError.invalid("folds must be between 2 and the number of rows (\(data.rowCount))")
+            throw SettingError("folds", "folds must be between 2 and the number of rows (\(data.rowCount))")
         }
         let folds = self.folds(data, k: settings.folds, seed: settings.seed)
         var rng = SeededGenerator(seed: settings.seed ^ 0xC0A125E)
@@ -189,7 +189,7 @@ public enum HyperSearch {
         switch settings.method {
         case .grid:
             first = grid(space)
-            guard first.count <= 10_000 else { throw LearningError.invalid("the grid has \(first.count) candidates; at most 10000 (use method=random)") }
+            guard first.count <= 10_000 else { throw SettingError("method", "the grid has \(first.count) candidates; at most 10000", remedy: .use("random")) }
         case .random:
             first = (0..<settings.trials).map { _ in draw(space, &rng) }
         case .coarse:

@@ -45,8 +45,8 @@ public enum UnitSearch {
                               context: ExecutionContext = .standard) throws -> [FoundInput] {
         let cancellation = context.cancellation
         guard x.rows > 0 else { throw CoverageError.invalid("the data has no rows to start the search from") }
-        guard settings.steps >= 1, settings.starts >= 1 else { throw CoverageError.invalid("steps and starts must be at least 1") }
-        guard settings.stepSize > 0, settings.stepSize.isFinite else { throw CoverageError.invalid("the step size must be a positive number") }
+        guard settings.steps >= 1, settings.starts >= 1 else { throw SettingError(settings.steps < 1 ? "steps" : "starts", "steps and starts must be at least 1") }
+        guard settings.stepSize > 0, settings.stepSize.isFinite else { throw SettingError("stepSize", "the step size must be a positive number") }
         let d = x.cols
         guard box.low.count == d, box.high.count == d else {
             throw CoverageError.invalid("the feature box has \(box.low.count) features, the data \(d)")

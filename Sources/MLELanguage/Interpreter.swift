@@ -220,8 +220,7 @@ public struct Interpreter {
         if session.registry[n] != nil {
             return MLEError(loc, "'\(n)' is a command; to use its result, assign it first (x = \(n) ...)")
         }
-        let hint = Suggest.closest(to: n, in: Array(session.variables.keys).sorted() + session.registry.names)
-            .map { "; did you mean '\($0)'?" } ?? ""
+        let hint = Diagnostics.didYouMean(n, in: Array(session.variables.keys).sorted() + session.registry.names)
         return MLEError(loc, "unknown variable '\(n)'\(hint)")
     }
 
@@ -229,7 +228,7 @@ public struct Interpreter {
     func invoke(_ call: Call, assignedTo name: String?) throws -> Value {
         guard let spec = session.registry[call.name] else {
             let candidates = session.registry.names + Array(session.variables.keys).sorted()
-            let hint = Suggest.closest(to: call.name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Diagnostics.didYouMean(call.name, in: candidates)
             if session.variables[call.name] != nil {
                 throw MLEError(call.location, "'\(call.name)' is a variable, not a command; write it alone to show it")
             }
@@ -240,22 +239,8 @@ public struct Interpreter {
         defer { session.progress.finish() }
         do {
             return Interpreter.label(try spec.run(invocation), by: invocation)
-        } catch let e as MLEError {
-            throw e
-        } catch let e as Interrupted {
-            throw e
-        } catch let e as DataFileError {
-            throw MLEError(call.location, e.description)
-        } catch let e as LearningError {
-            throw MLEError(call.location, e.description)
-        } catch let e as TensorError {
-            throw MLEError(call.location, e.description)
-        } catch let e as IntervalError {
-            throw MLEError(call.location, e.description)
-        } catch is Cancelled {
-            throw Interrupted()
         } catch {
-            throw MLEError(call.location, "\(error)")
+            throw Diagnostics.render(error, in: invocation)
         }
     }
 
@@ -290,7 +275,7 @@ public struct Interpreter {
                 let loc = arg.labelLocation ?? arg.value.location
                 guard let param = spec.option(label) ?? spec.positionals.first(where: { $0.name == label }) else {
                     let names = spec.options.map(\.name) + spec.positionals.map(\.name)
-                    let hint = Suggest.closest(to: label, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                    let hint = Diagnostics.didYouMean(label, in: names)
                     throw MLEError(loc, "unknown option '\(label)' for '\(spec.name)'\(hint)",
                                    notes: ["usage: \(spec.shortUsage)"])
                 }
@@ -315,9 +300,7 @@ public struct Interpreter {
                 var hint = ""
                 if case .name(let n, _) = arg.value, session.variables[n] == nil {
                     let flags = spec.options.filter { if case .bool = $0.type { true } else { false } }.map(\.name)
-                    if let s = Suggest.closest(to: n, in: flags + spec.options.map { $0.name }) {
-                        hint = "; did you mean '\(s)'?"
-                    }
+                    hint = Diagnostics.didYouMean(n, in: flags + spec.options.map { $0.name })
                 }
                 throw MLEError(arg.value.location, "'\(spec.name)' takes \(spec.positionals.count) positional argument\(spec.positionals.count == 1 ? "" : "s"); this one is extra\(hint)",
                                notes: ["usage: \(spec.shortUsage)"])
@@ -359,7 +342,7 @@ public struct Interpreter {
             }
             guard let w = word, choices.contains(w) else {
                 let shown = word.map { "'\($0)'" } ?? "this value"
-                let hint = word.flatMap { Suggest.closest(to: $0, in: choices) }.map { "; did you mean '\($0)'?" } ?? ""
+                let hint = word.map { Diagnostics.didYouMean($0, in: choices) } ?? ""
                 throw MLEError(loc, "\(shown) is not a choice for \(param)\(hint) (choices: \(choices.joined(separator: ", ")))")
             }
             return .symbol(w)

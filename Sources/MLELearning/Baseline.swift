@@ -51,7 +51,7 @@ public struct BaselineModel: Model {
             throw LearningError.noTarget("a baseline")
         case .classes(_, let names)?:
             guard kind == .zeroRule || kind == .uniform || kind == .prior else {
-                throw LearningError.invalid("kind=\(kind.rawValue) is for numeric targets; use zero_rule, uniform or prior for classes")
+                throw SettingError("kind", "a \(kind.rawValue) baseline is for numeric targets", remedy: .useOneOf(["zero_rule", "uniform", "prior"]))
             }
             guard data.rowCount > 0 else { throw LearningError.invalid("the dataset has no rows") }
             let counts = data.classCounts ?? []
@@ -73,7 +73,7 @@ public struct BaselineModel: Model {
             let c: Float
             switch kind {
             case .uniform, .prior:
-                throw LearningError.invalid("kind=\(kind.rawValue) draws classes; for numbers use mean or median")
+                throw SettingError("kind", "a \(kind.rawValue) baseline draws classes; the target holds numbers", remedy: .useOneOf(["mean", "median"]))
             case .zeroRule, .mean:
                 c = Float(v.reduce(0.0) { $0 + Double($1) } / Double(v.count))
             case .median:

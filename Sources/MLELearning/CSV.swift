@@ -1,4 +1,5 @@
 import Foundation
+import MLETensor
 
 /// A position in a text file, 1-based.
 public struct TextPosition: Equatable, Sendable, CustomStringConvertible {
@@ -13,8 +14,10 @@ public struct DataFileError: Error, Equatable, CustomStringConvertible {
     public var file: String
     public var position: TextPosition?
     public var message: String
-    public init(file: String, position: TextPosition?, message: String) {
-        self.file = file; self.position = position; self.message = message
+    /// The name the file lacks, when that is the error (the language adds its suggestion).
+    public var unknownName: UnknownNameError?
+    public init(file: String, position: TextPosition?, message: String, unknownName: UnknownNameError? = nil) {
+        self.file = file; self.position = position; self.message = message; self.unknownName = unknownName
     }
     public var description: String {
         if let p = position { return "\(file):\(p.line):\(p.column): \(message)" }
@@ -163,9 +166,9 @@ struct ColumnRoles {
     init(header: [String], headerLine: Int, file: String, targetName: String?, options: ColumnOptions) throws {
         func column(_ t: String, _ what: String) throws -> Int {
             guard let j = header.firstIndex(of: t) else {
-                let hint = Suggest.closest(to: t, in: header).map { "; did you mean '\($0)'?" } ?? ""
                 throw DataFileError(file: file, position: TextPosition(line: headerLine, column: 1),
-                                    message: "no column named '\(t)' in the header\(hint) (columns: \(header.joined(separator: ", ")))\(what)")
+                                    message: "no column named '\(t)' in the header\(what)",
+                                    unknownName: UnknownNameError(kind: "column", name: t, known: header, listing: "columns"))
             }
             return j
         }

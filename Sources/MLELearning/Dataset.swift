@@ -327,7 +327,7 @@ public enum LearningError: Error, Equatable, CustomStringConvertible {
         case .missingFeatures(let m):
             return "the data lacks the model's feature column\(m.count == 1 ? "" : "s") \(m.map { "'\($0)'" }.joined(separator: ", "))"
         case .noTarget(let what):
-            return "\(what) needs a target column; load the data with target=COLUMN"
+            return "\(what) needs a target column"
         case .invalid(let s): return s
         }
     }

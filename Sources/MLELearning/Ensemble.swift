@@ -32,8 +32,9 @@ public enum EnsemblePlan {
     /// it exactly once. Classes tied for the smallest count are all kept whole.
     /// - Throws: `LearningError.invalid` without two non-empty classes, or when a class to be cut
     ///   has fewer rows than `members` (a member would get none of it).
+    /// - Parameter classNames: the classes' names, for errors (their indices otherwise).
     public static func rows(labels: [Int], classCount: Int, members: Int, method: Method,
-                            seed: UInt64) throws -> [[Int]] {
+                            seed: UInt64, classNames: [String] = []) throws -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() where l >= 0 && l < classCount { byClass[l].append(i) }
         let present = byClass.filter { !$0.isEmpty }
@@ -55,7 +56,7 @@ public enum EnsemblePlan {
                 let pieces = rows.count == largest ? members
                     : min(members, max(1, Int((Double(rows.count) * Double(members) / Double(largest)).rounded())))
                 guard rows.count >= pieces else {
-                    throw LearningError.invalid("class '\(c)' has \(rows.count) rows, fewer than the \(pieces) chunks asked for; use chunks=\(rows.count) or fewer")
+                    throw SettingError("chunks", "class '\(classNames[safe: c] ?? "\(c)")' has \(rows.count) rows, fewer than the \(pieces) chunks asked for", remedy: .atMost(rows.count))
                 }
                 let chunks = cut(shuffled, into: pieces)
                 for h in 0..<members { out[h] += chunks[h % pieces] }

@@ -46,7 +46,7 @@ public enum Generator {
         }
         let weights = s.weights ?? Array(repeating: 1, count: s.classes)
         guard weights.count == s.classes, weights.allSatisfy({ $0 >= 0 && $0.isFinite }), weights.reduce(0, +) > 0 else {
-            throw LearningError.invalid("weights must list \(s.classes) non-negative shares, e.g. weights=[0.9, 0.1]")
+            throw SettingError("weights", "the class weights must be \(s.classes) non-negative shares", remedy: .example("[0.9, 0.1]"))
         }
         var rng = SeededGenerator(seed: s.seed)
         // Distinct vertices, chosen at random: a random permutation of vertex numbers.

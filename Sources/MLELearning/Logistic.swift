@@ -32,15 +32,15 @@ public enum LogisticTrainer {
         guard raw.target != nil else { throw LearningError.noTarget("logistic") }
         let (data, preprocessor) = try Preprocessor.prepare(raw, settings: config.preprocess)
         guard case .classes(let labels, let names)? = data.target, let task = data.task else {
-            throw LearningError.invalid("logistic regression needs a class target; for numbers use mlp (MSE) or baseline kind=mean")
+            throw LearningError.invalid("logistic regression needs a class target; for numbers train an mlp (MSE loss) or a mean baseline")
         }
         guard names.count >= 2 else { throw LearningError.invalid("the target has a single class; a classifier needs at least two") }
         guard data.rowCount > 0, !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no rows or no feature columns") }
-        guard config.c > 0, config.c.isFinite else { throw LearningError.invalid("c must be a positive number") }
-        guard config.maxIterations >= 1 else { throw LearningError.invalid("max_iter must be at least 1") }
+        guard config.c > 0, config.c.isFinite else { throw SettingError("c", "c must be a positive number") }
+        guard config.maxIterations >= 1 else { throw SettingError("maxIterations", "the iteration limit must be at least 1") }
         if !config.classWeights.isEmpty {
             guard config.classWeights.count == names.count, config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
-                throw LearningError.invalid("class weights need one non-negative number per class")
+                throw SettingError("classWeights", "class weights need one non-negative number per class")
             }
         }
         let standardizer = Standardizer.fit(data.features)

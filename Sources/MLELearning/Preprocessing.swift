@@ -88,20 +88,21 @@ public struct Preprocessor: Equatable, Sendable, Codable {
         let numericNames = Set(zip(data.featureNames, data.columnKinds).filter { $0.1.isNumeric }.map(\.0))
         if let cols = settings.binColumns {
             for c in cols where !numericNames.contains(c) {
-                if data.featureNames.contains(c) { throw LearningError.invalid("bin_columns: '\(c)' is categorical; only numeric columns are binned") }
-                let hint = Suggest.closest(to: c, in: data.featureNames).map { "; did you mean '\($0)'?" } ?? ""
-                throw LearningError.invalid("bin_columns: no column named '\(c)'\(hint)")
+                if data.featureNames.contains(c) { throw SettingError("binColumns", "'\(c)' is categorical; only numeric columns are binned") }
+                throw UnknownNameError(kind: "column", name: c, known: data.featureNames, setting: "binColumns")
             }
         }
-        if settings.bins == 1 || settings.bins < 0 { throw LearningError.invalid("bins must be 0 (no binning) or at least 2") }
+        if settings.bins == 1 || settings.bins < 0 { throw SettingError("bins", "bins must be 0 (no binning) or at least 2") }
         let hasCategorical = data.columnKinds.contains { !$0.isNumeric }
         if hasCategorical, settings.encoding != .onehot, settings.encoding != .ordinal {
             switch (settings.encoding, data.target) {
-            case (_, nil): throw LearningError.noTarget("encode=\(settings.encoding.rawValue)")
+            case (_, nil): throw LearningError.noTarget("\(settings.encoding.rawValue) encoding")
             case (.odds, .classes(_, let n)?) where n.count != 2, (.logodds, .classes(_, let n)?) where n.count != 2:
-                throw LearningError.invalid("encode=\(settings.encoding.rawValue) needs a target with two classes; this one has \(n.count) (use encode=target or onehot)")
+                throw SettingError("encoding", "\(settings.encoding.rawValue) encoding needs a target with two classes; this one has \(n.count)",
+                                   remedy: .useOneOf(["target", "onehot"]))
             case (.odds, .values?), (.logodds, .values?):
-                throw LearningError.invalid("encode=\(settings.encoding.rawValue) needs a target with two classes; this one holds numbers (use encode=target)")
+                throw SettingError("encoding", "\(settings.encoding.rawValue) encoding needs a target with two classes; this one holds numbers",
+                                   remedy: .use("target"))
             default: break
             }
         }
@@ -145,7 +146,7 @@ public struct Preprocessor: Equatable, Sendable, Codable {
                     (step.table, step.unseen, step.outputs) = try targetEncoding(filled, levels: levels.count, target: data.target,
                                                                              smoothing: settings.smoothing, name: name)
                 case .odds, .logodds:
-                    guard case .classes(let labels, _)? = data.target else { throw LearningError.noTarget("encode=odds") }
+                    guard case .classes(let labels, _)? = data.target else { throw LearningError.noTarget("odds encoding") }
                     let log = settings.encoding == .logodds
                     step.table = oddsRatios(filled, levels: levels.count, positive: labels.map { $0 == 1 }).map { [log ? Float(Foundation.log($0)) : Float($0)] }
                     step.unseen = [log ? 0 : 1]
@@ -342,7 +343,7 @@ public struct Preprocessor: Equatable, Sendable, Codable {
             columns = [v.map(Double.init)]
             outputs = ["\(name):mean"]
         case nil:
-            throw LearningError.noTarget("encode=target")
+            throw LearningError.noTarget("target encoding")
         }
         let n = Double(max(levels.count, 1))
         let priors = columns.map { $0.reduce(0, +) / n }

@@ -43,8 +43,8 @@ public enum Resampler {
         guard case .classes(let labels, let names)? = data.target, let counts = data.classCounts else {
             throw LearningError.invalid("resampling needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")")
         }
-        guard ratio > 0, ratio <= 1 else { throw LearningError.invalid("ratio must be in (0, 1]; 1 balances the classes") }
-        guard neighbours >= 1 else { throw LearningError.invalid("k must be at least 1") }
+        guard ratio > 0, ratio <= 1 else { throw SettingError("ratio", "ratio must be in (0, 1]; 1 balances the classes") }
+        guard neighbours >= 1 else { throw SettingError("neighbours", "the number of neighbours must be at least 1") }
         let want = targetCounts(counts, method: method, ratio: ratio)
         var byClass = [[Int]](repeating: [], count: names.count)
         for (i, l) in labels.enumerated() { byClass[l].append(i) }

@@ -110,16 +110,14 @@ public struct RowCondition: Sendable {
                 }
                 guard c.op == .eq || c.op == .ne else { throw LearningError.invalid("classes compare with == or != only") }
                 guard let k = names.firstIndex(of: c.value) else {
-                    let hint = Suggest.closest(to: c.value, in: names).map { "; did you mean '\($0)'?" } ?? ""
-                    throw LearningError.invalid("'\(c.column)' has no class '\(c.value)'\(hint) (classes: \(names.joined(separator: ", ")))")
+                    throw UnknownNameError(kind: "class", name: c.value, known: names, owner: c.column, listing: "classes")
                 }
                 tests.append { r in (labels[r] == k) == (c.op == .eq) }
                 continue
             }
             guard let j = data.featureNames.firstIndex(of: c.column) else {
                 let all = data.featureNames + (data.targetName.map { [$0] } ?? [])
-                let hint = Suggest.closest(to: c.column, in: all).map { "; did you mean '\($0)'?" } ?? ""
-                throw LearningError.invalid("no column named '\(c.column)'\(hint)")
+                throw UnknownNameError(kind: "column", name: c.column, known: all)
             }
             let x = data.features
             if c.value == "missing" {
@@ -136,8 +134,7 @@ public struct RowCondition: Sendable {
             case .categorical(let levels):
                 guard c.op == .eq || c.op == .ne else { throw LearningError.invalid("'\(c.column)' holds categories; compare with == or !=") }
                 guard let k = levels.firstIndex(of: c.value) else {
-                    let hint = Suggest.closest(to: c.value, in: levels).map { "; did you mean '\($0)'?" } ?? ""
-                    throw LearningError.invalid("'\(c.column)' has no value '\(c.value)'\(hint)")
+                    throw UnknownNameError(kind: "value", name: c.value, known: levels, owner: c.column)
                 }
                 tests.append { r in !x[r, j].isNaN && ((Int(x[r, j]) == k) == (c.op == .eq)) }
             }

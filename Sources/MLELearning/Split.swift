@@ -13,14 +13,14 @@ public enum Splitter {
     public static func split(_ data: Dataset, ratio: Double, stratify: Bool,
                              seed: UInt64) throws -> (train: Dataset, test: Dataset) {
         guard ratio > 0, ratio < 1 else {
-            throw LearningError.invalid("ratio must be between 0 and 1 (exclusive), got \(ratio)")
+            throw SettingError("ratio", "ratio must be between 0 and 1 (exclusive), got \(ratio)")
         }
         var rng = SeededGenerator(seed: seed)
         var trainIdx: [Int] = []
         var testIdx: [Int] = []
         if stratify {
             guard case .classes(let labels, let names)? = data.target else {
-                throw LearningError.invalid("stratify needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")")
+                throw SettingError("stratify", "stratifying needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")")
             }
             var byClass = [[Int]](repeating: [], count: names.count)
             for (i, l) in labels.enumerated() { byClass[l].append(i) }
@@ -38,7 +38,7 @@ public enum Splitter {
             testIdx = Array(all[k...])
         }
         guard !trainIdx.isEmpty, !testIdx.isEmpty else {
-            throw LearningError.invalid("a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty")
+            throw SettingError("ratio", "a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty")
         }
         trainIdx.sort(); testIdx.sort()
         var test = data.subset(testIdx, name: data.name + ".test")

@@ -66,14 +66,14 @@ public enum MLPTrainer {
         guard data.rowCount > 0 else { throw LearningError.invalid("the training data has no rows") }
         guard !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no feature columns") }
         guard config.hidden.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
-            throw LearningError.invalid("hidden must list layer sizes between 1 and 65536, e.g. hidden=[32, 16]")
+            throw SettingError("hidden", "the hidden layer sizes must be between 1 and 65536", remedy: .example("[32, 16]"))
         }
-        guard config.validation >= 0, config.validation < 1 else { throw LearningError.invalid("validation must be a share in [0, 1)") }
-        guard config.weightDecay >= 0, config.weightDecay.isFinite else { throw LearningError.invalid("weight_decay must be ≥ 0") }
-        guard config.epochs >= 1 else { throw LearningError.invalid("epochs must be at least 1") }
-        guard config.batchSize >= 1 else { throw LearningError.invalid("batch must be at least 1") }
+        guard config.validation >= 0, config.validation < 1 else { throw SettingError("validation", "validation must be a share in [0, 1)") }
+        guard config.weightDecay >= 0, config.weightDecay.isFinite else { throw SettingError("weightDecay", "the weight decay must be ≥ 0") }
+        guard config.epochs >= 1 else { throw SettingError("epochs", "epochs must be at least 1") }
+        guard config.batchSize >= 1 else { throw SettingError("batchSize", "the batch size must be at least 1") }
         guard config.learningRate > 0, config.learningRate.isFinite else {
-            throw LearningError.invalid("lr must be a positive number")
+            throw SettingError("learningRate", "the learning rate must be a positive number")
         }
 
         var rng = SeededGenerator(seed: config.seed)
@@ -89,7 +89,7 @@ public enum MLPTrainer {
         if !config.classWeights.isEmpty {
             guard case .classes(_, let names)? = data.target, config.classWeights.count == names.count,
                   config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }), config.classWeights.contains(where: { $0 > 0 }) else {
-                throw LearningError.invalid("class weights need one non-negative number per class")
+                throw SettingError("classWeights", "class weights need one non-negative number per class")
             }
         }
         guard let target = data.target else { throw LearningError.noTarget("mlp") }
@@ -160,7 +160,7 @@ public enum MLPTrainer {
                     let loss = try ws.compute(net, x: x, order: order, from: start, targets: batchTargets, classWeights: weights,
                                               addParts: false)
                     guard loss.isFinite else {
-                        throw LearningError.invalid("training diverged: the loss became \(loss) in epoch \(epoch); try a smaller lr")
+                        throw SettingError("learningRate", "training diverged: the loss became \(loss) in epoch \(epoch); try a smaller learning rate")
                     }
                     lossSum += loss * Float(size)
                     step += 1

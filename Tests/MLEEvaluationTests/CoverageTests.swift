@@ -144,15 +144,15 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
 }
 
 @Test func coverageRejectsBadSettings() throws {
-    #expect(throws: CoverageError.self) { try handAnalysis { $0.target = 0 } }
-    #expect(throws: CoverageError.self) { try handAnalysis { $0.layers = [2] } }
-    #expect(throws: CoverageError.self) { try handAnalysis { $0.layers = [] } }
+    #expect(settingOf { _ = try handAnalysis { $0.target = 0 } } == "target")
+    #expect(settingOf { _ = try handAnalysis { $0.layers = [2] } } == "layers")
+    #expect(settingOf { _ = try handAnalysis { $0.layers = [] } } == "layers")
     #expect(throws: CoverageError.self) {
         try Coverage.analyse(try handNetwork(), x: try Matrix([[1, 2, 3]]), truth: [0], settings: CoverageSettings(), profile: nil)
     }
     let regression = MLP(layers: try handNetwork().layers, standardizer: Standardizer(mean: [0, 0], scale: [1, 1]),
                          featureNames: ["x1", "x2"], task: .regression)
-    #expect(throws: CoverageError.self) {
+    #expect(throws: SettingError.self) {
         try Coverage.analyse(regression, x: try Matrix(handInputs), truth: nil, settings: CoverageSettings(), profile: nil)
     }
 }

@@ -67,7 +67,7 @@ private func diagonalClassifier() throws -> MLP {
     #expect(throws: RobustError.self) { try LabelRadius.measure(reg, x: try Matrix([[0, 0]]), settings: RadiusSettings()) }
     var s = RadiusSettings()
     s.tolerance = 0
-    #expect(throws: RobustError.self) { try LabelRadius.measure(try diagonalClassifier(), x: try Matrix([[1, 0]]), settings: s) }
+    #expect(throws: SettingError.self) { try LabelRadius.measure(try diagonalClassifier(), x: try Matrix([[1, 0]]), settings: s) }
 }
 
 @Test func sensitivityIsTheJacobianColumnNormByFiniteDifferences() throws {

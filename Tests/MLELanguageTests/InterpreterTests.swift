@@ -367,3 +367,25 @@ final class RecordingProgress: ProgressSink {
     context.silent.progress(1, of: 2)
     #expect(seen.withLock { $0.count } == 50)
 }
+
+@Test func numericErrorsPointAtTheArgumentThatCausedThem() {
+    let (_, out, _) = run("""
+        d = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+        net = mlp d hidden=[0]
+        e = ensemble d chunks=500 model=logistic
+        m = mlp d epochs=1 hidden=[4] seed=1
+        interval m d metric=recall positive=malignnt
+        f = filter d "diagnosis == malignnt"
+        g = load "\(dataPath("iris.csv"))" target=specis
+        """, keepGoing: true)
+    let iris = dataPath("iris.csv")
+    #expect(out.errors == [
+        // The numeric layer says which setting; the language names the option, at its value.
+        "t.mle:2:20: error: hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]",
+        "t.mle:3:23: error: class 'benign' has 357 rows, fewer than the 500 chunks asked for; use chunks=357 or fewer",
+        "t.mle:5:37: error: no class named 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
+        "t.mle:6:5: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
+        "t.mle:7:5: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
+            + "(columns: sepal_length, sepal_width, petal_length, petal_width, species)",
+    ])
+}

@@ -43,7 +43,7 @@ let irisSetup = """
         "t.mle:6:1: error: f1 is about one class: add positive=CLASS (one of setosa, versicolor, virginica)",
         "t.mle:7:42: error: method=wilson is for proportions (accuracy, error, recall, precision, specificity); use method=bca for macro_f1",
         "t.mle:8:26: error: mse is a regression metric; the model predicts classes",
-        "t.mle:10:1: error: no class 'setos'; did you mean 'setosa'? (classes: setosa, versicolor, virginica)",
+        "t.mle:10:42: error: no class named 'setos'; did you mean 'setosa'? (classes: setosa, versicolor, virginica)",
     ])
 }
 

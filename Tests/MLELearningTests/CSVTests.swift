@@ -89,8 +89,11 @@ import MLETensor
 
 @Test func missingTargetColumnSuggestsTheClosest() throws {
     let table = try CSVReader.parse("sepal,species\n1,a\n", file: "t.csv")
+    // The error carries the name and the columns; the language adds "did you mean 'species'?".
     #expect(throws: DataFileError(file: "t.csv", position: TextPosition(line: 1, column: 1),
-                                  message: "no column named 'specis' in the header; did you mean 'species'? (columns: sepal, species)")) {
+                                  message: "no column named 'specis' in the header",
+                                  unknownName: UnknownNameError(kind: "column", name: "specis", known: ["sepal", "species"],
+                                                                listing: "columns"))) {
         try Dataset.fromCSV(table, file: "t.csv", targetName: "specis")
     }
 }

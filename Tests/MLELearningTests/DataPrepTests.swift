@@ -54,7 +54,7 @@ import MLETensor
     #expect(try RowCondition.parse("y == b").rows(of: d) == [1, 3])
     #expect(try RowCondition.parse("colour != red").rows(of: d) == [1])
     #expect(throws: LearningError.self) { try RowCondition.parse("colour > red").rows(of: d) }
-    #expect(throws: LearningError.self) { try RowCondition.parse("color == red").rows(of: d) }
+    #expect(throws: UnknownNameError.self) { try RowCondition.parse("color == red").rows(of: d) }
     #expect(throws: LearningError.self) { try RowCondition.parse("x is big").rows(of: d) }
 }
 

@@ -46,7 +46,7 @@ private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
     let even = try EnsemblePlan.rows(labels: shuffledLabels([6, 6], seed: 2), classCount: 2, members: 3, method: .chunks, seed: 1)
     #expect(even.allSatisfy { $0 == Array(0..<12) })
     // More chunks than majority rows is refused.
-    #expect(throws: LearningError.self) {
+    #expect(throws: SettingError.self) {
         try EnsemblePlan.rows(labels: shuffledLabels([3, 5], seed: 1), classCount: 2, members: 6, method: .chunks, seed: 1)
     }
     #expect(throws: LearningError.self) {
@@ -105,7 +105,7 @@ private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
     }
     #expect((0..<d.rowCount).allSatisfy { Int(over.features[$0, 0]) == $0 })   // originals first, in order
     #expect(try Resampler.resample(d, method: .over, ratio: 0.5, seed: 5).classCounts == [40, 20, 25])
-    #expect(throws: LearningError.self) { try Resampler.resample(d, method: .under, ratio: 0, seed: 1) }
+    #expect(throws: SettingError.self) { try Resampler.resample(d, method: .under, ratio: 0, seed: 1) }
 }
 
 extension Resampler {

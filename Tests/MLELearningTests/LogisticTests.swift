@@ -59,7 +59,7 @@ private func learningFixture() -> [String: Any] {
         #expect(abs(accuracy - expected) < 4 * se, "\(kind): \(accuracy) vs \(expected)")
         #expect(try m.predict(d).predictedClasses == predicted)   // seeded
     }
-    #expect(throws: LearningError.self) {
+    #expect(throws: SettingError.self) {
         try BaselineModel.fit(Dataset(name: "r", featureNames: ["x"], features: Matrix(rows: 2, cols: 1), targetName: "y",
                                       target: .values([1, 2])), kind: .prior)
     }

@@ -74,7 +74,7 @@ private func toy() throws -> Dataset {
     let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "m.csv"), file: "m.csv", targetName: "y", task: .classification)
     var s = PreprocessSettings()
     s.encoding = .odds
-    #expect(throws: LearningError.self) { try Preprocessor.fit(d, settings: s) }
+    #expect(throws: SettingError.self) { try Preprocessor.fit(d, settings: s) }
     // Three classes: one mean column per class.
     s.encoding = .target
     let t = try Preprocessor.fit(d, settings: s)

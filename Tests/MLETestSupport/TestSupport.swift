@@ -1,5 +1,6 @@
 import Foundation
 import MLELanguage
+import MLETensor
 
 /// Helpers every test target shares: the package's paths, fixtures, running mle text in a
 /// session, and approximate equality.
@@ -46,4 +47,11 @@ public func isClose<T: BinaryFloatingPoint>(_ a: T, _ b: T, relative: T = 1e-6, 
 /// Element-wise `isClose` of two arrays of the same length.
 public func isClose<T: BinaryFloatingPoint>(_ a: [T], _ b: [T], relative: T = 1e-6, absolute: T = 0) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { isClose($0, $1, relative: relative, absolute: absolute) }
+}
+
+/// The setting a `SettingError` thrown by `body` names, or nil when `body` throws something else
+/// or nothing: numeric tests check that an error points at the right setting.
+public func settingOf(_ body: () throws -> Void) -> String? {
+    do { try body() } catch let e as SettingError { return e.setting } catch { return nil }
+    return nil
 }

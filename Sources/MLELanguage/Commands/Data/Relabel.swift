@@ -24,7 +24,7 @@ extension DataPrepCommands {
             default: throw inv.error("keep= takes class names", at: "keep")
             }
             guard let k = names.firstIndex(of: name) else {
-                let hint = Suggest.closest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                let hint = Diagnostics.didYouMean(name, in: names)
                 throw inv.error("no class '\(name)'\(hint) (classes: \(names.joined(separator: ", ")))", at: "keep")
             }
             return k

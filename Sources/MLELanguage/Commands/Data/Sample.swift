@@ -46,7 +46,7 @@ extension DataPrepCommands {
             guard case .classes(let l, let names)? = d.target else { throw inv.error("class= needs a class target", at: "class") }
             let ks = try classes.map { c -> Int in
                 guard let k = names.firstIndex(of: c) else {
-                    let hint = Suggest.closest(to: c, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                    let hint = Diagnostics.didYouMean(c, in: names)
                     throw inv.error("no class '\(c)'\(hint) (classes: \(names.joined(separator: ", ")))", at: "class")
                 }
                 return k

@@ -27,7 +27,7 @@ extension IntervalCommands {
             throw inv.error("the dataset's target must name two groups (load it with target=GROUP)", at: "data")
         }
         guard let j = d.featureNames.firstIndex(of: column) else {
-            let hint = Suggest.closest(to: column, in: d.featureNames).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Diagnostics.didYouMean(column, in: d.featureNames)
             throw inv.error("no column '\(column)'\(hint)", at: "outcome")
         }
         guard d.columnKinds[j].isNumeric else {

@@ -55,7 +55,8 @@ extension ImbalanceCommands {
         }
         func ensemble(_ method: EnsemblePlan.Method) throws -> (any Model, String?) {
             guard case .classes(let labels, _)? = train.target else { throw LearningError.invalid("no classes") }
-            let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed)
+            let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed,
+                                           classNames: names)
             let (model, _, _) = try EnsembleModel.train(train, plan: plan, vote: .soft, method: method, seed: seed,
                                                         context: inv.context("ensemble").silent, member: recipe.train, check: { _, _ in })
             return (model, "\(members) members")

@@ -14,7 +14,7 @@ extension SessionCommands {
             return .report(overview(registry))
         }
         guard let spec = registry[name] else {
-            let hint = Suggest.closest(to: name, in: registry.names).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Diagnostics.didYouMean(name, in: registry.names)
             throw inv.error("no command named '\(name)'\(hint)", at: "command")
         }
         return .report(detail(spec))

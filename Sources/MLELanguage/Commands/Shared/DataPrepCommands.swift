@@ -63,7 +63,7 @@ enum DataPrepCommands {
     }
 
     static func noColumn(_ c: String, in d: Dataset) -> String {
-        let hint = Suggest.closest(to: c, in: d.featureNames).map { "; did you mean '\($0)'?" } ?? ""
+        let hint = Diagnostics.didYouMean(c, in: d.featureNames)
         return "no column named '\(c)'\(hint)"
     }
 }

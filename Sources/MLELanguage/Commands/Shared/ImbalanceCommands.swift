@@ -80,7 +80,8 @@ enum ImbalanceCommands {
         let seed = inv.seed()
         let plan: [[Int]]
         do {
-            plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed)
+            plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: members, method: method, seed: seed,
+                                           classNames: names)
         } catch let e as LearningError {
             throw inv.error(e.description, at: inv.has("chunks") ? "chunks" : "data")
         }
