@@ -5,19 +5,21 @@ let package = Package(
     name: "mle",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "mle", targets: ["mle"]),
+        .executable(name: "mle", targets: ["mle"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C targets: OpenBLAS's CBLAS header, and a fixed-argument shim over libedit.
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
         // Element-wise kernels the Swift compiler would not vectorise (see the header).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])],
-                linkerSettings: [.linkedLibrary("m")]),
+        .target(
+            name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])],
+            linkerSettings: [.linkedLibrary("m")]),
         // Numeric layers: no terminal I/O.
         .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "MLELearning", dependencies: ["MLETensor", "CKernels"]),
@@ -25,17 +27,24 @@ let package = Package(
         // The language owns all text; the shell owns the terminal.
         .target(name: "MLELanguage", dependencies: ["MLETensor", "MLELearning", "MLEEvaluation"]),
         .target(name: "MLEShell", dependencies: ["MLELanguage", "CEditLine"]),
-        .executableTarget(name: "mle", dependencies: [
-            "MLEShell", "MLELanguage", "MLETensor",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "mle",
+            dependencies: [
+                "MLEShell", "MLELanguage", "MLETensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         // Paths, fixtures, running scripts and approximate equality, shared by the test targets.
         .target(name: "MLETestSupport", dependencies: ["MLELanguage"], path: "Tests/MLETestSupport"),
         .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels", "MLETestSupport"]),
-        .testTarget(name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"],
-                    exclude: ["Fixtures"]),
-        .testTarget(name: "MLEEvaluationTests", dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels", "MLETestSupport"],
-                    exclude: ["Fixtures"]),
-        .testTarget(name: "MLELanguageTests", dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"]),
+        .testTarget(
+            name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MLEEvaluationTests",
+            dependencies: ["MLEEvaluation", "MLELearning", "MLETensor", "CKernels", "MLETestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MLELanguageTests",
+            dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"])
     ]
 )

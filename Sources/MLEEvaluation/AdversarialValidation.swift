@@ -29,8 +29,12 @@ public enum AdversarialValidation {
     /// by name, the target columns left out.
     public static func combined(_ train: Dataset, _ test: Dataset) throws -> Dataset {
         guard Set(train.featureNames) == Set(test.featureNames) else {
-            let missing = train.featureNames.filter { !test.featureNames.contains($0) } + test.featureNames.filter { !train.featureNames.contains($0) }
-            throw LearningError.invalid("the two sets have different columns (\(missing.prefix(5).joined(separator: ", "))); adversarial validation compares the same features")
+            let missing =
+                train.featureNames.filter { !test.featureNames.contains($0) }
+                + test.featureNames.filter { !train.featureNames.contains($0) }
+            throw LearningError.invalid(
+                "the two sets have different columns (\(missing.prefix(5).joined(separator: ", "))); adversarial validation compares the same features"
+            )
         }
         let d = train.featureNames.count, n = train.rowCount, m = test.rowCount
         var x = Matrix(rows: n + m, cols: d)
@@ -55,14 +59,18 @@ public enum AdversarialValidation {
                 throw LearningError.invalid("column '\(name)' is numeric in one set and categorical in the other")
             }
         }
-        return Dataset(name: "train+test", featureNames: train.featureNames, features: x, targetName: "set",
-                       target: .classes(labels: Array(repeating: 0, count: n) + Array(repeating: 1, count: m), names: ["train", "test"]),
-                       columnKinds: kinds)
+        return Dataset(
+            name: "train+test", featureNames: train.featureNames, features: x, targetName: "set",
+            target: .classes(
+                labels: Array(repeating: 0, count: n) + Array(repeating: 1, count: m), names: ["train", "test"]),
+            columnKinds: kinds)
     }
 
     /// Runs adversarial validation with `classifier` trained on k folds of the combined rows.
-    public static func run(_ train: Dataset, _ test: Dataset, folds k: Int = 5, seed: UInt64,
-                           classifier: (Dataset) throws -> any Model) throws -> Result {
+    public static func run(
+        _ train: Dataset, _ test: Dataset, folds k: Int = 5, seed: UInt64,
+        classifier: (Dataset) throws -> any Model
+    ) throws -> Result {
         let all = try combined(train, test)
         guard train.rowCount >= k, test.rowCount >= k else {
             throw LearningError.invalid("each set needs at least \(k) rows for \(k)-fold adversarial validation")
@@ -77,8 +85,9 @@ public enum AdversarialValidation {
             for (i, r) in fold.enumerated() { scores[r] = Double(p[i, 1]) }
         }
         guard case .classes(let labels, _)? = all.target else { throw LearningError.invalid("internal: no labels") }
-        let outcomes = Outcomes.classification(truth: labels, predicted: scores.map { $0 >= 0.5 ? 1 : 0 }, classCount: 2,
-                                               scores: scores, positive: 1)
+        let outcomes = Outcomes.classification(
+            truth: labels, predicted: scores.map { $0 >= 0.5 ? 1 : 0 }, classCount: 2,
+            scores: scores, positive: 1)
         let auc = Metric.auc.value(of: outcomes) ?? 0.5
         var shifts: [FeatureShift] = []
         let n = train.rowCount
@@ -87,12 +96,15 @@ public enum AdversarialValidation {
             let b = (n..<all.rowCount).map { all.features[$0, j] }.filter { !$0.isNaN }
             switch all.columnKinds[j] {
             case .numeric:
-                shifts.append(FeatureShift(feature: name, statistic: ks(a.map(Double.init), b.map(Double.init)), measure: "KS"))
+                shifts.append(
+                    FeatureShift(feature: name, statistic: ks(a.map(Double.init), b.map(Double.init)), measure: "KS"))
             case .categorical(let levels):
                 var pa = [Double](repeating: 0, count: levels.count), pb = pa
                 for v in a where Int(v) < levels.count { pa[Int(v)] += 1 / Double(max(a.count, 1)) }
                 for v in b where Int(v) < levels.count { pb[Int(v)] += 1 / Double(max(b.count, 1)) }
-                shifts.append(FeatureShift(feature: name, statistic: 0.5 * zip(pa, pb).reduce(0) { $0 + abs($1.0 - $1.1) }, measure: "TV"))
+                shifts.append(
+                    FeatureShift(
+                        feature: name, statistic: 0.5 * zip(pa, pb).reduce(0) { $0 + abs($1.0 - $1.1) }, measure: "TV"))
             }
         }
         shifts.sort { $0.statistic > $1.statistic }

@@ -60,17 +60,20 @@ public enum Bootstrap {
     /// Work is split into fixed chunks, each with its own generator derived from `seed`, run on
     /// all cores: the result does not depend on the number of cores.
     /// - Throws: `Cancelled` when `cancellation` is set.
-    public static func replicates(metric: Metric, outcomes: Outcomes, resamples: Int, seed: UInt64,
-                                  stratified: Bool, context: ExecutionContext = .standard,
-                                  pairedWith other: Outcomes? = nil) throws -> [Double?] {
+    public static func replicates(
+        metric: Metric, outcomes: Outcomes, resamples: Int, seed: UInt64,
+        stratified: Bool, context: ExecutionContext = .standard,
+        pairedWith other: Outcomes? = nil
+    ) throws -> [Double?] {
         let cancellation = context.cancellation
         let chunk = 250
         let chunks = (resamples + chunk - 1) / chunk
         let output = ReplicateBuffer(count: resamples)
         let evaluator = WeightedEvaluator(metric: metric, outcomes: outcomes)
         let otherEvaluator = other.map { WeightedEvaluator(metric: metric, outcomes: $0) }
-        let plan = ResamplingPlan(outcomes: outcomes, stratified: stratified,
-                                  cellsOnly: metric.isConfusionBased && other == nil)
+        let plan = ResamplingPlan(
+            outcomes: outcomes, stratified: stratified,
+            cellsOnly: metric.isConfusionBased && other == nil)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             if cancellation.isCancelled { output.cancelled = true; return }
             var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(c + 1))
@@ -84,7 +87,11 @@ public enum Bootstrap {
                     let w = plan.drawWeights(&rng, &scratch)
                     if let otherEvaluator {
                         // Paired: both models on the same resample; the replicate is b − a.
-                        if let a = evaluator.value(weights: w), let b = otherEvaluator.value(weights: w) { v = b - a } else { v = nil }
+                        if let a = evaluator.value(weights: w), let b = otherEvaluator.value(weights: w) {
+                            v = b - a
+                        } else {
+                            v = nil
+                        }
                     } else {
                         v = evaluator.value(weights: w)
                     }
@@ -98,17 +105,20 @@ public enum Bootstrap {
 
     /// A bootstrap confidence interval of `metric`.
     /// - Throws: `IntervalError` when the metric is undefined on the data itself; `Cancelled`.
-    public static func interval(metric: Metric, outcomes: Outcomes, method: BootstrapMethod, level: Double,
-                                resamples: Int, seed: UInt64, stratified: Bool,
-                                context: ExecutionContext = .standard) throws -> BootstrapResult {
+    public static func interval(
+        metric: Metric, outcomes: Outcomes, method: BootstrapMethod, level: Double,
+        resamples: Int, seed: UInt64, stratified: Bool,
+        context: ExecutionContext = .standard
+    ) throws -> BootstrapResult {
         let cancellation = context.cancellation
         let evaluator = WeightedEvaluator(metric: metric, outcomes: outcomes)
         let ones = [Double](repeating: 1, count: outcomes.count)
         guard let estimate = evaluator.value(weights: ones) else {
             throw IntervalError.undefinedEstimate("\(metric.rawValue) is undefined on this data (a zero denominator)")
         }
-        let raw = try replicates(metric: metric, outcomes: outcomes, resamples: resamples, seed: seed,
-                                 stratified: stratified, context: context)
+        let raw = try replicates(
+            metric: metric, outcomes: outcomes, resamples: resamples, seed: seed,
+            stratified: stratified, context: context)
         return try summarise(raw, estimate: estimate, method: method, level: level) {
             jackknife(evaluator: evaluator, outcomes: outcomes)
         }
@@ -116,16 +126,19 @@ public enum Bootstrap {
 
     /// Turns replicates into an interval; `jackknifeValues` supplies leave-one-out estimates
     /// with their multiplicities (for BCa's acceleration).
-    static func summarise(_ raw: [Double?], estimate: Double, method: BootstrapMethod, level: Double,
-                          jackknifeValues: () -> [(Double, Double)]) throws -> BootstrapResult {
+    static func summarise(
+        _ raw: [Double?], estimate: Double, method: BootstrapMethod, level: Double,
+        jackknifeValues: () -> [(Double, Double)]
+    ) throws -> BootstrapResult {
         let defined = raw.compactMap { $0 }.sorted()
         guard !defined.isEmpty else {
             throw IntervalError.undefinedEstimate("the metric is undefined on every resample")
         }
         let alpha = 1 - level
-        var result = BootstrapResult(interval: Interval(estimate: estimate, low: .nan, high: .nan), method: method,
-                                     resamples: raw.count, undefinedReplicates: raw.count - defined.count,
-                                     replicates: defined)
+        var result = BootstrapResult(
+            interval: Interval(estimate: estimate, low: .nan, high: .nan), method: method,
+            resamples: raw.count, undefinedReplicates: raw.count - defined.count,
+            replicates: defined)
         let qLow = quantile(defined, alpha / 2), qHigh = quantile(defined, 1 - alpha / 2)
         switch method {
         case .percentile:
@@ -140,7 +153,8 @@ public enum Bootstrap {
             let z0 = Distributions.normalQuantile(share)
             guard defined.first != defined.last, z0.isFinite else {
                 result.method = .percentile
-                result.fallbackReason = defined.first == defined.last
+                result.fallbackReason =
+                    defined.first == defined.last
                     ? "every resample gives the same value, so BCa is undefined; percentile interval shown"
                     : "the estimate lies outside the resampled values, so BCa is undefined; percentile interval shown"
                 result.interval = Interval(estimate: estimate, low: qLow, high: qHigh)
@@ -156,7 +170,8 @@ public enum Bootstrap {
                 Distributions.normalCDF(z0 + (z0 + z) / (1 - a * (z0 + z)))
             }
             let zl = Distributions.normalQuantile(alpha / 2), zh = Distributions.normalQuantile(1 - alpha / 2)
-            result.interval = Interval(estimate: estimate, low: quantile(defined, level(zl)), high: quantile(defined, level(zh)))
+            result.interval = Interval(
+                estimate: estimate, low: quantile(defined, level(zl)), high: quantile(defined, level(zh)))
             result.biasCorrection = z0
             result.acceleration = a
         }
@@ -242,9 +257,10 @@ struct ResamplingPlan: Sendable {
     }
 
     func makeScratch() -> Scratch {
-        Scratch(confusion: [[Double]](repeating: [Double](repeating: 0, count: classCount), count: classCount),
-                counts: [Int](repeating: 0, count: cellStrata.map(\.cells.count).max() ?? 0),
-                weights: [Double](repeating: 0, count: itemCount))
+        Scratch(
+            confusion: [[Double]](repeating: [Double](repeating: 0, count: classCount), count: classCount),
+            counts: [Int](repeating: 0, count: cellStrata.map(\.cells.count).max() ?? 0),
+            weights: [Double](repeating: 0, count: itemCount))
     }
 
     func drawConfusion(_ rng: inout SeededGenerator, _ s: inout Scratch) -> [[Double]] {

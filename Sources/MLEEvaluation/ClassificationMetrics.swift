@@ -111,9 +111,11 @@ public enum Evaluation: Sendable {
     public init(_ labelled: LabelledOutcomes) {
         switch labelled.outcomes {
         case .classification(let truth, let predicted, _, _, _):
-            self = .classification(ClassificationMetrics(truth: truth, predicted: predicted, classNames: labelled.classNames))
+            self = .classification(
+                ClassificationMetrics(truth: truth, predicted: predicted, classNames: labelled.classNames))
         case .regression(let truth, let predicted):
-            self = .regression(RegressionMetrics(truth: truth.map { Float($0) }, predicted: predicted.map { Float($0) }))
+            self = .regression(
+                RegressionMetrics(truth: truth.map { Float($0) }, predicted: predicted.map { Float($0) }))
         }
     }
 }

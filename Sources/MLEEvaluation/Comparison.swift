@@ -49,21 +49,27 @@ public struct PairedComparison: Sendable {
 
     /// Compares a and b: both models' outcomes must be on the same items in the same order.
     /// - Throws: `IntervalError` when the metric is undefined for either model; `Cancelled`.
-    public static func compare(_ a: Outcomes, _ b: Outcomes, metric: Metric, level: Double, resamples: Int,
-                               seed: UInt64, stratified: Bool, context: ExecutionContext = .standard) throws -> PairedComparison {
+    public static func compare(
+        _ a: Outcomes, _ b: Outcomes, metric: Metric, level: Double, resamples: Int,
+        seed: UInt64, stratified: Bool, context: ExecutionContext = .standard
+    ) throws -> PairedComparison {
         let cancellation = context.cancellation
         let ones = [Double](repeating: 1, count: a.count)
         guard let va = WeightedEvaluator(metric: metric, outcomes: a).value(weights: ones),
-              let vb = WeightedEvaluator(metric: metric, outcomes: b).value(weights: ones) else {
+            let vb = WeightedEvaluator(metric: metric, outcomes: b).value(weights: ones)
+        else {
             throw IntervalError.undefinedEstimate("\(metric.rawValue) is undefined for one of the models on this data")
         }
-        let raw = try Bootstrap.replicates(metric: metric, outcomes: a, resamples: resamples, seed: seed,
-                                           stratified: stratified, context: context, pairedWith: b)
+        let raw = try Bootstrap.replicates(
+            metric: metric, outcomes: a, resamples: resamples, seed: seed,
+            stratified: stratified, context: context, pairedWith: b)
         let summary = try Bootstrap.summarise(raw, estimate: vb - va, method: .percentile, level: level) { [] }
-        var result = PairedComparison(metric: metric, valueA: va, valueB: vb, difference: summary.interval,
-                                      resamples: resamples, mcnemar: nil, delong: nil)
+        var result = PairedComparison(
+            metric: metric, valueA: va, valueB: vb, difference: summary.interval,
+            resamples: resamples, mcnemar: nil, delong: nil)
         if case .classification(let truth, let pa, _, let sa, let positive) = a,
-           case .classification(_, let pb, _, let sb, _) = b {
+            case .classification(_, let pb, _, let sb, _) = b
+        {
             result.mcnemar = McNemar(truth: truth, predictedA: pa, predictedB: pb)
             if metric == .auc, let sa, let sb {
                 let t = truth.map { $0 == positive }
@@ -79,11 +85,15 @@ public enum ABTest {
     /// The G-test of independence on a 2×2 table of yes/no outcomes:
     /// G = 2 Σ O ln(O/E), compared with χ² with 1 d.f.
     public static func gTest(successesA: Int, trialsA: Int, successesB: Int, trialsB: Int)
-        -> (g: Double, p: Double, rateA: Double, rateB: Double)? {
+        -> (g: Double, p: Double, rateA: Double, rateB: Double)?
+    {
         guard trialsA > 0, trialsB > 0, successesA >= 0, successesB >= 0,
-              successesA <= trialsA, successesB <= trialsB else { return nil }
-        let observed = [[Double(successesA), Double(trialsA - successesA)],
-                        [Double(successesB), Double(trialsB - successesB)]]
+            successesA <= trialsA, successesB <= trialsB
+        else { return nil }
+        let observed = [
+            [Double(successesA), Double(trialsA - successesA)],
+            [Double(successesB), Double(trialsB - successesB)]
+        ]
         let total = Double(trialsA + trialsB)
         let colTotals = [observed[0][0] + observed[1][0], observed[0][1] + observed[1][1]]
         let rowTotals = [Double(trialsA), Double(trialsB)]
@@ -95,13 +105,17 @@ public enum ABTest {
             }
         }
         g *= 2
-        return (g, Distributions.chiSquare1Survival(g), Double(successesA) / Double(trialsA), Double(successesB) / Double(trialsB))
+        return (
+            g, Distributions.chiSquare1Survival(g), Double(successesA) / Double(trialsA),
+            Double(successesB) / Double(trialsB)
+        )
     }
 
     /// Two-sample z-test for numeric outcomes (unpooled standard error), with the difference of
     /// means b − a and its normal interval.
     public static func zTest(_ a: [Double], _ b: [Double], level: Double)
-        -> (difference: Interval, z: Double, p: Double, meanA: Double, meanB: Double)? {
+        -> (difference: Interval, z: Double, p: Double, meanA: Double, meanB: Double)?
+    {
         guard a.count >= 2, b.count >= 2 else { return nil }
         func stats(_ x: [Double]) -> (Double, Double) {
             let m = x.reduce(0, +) / Double(x.count)
@@ -120,7 +134,8 @@ public enum ABTest {
     /// play each arm once, then the arm maximising mean + sqrt(2 ln t / pulls).
     /// - Returns: pulls and rewards per arm, and the expected regret Σ pulls·(best rate − rate).
     public static func ucb1(rates: [Double], rounds: Int, seed: UInt64)
-        -> (pulls: [Int], rewards: [Int], regret: Double) {
+        -> (pulls: [Int], rewards: [Int], regret: Double)
+    {
         var rng = SeededGenerator(seed: seed)
         var pulls = [Int](repeating: 0, count: rates.count)
         var rewards = [Int](repeating: 0, count: rates.count)
@@ -148,7 +163,8 @@ public enum ABTest {
 extension Metric {
     /// The metric on unweighted outcomes; nil when undefined.
     public func value(of outcomes: Outcomes) -> Double? {
-        WeightedEvaluator(metric: self, outcomes: outcomes).value(weights: [Double](repeating: 1, count: outcomes.count))
+        WeightedEvaluator(metric: self, outcomes: outcomes).value(
+            weights: [Double](repeating: 1, count: outcomes.count))
     }
 }
 

@@ -80,7 +80,9 @@ public struct CoverageSettings: Sendable {
 public enum CoverageError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
     public var description: String {
-        switch self { case .invalid(let m): return m }
+        switch self {
+        case .invalid(let m): return m
+        }
     }
 }
 
@@ -148,13 +150,17 @@ public enum Coverage {
         let hidden = Array(0..<(net.layers.count - 1))
         guard let requested else {
             guard !hidden.isEmpty else {
-                throw SettingError("layers", "the network has no hidden layer; its output units can be counted", remedy: .use("all"))
+                throw SettingError(
+                    "layers", "the network has no hidden layer; its output units can be counted", remedy: .use("all"))
             }
             return hidden
         }
         guard !requested.isEmpty else { throw SettingError("layers", "no layer is chosen", remedy: .example("[1, 2]")) }
         for l in requested where !net.layers.indices.contains(l) {
-            throw SettingError("layers", "the network has layers 1 to \(net.layers.count) (the last is the output layer); \(l + 1) is not one of them")
+            throw SettingError(
+                "layers",
+                "the network has layers 1 to \(net.layers.count) (the last is the output layer); \(l + 1) is not one of them"
+            )
         }
         return Array(Set(requested)).sorted()
     }
@@ -174,16 +180,21 @@ public enum Coverage {
     /// Analyses `net` on the raw rows `x` with true classes `truth` (nil for regression, which
     /// only allows inputs=all). `profile` supplies DeepGauge's ranges; without it the criteria
     /// that need them are left out.
-    public static func analyse(_ net: MLP, x: Matrix, truth: [Int]?, settings: CoverageSettings,
-                               profile: UnitProfile?) throws -> CoverageAnalysis {
+    public static func analyse(
+        _ net: MLP, x: Matrix, truth: [Int]?, settings: CoverageSettings,
+        profile: UnitProfile?
+    ) throws -> CoverageAnalysis {
         guard x.rows > 0 else { throw CoverageError.invalid("the data has no rows") }
-        guard settings.target > 0, settings.target <= 1 else { throw SettingError("target", "the target must be above 0 and at most 1 (1 = 100%)") }
+        guard settings.target > 0, settings.target <= 1 else {
+            throw SettingError("target", "the target must be above 0 and at most 1 (1 = 100%)")
+        }
         guard settings.sections >= 1, settings.sections <= 1_000_000 else {
             throw SettingError("sections", "sections must be between 1 and 1000000")
         }
         guard settings.top >= 1 else { throw SettingError("top", "top must be at least 1") }
         guard x.cols == net.standardizer.mean.count else {
-            throw CoverageError.invalid("the model takes \(net.standardizer.mean.count) features, the data has \(x.cols)")
+            throw CoverageError.invalid(
+                "the model takes \(net.standardizer.mean.count) features, the data has \(x.cols)")
         }
         let layers = try Coverage.layers(of: net, settings.layers)
         let values = try net.forward(standardized: net.standardizer.apply(x))
@@ -193,14 +204,18 @@ public enum Coverage {
         var countable = [Bool](repeating: true, count: n)
         var wrongRows = [Bool](repeating: false, count: n)
         if let truth, net.task.isClassification, let last = values.last {
-            guard truth.count == n else { throw CoverageError.invalid("the data has \(n) rows but \(truth.count) labels") }
+            guard truth.count == n else {
+                throw CoverageError.invalid("the data has \(n) rows but \(truth.count) labels")
+            }
             var p = last.post
             Kernels.softmaxRows(&p)
             let predicted = Prediction.probabilities(p).predictedClasses ?? []
             for r in 0..<n where predicted[r] != truth[r] { wrongRows[r] = true }
             if settings.inputs == .correct { countable = wrongRows.map { !$0 } }
         } else if settings.inputs == .correct {
-            throw SettingError("inputs", "only classifiers have correctly predicted inputs; a regression model's inputs all count", remedy: .use("all"))
+            throw SettingError(
+                "inputs", "only classifiers have correctly predicted inputs; a regression model's inputs all count",
+                remedy: .use("all"))
         }
 
         var rng = SeededGenerator(seed: settings.seed)
@@ -312,7 +327,8 @@ public enum Coverage {
                         let u = base + j
                         let values = colBase + j * count
                         if scaled {
-                            for i in 0..<count where rowSpan[i] > 0 && (values[i] - rowLow[i]) / rowSpan[i] > threshold {
+                            for i in 0..<count where rowSpan[i] > 0 && (values[i] - rowLow[i]) / rowSpan[i] > threshold
+                            {
                                 firstNeuron[u] = fed[i].offset; break
                             }
                         } else {
@@ -335,7 +351,9 @@ public enum Coverage {
                         var hits = 0
                         for i in 0..<count {
                             let slot = Int(slots[i])
-                            if sections[slot] == never { sections[slot] = fed[i].offset; hitList[hits] = slot; hits += 1 }
+                            if sections[slot] == never {
+                                sections[slot] = fed[i].offset; hitList[hits] = slot; hits += 1
+                            }
                         }
                         firstUpper[u] = sections[k]; firstLower[u] = sections[k + 1]
                         for h in 0..<hits {
@@ -348,7 +366,9 @@ public enum Coverage {
             }
         }
 
-        func result(_ c: CoverageCriterion, _ firsts: UnsafeMutablePointer<Int>, count: Int, total: Int) -> CriterionResult {
+        func result(_ c: CoverageCriterion, _ firsts: UnsafeMutablePointer<Int>, count: Int, total: Int)
+            -> CriterionResult
+        {
             var perPosition = [Int](repeating: 0, count: n)
             for i in 0..<count where firsts[i] != never { perPosition[firsts[i]] += 1 }
             return result(c, firstCovered: perPosition, total: total)
@@ -382,14 +402,19 @@ public enum Coverage {
         var uncovered: [NetworkUnit] = []
         for (li, l) in layers.enumerated() {
             for j in 0..<widths[li] {
-                if firstNeuron[offsets[li] + j] < used { coveredPerLayer[li] += 1 } else { uncovered.append(NetworkUnit(layer: l, index: j)) }
+                if firstNeuron[offsets[li] + j] < used {
+                    coveredPerLayer[li] += 1
+                } else {
+                    uncovered.append(NetworkUnit(layer: l, index: j))
+                }
             }
         }
         let skipped = order.prefix(used).filter { wrongRows[$0] }.count
-        return CoverageAnalysis(settings: settings, layers: layers, widths: widths, examples: n,
-                                wrong: wrongRows.filter { $0 }.count, examplesUsed: used, skippedWrong: skipped,
-                                coveredPerLayer: coveredPerLayer, reachedTarget: stop != nil, uncovered: uncovered,
-                                growth: growth, criteria: criteria, degenerateRanges: degenerate, order: order)
+        return CoverageAnalysis(
+            settings: settings, layers: layers, widths: widths, examples: n,
+            wrong: wrongRows.filter { $0 }.count, examplesUsed: used, skippedWrong: skipped,
+            coveredPerLayer: coveredPerLayer, reachedTarget: stop != nil, uncovered: uncovered,
+            growth: growth, criteria: criteria, degenerateRanges: degenerate, order: order)
     }
 
     /// Units of the counted layers that no row of `x` activates under the settings' rule

@@ -38,8 +38,10 @@ public struct DataCheck: Sendable {
     /// - Parameters:
     ///   - correlation: |r| at or above which a pair is reported.
     ///   - leakage: the single-feature score at or above which a feature is reported.
-    public static func run(_ data: Dataset, test: Dataset? = nil, correlation: Double = 0.95,
-                           leakage: Double = 0.95) throws -> DataCheck {
+    public static func run(
+        _ data: Dataset, test: Dataset? = nil, correlation: Double = 0.95,
+        leakage: Double = 0.95
+    ) throws -> DataCheck {
         let n = data.rowCount, d = data.featureNames.count
         let x = data.features
         var counts: [(String, Int)]?
@@ -113,14 +115,16 @@ public struct DataCheck: Sendable {
         var shared: Int?
         if let t = test {
             guard t.featureNames == data.featureNames else {
-                throw LearningError.invalid("the test set's columns differ from the training set's; overlap compares rows column by column")
+                throw LearningError.invalid(
+                    "the test set's columns differ from the training set's; overlap compares rows column by column")
             }
             let trainKeys = Set((0..<n).map { RowKey(data, $0, withTarget: false) })
             shared = (0..<t.rowCount).filter { trainKeys.contains(RowKey(t, $0, withTarget: false)) }.count
         }
-        return DataCheck(rows: n, classCounts: counts, imbalanceRatio: ratio, missingCells: missing.reduce(0, +),
-                         constantColumns: constant, duplicateRows: duplicates, firstDuplicate: firstDuplicate,
-                         correlatedPairs: pairs, strongPredictors: predictors, sharedWithTest: shared)
+        return DataCheck(
+            rows: n, classCounts: counts, imbalanceRatio: ratio, missingCells: missing.reduce(0, +),
+            constantColumns: constant, duplicateRows: duplicates, firstDuplicate: firstDuplicate,
+            correlatedPairs: pairs, strongPredictors: predictors, sharedWithTest: shared)
     }
 
     /// Bins of a numeric column (up to 10 quantile bins; a missing value is its own group) or
@@ -172,7 +176,7 @@ struct RowKey: Hashable {
             let v = d.features[r, j]
             if v.isNaN { cells.append("NA"); continue }
             switch d.columnKinds[j] {
-            case .numeric: cells.append(String((v == 0 ? 0 : v).bitPattern))   // -0 equals 0
+            case .numeric: cells.append(String((v == 0 ? 0 : v).bitPattern))  // -0 equals 0
             case .categorical(let levels): cells.append("=" + (levels[safe: Int(v)] ?? ""))
             }
         }

@@ -64,13 +64,17 @@ public enum DeLong {
     /// Test of two correlated AUCs on the same items: difference b − a, its standard error,
     /// z and the two-sided p-value.
     public static func compare(truth: [Bool], scoresA: [Double], scoresB: [Double])
-        -> (difference: Double, standardError: Double, z: Double, p: Double)? {
+        -> (difference: Double, standardError: Double, z: Double, p: Double)?
+    {
         guard let a = components(truth: truth, scores: scoresA),
-              let b = components(truth: truth, scores: scoresB) else { return nil }
+            let b = components(truth: truth, scores: scoresB)
+        else { return nil }
         let m = Double(a.positives.count), n = Double(a.negatives.count)
-        let s10 = covariance(a.positives, a.positives, a.auc, a.auc) + covariance(b.positives, b.positives, b.auc, b.auc)
+        let s10 =
+            covariance(a.positives, a.positives, a.auc, a.auc) + covariance(b.positives, b.positives, b.auc, b.auc)
             - 2 * covariance(a.positives, b.positives, a.auc, b.auc)
-        let s01 = covariance(a.negatives, a.negatives, a.auc, a.auc) + covariance(b.negatives, b.negatives, b.auc, b.auc)
+        let s01 =
+            covariance(a.negatives, a.negatives, a.auc, a.auc) + covariance(b.negatives, b.negatives, b.auc, b.auc)
             - 2 * covariance(a.negatives, b.negatives, a.auc, b.auc)
         let varDiff = s10 / m + s01 / n
         let d = b.auc - a.auc

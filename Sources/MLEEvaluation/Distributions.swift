@@ -16,7 +16,9 @@ public enum Distributions {
         // Initial guess (Abramowitz & Stegun 26.2.23), then Halley's method.
         let q = min(p, 1 - p)
         let t = (-2 * log(q)).squareRoot()
-        var x = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+        var x =
+            t - (2.515517 + 0.802853 * t + 0.010328 * t * t)
+            / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
         if p < 0.5 { x = -x }
         for _ in 0..<4 {
             // Work in the tail the target lies in, for precision.
@@ -103,16 +105,17 @@ public enum Distributions {
         let lnP = log(p), lnQ = log1p(-p)
         let lnN = logGamma(Double(n) + 1)
         for i in 0...k {
-            total += exp(lnN - logGamma(Double(i) + 1) - logGamma(Double(n - i) + 1) + Double(i) * lnP + Double(n - i) * lnQ)
+            total += exp(
+                lnN - logGamma(Double(i) + 1) - logGamma(Double(n - i) + 1) + Double(i) * lnP + Double(n - i) * lnQ)
         }
         return min(total, 1)
     }
 }
 
 #if canImport(Glibc)
-import Glibc
-/// ln Γ(x) from the C library (`lgamma` alone is ambiguous in Swift on Linux).
-@inline(__always) func logGamma(_ x: Double) -> Double { Glibc.lgamma(x) }
+    import Glibc
+    /// ln Γ(x) from the C library (`lgamma` alone is ambiguous in Swift on Linux).
+    @inline(__always) func logGamma(_ x: Double) -> Double { Glibc.lgamma(x) }
 #else
-@inline(__always) func logGamma(_ x: Double) -> Double { Darwin.lgamma(x) }
+    @inline(__always) func logGamma(_ x: Double) -> Double { Darwin.lgamma(x) }
 #endif

@@ -44,8 +44,10 @@ public struct ImbalancedReport: Equatable, Sendable {
                 g = (r * s).squareRoot()
                 iba = (1 + ImbalancedReport.alpha * (r - s)) * r * s
             }
-            rows.append(ImbalancedClassRow(name: classNames[i], precision: p, recall: r, specificity: s, f1: f1,
-                                           gmean: g, iba: iba, support: actual))
+            rows.append(
+                ImbalancedClassRow(
+                    name: classNames[i], precision: p, recall: r, specificity: s, f1: f1,
+                    gmean: g, iba: iba, support: actual))
         }
         self.rows = rows
         hasUndefined = rows.contains { [$0.precision, $0.recall, $0.specificity, $0.f1].contains(nil) }
@@ -53,9 +55,10 @@ public struct ImbalancedReport: Equatable, Sendable {
         func mean(_ f: (ImbalancedClassRow) -> Double?) -> Double? {
             n > 0 ? rows.reduce(0.0) { $0 + (f($1) ?? 0) * Double($1.support) } / n : nil
         }
-        average = ImbalancedClassRow(name: "avg / total", precision: mean(\.precision), recall: mean(\.recall),
-                                     specificity: mean(\.specificity), f1: mean(\.f1), gmean: mean(\.gmean),
-                                     iba: mean(\.iba), support: Int(n))
+        average = ImbalancedClassRow(
+            name: "avg / total", precision: mean(\.precision), recall: mean(\.recall),
+            specificity: mean(\.specificity), f1: mean(\.f1), gmean: mean(\.gmean),
+            iba: mean(\.iba), support: Int(n))
     }
 }
 

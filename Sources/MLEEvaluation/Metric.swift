@@ -16,14 +16,18 @@ public enum Metric: String, CaseIterable, Sendable {
     case mse, rmse, mae, r2
 
     /// A share of counted items (x of n), so the binomial intervals apply.
-    public var isProportion: Bool { [.accuracy, .error, .recall, .sensitivity, .precision, .specificity].contains(self) }
+    public var isProportion: Bool {
+        [.accuracy, .error, .recall, .sensitivity, .precision, .specificity].contains(self)
+    }
     /// Needs the positive class's scores (probabilities), not only the predicted labels.
     public var needsScores: Bool { self == .auc || self == .averagePrecision }
     public var isRegression: Bool { [.mse, .rmse, .mae, .r2].contains(self) }
     /// A function of the confusion matrix alone (so the multinomial bootstrap shortcut applies).
     public var isConfusionBased: Bool { !isRegression && !needsScores }
     /// Computed for one class against the rest (`positive=`).
-    public var needsPositiveClass: Bool { [.recall, .sensitivity, .precision, .specificity, .f1, .iba, .auc, .averagePrecision].contains(self) }
+    public var needsPositiveClass: Bool {
+        [.recall, .sensitivity, .precision, .specificity, .f1, .iba, .auc, .averagePrecision].contains(self)
+    }
 }
 
 /// A model's predictions on a test set, in the form metrics need.

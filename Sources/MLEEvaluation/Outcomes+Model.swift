@@ -18,8 +18,10 @@ extension Outcomes {
     ///     problem and leaves multiclass problems without one.
     ///   - prediction: the model's prediction of `data` when the caller has it already.
     /// - Throws: `LearningError` for data without a target, a task mismatch or an unknown class.
-    public static func of(_ model: any Model, on data: Dataset, positive: String?,
-                          prediction given: Prediction? = nil) throws -> LabelledOutcomes {
+    public static func of(
+        _ model: any Model, on data: Dataset, positive: String?,
+        prediction given: Prediction? = nil
+    ) throws -> LabelledOutcomes {
         guard let target = data.target else { throw LearningError.noTarget("this command") }
         let prediction = try given ?? model.predict(data)
         switch (model.task, target, prediction) {
@@ -35,7 +37,8 @@ extension Outcomes {
             let positiveName: String?
             if let positive {
                 guard names.contains(positive) else {
-                    throw UnknownNameError(kind: "class", name: positive, known: names, setting: "positive", listing: "classes")
+                    throw UnknownNameError(
+                        kind: "class", name: positive, known: names, setting: "positive", listing: "classes")
                 }
                 positiveName = positive
             } else {
@@ -50,16 +53,21 @@ extension Outcomes {
                     scores = [Double](repeating: 0, count: p.rows)
                 }
             }
-            return LabelledOutcomes(outcomes: .classification(truth: truth, predicted: predicted, classCount: names.count,
-                                                              scores: scores, positive: posIndex),
-                                    classNames: names, positiveName: positiveName)
+            return LabelledOutcomes(
+                outcomes: .classification(
+                    truth: truth, predicted: predicted, classCount: names.count,
+                    scores: scores, positive: posIndex),
+                classNames: names, positiveName: positiveName)
         case (.regression, .values(let truth), .values(let predicted)):
-            return LabelledOutcomes(outcomes: .regression(truth: truth.map(Double.init), predicted: predicted.map(Double.init)),
-                                    classNames: [], positiveName: nil)
+            return LabelledOutcomes(
+                outcomes: .regression(truth: truth.map(Double.init), predicted: predicted.map(Double.init)),
+                classNames: [], positiveName: nil)
         case (.classification, .values, _):
-            throw LearningError.invalid("the model is a classifier but the target '\(data.targetName ?? "")' holds numbers")
+            throw LearningError.invalid(
+                "the model is a classifier but the target '\(data.targetName ?? "")' holds numbers")
         default:
-            throw LearningError.invalid("the model predicts numbers but the target '\(data.targetName ?? "")' holds classes")
+            throw LearningError.invalid(
+                "the model predicts numbers but the target '\(data.targetName ?? "")' holds classes")
         }
     }
 }

@@ -5,8 +5,10 @@ import MLETensor
 /// Projected gradient ascent on ‖f(x′) − f(x)‖² over the ball, with random restarts, all
 /// examples and restarts in one batch per step.
 enum Attack {
-    static func run(_ net: MLP, centers: Matrix, centerOutputs: Robustness.Outputs, settings: RobustSettings,
-                    cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+    static func run(
+        _ net: MLP, centers: Matrix, centerOutputs: Robustness.Outputs, settings: RobustSettings,
+        cancellation: Cancellation, progress: (Int) -> Void
+    ) throws -> [(distance: Double, point: [Float])] {
         let d = centers.cols
         let restarts = settings.restarts
         let delta = Float(settings.delta)
@@ -24,7 +26,8 @@ enum Attack {
             for (b, e) in examples.enumerated() {
                 for r in 0..<restarts {
                     let row = b * restarts + r
-                    let offset = Robustness.sampleOffset(d: d, delta: delta, norm: settings.norm, surface: false, rng: &rng)
+                    let offset = Robustness.sampleOffset(
+                        d: d, delta: delta, norm: settings.norm, surface: false, rng: &rng)
                     for j in 0..<d { x[row, j] = centers[e, j] + offset[j] }
                     for c in 0..<reference.cols { reference[row, c] = centerOutputs.measured[e, c] }
                 }
@@ -39,8 +42,9 @@ enum Attack {
                 if step == settings.steps { break }
                 let g = try net.inputGradient(layer: net.layers.count - 1, seed: seed, values: values)
                 for row in 0..<rows {
-                    ascend(&x, row: row, gradient: g, center: centers, centerRow: examples[row / restarts],
-                           alpha: alpha, delta: delta, norm: settings.norm)
+                    ascend(
+                        &x, row: row, gradient: g, center: centers, centerRow: examples[row / restarts],
+                        alpha: alpha, delta: delta, norm: settings.norm)
                 }
             }
             start += examples.count
@@ -51,8 +55,10 @@ enum Attack {
 
     /// One projected ascent step of `row` of `x` along `g`: normalised (L2) or signed (L∞) with
     /// length `alpha`, then projected back onto the ball of radius `delta` around the centre.
-    static func ascend(_ x: inout Matrix, row: Int, gradient g: Matrix, center: Matrix, centerRow e: Int,
-                       alpha: Float, delta: Float, norm: PerturbationNorm) {
+    static func ascend(
+        _ x: inout Matrix, row: Int, gradient g: Matrix, center: Matrix, centerRow e: Int,
+        alpha: Float, delta: Float, norm: PerturbationNorm
+    ) {
         let d = x.cols
         switch norm {
         case .l2:
@@ -78,7 +84,8 @@ enum Attack {
     /// The attack's objective ‖m(x) − m0‖² per row (m: the measured output) and its gradient
     /// with respect to the logits, with the forward values the input gradient needs.
     static func objective(_ net: MLP, _ x: Matrix, reference: Matrix, output: RobustOutput) throws
-        -> (values: [LayerValues], distances: [Double], logitGradient: Matrix) {
+        -> (values: [LayerValues], distances: [Double], logitGradient: Matrix)
+    {
         let values = try net.forward(standardized: x)
         let measured = Robustness.measured(values[values.count - 1].post, net, output)
         let k = measured.cols

@@ -150,7 +150,9 @@ public enum Certify {
     }
 
     /// IBP and CROWN bounds on the logits of `net` (inputs are points of its space) over one ball.
-    public static func bounds(_ net: MLP, center: [Float], delta: Double, norm: PerturbationNorm) -> (crown: LogitBounds, ibp: LogitBounds) {
+    public static func bounds(_ net: MLP, center: [Float], delta: Double, norm: PerturbationNorm) -> (
+        crown: LogitBounds, ibp: LogitBounds
+    ) {
         let plan = Plan(net, norm: norm)
         let all = bounds(plan, centers: [center.map(Double.init)], deltas: [delta])
         return all.first ?? (LogitBounds(lower: [], upper: []), LogitBounds(lower: [], upper: []))
@@ -159,10 +161,13 @@ public enum Certify {
     /// IBP and CROWN bounds for each ball (centre in the network's space, radius), on up to
     /// `workers` threads with OpenBLAS on one; the bounds of a ball do not depend on the others
     /// or on the threads. Empty when a centre does not have the network's inputs.
-    static func bounds(_ plan: Plan, centers: [[Double]], deltas: [Double], intermediate: Intermediate = .crown,
-                       workers: Int = 2) -> [(crown: LogitBounds, ibp: LogitBounds)] {
+    static func bounds(
+        _ plan: Plan, centers: [[Double]], deltas: [Double], intermediate: Intermediate = .crown,
+        workers: Int = 2
+    ) -> [(crown: LogitBounds, ibp: LogitBounds)] {
         guard plan.count > 0, deltas.count == centers.count,
-              centers.allSatisfy({ $0.count == plan.inputs[0] }) else { return [] }
+            centers.allSatisfy({ $0.count == plan.inputs[0] })
+        else { return [] }
         return BLASThreads.single {
             (try? Parallel.map(centers.count, workers: workers, local: { Workspace() }) { workspace, e in
                 ball(plan, center: centers[e], delta: deltas[e], intermediate: intermediate, workspace: workspace)
@@ -171,8 +176,10 @@ public enum Certify {
     }
 
     /// IBP and CROWN bounds for one ball.
-    static func ball(_ plan: Plan, center x: [Double], delta: Double, intermediate: Intermediate,
-                     workspace: Workspace) -> (crown: LogitBounds, ibp: LogitBounds) {
+    static func ball(
+        _ plan: Plan, center x: [Double], delta: Double, intermediate: Intermediate,
+        workspace: Workspace
+    ) -> (crown: LogitBounds, ibp: LogitBounds) {
         let d = plan.inputs[0], n0 = plan.outputs[0]
         // Layer 0 is linear in x: exact bounds x0·W0 + b0 ± δ‖W0[:, o]‖*, the same for both methods.
         var z0 = plan.b[0]
@@ -207,10 +214,15 @@ public enum Certify {
                 rows.append(SpecRow(unit: o, sign: 1))
                 rows.append(SpecRow(unit: o, sign: -1))
             }
-            let bound = upperBounds(plan, layer: k, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
-                                    workspace: workspace)
+            let bound = upperBounds(
+                plan, layer: k, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
+                workspace: workspace)
             for (r, row) in rows.enumerated() {
-                if row.sign > 0 { u[row.unit] = min(u[row.unit], bound[r]) } else { l[row.unit] = max(l[row.unit], -bound[r]) }
+                if row.sign > 0 {
+                    u[row.unit] = min(u[row.unit], bound[r])
+                } else {
+                    l[row.unit] = max(l[row.unit], -bound[r])
+                }
             }
             lower = l; upper = u
         }
@@ -226,9 +238,12 @@ public enum Certify {
                 rows.append(SpecRow(unit: o, sign: -1))
             }
             // z_i − z_j, for the probability bound and the label.
-            if k > 1 { for i in 0..<k { for j in 0..<k where i != j { rows.append(SpecRow(unit: i, sign: 1, other: j)) } } }
-            let bound = upperBounds(plan, layer: last, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
-                                    workspace: workspace)
+            if k > 1 {
+                for i in 0..<k { for j in 0..<k where i != j { rows.append(SpecRow(unit: i, sign: 1, other: j)) } }
+            }
+            let bound = upperBounds(
+                plan, layer: last, rows: rows, relaxations: relaxations, z0: z0, delta: delta,
+                workspace: workspace)
             crownLower = [Double](repeating: -.infinity, count: k)
             crownUpper = [Double](repeating: .infinity, count: k)
             for (r, row) in rows.enumerated() {
@@ -256,9 +271,12 @@ public enum Certify {
                 difference[i][j] = widened(min(differences[i * k + j], cu[i] - cl[j]), up: true)
             }
         }
-        return (LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
-                LogitBounds(lower: ibpLower.map { widened($0, up: false) }, upper: ibpUpper.map { widened($0, up: true) },
-                            differenceUpper: nil))
+        return (
+            LogitBounds(lower: cl, upper: cu, differenceUpper: difference),
+            LogitBounds(
+                lower: ibpLower.map { widened($0, up: false) }, upper: ibpUpper.map { widened($0, up: true) },
+                differenceUpper: nil)
+        )
     }
 
     /// The Gram matrix's rows and columns of the first layer's units that are not inactive
@@ -273,7 +291,8 @@ public enum Certify {
     }
 
     /// `c (m × n) = a (m × k) · b (k × n) (+ c when beta is 1)`.
-    static func multiply(_ a: [Double], _ b: [Double], into c: inout [Double], m: Int, n: Int, k: Int, beta: Double = 0) {
+    static func multiply(_ a: [Double], _ b: [Double], into c: inout [Double], m: Int, n: Int, k: Int, beta: Double = 0)
+    {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
@@ -286,7 +305,8 @@ public enum Certify {
 
     /// One IBP step: bounds of layer k's pre-activation from layer k − 1's: centre·W + b ±
     /// radius·|W| of the ReLU'd box.
-    static func intervalStep(_ plan: Plan, _ k: Int, _ l: [Double], _ u: [Double]) -> (lower: [Double], upper: [Double]) {
+    static func intervalStep(_ plan: Plan, _ k: Int, _ l: [Double], _ u: [Double]) -> (lower: [Double], upper: [Double])
+    {
         let m = plan.inputs[k], n = plan.outputs[k]
         var mid = [Double](repeating: 0, count: m), rad = mid
         for i in 0..<m {
@@ -306,8 +326,10 @@ public enum Certify {
     /// CROWN's back-substitution for one ball: for each row, an upper bound over the ball of the
     /// row's combination of layer `layer`'s pre-activations, given the relaxations of every
     /// earlier layer (and the workspace's gram slot from `keepGram`).
-    static func upperBounds(_ plan: Plan, layer k: Int, rows: [SpecRow], relaxations: [Relaxation],
-                            z0: [Double], delta: Double, workspace: Workspace) -> [Double] {
+    static func upperBounds(
+        _ plan: Plan, layer k: Int, rows: [SpecRow], relaxations: [Relaxation],
+        z0: [Double], delta: Double, workspace: Workspace
+    ) -> [Double] {
         let count = rows.count
         guard count > 0 else { return [] }
         // The rows on a_{k−1}: sign·(W_k[:, unit] − W_k[:, other]), constants from b_k.
@@ -338,7 +360,8 @@ public enum Certify {
                     relaxation.upperAt.withUnsafeBufferPointer { at in
                         constant.withUnsafeMutableBufferPointer { c in
                             guard let su = su.baseAddress, let sl = sl.baseAddress, let at = at.baseAddress,
-                                  let c = c.baseAddress else { return }
+                                let c = c.baseAddress
+                            else { return }
                             mle_crown_relax(a, count, width, su, sl, at, c)
                         }
                     }
@@ -349,8 +372,9 @@ public enum Certify {
             let coefficients = gathered(a, rows: count, width: width, kept, workspace)
             if j == 0 {
                 // Over the ball: λ·z0(x0) ± δ‖λW0ᵀ‖* (the dual norm).
-                return overTheBall(plan, coefficients, rows: count, kept: kept, constant: constant, z0: z0, delta: delta,
-                            workspace: workspace)
+                return overTheBall(
+                    plan, coefficients, rows: count, kept: kept, constant: constant, z0: z0, delta: delta,
+                    workspace: workspace)
             }
             // z_j = a_{j−1}·W_j + b_j.
             let s = kept.count, previous = plan.inputs[j]
@@ -368,7 +392,9 @@ public enum Certify {
                         DoubleGEMM.multiply(coefficients, wt, into: next, m: count, n: previous, k: s)
                     } else {
                         let weights = workspace.buffer(.weights, s * previous)
-                        for (q, unit) in kept.enumerated() { (weights + q * previous).update(from: wt + unit * previous, count: previous) }
+                        for (q, unit) in kept.enumerated() {
+                            (weights + q * previous).update(from: wt + unit * previous, count: previous)
+                        }
                         DoubleGEMM.multiply(coefficients, weights, into: next, m: count, n: previous, k: s)
                     }
                 }
@@ -380,8 +406,10 @@ public enum Certify {
     }
     /// The columns `kept` of the rows × width matrix `a`: `a` itself when every column is kept,
     /// else a copy in the workspace's gathered slot (rows × kept.count).
-    static func gathered(_ a: UnsafeMutablePointer<Double>, rows: Int, width: Int, _ kept: [Int],
-                         _ workspace: Workspace) -> UnsafePointer<Double> {
+    static func gathered(
+        _ a: UnsafeMutablePointer<Double>, rows: Int, width: Int, _ kept: [Int],
+        _ workspace: Workspace
+    ) -> UnsafePointer<Double> {
         if kept.count == width { return UnsafePointer(a) }
         let s = kept.count
         let out = workspace.buffer(.gathered, rows * s)
@@ -395,8 +423,10 @@ public enum Certify {
     /// The upper bound of each row over the ball, from its coefficients λ on the first layer's
     /// kept units (rows × kept.count) and its constant: constant + λ·z0(x0) + δ‖λW0ᵀ‖*, the
     /// dual norm read from the Gram matrix for L2 when the plan has one.
-    static func overTheBall(_ plan: Plan, _ lambda: UnsafePointer<Double>, rows count: Int, kept: [Int], constant: [Double],
-                            z0: [Double], delta: Double, workspace: Workspace) -> [Double] {
+    static func overTheBall(
+        _ plan: Plan, _ lambda: UnsafePointer<Double>, rows count: Int, kept: [Int], constant: [Double],
+        z0: [Double], delta: Double, workspace: Workspace
+    ) -> [Double] {
         let s = kept.count, d = plan.inputs[0]
         var dots = [Double](repeating: 0, count: count), norms = dots
         dots.withUnsafeMutableBufferPointer { dots in

@@ -43,17 +43,25 @@ public enum LabelRadius {
     /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers around each certification round
     ///   (two threads of ours bound the balls meanwhile), as `BLASThreads.single(stopIdleWorkers:)`
     ///   explains (only for the owner of the process).
-    public static func measure(_ model: MLP, x: Matrix, settings: RadiusSettings,
-                               context: ExecutionContext = .standard) throws -> [RadiusExample] {
+    public static func measure(
+        _ model: MLP, x: Matrix, settings: RadiusSettings,
+        context: ExecutionContext = .standard
+    ) throws -> [RadiusExample] {
         let cancellation = context.cancellation
         let stopIdleWorkers = context.threads.mayStopIdleWorkers
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard case .classification(let classes) = model.task, classes.count >= 2 else {
             throw RobustError("label robustness needs a classifier; a regression network has no label to change")
         }
-        guard settings.maxRadius > 0, settings.maxRadius.isFinite else { throw SettingError("maxRadius", "the largest radius must be a number > 0") }
-        guard settings.tolerance > 0, settings.tolerance < 1 else { throw SettingError("tolerance", "the tolerance must be between 0 and 1") }
-        guard settings.steps >= 1, settings.restarts >= 1 else { throw SettingError(settings.steps < 1 ? "steps" : "restarts", "steps and restarts must be at least 1") }
+        guard settings.maxRadius > 0, settings.maxRadius.isFinite else {
+            throw SettingError("maxRadius", "the largest radius must be a number > 0")
+        }
+        guard settings.tolerance > 0, settings.tolerance < 1 else {
+            throw SettingError("tolerance", "the tolerance must be between 0 and 1")
+        }
+        guard settings.steps >= 1, settings.restarts >= 1 else {
+            throw SettingError(settings.steps < 1 ? "steps" : "restarts", "steps and restarts must be at least 1")
+        }
         guard x.cols == model.standardizer.mean.count else {
             throw RobustError("the model takes \(model.standardizer.mean.count) features, the data has \(x.cols)")
         }
@@ -71,14 +79,15 @@ public enum LabelRadius {
         // Attack: at the largest radius first, then bisect below each success.
         var rng = SeededGenerator(seed: settings.seed &+ 0x5851_F42D_4C95_7F2D)
         var found: [(distance: Double, point: [Float])?] = Array(repeating: nil, count: n)
-        var failed = [Double](repeating: 0, count: n)   // largest radius at which the attack failed
+        var failed = [Double](repeating: 0, count: n)  // largest radius at which the attack failed
         var radii = [Double](repeating: settings.maxRadius, count: n)
         var active = Array(0..<n)
         while !active.isEmpty, round < attackRounds {
             if cancellation.isCancelled { throw Cancelled() }
-            let points = try Attack.flip(net, centers: centers, examples: active, labels: labels,
-                                         radii: active.map { Float(radii[$0]) }, norm: settings.norm, steps: settings.steps,
-                                         restarts: settings.restarts, rng: &rng, cancellation: cancellation)
+            let points = try Attack.flip(
+                net, centers: centers, examples: active, labels: labels,
+                radii: active.map { Float(radii[$0]) }, norm: settings.norm, steps: settings.steps,
+                restarts: settings.restarts, rng: &rng, cancellation: cancellation)
             for (i, e) in active.enumerated() {
                 if let p = points[i] {
                     let dist = distance(p, centers.row(e), settings.norm)
@@ -110,8 +119,9 @@ public enum LabelRadius {
             var start = 0
             while start < examples.count {
                 let chunk = Array(examples[start..<min(start + 32, examples.count)])
-                let bounds = Certify.bounds(plan, centers: chunk.map { centers.row($0).map(Double.init) },
-                                            deltas: (start..<(start + chunk.count)).map { deltas[$0] })
+                let bounds = Certify.bounds(
+                    plan, centers: chunk.map { centers.row($0).map(Double.init) },
+                    deltas: (start..<(start + chunk.count)).map { deltas[$0] })
                 for (i, e) in chunk.enumerated() {
                     let y = labels[e]
                     let diff = i < bounds.count ? bounds[i].crown.differenceUpper : nil
@@ -140,7 +150,9 @@ public enum LabelRadius {
         // Counterexamples are checked once more through the model as the user calls it (raw rows).
         let examples = (0..<n).filter { found[$0] != nil }
         var raw = Matrix(rows: examples.count, cols: d)
-        for (i, e) in examples.enumerated() { let p = space.toRaw(found[e]?.point ?? []); for j in 0..<min(d, p.count) { raw[i, j] = p[j] } }
+        for (i, e) in examples.enumerated() {
+            let p = space.toRaw(found[e]?.point ?? []); for j in 0..<min(d, p.count) { raw[i, j] = p[j] }
+        }
         let check = examples.isEmpty ? [] : (try model.predict(raw).predictedClasses ?? [])
         return (0..<n).map { e in
             var result = RadiusExample(row: e, label: labels[e], certified: low[e])
@@ -191,8 +203,10 @@ public enum LabelRadius {
 
     /// For each flipping point p, the smallest t in (0, 1] (to 2⁻²⁰) for which x + t·(p − x)
     /// still changes the label, checked by a forward pass; the point there.
-    static func shortenTowardsCenter(_ net: MLP, centers: Matrix, labels: [Int], found: [(distance: Double, point: [Float])?],
-                                     norm: PerturbationNorm) throws -> [(distance: Double, point: [Float])?] {
+    static func shortenTowardsCenter(
+        _ net: MLP, centers: Matrix, labels: [Int], found: [(distance: Double, point: [Float])?],
+        norm: PerturbationNorm
+    ) throws -> [(distance: Double, point: [Float])?] {
         let examples = found.indices.filter { found[$0] != nil }
         guard !examples.isEmpty else { return found }
         let d = centers.cols
@@ -210,7 +224,11 @@ public enum LabelRadius {
             }
             let logits = try net.outputs(standardized: batch)
             for i in examples.indices {
-                if flips(logits, i, label: labels[examples[i]]).flips { high[i] = (low[i] + high[i]) / 2 } else { low[i] = (low[i] + high[i]) / 2 }
+                if flips(logits, i, label: labels[examples[i]]).flips {
+                    high[i] = (low[i] + high[i]) / 2
+                } else {
+                    low[i] = (low[i] + high[i]) / 2
+                }
             }
         }
         var out = found
@@ -226,8 +244,10 @@ extension Attack {
     /// Projected gradient ascent on max_{j≠y} z_j − z_y (the best other class's margin) in the
     /// ball of radius `radii[i]` around each example; restart 0 starts at x, the others at random
     /// points in the ball. Returns, per example, the closest input found that changes the label.
-    static func flip(_ net: MLP, centers: Matrix, examples: [Int], labels: [Int], radii: [Float], norm: PerturbationNorm,
-                     steps: Int, restarts: Int, rng: inout SeededGenerator, cancellation: Cancellation) throws -> [[Float]?] {
+    static func flip(
+        _ net: MLP, centers: Matrix, examples: [Int], labels: [Int], radii: [Float], norm: PerturbationNorm,
+        steps: Int, restarts: Int, rng: inout SeededGenerator, cancellation: Cancellation
+    ) throws -> [[Float]?] {
         let d = centers.cols
         var best: [(distance: Double, point: [Float])?] = Array(repeating: nil, count: examples.count)
         let perBatch = max(1, 16_384 / restarts)
@@ -240,9 +260,14 @@ extension Attack {
             for (b, i) in chunk.enumerated() {
                 let e = examples[i]
                 for r in 0..<restarts {
-                    let offset = r == 0 ? [Float](repeating: 0, count: d)
+                    let offset =
+                        r == 0
+                        ? [Float](repeating: 0, count: d)
                         : Robustness.sampleOffset(d: d, delta: radii[i], norm: norm, surface: false, rng: &rng)
-                    for j in 0..<d { x[b * restarts + r, j] = centers[e, j] + offset[j]; rowCenters[b * restarts + r, j] = centers[e, j] }
+                    for j in 0..<d {
+                        x[b * restarts + r, j] = centers[e, j] + offset[j];
+                        rowCenters[b * restarts + r, j] = centers[e, j]
+                    }
                 }
             }
             for step in 0...steps {
@@ -266,8 +291,9 @@ extension Attack {
                 let g = try net.inputGradient(layer: net.layers.count - 1, seed: seed, values: values)
                 for row in 0..<rows {
                     let i = chunk[row / restarts]
-                    ascend(&x, row: row, gradient: g, center: rowCenters, centerRow: row,
-                           alpha: 2.5 * radii[i] / Float(steps), delta: radii[i], norm: norm)
+                    ascend(
+                        &x, row: row, gradient: g, center: rowCenters, centerRow: row,
+                        alpha: 2.5 * radii[i] / Float(steps), delta: radii[i], norm: norm)
                 }
             }
             start += chunk.count

@@ -85,7 +85,8 @@ struct SpaceNetwork {
 
     init(_ model: MLP, units: RobustUnits) {
         let s = model.standardizer
-        let identity = Standardizer(mean: [Float](repeating: 0, count: s.mean.count), scale: [Float](repeating: 1, count: s.mean.count))
+        let identity = Standardizer(
+            mean: [Float](repeating: 0, count: s.mean.count), scale: [Float](repeating: 1, count: s.mean.count))
         var layers = model.layers
         switch units {
         case .standardized:
@@ -106,8 +107,9 @@ struct SpaceNetwork {
             toRaw = { $0 }
             scale = [Float](repeating: 1, count: s.mean.count)
         }
-        net = MLP(layers: layers, standardizer: identity, featureNames: model.featureNames, task: model.task,
-                  targetMean: model.targetMean, targetScale: model.targetScale)
+        net = MLP(
+            layers: layers, standardizer: identity, featureNames: model.featureNames, task: model.task,
+            targetMean: model.targetMean, targetScale: model.targetScale)
     }
 }
 
@@ -129,17 +131,24 @@ public enum Robustness {
     /// Checks every row of `x` (raw units).
     /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers before sampling, as
     ///   `BLASThreads.single(stopIdleWorkers:)` explains (only for the owner of the process).
-    public static func check(_ model: MLP, x: Matrix, settings: RobustSettings,
-                             context: ExecutionContext = .standard) throws -> [RobustExample] {
+    public static func check(
+        _ model: MLP, x: Matrix, settings: RobustSettings,
+        context: ExecutionContext = .standard
+    ) throws -> [RobustExample] {
         let cancellation = context.cancellation
         let stopIdleWorkers = context.threads.mayStopIdleWorkers
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
-        guard settings.delta >= 0, settings.delta.isFinite else { throw SettingError("delta", "δ must be a finite number ≥ 0") }
-        guard settings.epsilon >= 0, settings.epsilon.isFinite else { throw SettingError("epsilon", "ε must be a finite number ≥ 0") }
+        guard settings.delta >= 0, settings.delta.isFinite else {
+            throw SettingError("delta", "δ must be a finite number ≥ 0")
+        }
+        guard settings.epsilon >= 0, settings.epsilon.isFinite else {
+            throw SettingError("epsilon", "ε must be a finite number ≥ 0")
+        }
         guard !settings.methods.isEmpty else { throw SettingError("methods", "no method is chosen") }
         guard settings.samples >= 1, settings.steps >= 1, settings.restarts >= 1 else {
-            throw SettingError(settings.samples < 1 ? "samples" : settings.steps < 1 ? "steps" : "restarts",
-                               "samples, steps and restarts must be at least 1")
+            throw SettingError(
+                settings.samples < 1 ? "samples" : settings.steps < 1 ? "steps" : "restarts",
+                "samples, steps and restarts must be at least 1")
         }
         guard x.cols == model.standardizer.mean.count else {
             throw RobustError("the model takes \(model.standardizer.mean.count) features, the data has \(x.cols)")
@@ -163,8 +172,10 @@ public enum Robustness {
         var done = 0
 
         if settings.methods.contains(.sample) {
-            let sampled = try sample(space.net, points: points, centerOut: centerOut, settings: settings,
-                                     cancellation: cancellation, stopIdleWorkers: stopIdleWorkers) { n in progress(done + n, total) }
+            let sampled = try sample(
+                space.net, points: points, centerOut: centerOut, settings: settings,
+                cancellation: cancellation, stopIdleWorkers: stopIdleWorkers
+            ) { n in progress(done + n, total) }
             for r in 0..<x.rows {
                 results[r].sampled = sampled[r].distance
                 consider(r, sampled[r].distance, sampled[r].point)
@@ -174,8 +185,10 @@ public enum Robustness {
         }
 
         if settings.methods.contains(.attack) {
-            let attack = try Attack.run(space.net, centers: centers, centerOutputs: centerOut, settings: settings,
-                                        cancellation: cancellation) { n in progress(done + n, total) }
+            let attack = try Attack.run(
+                space.net, centers: centers, centerOutputs: centerOut, settings: settings,
+                cancellation: cancellation
+            ) { n in progress(done + n, total) }
             for r in 0..<x.rows {
                 results[r].attacked = attack[r].distance
                 consider(r, attack[r].distance, attack[r].point)
@@ -193,13 +206,18 @@ public enum Robustness {
                 while start < x.rows {
                     if cancellation.isCancelled { throw Cancelled() }
                     let rows = Array(start..<min(start + perBatch, x.rows))
-                    let bounds = Certify.bounds(plan, centers: rows.map { points[$0].map(Double.init) },
-                                                deltas: [Double](repeating: settings.delta, count: rows.count))
-                    guard bounds.count == rows.count else { throw RobustError("the network's bounds could not be computed") }
+                    let bounds = Certify.bounds(
+                        plan, centers: rows.map { points[$0].map(Double.init) },
+                        deltas: [Double](repeating: settings.delta, count: rows.count))
+                    guard bounds.count == rows.count else {
+                        throw RobustError("the network's bounds could not be computed")
+                    }
                     for (b, r) in rows.enumerated() {
                         let z = (0..<centerOut.logits.cols).map { Double(centerOut.logits[r, $0]) }
-                        results[r].certified = Certify.outputBound(bounds[b].crown, center: z, net: space.net, output: settings.output)
-                        results[r].certifiedIBP = Certify.outputBound(bounds[b].ibp, center: z, net: space.net, output: settings.output)
+                        results[r].certified = Certify.outputBound(
+                            bounds[b].crown, center: z, net: space.net, output: settings.output)
+                        results[r].certifiedIBP = Certify.outputBound(
+                            bounds[b].ibp, center: z, net: space.net, output: settings.output)
                     }
                     start += rows.count
                     done += rows.count
@@ -232,17 +250,22 @@ public enum Robustness {
     /// OpenBLAS is on one thread for all the rounds, not set back between them: setting its count
     /// back starts its workers again, and they spin for about 0.1 s, taking a core from the
     /// sampling workers (perf: a sixth of the samples in the scheduler and `sched_yield`).
-    static func sample(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
-                       cancellation: Cancellation, stopIdleWorkers: Bool = false,
-                       progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+    static func sample(
+        _ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
+        cancellation: Cancellation, stopIdleWorkers: Bool = false,
+        progress: (Int) -> Void
+    ) throws -> [(distance: Double, point: [Float])] {
         try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
-            try sampleRounds(net, points: points, centerOut: centerOut, settings: settings, cancellation: cancellation,
-                             progress: progress)
+            try sampleRounds(
+                net, points: points, centerOut: centerOut, settings: settings, cancellation: cancellation,
+                progress: progress)
         }
     }
 
-    private static func sampleRounds(_ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
-                                     cancellation: Cancellation, progress: (Int) -> Void) throws -> [(distance: Double, point: [Float])] {
+    private static func sampleRounds(
+        _ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
+        cancellation: Cancellation, progress: (Int) -> Void
+    ) throws -> [(distance: Double, point: [Float])] {
         let n = points.count, d = points.first?.count ?? 0
         let perBatch = max(1, 8_192 / settings.samples)
         let batches = stride(from: 0, to: n, by: perBatch).map { Array($0..<min($0 + perBatch, n)) }
@@ -268,14 +291,17 @@ public enum Robustness {
                             own.batch.storage.withUnsafeMutableBufferPointer { buffer in
                                 guard let base = buffer.baseAddress else { return }
                                 for (i, r) in rows.enumerated() {
-                                    var rng = SeededGenerator(seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-                                    fillBall(base + i * settings.samples * d, center: points[r], samples: settings.samples,
-                                             delta: Float(settings.delta), norm: settings.norm, rng: &rng)
+                                    var rng = SeededGenerator(
+                                        seed: settings.seed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                                    fillBall(
+                                        base + i * settings.samples * d, center: points[r], samples: settings.samples,
+                                        delta: Float(settings.delta), norm: settings.norm, rng: &rng)
                                 }
                             }
                             try net.outputs(standardized: own.batch, reusing: &own.layers)
                             guard let logits = own.layers.last else { throw RobustError("the network has no layers") }
-                            let out = Outputs(logits: Matrix(rows: 0, cols: 0), measured: measured(logits, net, settings.output))
+                            let out = Outputs(
+                                logits: Matrix(rows: 0, cols: 0), measured: measured(logits, net, settings.output))
                             for (i, r) in rows.enumerated() {
                                 var worst = 0.0, worstRow = i * settings.samples
                                 for s in 0..<settings.samples {
@@ -298,8 +324,10 @@ public enum Robustness {
 
     /// Writes `samples` points around `center` (rows of `out`): even rows uniform in the ball of
     /// radius `delta`, odd rows uniform on its surface.
-    static func fillBall(_ out: UnsafeMutablePointer<Float>, center: [Float], samples: Int, delta: Float,
-                         norm: PerturbationNorm, rng: inout SeededGenerator) {
+    static func fillBall(
+        _ out: UnsafeMutablePointer<Float>, center: [Float], samples: Int, delta: Float,
+        norm: PerturbationNorm, rng: inout SeededGenerator
+    ) {
         for s in 0..<samples {
             ballPoint(out + s * center.count, center: center, delta: delta, norm: norm, surface: s % 2 == 1, rng: &rng)
         }
@@ -307,8 +335,10 @@ public enum Robustness {
 
     /// Writes `center` plus a random offset, uniform in the ball of radius `delta` (or on its
     /// surface), to `row`.
-    static func ballPoint(_ row: UnsafeMutablePointer<Float>, center: [Float], delta: Float, norm: PerturbationNorm,
-                          surface: Bool, rng: inout SeededGenerator) {
+    static func ballPoint(
+        _ row: UnsafeMutablePointer<Float>, center: [Float], delta: Float, norm: PerturbationNorm,
+        surface: Bool, rng: inout SeededGenerator
+    ) {
         let d = center.count
         switch norm {
         case .l2:
@@ -327,12 +357,16 @@ public enum Robustness {
     }
 
     /// A random offset in the ball (or on its surface) of radius `delta`.
-    static func sampleOffset(d: Int, delta: Float, norm: PerturbationNorm, surface: Bool,
-                             rng: inout SeededGenerator) -> [Float] {
+    static func sampleOffset(
+        d: Int, delta: Float, norm: PerturbationNorm, surface: Bool,
+        rng: inout SeededGenerator
+    ) -> [Float] {
         let zero = [Float](repeating: 0, count: d)
         var v = zero
         v.withUnsafeMutableBufferPointer { p in
-            if let base = p.baseAddress { ballPoint(base, center: zero, delta: delta, norm: norm, surface: surface, rng: &rng) }
+            if let base = p.baseAddress {
+                ballPoint(base, center: zero, delta: delta, norm: norm, surface: surface, rng: &rng)
+            }
         }
         return v
     }
@@ -345,7 +379,8 @@ public enum Robustness {
     }
 
     static func outputs(_ net: MLP, _ x: Matrix, _ output: RobustOutput) throws -> Outputs {
-        let logits = try BLASThreads.forProductsOf(size: net.layers.map { x.rows * $0.inputs * $0.outputs }.max() ?? 0) {
+        let logits = try BLASThreads.forProductsOf(size: net.layers.map { x.rows * $0.inputs * $0.outputs }.max() ?? 0)
+        {
             try net.outputs(standardized: x)
         }
         return Outputs(logits: logits, measured: measured(logits, net, output))
@@ -388,7 +423,9 @@ public struct FeatureSensitivity: Sendable {
 }
 
 extension Robustness {
-    public static func sensitivity(_ model: MLP, x: Matrix, results: [RobustExample], settings: RobustSettings) throws -> FeatureSensitivity {
+    public static func sensitivity(_ model: MLP, x: Matrix, results: [RobustExample], settings: RobustSettings) throws
+        -> FeatureSensitivity
+    {
         let space = SpaceNetwork(model, units: settings.units)
         let net = space.net
         let d = x.cols
@@ -415,7 +452,9 @@ extension Robustness {
             for r in 0..<x.rows { for j in 0..<d { squares[r * d + j] += Double(g[r, j]) * Double(g[r, j]) } }
         }
         var gradient = [Double](repeating: 0, count: d)
-        for r in 0..<x.rows { for j in 0..<d { gradient[j] += squares[r * d + j].squareRoot() / Double(max(x.rows, 1)) } }
+        for r in 0..<x.rows {
+            for j in 0..<d { gradient[j] += squares[r * d + j].squareRoot() / Double(max(x.rows, 1)) }
+        }
         let displaced = results.filter { $0.verdict == .notRobust }.compactMap(\.displacement)
         var share: [Double]?
         if !displaced.isEmpty {

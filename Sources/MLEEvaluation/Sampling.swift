@@ -25,7 +25,7 @@ extension SeededGenerator {
         while Double(n) * min(p, 1 - p) >= 30 {
             let a = 1 + n / 2, b = n + 1 - a
             let ga = nextGamma(Double(a)), gb = nextGamma(Double(b))
-            let x = ga / (ga + gb)          // the a-th smallest of n uniforms
+            let x = ga / (ga + gb)  // the a-th smallest of n uniforms
             if x >= p {
                 n = a - 1; p /= x
             } else {

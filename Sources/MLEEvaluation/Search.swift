@@ -112,8 +112,10 @@ public enum HyperSearch {
         for p in space {
             if let r = p.range {
                 let u = rng.nextUnit()
-                c[p.name] = .number(p.logScale ? exp(log(r.lowerBound) + u * (log(r.upperBound) - log(r.lowerBound)))
-                                                : r.lowerBound + u * (r.upperBound - r.lowerBound))
+                c[p.name] = .number(
+                    p.logScale
+                        ? exp(log(r.lowerBound) + u * (log(r.upperBound) - log(r.lowerBound)))
+                        : r.lowerBound + u * (r.upperBound - r.lowerBound))
             } else {
                 c[p.name] = p.choices[rng.nextIndex(p.choices.count)]
             }
@@ -128,7 +130,9 @@ public enum HyperSearch {
         var fine: [Parameter] = []
         for p in space {
             guard let value = best[p.name] else { continue }
-            guard let r = p.range, let v = value.number else { fine.append(Parameter(name: p.name, choices: [value])); continue }
+            guard let r = p.range, let v = value.number else {
+                fine.append(Parameter(name: p.name, choices: [value])); continue
+            }
             let around: [Double]
             if p.logScale {
                 let f = pow(r.upperBound / r.lowerBound, 1.0 / 6)
@@ -150,9 +154,11 @@ public enum HyperSearch {
     ///   - progress: called after each candidate with (done, planned).
     /// - Throws: `LearningError` for too few rows for the folds, an empty space, or a grid larger
     ///   than 10,000 candidates. Cancellation ends the search with what was scored so far.
-    public static func run(_ data: Dataset, space: [Parameter], settings: Settings,
-                           context: ExecutionContext = .standard,
-                           train: (Dataset, Candidate, UInt64) throws -> any Model) throws -> Result {
+    public static func run(
+        _ data: Dataset, space: [Parameter], settings: Settings,
+        context: ExecutionContext = .standard,
+        train: (Dataset, Candidate, UInt64) throws -> any Model
+    ) throws -> Result {
         let cancellation = context.cancellation
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard settings.folds >= 2, settings.folds <= data.rowCount else {
@@ -170,13 +176,16 @@ public enum HyperSearch {
                 let testSet = Set(test)
                 let trainRows = (0..<data.rowCount).filter { !testSet.contains($0) }
                 let model = try train(data.subset(trainRows, name: data.name), c, settings.seed &+ UInt64(f))
-                let outcomes = try Outcomes.of(model, on: data.subset(test, name: data.name), positive: settings.positive)
+                let outcomes = try Outcomes.of(
+                    model, on: data.subset(test, name: data.name), positive: settings.positive)
                 scores.append(settings.metric.value(of: outcomes.outcomes))
                 if cancellation.isCancelled { throw Stopped() }
             }
             let defined = scores.compactMap { $0 }
             let mean = defined.isEmpty ? Double.nan : defined.reduce(0, +) / Double(defined.count)
-            let sd = defined.count > 1 ? (defined.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(defined.count - 1)).squareRoot() : 0
+            let sd =
+                defined.count > 1
+                ? (defined.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(defined.count - 1)).squareRoot() : 0
             rows.append(Row(candidate: c, foldScores: scores, mean: mean, sd: sd, stage: stage))
         }
         func better(_ a: Row, _ b: Row) -> Bool {
@@ -189,7 +198,10 @@ public enum HyperSearch {
         switch settings.method {
         case .grid:
             first = grid(space)
-            guard first.count <= 10_000 else { throw SettingError("method", "the grid has \(first.count) candidates; at most 10000", remedy: .use("random")) }
+            guard first.count <= 10_000 else {
+                throw SettingError(
+                    "method", "the grid has \(first.count) candidates; at most 10000", remedy: .use("random"))
+            }
         case .random:
             first = (0..<settings.trials).map { _ in draw(space, &rng) }
         case .coarse:

@@ -40,13 +40,19 @@ public struct FoundInput: Sendable {
 /// pre-activation value, from the test inputs closest to activating it, projected after every
 /// step onto the box of feature values seen in training.
 public enum UnitSearch {
-    public static func search(_ net: MLP, x: Matrix, units: [NetworkUnit], rule: ActivationRule, values kind: ActivationValues,
-                              box: (low: [Float], high: [Float]), settings: UnitSearchSettings,
-                              context: ExecutionContext = .standard) throws -> [FoundInput] {
+    public static func search(
+        _ net: MLP, x: Matrix, units: [NetworkUnit], rule: ActivationRule, values kind: ActivationValues,
+        box: (low: [Float], high: [Float]), settings: UnitSearchSettings,
+        context: ExecutionContext = .standard
+    ) throws -> [FoundInput] {
         let cancellation = context.cancellation
         guard x.rows > 0 else { throw CoverageError.invalid("the data has no rows to start the search from") }
-        guard settings.steps >= 1, settings.starts >= 1 else { throw SettingError(settings.steps < 1 ? "steps" : "starts", "steps and starts must be at least 1") }
-        guard settings.stepSize > 0, settings.stepSize.isFinite else { throw SettingError("stepSize", "the step size must be a positive number") }
+        guard settings.steps >= 1, settings.starts >= 1 else {
+            throw SettingError(settings.steps < 1 ? "steps" : "starts", "steps and starts must be at least 1")
+        }
+        guard settings.stepSize > 0, settings.stepSize.isFinite else {
+            throw SettingError("stepSize", "the step size must be a positive number")
+        }
         let d = x.cols
         guard box.low.count == d, box.high.count == d else {
             throw CoverageError.invalid("the feature box has \(box.low.count) features, the data \(d)")
@@ -66,7 +72,10 @@ public enum UnitSearch {
             let width = net.layers[unit.layer].outputs
             // Starts: the rows where the unit's pre-activation value is largest.
             let pre = all[unit.layer].pre
-            let starts = Array((0..<x.rows).sorted { pre[$0, unit.index] != pre[$1, unit.index] ? pre[$0, unit.index] > pre[$1, unit.index] : $0 < $1 }
+            let starts = Array(
+                (0..<x.rows).sorted {
+                    pre[$0, unit.index] != pre[$1, unit.index] ? pre[$0, unit.index] > pre[$1, unit.index] : $0 < $1
+                }
                 .prefix(settings.starts))
             let startX = xs.gatherRows(starts)
             var z = startX
@@ -134,9 +143,11 @@ public enum UnitSearch {
             case .values(let v):
                 before = Double(v[0]); after = Double(v[1])
             }
-            out.append(FoundInput(unit: unit, found: success[best], startRow: starts[best], start: startRaw, input: raw,
-                                  startValue: initial[best, unit.index], value: final[best, unit.index],
-                                  distance: distance(best), steps: stepsTaken[best], before: before, after: after))
+            out.append(
+                FoundInput(
+                    unit: unit, found: success[best], startRow: starts[best], start: startRaw, input: raw,
+                    startValue: initial[best, unit.index], value: final[best, unit.index],
+                    distance: distance(best), steps: stepsTaken[best], before: before, after: after))
         }
         return out
     }

@@ -40,8 +40,10 @@ public struct ParamSpec: Sendable {
     public var defaultValue: Value?
     public var required: Bool
 
-    public init(_ name: String, _ type: ArgType, _ help: String, default defaultValue: Value? = nil,
-                required: Bool = false) {
+    public init(
+        _ name: String, _ type: ArgType, _ help: String, default defaultValue: Value? = nil,
+        required: Bool = false
+    ) {
         self.name = name; self.type = type; self.help = help
         self.defaultValue = defaultValue; self.required = required
     }
@@ -60,8 +62,10 @@ public struct CommandSpec: Sendable {
     public var area: CommandArea = .session
     public var run: @Sendable (Invocation) throws -> Value
 
-    public init(name: String, summary: String, positionals: [ParamSpec] = [], options: [ParamSpec] = [],
-                returns: String, examples: [String], run: @escaping @Sendable (Invocation) throws -> Value) {
+    public init(
+        name: String, summary: String, positionals: [ParamSpec] = [], options: [ParamSpec] = [],
+        returns: String, examples: [String], run: @escaping @Sendable (Invocation) throws -> Value
+    ) {
         self.name = name; self.summary = summary; self.positionals = positionals; self.options = options
         self.returns = returns; self.examples = examples; self.run = run
     }
@@ -137,12 +141,44 @@ public struct CommandRegistry: Sendable {
 
     /// Every command of the language.
     public static let standard = CommandRegistry(areas: [
-        (.data, [DataCommands.load, DataCommands.describe, DataCommands.split, DataPrepCommands.sample, DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, DataPrepCommands.generate, DataPrepCommands.check, SearchCommands.adversarial]),
-        (.models, [ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, ModelCommands.loss, ModelCommands.save, SearchCommands.search]),
-        (.evaluation, [EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommands.interval, IntervalCommands.compare, RetrainingCommands.cvtest, RetrainingCommands.retrain, IntervalCommands.abtest, IntervalCommands.bandit]),
-        (.imbalance, [ImbalanceCommands.resample, ImbalanceCommands.ensemble, ImbalanceCommands.threshold, ImbalanceCommands.priors, ImbalanceCommands.imbalance]),
+        (
+            .data,
+            [
+                DataCommands.load, DataCommands.describe, DataCommands.split, DataPrepCommands.sample,
+                DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, DataPrepCommands.generate,
+                DataPrepCommands.check, SearchCommands.adversarial
+            ]
+        ),
+        (
+            .models,
+            [
+                ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, ModelCommands.loss,
+                ModelCommands.save, SearchCommands.search
+            ]
+        ),
+        (
+            .evaluation,
+            [
+                EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommands.interval,
+                IntervalCommands.compare, RetrainingCommands.cvtest, RetrainingCommands.retrain,
+                IntervalCommands.abtest, IntervalCommands.bandit
+            ]
+        ),
+        (
+            .imbalance,
+            [
+                ImbalanceCommands.resample, ImbalanceCommands.ensemble, ImbalanceCommands.threshold,
+                ImbalanceCommands.priors, ImbalanceCommands.imbalance
+            ]
+        ),
         (.coverage, [CoverageCommands.coverage]),
-        (.robustness, [RobustCommands.robust, RobustCommands.radius]),
-        (.session, [SessionCommands.help, SessionCommands.vars, SessionCommands.set, SessionCommands.source, SessionCommands.quit]),
+        (.robustness, [RobustCommand.spec, RobustCommands.radius]),
+        (
+            .session,
+            [
+                SessionCommands.help, SessionCommands.vars, SessionCommands.set, SessionCommands.source,
+                SessionCommands.quit
+            ]
+        )
     ])
 }

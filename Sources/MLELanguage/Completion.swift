@@ -27,13 +27,19 @@ public struct Completer {
         let wordChars = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_"))
         var word = ""
         for ch in before.unicodeScalars.reversed() {
-            if wordChars.contains(ch) { word.unicodeScalars.insert(ch, at: word.unicodeScalars.startIndex) } else { break }
+            if wordChars.contains(ch) {
+                word.unicodeScalars.insert(ch, at: word.unicodeScalars.startIndex)
+            } else {
+                break
+            }
         }
         let head = String(before.dropLast(word.count))
         let statement = currentStatement(head)
         var tokens = statement.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         // Drop an assignment's left side: `net = mlp ...` completes like `mlp ...`.
-        if let eq = tokens.firstIndex(of: "="), eq > 0, !tokens[..<eq].contains(where: { $0.contains("=") && $0 != "=" }) {
+        if let eq = tokens.firstIndex(of: "="), eq > 0,
+            !tokens[..<eq].contains(where: { $0.contains("=") && $0 != "=" })
+        {
             tokens = Array(tokens[(eq + 1)...])
         }
         let variables = session.variables.keys.sorted()
@@ -53,14 +59,21 @@ public struct Completer {
                 if case .bool = o.type { return o.name }
                 return o.name + "="
             }
-            if tokens[0] == "help" { candidates = session.registry.names }
-            else if tokens[0] == "set" {
+            if tokens[0] == "help" {
+                candidates = session.registry.names
+            } else if tokens[0] == "set" {
                 // The settings from the command's spec, then the values of the one named.
-                if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type { candidates = c }
-                else { candidates = tokens.count == 2 ? SessionCommands.settingValues[tokens[1]] ?? [] : [] }
+                if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type {
+                    candidates = c
+                } else {
+                    candidates = tokens.count == 2 ? SessionCommands.settingValues[tokens[1]] ?? [] : []
+                }
+            } else if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type {
+                candidates = c
+            }  // `imbalance compare`
+            else {
+                candidates = variables + options
             }
-            else if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type { candidates = c }   // `imbalance compare`
-            else { candidates = variables + options }
         } else {
             candidates = variables
         }
@@ -78,7 +91,9 @@ public struct Completer {
 
     private func finish(word: String, matches: [String], suffix: (String) -> String) -> Result {
         guard let first = matches.first else { return Result(insert: "", candidates: []) }
-        if matches.count == 1 { return Result(insert: String(first.dropFirst(word.count)) + suffix(first), candidates: []) }
+        if matches.count == 1 {
+            return Result(insert: String(first.dropFirst(word.count)) + suffix(first), candidates: [])
+        }
         var common = first
         for m in matches.dropFirst() {
             while !m.hasPrefix(common) { common.removeLast() }
@@ -98,11 +113,12 @@ public struct Completer {
         guard let entries = try? fm.contentsOfDirectory(atPath: expanded.isEmpty ? "." : expanded) else {
             return Result(insert: "", candidates: [])
         }
-        let matches = entries.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted().map { name -> String in
-            var isDir: ObjCBool = false
-            _ = fm.fileExists(atPath: expanded + name, isDirectory: &isDir)
-            return isDir.boolValue ? name + "/" : name
-        }
+        let matches = entries.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted()
+            .map { name -> String in
+                var isDir: ObjCBool = false
+                _ = fm.fileExists(atPath: expanded + name, isDirectory: &isDir)
+                return isDir.boolValue ? name + "/" : name
+            }
         return finish(word: prefix, matches: matches, suffix: { $0.hasSuffix("/") ? "" : "\"" })
     }
 }

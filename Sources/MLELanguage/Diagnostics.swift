@@ -13,8 +13,10 @@ enum Diagnostics {
     /// The option a numeric setting is given by: the same name in snake_case, or the few that
     /// differ. Nil when the command has no such option.
     static func option(for setting: String, in spec: CommandSpec) -> String? {
-        let renamed = ["encoding": "encode", "maxRadius": "max", "batchSize": "batch", "learningRate": "lr",
-                       "maxIterations": "max_iter", "neighbours": "k", "stepSize": "step", "methods": "method"]
+        let renamed = [
+            "encoding": "encode", "maxRadius": "max", "batchSize": "batch", "learningRate": "lr",
+            "maxIterations": "max_iter", "neighbours": "k", "stepSize": "step", "methods": "method"
+        ]
         var name = renamed[setting] ?? ""
         if name.isEmpty {
             for ch in setting {
@@ -29,7 +31,9 @@ enum Diagnostics {
     static func message(_ e: UnknownNameError) -> String {
         var text = e.description + didYouMean(e.name, in: e.known)
         if let listing = e.listing {
-            let shown = e.known.count > 12 ? e.known.prefix(12).joined(separator: ", ") + ", …" : e.known.joined(separator: ", ")
+            let shown =
+                e.known.count > 12
+                ? e.known.prefix(12).joined(separator: ", ") + ", …" : e.known.joined(separator: ", ")
             text += " (\(listing): \(shown))"
         }
         return text

@@ -69,10 +69,19 @@ public struct Interpreter {
         let loop = if case .forLoop = statement { true } else { false }
         switch session.format {
         case .json:
-            session.output.note(JSON.object([("time", .object([("statement", .string(loop ? "for" : "command")),
-                                                                ("wall_seconds", .num(wall)), ("cpu_seconds", .num(cpu))]))]).serialized())
+            session.output.note(
+                JSON.object([
+                    (
+                        "time",
+                        .object([
+                            ("statement", .string(loop ? "for" : "command")),
+                            ("wall_seconds", .num(wall)), ("cpu_seconds", .num(cpu))
+                        ])
+                    )
+                ]).serialized())
         case .table, .csv:
-            session.output.note("time\(loop ? " (for loop)" : ""): \(Format.duration(wall)) wall, \(Format.duration(cpu)) cpu")
+            session.output.note(
+                "time\(loop ? " (for loop)" : ""): \(Format.duration(wall)) wall, \(Format.duration(cpu)) cpu")
         }
     }
 
@@ -166,8 +175,9 @@ public struct Interpreter {
             session.output.result(JSON.object(pairs.map { ($0.0, $0.1.json) }).serialized())
         case .csv:
             // A table like every other result, so a CSV reader never meets free text.
-            session.output.result(CSVText.line(["variable", "type", "value"]) + "\n"
-                + pairs.map { CSVText.line([$0.0, $0.1.typeName, $0.1.summary]) }.joined(separator: "\n") + "\n")
+            session.output.result(
+                CSVText.line(["variable", "type", "value"]) + "\n"
+                    + pairs.map { CSVText.line([$0.0, $0.1.typeName, $0.1.summary]) }.joined(separator: "\n") + "\n")
         case .table:
             if pairs.count == 1 {
                 session.output.result("\(pairs[0].0): \(pairs[0].1.summary)")
@@ -196,7 +206,9 @@ public struct Interpreter {
         default:
             switch session.format {
             case .json: session.output.result(v.json.serialized())
-            case .csv: session.output.result(CSVText.line(["type", "value"]) + "\n" + CSVText.line([v.typeName, v.summary]) + "\n")
+            case .csv:
+                session.output.result(
+                    CSVText.line(["type", "value"]) + "\n" + CSVText.line([v.typeName, v.summary]) + "\n")
             case .table: session.output.result(v.summary)
             }
         }
@@ -232,8 +244,9 @@ public struct Interpreter {
             if session.variables[call.name] != nil {
                 throw MLEError(call.location, "'\(call.name)' is a variable, not a command; write it alone to show it")
             }
-            throw MLEError(call.location, "unknown command '\(call.name)'\(hint)",
-                           notes: hint.isEmpty ? ["type 'help' for the list of commands"] : [])
+            throw MLEError(
+                call.location, "unknown command '\(call.name)'\(hint)",
+                notes: hint.isEmpty ? ["type 'help' for the list of commands"] : [])
         }
         let invocation = try bind(call, to: spec, assignedTo: name)
         defer { session.progress.finish() }
@@ -276,8 +289,9 @@ public struct Interpreter {
                 guard let param = spec.option(label) ?? spec.positionals.first(where: { $0.name == label }) else {
                     let names = spec.options.map(\.name) + spec.positionals.map(\.name)
                     let hint = Diagnostics.didYouMean(label, in: names)
-                    throw MLEError(loc, "unknown option '\(label)' for '\(spec.name)'\(hint)",
-                                   notes: ["usage: \(spec.shortUsage)"])
+                    throw MLEError(
+                        loc, "unknown option '\(label)' for '\(spec.name)'\(hint)",
+                        notes: ["usage: \(spec.shortUsage)"])
                 }
                 guard values[param.name] == nil else {
                     throw MLEError(loc, "'\(param.name)' is given twice")
@@ -302,8 +316,10 @@ public struct Interpreter {
                     let flags = spec.options.filter { if case .bool = $0.type { true } else { false } }.map(\.name)
                     hint = Diagnostics.didYouMean(n, in: flags + spec.options.map { $0.name })
                 }
-                throw MLEError(arg.value.location, "'\(spec.name)' takes \(spec.positionals.count) positional argument\(spec.positionals.count == 1 ? "" : "s"); this one is extra\(hint)",
-                               notes: ["usage: \(spec.shortUsage)"])
+                throw MLEError(
+                    arg.value.location,
+                    "'\(spec.name)' takes \(spec.positionals.count) positional argument\(spec.positionals.count == 1 ? "" : "s"); this one is extra\(hint)",
+                    notes: ["usage: \(spec.shortUsage)"])
             }
             let param = spec.positionals[nextPositional]
             values[param.name] = try convert(arg.value, to: param.type, param: param.name, command: spec.name)
@@ -313,15 +329,17 @@ public struct Interpreter {
         for p in spec.positionals where values[p.name] == nil {
             if let d = p.defaultValue { values[p.name] = d; continue }
             if p.required {
-                throw MLEError(call.location, "'\(spec.name)' needs a \(p.name.uppercased()) (\(p.help))",
-                               notes: ["usage: \(spec.shortUsage)"])
+                throw MLEError(
+                    call.location, "'\(spec.name)' needs a \(p.name.uppercased()) (\(p.help))",
+                    notes: ["usage: \(spec.shortUsage)"])
             }
         }
         for o in spec.options where values[o.name] == nil {
             if let d = o.defaultValue { values[o.name] = d }
         }
-        var invocation = Invocation(spec: spec, location: call.location, session: session, assignedName: name,
-                                    values: values, locations: locations)
+        var invocation = Invocation(
+            spec: spec, location: call.location, session: session, assignedName: name,
+            values: values, locations: locations)
         for arg in call.arguments {
             guard case .name(let n, let loc) = arg.value, session.variables[n] != nil else { continue }
             if let p = locations.first(where: { $0.value == loc })?.key { invocation.names[p] = n }
@@ -336,14 +354,19 @@ public struct Interpreter {
         case .choice(let choices):
             var word: String?
             switch e {
-            case .name(let n, _): word = session.variables[n].flatMap { if case .symbol(let s) = $0 { s } else if case .string(let s) = $0 { s } else { nil } } ?? n
+            case .name(let n, _):
+                word =
+                    session.variables[n].flatMap {
+                        if case .symbol(let s) = $0 { s } else if case .string(let s) = $0 { s } else { nil }
+                    } ?? n
             case .string(let s, _): word = s
             default: break
             }
             guard let w = word, choices.contains(w) else {
                 let shown = word.map { "'\($0)'" } ?? "this value"
                 let hint = word.map { Diagnostics.didYouMean($0, in: choices) } ?? ""
-                throw MLEError(loc, "\(shown) is not a choice for \(param)\(hint) (choices: \(choices.joined(separator: ", ")))")
+                throw MLEError(
+                    loc, "\(shown) is not a choice for \(param)\(hint) (choices: \(choices.joined(separator: ", ")))")
             }
             return .symbol(w)
         case .word:
@@ -370,8 +393,12 @@ public struct Interpreter {
         case .list(let inner) where isWordLike(inner):
             // Items of a literal list convert one by one, so bare words name columns or choices
             // (`categorical=[island, sex]`); a single word is a list of one.
-            if case .list(let items, _) = e { return .list(try items.map { try convert($0, to: inner, param: param, command: command) }) }
-            if case .name(let n, _) = e, case .list? = session.variables[n] { return try check(try evaluate(e), type, param: param, at: loc) }
+            if case .list(let items, _) = e {
+                return .list(try items.map { try convert($0, to: inner, param: param, command: command) })
+            }
+            if case .name(let n, _) = e, case .list? = session.variables[n] {
+                return try check(try evaluate(e), type, param: param, at: loc)
+            }
             if case .name = e { return .list([try convert(e, to: inner, param: param, command: command)]) }
             if case .string = e { return .list([try convert(e, to: inner, param: param, command: command)]) }
             return try check(try evaluate(e), type, param: param, at: loc)
@@ -412,10 +439,15 @@ public struct Interpreter {
 
     private func check(_ v: Value, _ type: ArgType, param: String, at loc: SourceLocation) throws -> Value {
         func mismatch() -> MLEError {
-            MLEError(loc, "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)")
+            MLEError(
+                loc,
+                "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)"
+            )
         }
         switch (type, v) {
-        case (.dataset, .dataset), (.model, .model), (.number, .number), (.modelOrDataset, .model), (.modelOrDataset, .dataset): return v
+        case (.dataset, .dataset), (.model, .model), (.number, .number), (.modelOrDataset, .model),
+            (.modelOrDataset, .dataset):
+            return v
         case (.string, .string), (.path, .string), (.word, _): return v
         case (.string, .symbol(let s)): return .string(s)
         case (.string, .number(let x)): return .string(Format.number(x))

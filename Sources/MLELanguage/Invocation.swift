@@ -55,7 +55,9 @@ public struct Invocation {
 
     public func stringList(_ name: String) -> [String]? {
         guard case .list(let items)? = values[name] else { return nil }
-        return items.compactMap { if case .string(let s) = $0 { return s } else if case .symbol(let s) = $0 { return s } else { return nil } }
+        return items.compactMap {
+            if case .string(let s) = $0 { return s } else if case .symbol(let s) = $0 { return s } else { return nil }
+        }
     }
 
     public func intList(_ name: String) -> [Int]? {
@@ -80,5 +82,93 @@ public struct Invocation {
         return ExecutionContext(cancellation: session.cancellation, threads: session.threads) { done, total in
             relay.report(done, total)
         }
+    }
+}
+
+/// A Swift type an argument decodes into.
+public protocol ArgumentValue {
+    init?(argument: Value)
+}
+
+extension Double: ArgumentValue {
+    public init?(argument v: Value) {
+        guard case .number(let x) = v else { return nil }
+        self = x
+    }
+}
+
+extension Int: ArgumentValue {
+    public init?(argument v: Value) {
+        guard case .number(let x) = v, let n = Int(exactly: x.rounded()) else { return nil }
+        self = n
+    }
+}
+
+extension Bool: ArgumentValue {
+    public init?(argument v: Value) {
+        guard case .bool(let b) = v else { return nil }
+        self = b
+    }
+}
+
+extension String: ArgumentValue {
+    public init?(argument v: Value) {
+        switch v {
+        case .string(let s), .symbol(let s): self = s
+        default: return nil
+        }
+    }
+}
+
+extension Array: ArgumentValue where Element: ArgumentValue {
+    public init?(argument v: Value) {
+        guard case .list(let items) = v else { return nil }
+        var out: [Element] = []
+        for item in items {
+            guard let e = Element(argument: item) else { return nil }
+            out.append(e)
+        }
+        self = out
+    }
+}
+
+extension Invocation {
+    /// The option's value as given, or else its declared default: the one place a default is
+    /// written is the command's declaration. Binding has already checked the value's type.
+    /// - Throws: when the declaration gives the option no default (a mistake in the command,
+    ///   reported as such rather than guessed around).
+    public func declared<T: ArgumentValue>(_ name: String, _ type: T.Type = T.self) throws -> T {
+        guard let v = values[name] else {
+            throw MLEError(
+                location, "internal error: '\(spec.name)' reads '\(name)', which its declaration gives no default")
+        }
+        guard let t = T(argument: v) else {
+            throw error("\(name) takes a \(T.self), got \(v.typeName) \(v.summary)", at: name)
+        }
+        return t
+    }
+
+    /// A choice decoded into its enum, from the value given or the declared default.
+    public func choice<E: RawRepresentable>(_ name: String, _ type: E.Type) throws -> E where E.RawValue == String {
+        let word = try declared(name, String.self)
+        guard let e = E(rawValue: word) else { throw error("'\(word)' is not a choice for \(name)", at: name) }
+        return e
+    }
+
+    /// A choice decoded into its enum when given (or declared by default), else nil.
+    public func optionalChoice<E: RawRepresentable>(_ name: String, _ type: E.Type) throws -> E?
+    where E.RawValue == String {
+        guard values[name] != nil else { return nil }
+        return try choice(name, type)
+    }
+}
+
+extension ParamSpec {
+    /// An option whose choices are an enum's cases: spelled once, in the enum.
+    public static func choice<E: CaseIterable & RawRepresentable>(
+        _ name: String, _ type: E.Type, _ help: String,
+        default value: E? = nil
+    ) -> ParamSpec where E.RawValue == String {
+        ParamSpec(name, .choice(E.allCases.map(\.rawValue)), help, default: value.map { .symbol($0.rawValue) })
     }
 }

@@ -110,7 +110,9 @@ public struct Lexer {
         case "]", ")", "}":
             advance()
             let open: Unicode.Scalar = c == "]" ? "[" : c == ")" ? "(" : "{"
-            if brackets.last == open { brackets.removeLast() } else {
+            if brackets.last == open {
+                brackets.removeLast()
+            } else {
                 return Token(kind: .error("unmatched '\(c)'"), location: loc)
             }
             return Token(kind: c == "]" ? .rightBracket : c == ")" ? .rightParen : .rightBrace, location: loc)
@@ -122,7 +124,8 @@ public struct Lexer {
                 while let d = peek(), isIdentifierStart(d) || isDigit(d) { s.append(d); advance() }
                 return Token(kind: .identifier(String(s)), location: loc)
             }
-            if isDigit(c) || ((c == "-" || c == "+" || c == ".") && (peek(1).map { isDigit($0) || $0 == "." } ?? false)) {
+            if isDigit(c) || ((c == "-" || c == "+" || c == ".") && (peek(1).map { isDigit($0) || $0 == "." } ?? false))
+            {
                 return lexNumber(loc)
             }
             advance()
@@ -140,7 +143,8 @@ public struct Lexer {
         if let c = peek(), c == "-" || c == "+" { s.append(c); advance() }
         while let c = peek(), isDigit(c) || c == "." { s.append(c); advance() }
         if let e = peek(), e == "e" || e == "E",
-           let n = peek(1), isDigit(n) || ((n == "-" || n == "+") && (peek(2).map(isDigit) ?? false)) {
+            let n = peek(1), isDigit(n) || ((n == "-" || n == "+") && (peek(2).map(isDigit) ?? false))
+        {
             s.append(e); advance()
             s.append(n); advance()
             while let c = peek(), isDigit(c) { s.append(c); advance() }
@@ -148,7 +152,8 @@ public struct Lexer {
         let text = String(s)
         if let c = peek(), isIdentifierStart(c) {
             while let d = peek(), isIdentifierStart(d) || isDigit(d) { advance() }
-            return Token(kind: .error("'\(text)' must be followed by a space or punctuation, not letters"), location: loc)
+            return Token(
+                kind: .error("'\(text)' must be followed by a space or punctuation, not letters"), location: loc)
         }
         guard let v = Double(text) else {
             return Token(kind: .error("'\(text)' is not a number"), location: loc)
@@ -173,7 +178,9 @@ public struct Lexer {
                 case "n": s.append("\n")
                 case "t": s.append("\t")
                 default:
-                    return Token(kind: .error("unknown escape '\\\(e)' in a string (use \\\" \\\\ \\n or \\t)"), location: escLoc)
+                    return Token(
+                        kind: .error("unknown escape '\\\(e)' in a string (use \\\" \\\\ \\n or \\t)"), location: escLoc
+                    )
                 }
                 continue
             }

@@ -62,8 +62,10 @@ public final class Session {
     /// Files being sourced, to refuse a cycle.
     var sourceStack: [String] = []
 
-    public init(registry: CommandRegistry = .standard, output: OutputSink = BufferedOutput(),
-                progress: ProgressSink = SilentProgress(), cancellation: Cancellation = .never) {
+    public init(
+        registry: CommandRegistry = .standard, output: OutputSink = BufferedOutput(),
+        progress: ProgressSink = SilentProgress(), cancellation: Cancellation = .never
+    ) {
         self.registry = registry; self.output = output; self.progress = progress
         self.cancellation = cancellation
     }

@@ -22,7 +22,7 @@ public struct MLEError: Error, Equatable, Sendable {
 
     /// `file:line:col: error: message`, then any notes indented.
     public var rendered: String {
-        ([ "\(location): error: \(message)" ] + notes.map { "    " + $0 }).joined(separator: "\n")
+        (["\(location): error: \(message)"] + notes.map { "    " + $0 }).joined(separator: "\n")
     }
 }
 

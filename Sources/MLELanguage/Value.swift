@@ -39,6 +39,10 @@ public enum Value: Sendable {
     /// Several results at once (`train, test = split ...`).
     case tuple([Value])
 
+    /// A float32 setting as a number: the double nearest its shortest decimal form (0.001, not
+    /// 0.0010000000474974513).
+    public static func float(_ f: Float) -> Value { .number(Double(String(f)) ?? Double(f)) }
+
     /// The name of the value's type, as users see it.
     public var typeName: String {
         switch self {
@@ -78,7 +82,8 @@ public enum Value: Sendable {
         case .classes(_, let names)?:
             let counts = d.classCounts ?? []
             let parts = zip(names, counts).map { "\($0) \($1)" }
-            let shown = parts.count > 6 ? parts.prefix(6).joined(separator: ", ") + ", …" : parts.joined(separator: ", ")
+            let shown =
+                parts.count > 6 ? parts.prefix(6).joined(separator: ", ") + ", …" : parts.joined(separator: ", ")
             s += ", target \(d.targetName ?? "") (\(shown))"
         case .values?:
             s += ", numeric target \(d.targetName ?? "")"
@@ -99,17 +104,21 @@ public enum Value: Sendable {
         case .report(let r): return r.json
         case .tuple(let t): return .array(t.map(\.json))
         case .dataset(let d):
-            var o: [(String, JSON)] = [("type", .string("dataset")), ("name", .string(d.name)),
-                                       ("rows", .number(Double(d.rowCount))),
-                                       ("features", .number(Double(d.featureNames.count)))]
+            var o: [(String, JSON)] = [
+                ("type", .string("dataset")), ("name", .string(d.name)),
+                ("rows", .number(Double(d.rowCount))),
+                ("features", .number(Double(d.featureNames.count)))
+            ]
             if let t = d.targetName { o.append(("target", .string(t))) }
             if case .classes(_, let names)? = d.target {
                 o.append(("classes", .object(zip(names, d.classCounts ?? []).map { ($0, .number(Double($1))) })))
             }
             return .object(o)
         case .model(let m):
-            var o: [(String, JSON)] = [("type", .string("model")), ("kind", .string(m.model.kind)),
-                                       ("summary", .string(m.model.summary))]
+            var o: [(String, JSON)] = [
+                ("type", .string("model")), ("kind", .string(m.model.kind)),
+                ("summary", .string(m.model.summary))
+            ]
             if let n = m.trainingNote { o.append(("training", .string(n))) }
             return .object(o)
         }

@@ -33,7 +33,9 @@ public struct BaselineModel: Model {
         case .classification(let names):
             switch baselineKind {
             case .uniform: return "uniform baseline: a random class, each with probability 1/\(names.count)"
-            case .prior: return "prior baseline: a random class with the training shares (" + zip(names, constant).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", ") + ")"
+            case .prior:
+                return "prior baseline: a random class with the training shares ("
+                    + zip(names, constant).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", ") + ")"
             default:
                 let k = constant.firstIndex(of: constant.max() ?? 0) ?? 0
                 return "\(kind) baseline: always '\(names[k])'"
@@ -51,7 +53,9 @@ public struct BaselineModel: Model {
             throw LearningError.noTarget("a baseline")
         case .classes(_, let names)?:
             guard kind == .zeroRule || kind == .uniform || kind == .prior else {
-                throw SettingError("kind", "a \(kind.rawValue) baseline is for numeric targets", remedy: .useOneOf(["zero_rule", "uniform", "prior"]))
+                throw SettingError(
+                    "kind", "a \(kind.rawValue) baseline is for numeric targets",
+                    remedy: .useOneOf(["zero_rule", "uniform", "prior"]))
             }
             guard data.rowCount > 0 else { throw LearningError.invalid("the dataset has no rows") }
             let counts = data.classCounts ?? []
@@ -64,8 +68,9 @@ public struct BaselineModel: Model {
                 for (k, c) in counts.enumerated() where c > counts[best] { best = k }
                 if !p.isEmpty { p[best] = 1 }
             }
-            var model = BaselineModel(baselineKind: kind, featureNames: data.featureNames,
-                                      task: .classification(classNames: names), constant: p)
+            var model = BaselineModel(
+                baselineKind: kind, featureNames: data.featureNames,
+                task: .classification(classNames: names), constant: p)
             model.seed = seed
             return model
         case .values(let v)?:
@@ -73,14 +78,17 @@ public struct BaselineModel: Model {
             let c: Float
             switch kind {
             case .uniform, .prior:
-                throw SettingError("kind", "a \(kind.rawValue) baseline draws classes; the target holds numbers", remedy: .useOneOf(["mean", "median"]))
+                throw SettingError(
+                    "kind", "a \(kind.rawValue) baseline draws classes; the target holds numbers",
+                    remedy: .useOneOf(["mean", "median"]))
             case .zeroRule, .mean:
                 c = Float(v.reduce(0.0) { $0 + Double($1) } / Double(v.count))
             case .median:
                 c = Preprocessor.median(v)
             }
-            return BaselineModel(baselineKind: kind, featureNames: data.featureNames,
-                                 task: .regression, constant: [c])
+            return BaselineModel(
+                baselineKind: kind, featureNames: data.featureNames,
+                task: .regression, constant: [c])
         }
     }
 

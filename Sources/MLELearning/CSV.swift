@@ -52,7 +52,7 @@ public enum CSVReader {
         if utf8.starts(with: [0xEF, 0xBB, 0xBF]) { utf8.removeFirst(3) }
         let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
         var line = 1
-        var lineStart = 0     // byte offset where the current line starts
+        var lineStart = 0  // byte offset where the current line starts
         var i = 0
         let n = utf8.count
 
@@ -83,7 +83,9 @@ public enum CSVReader {
                             if i + 1 < n, utf8[i + 1] == quote { bytes.append(quote); i += 2; continue }
                             i += 1; closed = true; break
                         }
-                        if b == cr, i + 1 < n, utf8[i + 1] == lf { bytes.append(lf); i += 2; line += 1; lineStart = i; continue }
+                        if b == cr, i + 1 < n, utf8[i + 1] == lf {
+                            bytes.append(lf); i += 2; line += 1; lineStart = i; continue
+                        }
                         if b == lf { line += 1; lineStart = i + 1 }
                         bytes.append(b); i += 1
                     }
@@ -91,16 +93,20 @@ public enum CSVReader {
                         throw DataFileError(file: file, position: fieldPos, message: "a quoted field is never closed")
                     }
                     if i < n, utf8[i] != comma, utf8[i] != lf, utf8[i] != cr {
-                        throw DataFileError(file: file, position: TextPosition(line: line, column: column(i)),
-                                            message: "text after the closing quote of a field")
+                        throw DataFileError(
+                            file: file, position: TextPosition(line: line, column: column(i)),
+                            message: "text after the closing quote of a field")
                     }
                     record.append(String(decoding: bytes, as: UTF8.self))
                 } else {
                     let s = i
                     while i < n, utf8[i] != comma, utf8[i] != lf, utf8[i] != cr {
                         if utf8[i] == quote {
-                            throw DataFileError(file: file, position: TextPosition(line: line, column: column(i)),
-                                                message: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                            throw DataFileError(
+                                file: file, position: TextPosition(line: line, column: column(i)),
+                                message:
+                                    "a quote inside an unquoted field; quote the whole field and double the quote (\"\")"
+                            )
                         }
                         i += 1
                     }
@@ -128,8 +134,9 @@ public enum CSVReader {
         let bodyPositions = Array(positions.dropFirst())
         for (r, rec) in body.enumerated() where rec.count != header.count {
             let pos = rec.count > header.count ? bodyPositions[r][header.count] : bodyPositions[r][rec.count - 1]
-            throw DataFileError(file: file, position: pos,
-                                message: "this row has \(rec.count) fields but the header has \(header.count)")
+            throw DataFileError(
+                file: file, position: pos,
+                message: "this row has \(rec.count) fields but the header has \(header.count)")
         }
         return CSVTable(header: names, headerLine: headerLine, records: body, positions: bodyPositions)
     }
@@ -142,11 +149,13 @@ public enum CSVReader {
         for (j, name) in fields.enumerated() {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty {
-                throw DataFileError(file: file, position: positions[j], message: "column \(j + 1) has an empty name in the header")
+                throw DataFileError(
+                    file: file, position: positions[j], message: "column \(j + 1) has an empty name in the header")
             }
             if let k = seen[trimmed] {
-                throw DataFileError(file: file, position: positions[j],
-                                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
+                throw DataFileError(
+                    file: file, position: positions[j],
+                    message: "column name '\(trimmed)' appears twice in the header (columns \(k + 1) and \(j + 1))")
             }
             seen[trimmed] = j
             names.append(trimmed)
@@ -166,9 +175,10 @@ struct ColumnRoles {
     init(header: [String], headerLine: Int, file: String, targetName: String?, options: ColumnOptions) throws {
         func column(_ t: String, _ what: String) throws -> Int {
             guard let j = header.firstIndex(of: t) else {
-                throw DataFileError(file: file, position: TextPosition(line: headerLine, column: 1),
-                                    message: "no column named '\(t)' in the header\(what)",
-                                    unknownName: UnknownNameError(kind: "column", name: t, known: header, listing: "columns"))
+                throw DataFileError(
+                    file: file, position: TextPosition(line: headerLine, column: 1),
+                    message: "no column named '\(t)' in the header\(what)",
+                    unknownName: UnknownNameError(kind: "column", name: t, known: header, listing: "columns"))
             }
             return j
         }
@@ -176,7 +186,8 @@ struct ColumnRoles {
         categorical = Set(try options.categorical.map { try column($0, " (given in categorical=)") })
         numeric = Set(try options.numeric.map { try column($0, " (given in numeric=)") })
         if let both = categorical.intersection(numeric).first {
-            throw DataFileError(file: file, position: nil, message: "column '\(header[both])' is declared both categorical and numeric")
+            throw DataFileError(
+                file: file, position: nil, message: "column '\(header[both])' is declared both categorical and numeric")
         }
     }
 }

@@ -1,6 +1,6 @@
 import CKernels
-import MLETensor
 import Foundation
+import MLETensor
 
 /// Reads a CSV file straight into a `Dataset`, streaming it in blocks: the file is never held
 /// whole, numbers go from the bytes into the row-major feature matrix, and text is kept only for
@@ -50,8 +50,10 @@ struct CSVLoader {
             throw DataFileError(file: path, position: nil, message: "the file is empty; expected a header row")
         }
         let headerLine = headerRecord.first?.position.line ?? 1
-        let header = try CSVReader.checkedHeader(headerRecord.map(\.text), positions: headerRecord.map(\.position), file: path)
-        let roles = try ColumnRoles(header: header, headerLine: headerLine, file: path, targetName: targetName, options: options)
+        let header = try CSVReader.checkedHeader(
+            headerRecord.map(\.text), positions: headerRecord.map(\.position), file: path)
+        let roles = try ColumnRoles(
+            header: header, headerLine: headerLine, file: path, targetName: targetName, options: options)
         let targetIndex = roles.target, declaredCategorical = roles.categorical, declaredNumeric = roles.numeric
 
         // How each column is read.
@@ -60,7 +62,9 @@ struct CSVLoader {
         let d = featureColumns.count
         var slot = [Int](repeating: -1, count: ncols)
         for (k, j) in featureColumns.enumerated() { slot[j] = k }
-        var isText = header.indices.map { $0 == targetIndex || declaredCategorical.contains($0) || forcedText.contains($0) }
+        var isText = header.indices.map {
+            $0 == targetIndex || declaredCategorical.contains($0) || forcedText.contains($0)
+        }
         // Text cells of kept rows, per column (nil: missing); allocated when a column becomes text.
         var texts = [[String?]?](repeating: nil, count: ncols)
         for j in 0..<ncols where isText[j] { texts[j] = [] }
@@ -84,7 +88,9 @@ struct CSVLoader {
         func take(_ record: [CSVField]) throws {
             if record.count != ncols {
                 let pos = record.count > ncols ? record[ncols].position : record[record.count - 1].position
-                throw DataFileError(file: path, position: pos, message: "this row has \(record.count) fields but the header has \(ncols)")
+                throw DataFileError(
+                    file: path, position: pos,
+                    message: "this row has \(record.count) fields but the header has \(ncols)")
             }
             if let tj = targetIndex, missing.contains(String(trimSpaces(record[tj].text))) {
                 dropped += 1
@@ -100,8 +106,10 @@ struct CSVLoader {
                     }
                     if missing.contains(cell) { storage.set(row: rows, column: slot[j], .nan); continue }
                     if declaredNumeric.contains(j) {
-                        throw DataFileError(file: path, position: record[j].position,
-                                            message: "'\(cell)' in column '\(header[j])' is not a number (the column was declared numeric)")
+                        throw DataFileError(
+                            file: path, position: record[j].position,
+                            message:
+                                "'\(cell)' in column '\(header[j])' is not a number (the column was declared numeric)")
                     }
                     turnToText(j)
                 }
@@ -124,20 +132,25 @@ struct CSVLoader {
                 let textColumns = (0..<ncols).filter { isText[$0] }
                 var textSlot = [Int](repeating: -1, count: ncols)
                 for (t, j) in textColumns.enumerated() { textSlot[j] = t }
-                let layout = ScanLayout(ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
-                                        slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
-                                        blankIsMissing: blankIsMissing)
+                let layout = ScanLayout(
+                    ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
+                    slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
+                    blankIsMissing: blankIsMissing)
 
                 // Text cells of `got` rows the scanner wrote from row `first` on (at or after
                 // `rows`), their ranges in `ranges`; they become rows `rows`, `rows + 1`, ... but
                 // for those whose target is missing, which are dropped.
-                func absorb(_ got: Int, from first: Int, _ ranges: [UInt32], buf: UnsafeBufferPointer<UInt8>, line: Int) throws {
+                func absorb(_ got: Int, from first: Int, _ ranges: [UInt32], buf: UnsafeBufferPointer<UInt8>, line: Int)
+                    throws
+                {
                     var kept = rows
                     for r in 0..<got {
                         let base = r * textColumns.count * 2
                         func text(_ t: Int) throws -> String {
                             let s = Int(ranges[base + 2 * t]), n = Int(ranges[base + 2 * t + 1])
-                            guard let v = String(validating: UnsafeBufferPointer(rebasing: buf[s..<s + n]), as: UTF8.self) else {
+                            guard
+                                let v = String(validating: UnsafeBufferPointer(rebasing: buf[s..<s + n]), as: UTF8.self)
+                            else {
                                 throw input.notUTF8(at: s)
                             }
                             return v
@@ -150,7 +163,9 @@ struct CSVLoader {
                                 continue
                             }
                             if badTarget == nil {
-                                badTarget = targetError(t, column: header[tj]) { input.position(of: Int(ranges[base + 2 * textSlot[tj]]), line: line + r) }
+                                badTarget = targetError(t, column: header[tj]) {
+                                    input.position(of: Int(ranges[base + 2 * textSlot[tj]]), line: line + r)
+                                }
                             }
                             targetValues.append(t)
                         }
@@ -171,7 +186,8 @@ struct CSVLoader {
                     // middle and the halves are read on two threads; the second half's rows count
                     // only when the first half was plain to its end.
                     if storage.estimated, let cut = input.lineEnd(near: start + input.available / 2),
-                       input.available >= Self.parallelBytes {
+                        input.available >= Self.parallelBytes
+                    {
                         let linesA = input.lineEnds(from: start, to: cut)
                         let linesB = input.lineEnds(from: cut, to: start + input.available)
                         storage.ensure(rows: rows + linesA + linesB)
@@ -182,8 +198,12 @@ struct CSVLoader {
                                 rangesA.withUnsafeMutableBufferPointer { ra in
                                     rangesB.withUnsafeMutableBufferPointer { rb in
                                         let jobs = [
-                                            ScanJob(buf: buf, start: start, end: cut, out: out, ranges: ra, firstRow: rows, maxRows: linesA),
-                                            ScanJob(buf: buf, start: cut, end: buf.count, out: out, ranges: rb, firstRow: rows + linesA, maxRows: linesB),
+                                            ScanJob(
+                                                buf: buf, start: start, end: cut, out: out, ranges: ra, firstRow: rows,
+                                                maxRows: linesA),
+                                            ScanJob(
+                                                buf: buf, start: cut, end: buf.count, out: out, ranges: rb,
+                                                firstRow: rows + linesA, maxRows: linesB)
                                         ]
                                         let done = (try? Parallel.map(2) { layout.scan(jobs[$0]) }) ?? []
                                         return (done.first ?? (0, start), done.last ?? (0, cut))
@@ -210,8 +230,10 @@ struct CSVLoader {
                     let done = input.withBuffer { buf in
                         storage.withRows { out in
                             ranges.withUnsafeMutableBufferPointer { r in
-                                layout.scan(ScanJob(buf: buf, start: start, end: buf.count, out: out, ranges: r,
-                                                    firstRow: rows, maxRows: maxRows))
+                                layout.scan(
+                                    ScanJob(
+                                        buf: buf, start: start, end: buf.count, out: out, ranges: r,
+                                        firstRow: rows, maxRows: maxRows))
                             }
                         }
                     }
@@ -245,10 +267,13 @@ struct CSVLoader {
         let target = targetIndex == nil ? nil : Dataset.target(fromCells: targetValues, task: task)
         let base = (path as NSString).lastPathComponent
         let name = (base as NSString).deletingPathExtension
-        return (Dataset(name: name, featureNames: featureColumns.map { header[$0] },
-                        features: try Matrix(rows: rows, cols: d, storage: features),
-                        targetName: targetName, target: target, columnKinds: kinds),
-                dropped)
+        return (
+            Dataset(
+                name: name, featureNames: featureColumns.map { header[$0] },
+                features: try Matrix(rows: rows, cols: d, storage: features),
+                targetName: targetName, target: target, columnKinds: kinds),
+            dropped
+        )
     }
 
     /// A regression target must be a number: the error for the first cell that is not, thrown
@@ -256,8 +281,9 @@ struct CSVLoader {
     /// `CSVReader.parse`).
     private func targetError(_ cell: String, column: String, at position: () -> TextPosition) -> DataFileError? {
         guard task == .regression, !(Double(cell)?.isFinite ?? false) else { return nil }
-        return DataFileError(file: path, position: position(),
-                             message: "'\(cell)' in target '\(column)' is not a number; regression needs numbers")
+        return DataFileError(
+            file: path, position: position(),
+            message: "'\(cell)' in target '\(column)' is not a number; regression needs numbers")
     }
 }
 
@@ -274,8 +300,9 @@ private struct ScanLayout: Sendable {
     /// Scans `job`'s bytes; returns the rows read and where the scan stopped.
     func scan(_ job: ScanJob) -> (rows: Int, pos: Int) {
         var pos = job.start
-        let rows = mle_csv_scan(job.buf.baseAddress, job.end, &pos, ncols, modes, slot, textSlot, features, texts,
-                                blankIsMissing, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
+        let rows = mle_csv_scan(
+            job.buf.baseAddress, job.end, &pos, ncols, modes, slot, textSlot, features, texts,
+            blankIsMissing, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
         return (rows, pos)
     }
 }
@@ -434,7 +461,9 @@ private struct BlockInput {
         let n = buffer.withUnsafeMutableBufferPointer { b in
             Foundation.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
         }
-        guard n >= 0 else { throw DataFileError(file: path, position: nil, message: "cannot read: \(String(cString: strerror(errno)))") }
+        guard n >= 0 else {
+            throw DataFileError(file: path, position: nil, message: "cannot read: \(String(cString: strerror(errno)))")
+        }
         if n == 0 { eof = true; return false }
         count += n
         if startOfFile, count >= 3 || eof {
@@ -462,8 +491,9 @@ private struct BlockInput {
         // The line of a bad byte in the block: lines before it since the record start.
         var l = line, lineStart = position
         for k in position..<min(offset, count) where buffer[k] == 0x0A { l += 1; lineStart = k + 1 }
-        return DataFileError(file: path, position: TextPosition(line: l, column: column(from: lineStart, to: offset)),
-                             message: "the file is not UTF-8 text")
+        return DataFileError(
+            file: path, position: TextPosition(line: l, column: column(from: lineStart, to: offset)),
+            message: "the file is not UTF-8 text")
     }
 
     private func column(from start: Int, to k: Int) -> Int {
@@ -537,16 +567,19 @@ private struct BlockInput {
                     throw DataFileError(file: path, position: fieldPos, message: "a quoted field is never closed")
                 }
                 if let b = try at(i), b != comma, b != lf, b != cr {
-                    throw DataFileError(file: path, position: TextPosition(line: l, column: column(i)),
-                                        message: "text after the closing quote of a field")
+                    throw DataFileError(
+                        file: path, position: TextPosition(line: l, column: column(i)),
+                        message: "text after the closing quote of a field")
                 }
                 record.append(CSVField(text: try text(content[...], at: fieldPos), position: fieldPos))
             } else {
                 let s = i
                 while let b = try at(i), b != comma, b != lf, b != cr {
                     if b == quote {
-                        throw DataFileError(file: path, position: TextPosition(line: l, column: column(i)),
-                                            message: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                        throw DataFileError(
+                            file: path, position: TextPosition(line: l, column: column(i)),
+                            message:
+                                "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
                     }
                     i += 1
                 }

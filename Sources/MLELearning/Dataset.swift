@@ -61,8 +61,10 @@ public struct Dataset: Sendable {
     /// which resampling refuses to touch.
     public var isHeldOut = false
 
-    public init(name: String, featureNames: [String], features: Matrix,
-                targetName: String?, target: Target?, columnKinds: [ColumnKind]? = nil) {
+    public init(
+        name: String, featureNames: [String], features: Matrix,
+        targetName: String?, target: Target?, columnKinds: [ColumnKind]? = nil
+    ) {
         self.name = name; self.featureNames = featureNames; self.features = features
         self.columnKinds = columnKinds ?? Array(repeating: .numeric, count: featureNames.count)
         self.targetName = targetName; self.target = target
@@ -99,8 +101,9 @@ public struct Dataset: Sendable {
 
     /// Rows at `indices`, in that order.
     public func subset(_ indices: [Int], name: String) -> Dataset {
-        var d = Dataset(name: name, featureNames: featureNames, features: features.gatherRows(indices),
-                        targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
+        var d = Dataset(
+            name: name, featureNames: featureNames, features: features.gatherRows(indices),
+            targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
         d.isHeldOut = isHeldOut
         return d
     }
@@ -133,11 +136,15 @@ public struct Dataset: Sendable {
         }
         let cols = names.compactMap { index[$0] }
         if let j = cols.first(where: { !columnKinds[$0].isNumeric }) {
-            throw LearningError.invalid("column '\(featureNames[j])' is categorical and this model takes numbers; models trained in mle encode such columns themselves")
+            throw LearningError.invalid(
+                "column '\(featureNames[j])' is categorical and this model takes numbers; models trained in mle encode such columns themselves"
+            )
         }
         let counts = missingCounts
         if let j = cols.first(where: { counts[$0] > 0 }) {
-            throw LearningError.invalid("column '\(featureNames[j])' has \(counts[j]) missing value\(counts[j] == 1 ? "" : "s") and this model has no imputation; drop them with dropna, or use a model trained in mle on data with missing values")
+            throw LearningError.invalid(
+                "column '\(featureNames[j])' has \(counts[j]) missing value\(counts[j] == 1 ? "" : "s") and this model has no imputation; drop them with dropna, or use a model trained in mle on data with missing values"
+            )
         }
         if names == featureNames { return features }
         var out = Matrix(rows: rowCount, cols: cols.count)
@@ -164,7 +171,9 @@ public struct ColumnOptions: Equatable, Sendable {
     public init() {}
 
     /// pandas' default missing-value strings, less the exotic ones.
-    public static let defaultMissing: Set<String> = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "<NA>", "#N/A"]
+    public static let defaultMissing: Set<String> = [
+        "", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "<NA>", "#N/A"
+    ]
 }
 
 extension Dataset {
@@ -180,16 +189,21 @@ extension Dataset {
     /// - Returns: the dataset and the number of rows dropped because their target was missing.
     /// - Throws: `DataFileError` naming the line and column of a text value in a column declared
     ///   numeric, or a target or declared column that is not in the header.
-    public static func fromCSV(_ table: CSVTable, file: String, targetName: String?,
-                               task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()) throws -> Dataset {
+    public static func fromCSV(
+        _ table: CSVTable, file: String, targetName: String?,
+        task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()
+    ) throws -> Dataset {
         try read(table, file: file, targetName: targetName, task: task, options: options).data
     }
 
     /// `fromCSV`, also returning how many rows were dropped because their target was missing.
-    public static func read(_ table: CSVTable, file: String, targetName: String?,
-                            task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
-        let roles = try ColumnRoles(header: table.header, headerLine: table.headerLine, file: file,
-                                    targetName: targetName, options: options)
+    public static func read(
+        _ table: CSVTable, file: String, targetName: String?,
+        task: TaskChoice = .auto, options: ColumnOptions = ColumnOptions()
+    ) throws -> (data: Dataset, droppedRows: Int) {
+        let roles = try ColumnRoles(
+            header: table.header, headerLine: table.headerLine, file: file,
+            targetName: targetName, options: options)
         let targetIndex = roles.target, declaredCategorical = roles.categorical, declaredNumeric = roles.numeric
         // Rows whose target is missing cannot be used for training or evaluation: they are dropped.
         var keep = Array(table.records.indices)
@@ -208,7 +222,8 @@ extension Dataset {
             if !declaredCategorical.contains(j) {
                 for (r, rec) in keep.enumerated() {
                     let cell = trimSpaces(table.records[rec][j])
-                    if let v = Float(cell), v.isFinite, numericMissing.isEmpty || !numericMissing.contains(String(cell)) {
+                    if let v = Float(cell), v.isFinite, numericMissing.isEmpty || !numericMissing.contains(String(cell))
+                    {
                         numbers[r] = v; continue
                     }
                     if options.missingTokens.contains(String(cell)) { continue }
@@ -222,8 +237,10 @@ extension Dataset {
             }
             if let rec = textRow, declaredNumeric.contains(j) {
                 let cell = trimSpaces(table.records[rec][j])
-                throw DataFileError(file: file, position: table.positions[rec][j],
-                                    message: "'\(cell)' in column '\(table.header[j])' is not a number (the column was declared numeric)")
+                throw DataFileError(
+                    file: file, position: table.positions[rec][j],
+                    message:
+                        "'\(cell)' in column '\(table.header[j])' is not a number (the column was declared numeric)")
             }
             var cells: [String?] = []
             cells.reserveCapacity(n)
@@ -246,17 +263,23 @@ extension Dataset {
         }
         let base = (file as NSString).lastPathComponent
         let name = (base as NSString).deletingPathExtension
-        return (Dataset(name: name, featureNames: featureColumns.map { table.header[$0] },
-                        features: features, targetName: targetName, target: target, columnKinds: kinds),
-                table.records.count - n)
+        return (
+            Dataset(
+                name: name, featureNames: featureColumns.map { table.header[$0] },
+                features: features, targetName: targetName, target: target, columnKinds: kinds),
+            table.records.count - n
+        )
     }
 
-    private static func readTarget(_ table: CSVTable, column tj: Int, rows: [Int], file: String,
-                                   task: TaskChoice) throws -> Target {
+    private static func readTarget(
+        _ table: CSVTable, column tj: Int, rows: [Int], file: String,
+        task: TaskChoice
+    ) throws -> Target {
         let cells = rows.map { String(trimSpaces(table.records[$0][tj])) }
         if task == .regression, let r = cells.firstIndex(where: { !(Double($0)?.isFinite ?? false) }) {
-            throw DataFileError(file: file, position: table.positions[rows[r]][tj],
-                                message: "'\(cells[r])' in target '\(table.header[tj])' is not a number; regression needs numbers")
+            throw DataFileError(
+                file: file, position: table.positions[rows[r]][tj],
+                message: "'\(cells[r])' in target '\(table.header[tj])' is not a number; regression needs numbers")
         }
         return target(fromCells: cells, task: task)
     }
@@ -291,8 +314,10 @@ extension Dataset {
 
     /// Reads a CSV file into a dataset, with column options; also returns how many rows were
     /// dropped because their target was missing.
-    public static func read(path: String, targetName: String?, task: TaskChoice = .auto,
-                            options: ColumnOptions = ColumnOptions()) throws -> (data: Dataset, droppedRows: Int) {
+    public static func read(
+        path: String, targetName: String?, task: TaskChoice = .auto,
+        options: ColumnOptions = ColumnOptions()
+    ) throws -> (data: Dataset, droppedRows: Int) {
         try CSVLoader(path: path, targetName: targetName, task: task, options: options).read()
     }
 }
@@ -325,7 +350,8 @@ public enum LearningError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingFeatures(let m):
-            return "the data lacks the model's feature column\(m.count == 1 ? "" : "s") \(m.map { "'\($0)'" }.joined(separator: ", "))"
+            return
+                "the data lacks the model's feature column\(m.count == 1 ? "" : "s") \(m.map { "'\($0)'" }.joined(separator: ", "))"
         case .noTarget(let what):
             return "\(what) needs a target column"
         case .invalid(let s): return s

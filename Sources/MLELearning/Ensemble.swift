@@ -33,8 +33,10 @@ public enum EnsemblePlan {
     /// - Throws: `LearningError.invalid` without two non-empty classes, or when a class to be cut
     ///   has fewer rows than `members` (a member would get none of it).
     /// - Parameter classNames: the classes' names, for errors (their indices otherwise).
-    public static func rows(labels: [Int], classCount: Int, members: Int, method: Method,
-                            seed: UInt64, classNames: [String] = []) throws -> [[Int]] {
+    public static func rows(
+        labels: [Int], classCount: Int, members: Int, method: Method,
+        seed: UInt64, classNames: [String] = []
+    ) throws -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: classCount)
         for (i, l) in labels.enumerated() where l >= 0 && l < classCount { byClass[l].append(i) }
         let present = byClass.filter { !$0.isEmpty }
@@ -53,10 +55,15 @@ public enum EnsemblePlan {
             rng.shuffle(&shuffled)
             switch method {
             case .chunks:
-                let pieces = rows.count == largest ? members
+                let pieces =
+                    rows.count == largest
+                    ? members
                     : min(members, max(1, Int((Double(rows.count) * Double(members) / Double(largest)).rounded())))
                 guard rows.count >= pieces else {
-                    throw SettingError("chunks", "class '\(classNames[safe: c] ?? "\(c)")' has \(rows.count) rows, fewer than the \(pieces) chunks asked for", remedy: .atMost(rows.count))
+                    throw SettingError(
+                        "chunks",
+                        "class '\(classNames[safe: c] ?? "\(c)")' has \(rows.count) rows, fewer than the \(pieces) chunks asked for",
+                        remedy: .atMost(rows.count))
                 }
                 let chunks = cut(shuffled, into: pieces)
                 for h in 0..<members { out[h] += chunks[h % pieces] }
@@ -98,12 +105,16 @@ public enum EnsemblePlan {
     ///   - workers: threads to use (default: the active processor count); 1 trains one after another.
     ///   - done: called (from a worker thread) after each member finishes.
     /// - Throws: `Cancelled` when the context's cancellation fires, else the lowest failed member's error.
-    public static func trainMembers(_ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
-                                    context: ExecutionContext = .standard,
-                                    train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
-                                    done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [any Model] {
-        try trainMembers(datasets.count, dataset: { datasets[$0] }, seed: seed, workers: workers,
-                         context: context, train: train, check: { _, _ in }, done: done).map(\.1)
+    public static func trainMembers(
+        _ datasets: [Dataset], seed: UInt64, workers: Int? = nil,
+        context: ExecutionContext = .standard,
+        train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+        done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> [any Model] {
+        try trainMembers(
+            datasets.count, dataset: { datasets[$0] }, seed: seed, workers: workers,
+            context: context, train: train, check: { _, _ in }, done: done
+        ).map(\.1)
     }
 
     /// Trains `count` members as `trainMembers(_:seed:workers:context:train:done:)`, member
@@ -113,26 +124,32 @@ public enum EnsemblePlan {
     /// finished ones, so the checks add little to the wall time.
     /// - Returns: each member's data, model and check, in member order.
     /// - Throws: `Cancelled` when the context's cancellation fires, else the lowest failed member's error.
-    public static func trainMembers<C: Sendable>(_ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
-                                                 seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
-                                                 train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
-                                                 check: @escaping @Sendable (Int, any Model) throws -> C,
-                                                 done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [(Dataset, any Model, C)] {
+    public static func trainMembers<C: Sendable>(
+        _ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
+        seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
+        train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+        check: @escaping @Sendable (Int, any Model) throws -> C,
+        done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> [(Dataset, any Model, C)] {
         let cancellation = context.cancellation
         do {
             return try BLASThreads.single {
-                try Parallel.map(count, workers: workers, { h in
-                    if cancellation.isCancelled { throw Cancelled() }
-                    let data = dataset(h)
-                    let model = try train(data, memberSeed(seed, h), cancellation)
-                    done(h)
-                    return (data, model)
-                }, then: { h, trained in
-                    if cancellation.isCancelled { throw Cancelled() }
-                    return try check(h, trained.1)
-                }).map { ($0.0.0, $0.0.1, $0.1) }
+                try Parallel.map(
+                    count, workers: workers,
+                    { h in
+                        if cancellation.isCancelled { throw Cancelled() }
+                        let data = dataset(h)
+                        let model = try train(data, memberSeed(seed, h), cancellation)
+                        done(h)
+                        return (data, model)
+                    },
+                    then: { h, trained in
+                        if cancellation.isCancelled { throw Cancelled() }
+                        return try check(h, trained.1)
+                    }
+                ).map { ($0.0.0, $0.0.1, $0.1) }
             }
-        } catch where cancellation.isCancelled {
+        } catch  where cancellation.isCancelled {
             throw Cancelled()
         }
     }
@@ -162,12 +179,15 @@ public struct EnsembleModel: Model {
     public var task: Task { .classification(classNames: classNames) }
     public var summary: String {
         let base = members.first.map { $0.kind } ?? "?"
-        return "\(method == .chunks ? "ensemble of resampled datasets" : "EasyEnsemble bags"): \(members.count) \(base) members, \(vote.rawValue) vote"
+        return
+            "\(method == .chunks ? "ensemble of resampled datasets" : "EasyEnsemble bags"): \(members.count) \(base) members, \(vote.rawValue) vote"
     }
 
     /// - Throws: `LearningError.invalid` when the members are not classifiers over `classNames`.
     public init(members: [any Model], vote: Vote, data: Dataset, method: EnsemblePlan.Method) throws {
-        guard case .classes(_, let names)? = data.target else { throw LearningError.invalid("an ensemble needs a class target") }
+        guard case .classes(_, let names)? = data.target else {
+            throw LearningError.invalid("an ensemble needs a class target")
+        }
         guard !members.isEmpty else { throw LearningError.invalid("an ensemble needs at least one member") }
         for m in members where m.task != .classification(classNames: names) {
             throw LearningError.invalid("every member must classify into \(names.joined(separator: ", "))")
@@ -191,17 +211,22 @@ public struct EnsembleModel: Model {
     /// Trains one member per row set of `plan` (from `EnsemblePlan.rows`) and combines them.
     /// - Parameter check: run on each trained member as in `EnsemblePlan.trainMembers`.
     /// - Returns: the ensemble, each member's training data and each member's check.
-    public static func train<C: Sendable>(_ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
-                                          workers: Int? = nil, context: ExecutionContext = .standard,
-                                          member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
-                                          check: @escaping @Sendable (Int, any Model) throws -> C,
-                                          done: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (EnsembleModel, [Dataset], [C]) {
+    public static func train<C: Sendable>(
+        _ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
+        workers: Int? = nil, context: ExecutionContext = .standard,
+        member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+        check: @escaping @Sendable (Int, any Model) throws -> C,
+        done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> (EnsembleModel, [Dataset], [C]) {
         let cancellation = context.cancellation
-        let trained = try EnsemblePlan.trainMembers(plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
-                                                    seed: seed, workers: workers, context: context,
-                                                    train: member, check: check, done: done)
-        return (try EnsembleModel(members: trained.map(\.1), vote: vote, data: data, method: method),
-                trained.map(\.0), trained.map(\.2))
+        let trained = try EnsemblePlan.trainMembers(
+            plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
+            seed: seed, workers: workers, context: context,
+            train: member, check: check, done: done)
+        return (
+            try EnsembleModel(members: trained.map(\.1), vote: vote, data: data, method: method),
+            trained.map(\.0), trained.map(\.2)
+        )
     }
 
     /// The raw columns, categorical codes and gaps included (each member's pipeline handles them).
@@ -215,14 +240,17 @@ public struct EnsembleModel: Model {
         let src = data.features.cols
         data.features.storage.withUnsafeBufferPointer { p in
             out.storage.withUnsafeMutableBufferPointer { q in
-                for r in 0..<data.rowCount { for (j, c) in cols.enumerated() { q[r * cols.count + j] = p[r * src + c] } }
+                for r in 0..<data.rowCount {
+                    for (j, c) in cols.enumerated() { q[r * cols.count + j] = p[r * src + c] }
+                }
             }
         }
         return out
     }
 
     public func predict(_ x: Matrix) throws -> Prediction {
-        let data = Dataset(name: "", featureNames: featureNames, features: x, targetName: nil, target: nil, columnKinds: columnKinds)
+        let data = Dataset(
+            name: "", featureNames: featureNames, features: x, targetName: nil, target: nil, columnKinds: columnKinds)
         return try combine(members.map { try $0.predict(data) })
     }
 
@@ -274,7 +302,11 @@ public struct EnsembleModel: Model {
             let row = (r * k)..<(r * k + k)
             guard let top = votes.storage[row].max() else { continue }
             let tied = row.filter { votes.storage[$0] == top }
-            guard tied.count > 1, let winner = tied.max(by: { mean.storage[$0] < mean.storage[$1] || (mean.storage[$0] == mean.storage[$1] && $0 > $1) }) else { continue }
+            guard tied.count > 1,
+                let winner = tied.max(by: {
+                    mean.storage[$0] < mean.storage[$1] || (mean.storage[$0] == mean.storage[$1] && $0 > $1)
+                })
+            else { continue }
             let shift = 0.01 / h
             for t in tied where t != winner { votes.storage[t] -= shift; votes.storage[winner] += shift }
         }
@@ -299,11 +331,14 @@ public struct PriorCorrectedModel: Model {
     /// - Throws: `LearningError.invalid` when the shares do not match the classes or a trained
     ///   share is zero for a class that occurs in deployment.
     public init(base: any Model, trainedShares: [Double], deployedShares: [Double]) throws {
-        guard case .classification(let names) = base.task, trainedShares.count == names.count, deployedShares.count == names.count else {
+        guard case .classification(let names) = base.task, trainedShares.count == names.count,
+            deployedShares.count == names.count
+        else {
             throw LearningError.invalid("prior correction needs a classifier and one share per class")
         }
         for (i, (s, p)) in zip(trainedShares, deployedShares).enumerated() where s <= 0 && p > 0 {
-            throw LearningError.invalid("class '\(names[i])' was absent from the training data, so its probability cannot be corrected")
+            throw LearningError.invalid(
+                "class '\(names[i])' was absent from the training data, so its probability cannot be corrected")
         }
         self.base = base
         factors = zip(trainedShares, deployedShares).map { s, p in s > 0 ? p / s : 0 }
@@ -321,7 +356,8 @@ public struct PriorCorrectedModel: Model {
             var total = 0.0
             for c in 0..<k { total += Double(p.storage[r * k + c]) * factors[c] }
             for c in 0..<k {
-                p.storage[r * k + c] = total > 0 ? Float(Double(p.storage[r * k + c]) * factors[c] / total) : p.storage[r * k + c]
+                p.storage[r * k + c] =
+                    total > 0 ? Float(Double(p.storage[r * k + c]) * factors[c] / total) : p.storage[r * k + c]
             }
         }
         return .probabilities(p)
@@ -366,12 +402,13 @@ public struct ThresholdModel: Model {
         for r in 0..<p.rows {
             let q = Double(p.storage[r * 2 + positive])
             // Below t the positive class must lose and at t it must win, also after rounding to Float.
-            let s = q < t ? min(Float(q / (2 * t)), Float(0.5).nextDown)
-                          : max(Float(1 - (1 - q) / (2 * (1 - t))), Float(0.5).nextUp)
+            let s =
+                q < t
+                ? min(Float(q / (2 * t)), Float(0.5).nextDown)
+                : max(Float(1 - (1 - q) / (2 * (1 - t))), Float(0.5).nextUp)
             p.storage[r * 2 + positive] = s
             p.storage[r * 2 + 1 - positive] = 1 - s
         }
         return .probabilities(p)
     }
 }
-

@@ -42,11 +42,15 @@ public enum Generator {
             throw LearningError.invalid("generate needs rows ≥ 1, features ≥ 1 and 1 ≤ informative ≤ features")
         }
         guard s.classes >= 2, s.informative >= 63 || s.classes <= 1 << s.informative else {
-            throw LearningError.invalid("\(s.classes) classes need at least \(Int(ceil(log2(Double(s.classes))))) informative features (one hypercube vertex per class)")
+            throw LearningError.invalid(
+                "\(s.classes) classes need at least \(Int(ceil(log2(Double(s.classes))))) informative features (one hypercube vertex per class)"
+            )
         }
         let weights = s.weights ?? Array(repeating: 1, count: s.classes)
-        guard weights.count == s.classes, weights.allSatisfy({ $0 >= 0 && $0.isFinite }), weights.reduce(0, +) > 0 else {
-            throw SettingError("weights", "the class weights must be \(s.classes) non-negative shares", remedy: .example("[0.9, 0.1]"))
+        guard weights.count == s.classes, weights.allSatisfy({ $0 >= 0 && $0.isFinite }), weights.reduce(0, +) > 0
+        else {
+            throw SettingError(
+                "weights", "the class weights must be \(s.classes) non-negative shares", remedy: .example("[0.9, 0.1]"))
         }
         var rng = SeededGenerator(seed: s.seed)
         // Distinct vertices, chosen at random: a random permutation of vertex numbers.
@@ -55,7 +59,8 @@ public enum Generator {
         while vertices.count < s.classes {
             let bits = s.informative >= 64 ? rng.next() : rng.next() & ((1 << UInt64(s.informative)) - 1)
             if used.insert(bits).inserted {
-                vertices.append((0..<s.informative).map { (bits >> UInt64($0 % 64)) & 1 == 1 ? s.separation : -s.separation })
+                vertices.append(
+                    (0..<s.informative).map { (bits >> UInt64($0 % 64)) & 1 == 1 ? s.separation : -s.separation })
             }
         }
         let sizes = classSizes(rows: s.rows, weights: weights)
@@ -69,9 +74,12 @@ public enum Generator {
                 x[r, j] = Float(centre + rng.nextNormal())
             }
         }
-        let names = (0..<s.features).map { $0 < s.informative ? "informative\($0 + 1)" : "noise\($0 - s.informative + 1)" }
-        return Dataset(name: "classification", featureNames: names, features: x, targetName: "class",
-                       target: .classes(labels: labels, names: (0..<s.classes).map { "class\($0)" }))
+        let names = (0..<s.features).map {
+            $0 < s.informative ? "informative\($0 + 1)" : "noise\($0 - s.informative + 1)"
+        }
+        return Dataset(
+            name: "classification", featureNames: names, features: x, targetName: "class",
+            target: .classes(labels: labels, names: (0..<s.classes).map { "class\($0)" }))
     }
 
     /// Regression: features N(0, 1); the target is a linear function of the informative ones,
@@ -98,7 +106,9 @@ public enum Generator {
             }
             y[r] = Float(sum + s.noise * rng.nextNormal())
         }
-        let names = (0..<s.features).map { $0 < s.informative ? "informative\($0 + 1)" : "noise\($0 - s.informative + 1)" }
+        let names = (0..<s.features).map {
+            $0 < s.informative ? "informative\($0 + 1)" : "noise\($0 - s.informative + 1)"
+        }
         return (Dataset(name: "regression", featureNames: names, features: x, targetName: "y", target: .values(y)), w)
     }
 
@@ -119,14 +129,17 @@ public enum Generator {
             x[r, 0] = Float(a + s.noise * rng.nextNormal())
             x[r, 1] = Float(b + s.noise * rng.nextNormal())
         }
-        return Dataset(name: "moons", featureNames: ["x1", "x2"], features: x, targetName: "class",
-                       target: .classes(labels: labels, names: ["class0", "class1"]))
+        return Dataset(
+            name: "moons", featureNames: ["x1", "x2"], features: x, targetName: "class",
+            target: .classes(labels: labels, names: ["class0", "class1"]))
     }
 
     /// Isotropic Gaussian blobs: `classes` centres uniform in [−10, 10]^features, points with
     /// standard deviation `noise` (1 when 0) around them.
     public static func blobs(_ s: Settings) throws -> (Dataset, centres: [[Double]]) {
-        guard s.rows >= 1, s.features >= 1, s.classes >= 1 else { throw LearningError.invalid("blobs needs rows, features and classes ≥ 1") }
+        guard s.rows >= 1, s.features >= 1, s.classes >= 1 else {
+            throw LearningError.invalid("blobs needs rows, features and classes ≥ 1")
+        }
         var rng = SeededGenerator(seed: s.seed)
         let centres = (0..<s.classes).map { _ in (0..<s.features).map { _ in 20 * rng.nextUnit() - 10 } }
         let sizes = classSizes(rows: s.rows, weights: s.weights ?? Array(repeating: 1, count: s.classes))
@@ -135,8 +148,13 @@ public enum Generator {
         rng.shuffle(&labels)
         let sd = s.noise > 0 ? s.noise : 1
         var x = Matrix(rows: s.rows, cols: s.features)
-        for r in 0..<s.rows { for j in 0..<s.features { x[r, j] = Float(centres[labels[r]][j] + sd * rng.nextNormal()) } }
-        return (Dataset(name: "blobs", featureNames: (1...s.features).map { "x\($0)" }, features: x, targetName: "class",
-                        target: .classes(labels: labels, names: (0..<s.classes).map { "class\($0)" })), centres)
+        for r in 0..<s.rows {
+            for j in 0..<s.features { x[r, j] = Float(centres[labels[r]][j] + sd * rng.nextNormal()) }
+        }
+        return (
+            Dataset(
+                name: "blobs", featureNames: (1...s.features).map { "x\($0)" }, features: x, targetName: "class",
+                target: .classes(labels: labels, names: (0..<s.classes).map { "class\($0)" })), centres
+        )
     }
 }

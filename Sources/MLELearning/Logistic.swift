@@ -27,19 +27,29 @@ public enum LogisticTrainer {
     }
 
     /// - Throws: `LearningError` for data without class target or rows, or bad settings.
-    public static func train(_ raw: Dataset, config: LogisticConfig, context: ExecutionContext = .standard) throws -> Result {
+    public static func train(_ raw: Dataset, config: LogisticConfig, context: ExecutionContext = .standard) throws
+        -> Result
+    {
         let cancellation = context.cancellation
         guard raw.target != nil else { throw LearningError.noTarget("logistic") }
         let (data, preprocessor) = try Preprocessor.prepare(raw, settings: config.preprocess)
         guard case .classes(let labels, let names)? = data.target, let task = data.task else {
-            throw LearningError.invalid("logistic regression needs a class target; for numbers train an mlp (MSE loss) or a mean baseline")
+            throw LearningError.invalid(
+                "logistic regression needs a class target; for numbers train an mlp (MSE loss) or a mean baseline")
         }
-        guard names.count >= 2 else { throw LearningError.invalid("the target has a single class; a classifier needs at least two") }
-        guard data.rowCount > 0, !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no rows or no feature columns") }
+        guard names.count >= 2 else {
+            throw LearningError.invalid("the target has a single class; a classifier needs at least two")
+        }
+        guard data.rowCount > 0, !data.featureNames.isEmpty else {
+            throw LearningError.invalid("the training data has no rows or no feature columns")
+        }
         guard config.c > 0, config.c.isFinite else { throw SettingError("c", "c must be a positive number") }
-        guard config.maxIterations >= 1 else { throw SettingError("maxIterations", "the iteration limit must be at least 1") }
+        guard config.maxIterations >= 1 else {
+            throw SettingError("maxIterations", "the iteration limit must be at least 1")
+        }
         if !config.classWeights.isEmpty {
-            guard config.classWeights.count == names.count, config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            guard config.classWeights.count == names.count, config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite })
+            else {
                 throw SettingError("classWeights", "class weights need one non-negative number per class")
             }
         }
@@ -132,7 +142,7 @@ public enum LogisticTrainer {
             }
             var direction = q.map { -$0 }
             var slope = dot(g, direction)
-            if slope >= 0 {   // not a descent direction: restart from the gradient
+            if slope >= 0 {  // not a descent direction: restart from the gradient
                 sHistory.removeAll(); yHistory.removeAll()
                 direction = g.map { -$0 }
                 slope = -dot(g, g)
@@ -166,8 +176,9 @@ public enum LogisticTrainer {
             for c in 0..<k { weight[j, binary ? 1 : c] = Float(p[j * k + c]) }
         }
         for c in 0..<k { bias[binary ? 1 : c] = Float(p[d * k + c]) }
-        var net = MLP(layers: [DenseLayer(weight: weight, bias: bias)], standardizer: standardizer,
-                      featureNames: data.featureNames, task: task)
+        var net = MLP(
+            layers: [DenseLayer(weight: weight, bias: bias)], standardizer: standardizer,
+            featureNames: data.featureNames, task: task)
         net.preprocessor = preprocessor
         return Result(model: net, iterations: iterations, converged: converged, objective: f)
     }

@@ -20,8 +20,10 @@ public struct UnitProfile: Equatable, Sendable {
     /// Per feature, raw units.
     public var featureLow: [Float], featureHigh: [Float]
 
-    public init(rows: Int, preLow: [[Float]], preHigh: [[Float]], postLow: [[Float]], postHigh: [[Float]],
-                featureLow: [Float], featureHigh: [Float]) {
+    public init(
+        rows: Int, preLow: [[Float]], preHigh: [[Float]], postLow: [[Float]], postHigh: [[Float]],
+        featureLow: [Float], featureHigh: [Float]
+    ) {
         self.rows = rows; self.preLow = preLow; self.preHigh = preHigh; self.postLow = postLow
         self.postHigh = postHigh; self.featureLow = featureLow; self.featureHigh = featureHigh
     }
@@ -69,8 +71,9 @@ public struct UnitProfile: Equatable, Sendable {
         }
         var all = Ranges(widths: widths, features: x.cols)
         for r in ranges { all.widen(r) }
-        return UnitProfile(rows: x.rows, preLow: all.preLow, preHigh: all.preHigh, postLow: all.postLow,
-                           postHigh: all.postHigh, featureLow: all.featureLow, featureHigh: all.featureHigh)
+        return UnitProfile(
+            rows: x.rows, preLow: all.preLow, preHigh: all.preHigh, postLow: all.postLow,
+            postHigh: all.postHigh, featureLow: all.featureLow, featureHigh: all.featureHigh)
     }
 
     /// Per-column minima and maxima of every layer and of the features, for a block of rows.
@@ -138,7 +141,9 @@ extension MLP {
             throw TensorError.shapeMismatch("layer \(layer + 1) is not a layer of this network")
         }
         guard seed.rows == values[layer].pre.rows, seed.cols == layers[layer].outputs else {
-            throw TensorError.shapeMismatch("the gradient seed is \(seed.rows)×\(seed.cols), the layer gives \(values[layer].pre.rows)×\(layers[layer].outputs)")
+            throw TensorError.shapeMismatch(
+                "the gradient seed is \(seed.rows)×\(seed.cols), the layer gives \(values[layer].pre.rows)×\(layers[layer].outputs)"
+            )
         }
         return try BLASThreads.forProductsOf(size: largestProduct(rows: seed.rows)) {
             try backwardPass(layer: layer, seed: seed, values: values)

@@ -18,7 +18,9 @@ extension MLP {
         var file = SafeTensors()
         for (i, layer) in layers.enumerated() {
             var transposed = [Float](repeating: 0, count: layer.inputs * layer.outputs)
-            for r in 0..<layer.inputs { for c in 0..<layer.outputs { transposed[c * layer.inputs + r] = layer.weight[r, c] } }
+            for r in 0..<layer.inputs {
+                for c in 0..<layer.outputs { transposed[c * layer.inputs + r] = layer.weight[r, c] }
+            }
             file.tensors["layers.\(i).weight"] = .init(shape: [layer.outputs, layer.inputs], values: transposed)
             file.tensors["layers.\(i).bias"] = .init(shape: [layer.outputs], values: layer.bias)
         }
@@ -26,7 +28,9 @@ extension MLP {
         file.tensors["standardizer.scale"] = .init(shape: [standardizer.scale.count], values: standardizer.scale)
         if let p = profile {
             for i in layers.indices {
-                for (name, values) in [("pre_low", p.preLow), ("pre_high", p.preHigh), ("post_low", p.postLow), ("post_high", p.postHigh)] {
+                for (name, values) in [
+                    ("pre_low", p.preLow), ("pre_high", p.preHigh), ("post_low", p.postLow), ("post_high", p.postHigh)
+                ] {
                     file.tensors["profile.\(i).\(name)"] = .init(shape: [values[i].count], values: values[i])
                 }
             }
@@ -60,58 +64,79 @@ extension MLP {
     public init(mleFile file: SafeTensors, name: String) throws {
         func bad(_ why: String) -> LearningError { .invalid("\(name): \(why)") }
         guard file.metadata["format_version"] == MLP.fileVersion else {
-            throw bad("format version \(file.metadata["format_version"] ?? "none"); this mle reads version \(MLP.fileVersion)")
+            throw bad(
+                "format version \(file.metadata["format_version"] ?? "none"); this mle reads version \(MLP.fileVersion)"
+            )
         }
         func strings(_ key: String) throws -> [String] {
             guard let text = file.metadata[key], let data = text.data(using: .utf8),
-                  let list = try? JSONSerialization.jsonObject(with: data) as? [String] else { throw bad("metadata '\(key)' is not a JSON list of names") }
+                let list = try? JSONSerialization.jsonObject(with: data) as? [String]
+            else { throw bad("metadata '\(key)' is not a JSON list of names") }
             return list
         }
         let layers = try MLP.linearLayers(in: file, prefix: "layers.", name: name)
         let features = try strings("features")
-        guard let mean = file.tensors["standardizer.mean"]?.values, let scale = file.tensors["standardizer.scale"]?.values,
-              mean.count == features.count, scale.count == features.count, layers.first?.inputs == features.count else {
+        guard let mean = file.tensors["standardizer.mean"]?.values,
+            let scale = file.tensors["standardizer.scale"]?.values,
+            mean.count == features.count, scale.count == features.count, layers.first?.inputs == features.count
+        else {
             throw bad("the standardizer, the feature names and the first layer disagree on the number of features")
         }
-        guard scale.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw bad("a standardizer scale is not a positive number") }
+        guard scale.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw bad("a standardizer scale is not a positive number")
+        }
         let task: Task
         switch file.metadata["task"] {
         case "classification":
             let classes = try strings("classes")
-            guard classes.count == layers.last?.outputs else { throw bad("\(classes.count) class names for \(layers.last?.outputs ?? 0) outputs") }
+            guard classes.count == layers.last?.outputs else {
+                throw bad("\(classes.count) class names for \(layers.last?.outputs ?? 0) outputs")
+            }
             task = .classification(classNames: classes)
         case "regression":
             guard layers.last?.outputs == 1 else { throw bad("a regression network has one output") }
             task = .regression
         default: throw bad("metadata 'task' is neither classification nor regression")
         }
-        guard let targetMean = Float(file.metadata["target_mean"] ?? ""), let targetScale = Float(file.metadata["target_scale"] ?? "") else {
+        guard let targetMean = Float(file.metadata["target_mean"] ?? ""),
+            let targetScale = Float(file.metadata["target_scale"] ?? "")
+        else {
             throw bad("metadata target_mean and target_scale are not numbers")
         }
-        self.init(layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
-                  task: task, targetMean: targetMean, targetScale: targetScale)
+        self.init(
+            layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
+            task: task, targetMean: targetMean, targetScale: targetScale)
         guard let activation = Kernels.Activation(rawValue: file.metadata["activation"] ?? "relu") else {
-            throw bad("metadata 'activation' is '\(file.metadata["activation"] ?? "")'; mle knows \(Kernels.Activation.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw bad(
+                "metadata 'activation' is '\(file.metadata["activation"] ?? "")'; mle knows \(Kernels.Activation.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self.activation = activation
         if let text = file.metadata["preprocessor"] {
             guard let p = try? JSONDecoder().decode(Preprocessor.self, from: Data(text.utf8)) else {
                 throw bad("metadata 'preprocessor' is not a valid preprocessing pipeline")
             }
-            guard p.outputNames == features else { throw bad("the preprocessing pipeline's outputs do not match the feature names") }
+            guard p.outputNames == features else {
+                throw bad("the preprocessing pipeline's outputs do not match the feature names")
+            }
             preprocessor = p
         }
         if let rows = Int(file.metadata["profile_rows"] ?? "") {
             func per(_ key: String) throws -> [[Float]] {
                 try layers.indices.map { i in
-                    guard let v = file.tensors["profile.\(i).\(key)"]?.values, v.count == layers[i].outputs else { throw bad("profile.\(i).\(key) is missing or the wrong size") }
+                    guard let v = file.tensors["profile.\(i).\(key)"]?.values, v.count == layers[i].outputs else {
+                        throw bad("profile.\(i).\(key) is missing or the wrong size")
+                    }
                     return v
                 }
             }
-            guard let low = file.tensors["profile.feature_low"]?.values, let high = file.tensors["profile.feature_high"]?.values,
-                  low.count == features.count, high.count == features.count else { throw bad("the profile's feature ranges are missing") }
-            profile = UnitProfile(rows: rows, preLow: try per("pre_low"), preHigh: try per("pre_high"), postLow: try per("post_low"),
-                                  postHigh: try per("post_high"), featureLow: low, featureHigh: high)
+            guard let low = file.tensors["profile.feature_low"]?.values,
+                let high = file.tensors["profile.feature_high"]?.values,
+                low.count == features.count, high.count == features.count
+            else { throw bad("the profile's feature ranges are missing") }
+            profile = UnitProfile(
+                rows: rows, preLow: try per("pre_low"), preHigh: try per("pre_high"), postLow: try per("post_low"),
+                postHigh: try per("post_high"), featureLow: low, featureHigh: high)
         }
     }
 
@@ -123,21 +148,29 @@ extension MLP {
             .filter { file.tensors[$0 + ".weight"]?.shape.count == 2 }
             .sorted { naturalOrder($0, $1) }
         guard !keys.isEmpty else {
-            throw LearningError.invalid("\(name) has no linear layers (2-D tensors named ….weight); found \(file.tensors.keys.sorted().prefix(8).joined(separator: ", "))")
+            throw LearningError.invalid(
+                "\(name) has no linear layers (2-D tensors named ….weight); found \(file.tensors.keys.sorted().prefix(8).joined(separator: ", "))"
+            )
         }
         var layers: [DenseLayer] = []
         for key in keys {
             guard let w = file.tensors[key + ".weight"] else { continue }
             let outputs = w.shape[0], inputs = w.shape[1]
-            guard outputs > 0, inputs > 0 else { throw LearningError.invalid("\(name): layer \(key) has an empty weight \(w.shape)") }
+            guard outputs > 0, inputs > 0 else {
+                throw LearningError.invalid("\(name): layer \(key) has an empty weight \(w.shape)")
+            }
             if let previous = layers.last, previous.outputs != inputs {
-                throw LearningError.invalid("\(name): layer \(key) takes \(inputs) inputs but the layer before it gives \(previous.outputs); "
-                    + "mle reads a chain of Linear layers with ReLU between them (layers in order: \(keys.joined(separator: ", ")))")
+                throw LearningError.invalid(
+                    "\(name): layer \(key) takes \(inputs) inputs but the layer before it gives \(previous.outputs); "
+                        + "mle reads a chain of Linear layers with ReLU between them (layers in order: \(keys.joined(separator: ", ")))"
+                )
             }
             var weight = Matrix(rows: inputs, cols: outputs)
             for o in 0..<outputs { for i in 0..<inputs { weight[i, o] = w.values[o * inputs + i] } }
             let bias = file.tensors[key + ".bias"]?.values ?? [Float](repeating: 0, count: outputs)
-            guard bias.count == outputs else { throw LearningError.invalid("\(name): \(key).bias has \(bias.count) values for \(outputs) outputs") }
+            guard bias.count == outputs else {
+                throw LearningError.invalid("\(name): \(key).bias has \(bias.count) values for \(outputs) outputs")
+            }
             guard weight.storage.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else {
                 throw LearningError.invalid("\(name): layer \(key) has values that are not finite")
             }
@@ -173,15 +206,20 @@ extension MLP {
     /// logit becomes the logits (0, z), whose softmax is the sigmoid). `standardizer`, when given,
     /// is folded into the first layer so that the network computes the same function of the raw
     /// inputs while mle's standardised units (for δ, coverage search) are the data's.
-    public init(pytorchFile file: SafeTensors, name: String, features: [String], task: Task,
-                standardizer: Standardizer?) throws {
-        try self.init(pytorchLayers: try MLP.linearLayers(in: file, prefix: "", name: name), name: name, features: features,
-                      task: task, standardizer: standardizer)
+    public init(
+        pytorchFile file: SafeTensors, name: String, features: [String], task: Task,
+        standardizer: Standardizer?
+    ) throws {
+        try self.init(
+            pytorchLayers: try MLP.linearLayers(in: file, prefix: "", name: name), name: name, features: features,
+            task: task, standardizer: standardizer)
     }
 
     /// The same from the file's linear layers, already read by `linearLayers(in:prefix:name:)`.
-    public init(pytorchLayers: [DenseLayer], name: String, features: [String], task: Task,
-                standardizer: Standardizer?) throws {
+    public init(
+        pytorchLayers: [DenseLayer], name: String, features: [String], task: Task,
+        standardizer: Standardizer?
+    ) throws {
         var layers = pytorchLayers
         let d = layers.first?.inputs ?? 0, k = layers.last?.outputs ?? 0
         guard features.count == d else {
@@ -195,13 +233,18 @@ extension MLP {
                 last = DenseLayer(weight: weight, bias: [0, last.bias[0]])
                 layers[layers.count - 1] = last
             } else if classes.count != k {
-                throw LearningError.invalid("\(name) has \(k) outputs but \(classes.count) classes (\(classes.prefix(5).joined(separator: ", ")))")
+                throw LearningError.invalid(
+                    "\(name) has \(k) outputs but \(classes.count) classes (\(classes.prefix(5).joined(separator: ", ")))"
+                )
             }
         case .regression:
             guard k == 1 else { throw LearningError.invalid("\(name) has \(k) outputs; a regression network has one") }
         }
-        let s = standardizer ?? Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d))
-        guard s.mean.count == d else { throw LearningError.invalid("the data has \(s.mean.count) features, \(name) takes \(d)") }
+        let s =
+            standardizer ?? Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d))
+        guard s.mean.count == d else {
+            throw LearningError.invalid("the data has \(s.mean.count) features, \(name) takes \(d)")
+        }
         if standardizer != nil, var first = layers.first {
             // ((x − m)/s)·W′ + b′ = x·W + b: W′[i, o] = s[i]·W[i, o], b′ = b + Σ_i m[i]·W[i, o].
             for i in 0..<d {

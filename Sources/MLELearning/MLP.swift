@@ -41,9 +41,10 @@ public struct MLP: Model {
     /// The hidden layers' activation.
     public var activation: Kernels.Activation = .relu
 
-
-    public init(layers: [DenseLayer], standardizer: Standardizer, featureNames: [String],
-                task: Task, targetMean: Float = 0, targetScale: Float = 1) {
+    public init(
+        layers: [DenseLayer], standardizer: Standardizer, featureNames: [String],
+        task: Task, targetMean: Float = 0, targetScale: Float = 1
+    ) {
         self.layers = layers; self.standardizer = standardizer; self.featureNames = featureNames
         self.task = task; self.targetMean = targetMean; self.targetScale = targetScale
     }
@@ -71,14 +72,17 @@ public struct MLP: Model {
             let what = task.isClassification ? "softmax regression" : "linear regression"
             return "logistic \(widths.map(String.init).joined(separator: "→")) (\(what)), \(parameterCount) parameters"
         }
-        return "mlp \(widths.map(String.init).joined(separator: "-")), \(activation.rawValue), \(parameterCount) parameters"
+        return
+            "mlp \(widths.map(String.init).joined(separator: "-")), \(activation.rawValue), \(parameterCount) parameters"
     }
 
     /// A network with PyTorch's default `nn.Linear` initialisation: weights and biases uniform in
     /// ±1/sqrt(fan_in).
-    public static func initialised(widths: [Int], standardizer: Standardizer, featureNames: [String],
-                                   task: Task, targetMean: Float = 0, targetScale: Float = 1,
-                                   rng: inout SeededGenerator) -> MLP {
+    public static func initialised(
+        widths: [Int], standardizer: Standardizer, featureNames: [String],
+        task: Task, targetMean: Float = 0, targetScale: Float = 1,
+        rng: inout SeededGenerator
+    ) -> MLP {
         var layers: [DenseLayer] = []
         for l in 0..<(widths.count - 1) {
             let fanIn = widths[l], fanOut = widths[l + 1]
@@ -88,8 +92,9 @@ public struct MLP: Model {
             let b = (0..<fanOut).map { _ in Float(rng.nextUnit() * 2 - 1) * bound }
             layers.append(DenseLayer(weight: w, bias: b))
         }
-        return MLP(layers: layers, standardizer: standardizer, featureNames: featureNames, task: task,
-                   targetMean: targetMean, targetScale: targetScale)
+        return MLP(
+            layers: layers, standardizer: standardizer, featureNames: featureNames, task: task,
+            targetMean: targetMean, targetScale: targetScale)
     }
 
     /// The output layer's values (logits, or the standardised regression output) for rows that
@@ -117,8 +122,10 @@ public struct MLP: Model {
         for (l, layer) in layers.enumerated() {
             let input = l == 0 ? x : buffers[l - 1]
             var out = buffers[l]
-            buffers[l] = Matrix(rows: 0, cols: 0)   // so `out` is the only reference: no copy on write
-            if out.rows != input.rows || out.cols != layer.outputs { out = Matrix(rows: input.rows, cols: layer.outputs) }
+            buffers[l] = Matrix(rows: 0, cols: 0)  // so `out` is the only reference: no copy on write
+            if out.rows != input.rows || out.cols != layer.outputs {
+                out = Matrix(rows: input.rows, cols: layer.outputs)
+            }
             try Matrix.gemm(input, layer.weight, into: &out)
             Kernels.addBias(&out, layer.bias, activation: l < layers.count - 1 ? activation : nil)
             buffers[l] = out
@@ -127,7 +134,8 @@ public struct MLP: Model {
 
     public func predict(_ x: Matrix) throws -> Prediction {
         guard x.cols == standardizer.mean.count else {
-            throw TensorError.shapeMismatch("the model takes \(standardizer.mean.count) features, the data has \(x.cols)")
+            throw TensorError.shapeMismatch(
+                "the model takes \(standardizer.mean.count) features, the data has \(x.cols)")
         }
         var out = try outputs(standardized: standardizer.apply(x))
         switch task {
@@ -141,8 +149,10 @@ public struct MLP: Model {
 
     /// The mean loss over a batch and its gradient with respect to every weight and bias.
     /// Used by the tests' finite-difference check; training uses the allocation-free `Workspace`.
-    public func lossAndGradients(standardized x: Matrix, targets: TrainingTargets,
-                                 classWeights: [Float]? = nil) throws -> (loss: Float, gradients: [DenseLayer]) {
+    public func lossAndGradients(
+        standardized x: Matrix, targets: TrainingTargets,
+        classWeights: [Float]? = nil
+    ) throws -> (loss: Float, gradients: [DenseLayer]) {
         let ws = Workspace(widths: widths, batch: x.rows)
         let loss = try ws.forwardBackward(self, x: x, targets: targets, offset: 0, classWeights: classWeights)
         let grads = zip(ws.weightGrads, ws.biasGrads).map { DenseLayer(weight: $0, bias: $1) }
@@ -154,8 +164,8 @@ public struct MLP: Model {
 /// gradients. Training reuses one per batch size, so the inner loop allocates nothing.
 final class Workspace {
     let batch: Int
-    var activations: [Matrix]      // post-activation output of each layer (last: logits/probabilities)
-    var deltas: [Matrix]           // gradient of the loss w.r.t. each layer's pre-activation
+    var activations: [Matrix]  // post-activation output of each layer (last: logits/probabilities)
+    var deltas: [Matrix]  // gradient of the loss w.r.t. each layer's pre-activation
     var weightGrads: [Matrix]
     var biasGrads: [[Float]]
 
@@ -180,8 +190,10 @@ final class Workspace {
     /// and returns the mean loss. `offset` indexes into the targets. `normalizer` (default: this
     /// batch's own, see `normalizer(rows:...)`) divides the summed loss and its gradient, so the
     /// parts of a batch split over threads add up to the whole batch's mean.
-    func forwardBackward(_ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int, classWeights: [Float]? = nil,
-                         normalizer: Float? = nil) throws -> Float {
+    func forwardBackward(
+        _ net: MLP, x: Matrix, targets: TrainingTargets, offset: Int, classWeights: [Float]? = nil,
+        normalizer: Float? = nil
+    ) throws -> Float {
         let layerCount = net.layers.count
         for l in 0..<layerCount {
             let input = l == 0 ? x : activations[l - 1]
@@ -189,7 +201,9 @@ final class Workspace {
             Kernels.addBias(&activations[l], net.layers[l].bias, activation: l < layerCount - 1 ? net.activation : nil)
         }
         let last = layerCount - 1
-        let b = normalizer ?? Workspace.normalizer(rows: batch, targets: targets, offset: offset, classWeights: classWeights)
+        let b =
+            normalizer
+            ?? Workspace.normalizer(rows: batch, targets: targets, offset: offset, classWeights: classWeights)
         var loss: Float = 0
         switch targets {
         case .classes(let labels):
@@ -208,7 +222,7 @@ final class Workspace {
                         }
                     }
                 }
-                loss *= scale * b   // returned divided by b below (0 when no row has weight)
+                loss *= scale * b  // returned divided by b below (0 when no row has weight)
             } else {
                 activations[last].storage.withUnsafeBufferPointer { p in
                     deltas[last].storage.withUnsafeMutableBufferPointer { d in
@@ -298,23 +312,27 @@ final class BatchGradient: @unchecked Sendable {
     /// `BLASThreads` scope), as the parts make their products at once.
     /// - Parameter addParts: false leaves each part's gradient in its own workspace, for a caller
     ///   that adds them itself (training adds them inside the optimizer's split update).
-    func compute(_ net: MLP, x: Matrix, order: [Int], from: Int, targets: TrainingTargets,
-                 classWeights: [Float]?, addParts: Bool = true) throws -> Float {
+    func compute(
+        _ net: MLP, x: Matrix, order: [Int], from: Int, targets: TrainingTargets,
+        classWeights: [Float]?, addParts: Bool = true
+    ) throws -> Float {
         let normalizer = Workspace.normalizer(rows: rows, targets: targets, offset: from, classWeights: classWeights)
         if parts.count == 1 {
             // Directly: a closure here would copy the network (a retain of each of its arrays)
             // and allocate its context on every step (perf: 3% of a small network's training).
             let part = parts[0]
             BatchGradient.gather(x, order, from: from + part.offset, into: &part.x)
-            return try part.workspace.forwardBackward(net, x: part.x, targets: targets, offset: from + part.offset,
-                                                      classWeights: classWeights, normalizer: normalizer)
+            return try part.workspace.forwardBackward(
+                net, x: part.x, targets: targets, offset: from + part.offset,
+                classWeights: classWeights, normalizer: normalizer)
         }
         let work: @Sendable (Int) -> Void = { [parts] i in
             let part = parts[i]
             BatchGradient.gather(x, order, from: from + part.offset, into: &part.x)
             do {
-                part.loss = try part.workspace.forwardBackward(net, x: part.x, targets: targets, offset: from + part.offset,
-                                                               classWeights: classWeights, normalizer: normalizer)
+                part.loss = try part.workspace.forwardBackward(
+                    net, x: part.x, targets: targets, offset: from + part.offset,
+                    classWeights: classWeights, normalizer: normalizer)
             } catch {
                 part.error = error
             }

@@ -6,7 +6,10 @@ import MLETensor
 /// the model, so test data and saved models get exactly the same transforms.
 public struct PreprocessSettings: Equatable, Sendable {
     /// How a missing number is filled. Categories always take their most frequent level.
-    public enum Impute: String, CaseIterable, Sendable { case median, mean, mostFrequent = "most_frequent" }
+    public enum Impute: String, CaseIterable, Sendable {
+        case median, mean
+        case mostFrequent = "most_frequent"
+    }
     /// How a categorical column becomes numbers.
     public enum Encoding: String, CaseIterable, Sendable {
         /// One 0/1 column per level (an unseen level is all zeros).
@@ -76,7 +79,9 @@ public struct Preprocessor: Equatable, Sendable, Codable {
     public var settings: String
 
     /// The model's input names, in order.
-    public var outputNames: [String] { steps.flatMap { step in step.outputs + (step.indicator ? ["\(step.column):missing"] : []) } }
+    public var outputNames: [String] {
+        steps.flatMap { step in step.outputs + (step.indicator ? ["\(step.column):missing"] : []) }
+    }
     /// The raw columns it reads.
     public var inputColumns: [String] { steps.map(\.column) }
 
@@ -88,21 +93,29 @@ public struct Preprocessor: Equatable, Sendable, Codable {
         let numericNames = Set(zip(data.featureNames, data.columnKinds).filter { $0.1.isNumeric }.map(\.0))
         if let cols = settings.binColumns {
             for c in cols where !numericNames.contains(c) {
-                if data.featureNames.contains(c) { throw SettingError("binColumns", "'\(c)' is categorical; only numeric columns are binned") }
+                if data.featureNames.contains(c) {
+                    throw SettingError("binColumns", "'\(c)' is categorical; only numeric columns are binned")
+                }
                 throw UnknownNameError(kind: "column", name: c, known: data.featureNames, setting: "binColumns")
             }
         }
-        if settings.bins == 1 || settings.bins < 0 { throw SettingError("bins", "bins must be 0 (no binning) or at least 2") }
+        if settings.bins == 1 || settings.bins < 0 {
+            throw SettingError("bins", "bins must be 0 (no binning) or at least 2")
+        }
         let hasCategorical = data.columnKinds.contains { !$0.isNumeric }
         if hasCategorical, settings.encoding != .onehot, settings.encoding != .ordinal {
             switch (settings.encoding, data.target) {
             case (_, nil): throw LearningError.noTarget("\(settings.encoding.rawValue) encoding")
             case (.odds, .classes(_, let n)?) where n.count != 2, (.logodds, .classes(_, let n)?) where n.count != 2:
-                throw SettingError("encoding", "\(settings.encoding.rawValue) encoding needs a target with two classes; this one has \(n.count)",
-                                   remedy: .useOneOf(["target", "onehot"]))
+                throw SettingError(
+                    "encoding",
+                    "\(settings.encoding.rawValue) encoding needs a target with two classes; this one has \(n.count)",
+                    remedy: .useOneOf(["target", "onehot"]))
             case (.odds, .values?), (.logodds, .values?):
-                throw SettingError("encoding", "\(settings.encoding.rawValue) encoding needs a target with two classes; this one holds numbers",
-                                   remedy: .use("target"))
+                throw SettingError(
+                    "encoding",
+                    "\(settings.encoding.rawValue) encoding needs a target with two classes; this one holds numbers",
+                    remedy: .use("target"))
             default: break
             }
         }
@@ -111,12 +124,15 @@ public struct Preprocessor: Equatable, Sendable, Codable {
         for (j, name) in data.featureNames.enumerated() {
             var column = (0..<data.rowCount).map { data.features[$0, j] }
             let present = column.filter { !$0.isNaN }
-            var step = Step(column: name, levels: [], categorical: false, fill: 0, indicator: settings.indicator && missing[j] > 0,
-                            edges: [], shift: 0, scale: 1, encoding: "", table: [], unseen: [], outputs: [name])
+            var step = Step(
+                column: name, levels: [], categorical: false, fill: 0, indicator: settings.indicator && missing[j] > 0,
+                edges: [], shift: 0, scale: 1, encoding: "", table: [], unseen: [], outputs: [name])
             switch data.columnKinds[j] {
             case .numeric:
                 switch settings.impute {
-                case .mean: step.fill = present.isEmpty ? 0 : Float(present.reduce(0.0) { $0 + Double($1) } / Double(present.count))
+                case .mean:
+                    step.fill =
+                        present.isEmpty ? 0 : Float(present.reduce(0.0) { $0 + Double($1) } / Double(present.count))
                 case .median: step.fill = median(present)
                 case .mostFrequent: step.fill = mostFrequent(present)
                 }
@@ -133,7 +149,8 @@ public struct Preprocessor: Equatable, Sendable, Codable {
                 let codes = column.map { $0.isNaN ? -1 : Int($0) }
                 var counts = [Int](repeating: 0, count: levels.count)
                 for c in codes where c >= 0 && c < levels.count { counts[c] += 1 }
-                step.fill = Float(counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) } ?? 0)
+                step.fill = Float(
+                    counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) } ?? 0)
                 let filled = codes.map { $0 >= 0 && $0 < levels.count ? $0 : Int(step.fill) }
                 step.encoding = settings.encoding.rawValue
                 switch settings.encoding {
@@ -143,12 +160,17 @@ public struct Preprocessor: Equatable, Sendable, Codable {
                     step.table = levels.indices.map { [Float($0)] }
                     step.unseen = [-1]
                 case .target:
-                    (step.table, step.unseen, step.outputs) = try targetEncoding(filled, levels: levels.count, target: data.target,
-                                                                             smoothing: settings.smoothing, name: name)
+                    (step.table, step.unseen, step.outputs) = try targetEncoding(
+                        filled, levels: levels.count, target: data.target,
+                        smoothing: settings.smoothing, name: name)
                 case .odds, .logodds:
-                    guard case .classes(let labels, _)? = data.target else { throw LearningError.noTarget("odds encoding") }
+                    guard case .classes(let labels, _)? = data.target else {
+                        throw LearningError.noTarget("odds encoding")
+                    }
                     let log = settings.encoding == .logodds
-                    step.table = oddsRatios(filled, levels: levels.count, positive: labels.map { $0 == 1 }).map { [log ? Float(Foundation.log($0)) : Float($0)] }
+                    step.table = oddsRatios(filled, levels: levels.count, positive: labels.map { $0 == 1 }).map {
+                        [log ? Float(Foundation.log($0)) : Float($0)]
+                    }
                     step.unseen = [log ? 0 : 1]
                     step.outputs = ["\(name):\(log ? "log_odds_ratio" : "odds_ratio")"]
                 }
@@ -179,7 +201,8 @@ public struct Preprocessor: Equatable, Sendable, Codable {
             let n = data.rowCount
             if !step.categorical {
                 guard data.columnKinds[j].isNumeric else {
-                    throw LearningError.invalid("column '\(step.column)' holds categories here but numbers in the model's training data")
+                    throw LearningError.invalid(
+                        "column '\(step.column)' holds categories here but numbers in the model's training data")
                 }
                 for r in 0..<n {
                     let raw = data.features[r, j]
@@ -237,8 +260,9 @@ public struct Preprocessor: Equatable, Sendable, Codable {
 
     /// `data` with its features replaced by the pipeline's output (all numeric, no gaps).
     public func apply(_ data: Dataset) throws -> Dataset {
-        Dataset(name: data.name, featureNames: outputNames, features: try transform(data),
-                targetName: data.targetName, target: data.target)
+        Dataset(
+            name: data.name, featureNames: outputNames, features: try transform(data),
+            targetName: data.targetName, target: data.target)
     }
 
     // MARK: - Fitting helpers
@@ -330,9 +354,11 @@ public struct Preprocessor: Equatable, Sendable, Codable {
         return lo
     }
 
-    static func targetEncoding(_ levels: [Int], levels count: Int, target: Target?, smoothing m: Double,
-                               name: String) throws -> ([[Float]], [Float], [String]) {
-        let columns: [[Double]]   // per output, the per-row value to average
+    static func targetEncoding(
+        _ levels: [Int], levels count: Int, target: Target?, smoothing m: Double,
+        name: String
+    ) throws -> ([[Float]], [Float], [String]) {
+        let columns: [[Double]]  // per output, the per-row value to average
         let outputs: [String]
         switch target {
         case .classes(let labels, let names)?:
@@ -368,7 +394,9 @@ public struct Preprocessor: Equatable, Sendable, Codable {
     static func oddsRatios(_ levels: [Int], levels count: Int, positive: [Bool]) -> [Double] {
         let totalPositive = Double(positive.filter { $0 }.count), total = Double(positive.count)
         var positives = [Double](repeating: 0, count: count), negatives = positives
-        for (l, p) in zip(levels, positive) where l >= 0 && l < count { if p { positives[l] += 1 } else { negatives[l] += 1 } }
+        for (l, p) in zip(levels, positive) where l >= 0 && l < count {
+            if p { positives[l] += 1 } else { negatives[l] += 1 }
+        }
         return (0..<count).map { level in
             var a = positives[level], b = negatives[level]
             var c = totalPositive - a, d = total - totalPositive - b

@@ -38,12 +38,18 @@ public enum Resampler {
     /// - Throws: `LearningError.invalid` without a class target, for a ratio outside (0, 1], and for
     ///   SMOTE on categorical or missing values (interpolating them means nothing), or on a class
     ///   with a single row (it has no neighbour).
-    public static func resample(_ data: Dataset, method: Method, ratio: Double = 1, neighbours: Int = 5,
-                                seed: UInt64) throws -> Dataset {
+    public static func resample(
+        _ data: Dataset, method: Method, ratio: Double = 1, neighbours: Int = 5,
+        seed: UInt64
+    ) throws -> Dataset {
         guard case .classes(let labels, let names)? = data.target, let counts = data.classCounts else {
-            throw LearningError.invalid("resampling needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")")
+            throw LearningError.invalid(
+                "resampling needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")"
+            )
         }
-        guard ratio > 0, ratio <= 1 else { throw SettingError("ratio", "ratio must be in (0, 1]; 1 balances the classes") }
+        guard ratio > 0, ratio <= 1 else {
+            throw SettingError("ratio", "ratio must be in (0, 1]; 1 balances the classes")
+        }
         guard neighbours >= 1 else { throw SettingError("neighbours", "the number of neighbours must be at least 1") }
         let want = targetCounts(counts, method: method, ratio: ratio)
         var byClass = [[Int]](repeating: [], count: names.count)
@@ -70,17 +76,22 @@ public enum Resampler {
             return data.subset(Array(0..<data.rowCount) + extra, name: data.name + suffix)
         case .smote:
             guard data.columnKinds.allSatisfy(\.isNumeric) else {
-                throw LearningError.invalid("SMOTE interpolates between rows, which means nothing for categorical columns (\(zip(data.featureNames, data.columnKinds).filter { !$0.1.isNumeric }.map(\.0).joined(separator: ", "))); oversample instead, or encode them first")
+                throw LearningError.invalid(
+                    "SMOTE interpolates between rows, which means nothing for categorical columns (\(zip(data.featureNames, data.columnKinds).filter { !$0.1.isNumeric }.map(\.0).joined(separator: ", "))); oversample instead, or encode them first"
+                )
             }
             guard !data.features.storage.contains(where: \.isNaN) else {
-                throw LearningError.invalid("SMOTE cannot interpolate missing values; drop them first (dropna) or oversample instead")
+                throw LearningError.invalid(
+                    "SMOTE cannot interpolate missing values; drop them first (dropna) or oversample instead")
             }
             let d = data.features.cols
             var synthetic: [Float] = []
             var syntheticLabels: [Int] = []
             for (c, rows) in byClass.enumerated() where rows.count < want[c] {
                 guard rows.count >= 2 else {
-                    throw LearningError.invalid("SMOTE needs at least two rows of class '\(names[c])' (it has \(rows.count)); oversample instead")
+                    throw LearningError.invalid(
+                        "SMOTE needs at least two rows of class '\(names[c])' (it has \(rows.count)); oversample instead"
+                    )
                 }
                 let k = min(neighbours, rows.count - 1)
                 let nn = nearestNeighbours(data.features, rows: rows, k: k)

@@ -33,7 +33,9 @@ public struct SafeTensors: Sendable {
         guard bytes.count >= 8 else { throw bad("it is shorter than its 8-byte header length") }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard length <= UInt64(bytes.count - 8), length <= 100_000_000 else { throw bad("the header length \(length) exceeds the file") }
+        guard length <= UInt64(bytes.count - 8), length <= 100_000_000 else {
+            throw bad("the header length \(length) exceeds the file")
+        }
         let headerEnd = 8 + Int(length)
         guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])) as? [String: Any] else {
             throw bad("the header is not a JSON object")
@@ -50,23 +52,31 @@ public struct SafeTensors: Sendable {
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count else {
+                let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count
+            else {
                 throw bad("tensor '\(key)' lacks a dtype, shape or data_offsets")
             }
-            guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else { throw bad("tensor '\(key)' has a negative or huge dimension") }
+            guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else {
+                throw bad("tensor '\(key)' has a negative or huge dimension")
+            }
             let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
             let size: Int
             switch dtype {
             case "F64": size = 8
             case "F32": size = 4
             case "F16", "BF16": size = 2
-            default: throw LearningError.invalid("tensor '\(key)' in \(name) has dtype \(dtype); mle reads F64, F32, F16 and BF16")
+            default:
+                throw LearningError.invalid(
+                    "tensor '\(key)' in \(name) has dtype \(dtype); mle reads F64, F32, F16 and BF16")
             }
             let begin = offsets[0], end = offsets[1]
-            guard begin >= 0, begin <= end, end <= bytes.count - body, count < Int.max / 8, end - begin == count * size else {
-                throw bad("tensor '\(key)' has data_offsets [\(begin), \(end)] that do not fit its shape \(shape) and the file")
+            guard begin >= 0, begin <= end, end <= bytes.count - body, count < Int.max / 8, end - begin == count * size
+            else {
+                throw bad(
+                    "tensor '\(key)' has data_offsets [\(begin), \(end)] that do not fit its shape \(shape) and the file"
+                )
             }
             var values = [Float](repeating: 0, count: count)
             let start = body + begin
@@ -83,7 +93,7 @@ public struct SafeTensors: Sendable {
                     values[i] = Float(bitPattern: bits)
                 case "F16":
                     values[i] = halfToFloat(UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8)
-                default: // BF16: the top half of a float32.
+                default:  // BF16: the top half of a float32.
                     values[i] = Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
                 }
             }

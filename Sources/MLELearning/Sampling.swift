@@ -29,8 +29,10 @@ public enum RowSampler {
     /// Draws rows among `candidates` (row indices).
     /// - Parameter labels: each row's class, needed by `stratified`.
     /// - Throws: `LearningError.invalid` for stratified sampling without classes.
-    public static func draw(_ candidates: [Int], size: Size, method: Method, labels: [Int]?,
-                            seed: UInt64) throws -> [Int] {
+    public static func draw(
+        _ candidates: [Int], size: Size, method: Method, labels: [Int]?,
+        seed: UInt64
+    ) throws -> [Int] {
         var rng = SeededGenerator(seed: seed)
         let n = candidates.count
         let m = size.rows(of: n)
@@ -57,7 +59,8 @@ public enum RowSampler {
             let counts = Generator.classSizes(rows: m, weights: keys.map { Double(groups[$0]?.count ?? 0) })
             var out: [Int] = []
             for (k, key) in keys.enumerated() {
-                out += try draw(groups[key] ?? [], size: .count(counts[k]), method: .simple, labels: nil, seed: rng.next())
+                out += try draw(
+                    groups[key] ?? [], size: .count(counts[k]), method: .simple, labels: nil, seed: rng.next())
             }
             return out.sorted()
         }
@@ -66,7 +69,14 @@ public enum RowSampler {
 
 /// A row condition such as `bill_length_mm > 40 and island == Dream`.
 public struct RowCondition: Sendable {
-    public enum Op: String, CaseIterable, Sendable { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "==", ne = "!=" }
+    public enum Op: String, CaseIterable, Sendable {
+        case lt = "<"
+        case le = "<="
+        case gt = ">"
+        case ge = ">="
+        case eq = "=="
+        case ne = "!="
+    }
     public struct Clause: Sendable {
         public var column: String
         public var op: Op
@@ -83,13 +93,20 @@ public struct RowCondition: Sendable {
         for part in parts {
             // Longest operators first, so `<=` is not read as `<`.
             guard let op = [Op.le, .ge, .eq, .ne, .lt, .gt].first(where: { part.contains($0.rawValue) }),
-                  let range = part.range(of: op.rawValue) else {
-                throw LearningError.invalid("cannot read the condition '\(part)'; write COLUMN OP VALUE with OP one of < <= > >= == != (join clauses with 'and')")
+                let range = part.range(of: op.rawValue)
+            else {
+                throw LearningError.invalid(
+                    "cannot read the condition '\(part)'; write COLUMN OP VALUE with OP one of < <= > >= == != (join clauses with 'and')"
+                )
             }
             let column = part[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
             var value = part[range.upperBound...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") { value = String(value.dropFirst().dropLast()) }
-            guard !column.isEmpty, !value.isEmpty else { throw LearningError.invalid("the condition '\(part)' lacks a column or a value") }
+            if value.count >= 2, value.hasPrefix("'"), value.hasSuffix("'") {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard !column.isEmpty, !value.isEmpty else {
+                throw LearningError.invalid("the condition '\(part)' lacks a column or a value")
+            }
             clauses.append(Clause(column: column, op: op, value: value))
         }
         return RowCondition(clauses: clauses)
@@ -108,9 +125,12 @@ public struct RowCondition: Sendable {
                     tests.append { r in RowCondition.compare(Double(v[r]), c.op, x) }
                     continue
                 }
-                guard c.op == .eq || c.op == .ne else { throw LearningError.invalid("classes compare with == or != only") }
+                guard c.op == .eq || c.op == .ne else {
+                    throw LearningError.invalid("classes compare with == or != only")
+                }
                 guard let k = names.firstIndex(of: c.value) else {
-                    throw UnknownNameError(kind: "class", name: c.value, known: names, owner: c.column, listing: "classes")
+                    throw UnknownNameError(
+                        kind: "class", name: c.value, known: names, owner: c.column, listing: "classes")
                 }
                 tests.append { r in (labels[r] == k) == (c.op == .eq) }
                 continue
@@ -121,7 +141,9 @@ public struct RowCondition: Sendable {
             }
             let x = data.features
             if c.value == "missing" {
-                guard c.op == .eq || c.op == .ne else { throw LearningError.invalid("missing compares with == or != only") }
+                guard c.op == .eq || c.op == .ne else {
+                    throw LearningError.invalid("missing compares with == or != only")
+                }
                 tests.append { r in x[r, j].isNaN == (c.op == .eq) }
                 continue
             }
@@ -132,7 +154,9 @@ public struct RowCondition: Sendable {
                 }
                 tests.append { r in !x[r, j].isNaN && RowCondition.compare(Double(x[r, j]), c.op, v) }
             case .categorical(let levels):
-                guard c.op == .eq || c.op == .ne else { throw LearningError.invalid("'\(c.column)' holds categories; compare with == or !=") }
+                guard c.op == .eq || c.op == .ne else {
+                    throw LearningError.invalid("'\(c.column)' holds categories; compare with == or !=")
+                }
                 guard let k = levels.firstIndex(of: c.value) else {
                     throw UnknownNameError(kind: "value", name: c.value, known: levels, owner: c.column)
                 }

@@ -10,8 +10,10 @@ public enum Splitter {
     /// - Returns: (train, test), each keeping the rows' original order.
     /// - Throws: `LearningError.invalid` for a ratio outside (0, 1), a side left empty, or
     ///   `stratify` without class labels.
-    public static func split(_ data: Dataset, ratio: Double, stratify: Bool,
-                             seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+    public static func split(
+        _ data: Dataset, ratio: Double, stratify: Bool,
+        seed: UInt64
+    ) throws -> (train: Dataset, test: Dataset) {
         guard ratio > 0, ratio < 1 else {
             throw SettingError("ratio", "ratio must be between 0 and 1 (exclusive), got \(ratio)")
         }
@@ -20,7 +22,10 @@ public enum Splitter {
         var testIdx: [Int] = []
         if stratify {
             guard case .classes(let labels, let names)? = data.target else {
-                throw SettingError("stratify", "stratifying needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")")
+                throw SettingError(
+                    "stratify",
+                    "stratifying needs a class target; this dataset has \(data.target == nil ? "no target" : "a numeric target")"
+                )
             }
             var byClass = [[Int]](repeating: [], count: names.count)
             for (i, l) in labels.enumerated() { byClass[l].append(i) }
@@ -38,7 +43,10 @@ public enum Splitter {
             testIdx = Array(all[k...])
         }
         guard !trainIdx.isEmpty, !testIdx.isEmpty else {
-            throw SettingError("ratio", "a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty")
+            throw SettingError(
+                "ratio",
+                "a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty"
+            )
         }
         trainIdx.sort(); testIdx.sort()
         var test = data.subset(testIdx, name: data.name + ".test")

@@ -54,9 +54,11 @@ public enum MLPTrainer {
     ///     weights learned so far.
     /// - Throws: `LearningError` for a dataset without target or rows, bad settings, or a loss
     ///   that became non-finite (the learning rate is too high).
-    public static func train(_ data: Dataset, config: MLPConfig,
-                             context: ExecutionContext = .standard,
-                             onEpoch: (Int, Int, Float) -> Void = { _, _, _ in }) throws -> TrainingResult {
+    public static func train(
+        _ data: Dataset, config: MLPConfig,
+        context: ExecutionContext = .standard,
+        onEpoch: (Int, Int, Float) -> Void = { _, _, _ in }
+    ) throws -> TrainingResult {
         let cancellation = context.cancellation
         guard data.target != nil else { throw LearningError.noTarget("mlp") }
         let prepared = try Preprocessor.prepare(data, settings: config.preprocess)
@@ -64,12 +66,19 @@ public enum MLPTrainer {
         let preprocessor = prepared.1
         guard let task = data.task else { throw LearningError.noTarget("mlp") }
         guard data.rowCount > 0 else { throw LearningError.invalid("the training data has no rows") }
-        guard !data.featureNames.isEmpty else { throw LearningError.invalid("the training data has no feature columns") }
-        guard config.hidden.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
-            throw SettingError("hidden", "the hidden layer sizes must be between 1 and 65536", remedy: .example("[32, 16]"))
+        guard !data.featureNames.isEmpty else {
+            throw LearningError.invalid("the training data has no feature columns")
         }
-        guard config.validation >= 0, config.validation < 1 else { throw SettingError("validation", "validation must be a share in [0, 1)") }
-        guard config.weightDecay >= 0, config.weightDecay.isFinite else { throw SettingError("weightDecay", "the weight decay must be ≥ 0") }
+        guard config.hidden.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
+            throw SettingError(
+                "hidden", "the hidden layer sizes must be between 1 and 65536", remedy: .example("[32, 16]"))
+        }
+        guard config.validation >= 0, config.validation < 1 else {
+            throw SettingError("validation", "validation must be a share in [0, 1)")
+        }
+        guard config.weightDecay >= 0, config.weightDecay.isFinite else {
+            throw SettingError("weightDecay", "the weight decay must be ≥ 0")
+        }
         guard config.epochs >= 1 else { throw SettingError("epochs", "epochs must be at least 1") }
         guard config.batchSize >= 1 else { throw SettingError("batchSize", "the batch size must be at least 1") }
         guard config.learningRate > 0, config.learningRate.isFinite else {
@@ -81,14 +90,18 @@ public enum MLPTrainer {
         // training draws the same numbers as without it.
         var validationSet: Dataset?
         if config.validation > 0 {
-            let (fit, held) = try Splitter.split(data, ratio: 1 - config.validation, stratify: data.target.map { if case .classes = $0 { true } else { false } } ?? false,
-                                                 seed: config.seed ^ 0x5EED_0F_E5CA)
+            let (fit, held) = try Splitter.split(
+                data, ratio: 1 - config.validation,
+                stratify: data.target.map { if case .classes = $0 { true } else { false } } ?? false,
+                seed: config.seed ^ 0x5EED_0F_E5CA)
             data = fit
             validationSet = held
         }
         if !config.classWeights.isEmpty {
             guard case .classes(_, let names)? = data.target, config.classWeights.count == names.count,
-                  config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }), config.classWeights.contains(where: { $0 > 0 }) else {
+                config.classWeights.allSatisfy({ $0 >= 0 && $0.isFinite }),
+                config.classWeights.contains(where: { $0 > 0 })
+            else {
                 throw SettingError("classWeights", "class weights need one non-negative number per class")
             }
         }
@@ -101,7 +114,8 @@ public enum MLPTrainer {
         switch target {
         case .classes(let labels, let names):
             guard names.count >= 2 else {
-                throw LearningError.invalid("the target has a single class ('\(names.first ?? "")'); a classifier needs at least two")
+                throw LearningError.invalid(
+                    "the target has a single class ('\(names.first ?? "")'); a classifier needs at least two")
             }
             outputs = names.count
             targets = .classes(labels)
@@ -114,8 +128,9 @@ public enum MLPTrainer {
             targets = .values(v.map { ($0 - targetMean) / targetScale })
         }
         let widths = [data.featureNames.count] + config.hidden + [outputs]
-        var net = MLP.initialised(widths: widths, standardizer: standardizer, featureNames: data.featureNames,
-                                  task: task, targetMean: targetMean, targetScale: targetScale, rng: &rng)
+        var net = MLP.initialised(
+            widths: widths, standardizer: standardizer, featureNames: data.featureNames,
+            task: task, targetMean: targetMean, targetScale: targetScale, rng: &rng)
         net.activation = config.activation
         let validationX = try validationSet.map { standardizer.apply(try $0.features(ordered: data.featureNames)) }
         var validationHistory: [Float] = []
@@ -128,7 +143,8 @@ public enum MLPTrainer {
         let worker = partCount == 2 ? PairedWorker() : nil
         defer { worker?.close() }
         let full = BatchGradient(rows: batch, widths: widths, partCount: partCount, worker: worker)
-        let remainder = n % batch == 0 ? nil : BatchGradient(rows: n % batch, widths: widths, partCount: partCount, worker: worker)
+        let remainder =
+            n % batch == 0 ? nil : BatchGradient(rows: n % batch, widths: widths, partCount: partCount, worker: worker)
         var mW = net.layers.map { Matrix(rows: $0.inputs, cols: $0.outputs) }
         var vW = mW
         var mB = net.layers.map { [Float](repeating: 0, count: $0.outputs) }
@@ -157,20 +173,27 @@ public enum MLPTrainer {
                     if cancellation.isCancelled { interrupted = true; break epochs }
                     let size = min(batch, n - start)
                     let ws = size == batch ? full : (remainder ?? full)
-                    let loss = try ws.compute(net, x: x, order: order, from: start, targets: batchTargets, classWeights: weights,
-                                              addParts: false)
+                    let loss = try ws.compute(
+                        net, x: x, order: order, from: start, targets: batchTargets, classWeights: weights,
+                        addParts: false)
                     guard loss.isFinite else {
-                        throw SettingError("learningRate", "training diverged: the loss became \(loss) in epoch \(epoch); try a smaller learning rate")
+                        throw SettingError(
+                            "learningRate",
+                            "training diverged: the loss became \(loss) in epoch \(epoch); try a smaller learning rate")
                     }
                     lossSum += loss * Float(size)
                     step += 1
                     let first = ws.gradients, rest = ws.parts.dropFirst().map(\.workspace)
                     for l in net.layers.indices {
                         // Weight decay on the weights, not the biases.
-                        update(&net.layers[l].weight.storage, &mW[l].storage, &vW[l].storage, gradient: &first.weightGrads[l].storage,
-                               adding: rest.map { $0.weightGrads[l].storage }, decay: config.weightDecay, rule, step: step, worker: worker)
-                        update(&net.layers[l].bias, &mB[l], &vB[l], gradient: &first.biasGrads[l],
-                               adding: rest.map { $0.biasGrads[l] }, decay: 0, rule, step: step, worker: worker)
+                        update(
+                            &net.layers[l].weight.storage, &mW[l].storage, &vW[l].storage,
+                            gradient: &first.weightGrads[l].storage,
+                            adding: rest.map { $0.weightGrads[l].storage }, decay: config.weightDecay, rule, step: step,
+                            worker: worker)
+                        update(
+                            &net.layers[l].bias, &mB[l], &vB[l], gradient: &first.biasGrads[l],
+                            adding: rest.map { $0.biasGrads[l] }, decay: 0, rule, step: step, worker: worker)
                     }
                     start += size
                 }
@@ -178,7 +201,8 @@ public enum MLPTrainer {
                 history.append(meanLoss)
                 onEpoch(epoch, config.epochs, meanLoss)
                 if let vx = validationX, let vs = validationSet {
-                    let vl = try validationLoss(net, vx, vs, targetMean: targetMean, targetScale: targetScale, classWeights: weights)
+                    let vl = try validationLoss(
+                        net, vx, vs, targetMean: targetMean, targetScale: targetScale, classWeights: weights)
                     validationHistory.append(vl)
                     if best.map({ vl < $0.loss }) ?? true { best = (vl, epoch, net.layers) }
                     if let b = best, epoch - b.epoch >= config.patience { break epochs }
@@ -188,9 +212,10 @@ public enum MLPTrainer {
         if let b = best { net.layers = b.layers }
         net.measureProfileLater(on: data.features)
         net.preprocessor = preprocessor
-        return TrainingResult(model: net, epochsCompleted: history.count,
-                              interrupted: interrupted, lossHistory: history,
-                              validationHistory: validationHistory, bestEpoch: best?.epoch)
+        return TrainingResult(
+            model: net, epochsCompleted: history.count,
+            interrupted: interrupted, lossHistory: history,
+            validationHistory: validationHistory, bestEpoch: best?.epoch)
     }
 
     /// One optimizer step on a parameter buffer from its gradient given in parts (the parts of a
@@ -198,8 +223,10 @@ public enum MLPTrainer {
     /// are its state. Every step is elementwise, so with a paired worker a large buffer is updated
     /// in two halves at once, with the same result (the serial update of a 50-256-256-2 network's
     /// 80,000 parameters, mostly waiting on memory, took 47 µs a step, about 6% of its training).
-    static func update(_ params: inout [Float], _ m: inout [Float], _ v: inout [Float], gradient first: inout [Float],
-                       adding rest: [[Float]], decay wd: Float, _ rule: OptimizerRule, step: Int, worker: PairedWorker?) {
+    static func update(
+        _ params: inout [Float], _ m: inout [Float], _ v: inout [Float], gradient first: inout [Float],
+        adding rest: [[Float]], decay wd: Float, _ rule: OptimizerRule, step: Int, worker: PairedWorker?
+    ) {
         let n = min(params.count, first.count, m.count, v.count)
         params.withUnsafeMutableBufferPointer { p in
             m.withUnsafeMutableBufferPointer { mm in
@@ -210,8 +237,9 @@ public enum MLPTrainer {
                         // update is not worth splitting.
                         if let worker, n >= 8192 {
                             let half = n / 2
-                            worker.run({ buffers.update(0..<half, adding: rest, decay: wd, rule, step: step) },
-                                       { buffers.update(half..<n, adding: rest, decay: wd, rule, step: step) })
+                            worker.run(
+                                { buffers.update(0..<half, adding: rest, decay: wd, rule, step: step) },
+                                { buffers.update(half..<n, adding: rest, decay: wd, rule, step: step) })
                         } else {
                             buffers.update(0..<n, adding: rest, decay: wd, rule, step: step)
                         }
@@ -235,8 +263,9 @@ public enum MLPTrainer {
                 }
             }
             if wd > 0 { for i in range { g[i] += wd * p[i] } }
-            rule.step(UnsafeMutableBufferPointer(rebasing: p[range]), UnsafeBufferPointer(rebasing: g[range]),
-                      UnsafeMutableBufferPointer(rebasing: m[range]), UnsafeMutableBufferPointer(rebasing: v[range]), step)
+            rule.step(
+                UnsafeMutableBufferPointer(rebasing: p[range]), UnsafeBufferPointer(rebasing: g[range]),
+                UnsafeMutableBufferPointer(rebasing: m[range]), UnsafeMutableBufferPointer(rebasing: v[range]), step)
         }
     }
 
@@ -247,11 +276,14 @@ public enum MLPTrainer {
 
         /// One optimizer step on a parameter buffer; `m` and `v` are its state (Adam's moments,
         /// or in `m` the momentum buffer).
-        func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
-                  _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, _ step: Int) {
+        func step(
+            _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
+            _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>, _ step: Int
+        ) {
             switch optimizer {
             case .adam:
-                Kernels.adamStep(params: p, grads: g, m: m, v: v, lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                Kernels.adamStep(
+                    params: p, grads: g, m: m, v: v, lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
             case .sgd:
                 for i in 0..<p.count { p[i] -= lr * g[i] }
             case .momentum:
@@ -264,8 +296,10 @@ public enum MLPTrainer {
 
     /// The mean loss on held-out rows (cross-entropy, class-weighted as in training, or the MSE
     /// of the standardised target).
-    static func validationLoss(_ net: MLP, _ x: Matrix, _ data: Dataset, targetMean: Float, targetScale: Float,
-                               classWeights: [Float]?) throws -> Float {
+    static func validationLoss(
+        _ net: MLP, _ x: Matrix, _ data: Dataset, targetMean: Float, targetScale: Float,
+        classWeights: [Float]?
+    ) throws -> Float {
         var out = try net.outputs(standardized: x)
         switch data.target {
         case .classes(let labels, _)?:
@@ -279,7 +313,9 @@ public enum MLPTrainer {
             return Float(loss / max(total, 1e-30))
         case .values(let v)?:
             var sum = 0.0
-            for (r, t) in v.enumerated() { let e = Double(out[r, 0]) - Double((t - targetMean) / targetScale); sum += e * e }
+            for (r, t) in v.enumerated() {
+                let e = Double(out[r, 0]) - Double((t - targetMean) / targetScale); sum += e * e
+            }
             return Float(sum / Double(max(v.count, 1)))
         case nil:
             return 0

@@ -34,7 +34,7 @@ public enum Shell {
         mle_write_stderr("mle — type 'help' for commands, Tab to complete, Ctrl-D to leave\n")
         let interpreter = Interpreter(session: session)
         var buffer = ""
-        var lineNumber = 1        // the next input line's number, for <stdin>:LINE:COL
+        var lineNumber = 1  // the next input line's number, for <stdin>:LINE:COL
         var statementStart = 1
         while !session.quitRequested {
             mle_el_set_prompt(buffer.isEmpty ? "mle> " : "...> ")
@@ -109,8 +109,9 @@ public enum Shell {
         var i = 0
         while i < items.count {
             let row = items[i..<min(i + perLine, items.count)]
-            lines.append(row.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined()
-                .trimmingCharacters(in: .whitespaces))
+            lines.append(
+                row.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined()
+                    .trimmingCharacters(in: .whitespaces))
             i += perLine
         }
         return lines.joined(separator: "\n")

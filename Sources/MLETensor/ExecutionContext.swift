@@ -25,8 +25,10 @@ public struct ExecutionContext: Sendable {
     /// - Parameters:
     ///   - progress: called with (done, total) as work advances, from one thread at a time
     ///     (`ExecutionContext` serialises the calls).
-    public init(cancellation: Cancellation = .never, threads: ThreadPolicy = .shared,
-                progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) {
+    public init(
+        cancellation: Cancellation = .never, threads: ThreadPolicy = .shared,
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) {
         self.cancellation = cancellation
         self.threads = threads
         let lock = Mutex(())

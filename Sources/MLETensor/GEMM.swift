@@ -13,9 +13,11 @@ extension Matrix {
 
     /// `C = alpha · op(A) · op(B) + beta · C`, in place, where `op` transposes when asked.
     /// - Throws: `TensorError.shapeMismatch` when the inner or outer dimensions disagree.
-    public static func gemm(_ a: Matrix, transposeA: Bool = false,
-                            _ b: Matrix, transposeB: Bool = false,
-                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) throws {
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false,
+        _ b: Matrix, transposeB: Bool = false,
+        into c: inout Matrix, alpha: Float = 1, beta: Float = 0
+    ) throws {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let kb = transposeB ? b.cols : b.rows
@@ -34,27 +36,32 @@ extension Matrix {
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
                     if m * n * k < smallProduct, alpha == 1, beta == 0 || beta == 1,
-                       let x = pa.baseAddress, let y = pb.baseAddress, let z = pc.baseAddress,
-                       mle_sgemm_small(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, x, a.cols, y, b.cols,
-                                       beta == 1 ? 1 : 0, z, n) == 1 {
+                        let x = pa.baseAddress, let y = pb.baseAddress, let z = pc.baseAddress,
+                        mle_sgemm_small(
+                            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, x, a.cols, y, b.cols,
+                            beta == 1 ? 1 : 0, z, n) == 1
+                    {
                         return
                     }
                     if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
-                    cblas_sgemm(CblasRowMajor,
-                                transposeA ? CblasTrans : CblasNoTrans,
-                                transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k), alpha,
-                                pa.baseAddress, Int32(a.cols),
-                                pb.baseAddress, Int32(b.cols),
-                                beta, pc.baseAddress, Int32(n))
+                    cblas_sgemm(
+                        CblasRowMajor,
+                        transposeA ? CblasTrans : CblasNoTrans,
+                        transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha,
+                        pa.baseAddress, Int32(a.cols),
+                        pb.baseAddress, Int32(b.cols),
+                        beta, pc.baseAddress, Int32(n))
                 }
             }
         }
     }
 
     /// `op(A) · op(B)` as a new matrix.
-    public static func product(_ a: Matrix, transposeA: Bool = false,
-                               _ b: Matrix, transposeB: Bool = false) throws -> Matrix {
+    public static func product(
+        _ a: Matrix, transposeA: Bool = false,
+        _ b: Matrix, transposeB: Bool = false
+    ) throws -> Matrix {
         var c = Matrix(rows: transposeA ? a.cols : a.rows, cols: transposeB ? b.rows : b.cols)
         try gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
         return c
@@ -137,17 +144,20 @@ public enum BLASThreads {
 public enum DoubleGEMM {
     /// `a` is m × k (or k × m when `transposeA`), `b` is k × n (or n × k when `transposeB`);
     /// `c` is m × n and is overwritten (beta 0) or accumulated into (beta 1).
-    public static func multiply(_ a: UnsafePointer<Double>, transposeA: Bool = false,
-                                _ b: UnsafePointer<Double>, transposeB: Bool = false,
-                                into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, beta: Double = 0) {
+    public static func multiply(
+        _ a: UnsafePointer<Double>, transposeA: Bool = false,
+        _ b: UnsafePointer<Double>, transposeB: Bool = false,
+        into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, beta: Double = 0
+    ) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             for i in 0..<(m * n) { c[i] *= beta }
             return
         }
         if m * n * k >= Matrix.smallProduct { BLASThreads.resumeThreads() }
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+            beta, c, Int32(n))
     }
 }

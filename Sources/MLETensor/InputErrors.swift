@@ -52,8 +52,10 @@ public struct UnknownNameError: Error, Equatable, Sendable, CustomStringConverti
     /// When set, the known names are listed after the message under this label ("classes").
     public var listing: String?
 
-    public init(kind: String, name: String, known: [String], owner: String? = nil, setting: String? = nil,
-                listing: String? = nil) {
+    public init(
+        kind: String, name: String, known: [String], owner: String? = nil, setting: String? = nil,
+        listing: String? = nil
+    ) {
         self.kind = kind; self.name = name; self.known = known; self.owner = owner
         self.setting = setting; self.listing = listing
     }

@@ -64,9 +64,13 @@ public enum Kernels {
     public static func activate(_ m: inout Matrix, _ a: Activation) {
         switch a {
         case .relu: relu(&m)
-        case .tanh: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Foundation.tanh(p[i]) } }
-        case .sigmoid: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 1 / (1 + expf(-p[i])) } }
-        case .leakyRelu: m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Swift.max(p[i], 0.01 * p[i]) } }
+        case .tanh:
+            m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Foundation.tanh(p[i]) } }
+        case .sigmoid:
+            m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 1 / (1 + expf(-p[i])) } }
+        case .leakyRelu:
+            m.storage.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = Swift.max(p[i], 0.01 * p[i]) }
+            }
         }
     }
 
@@ -189,14 +193,17 @@ public enum Kernels {
     /// One Adam step (Kingma & Ba 2015) on `params` with gradient `grads`, updating the first and
     /// second moment estimates `m` and `v` in place. `step` counts from 1. Runs over the shortest
     /// of the four buffers. The loop is in C (`mle_adam_step`), where `restrict` lets it vectorise.
-    public static func adamStep(params: UnsafeMutableBufferPointer<Float>,
-                                grads: UnsafeBufferPointer<Float>,
-                                m: UnsafeMutableBufferPointer<Float>,
-                                v: UnsafeMutableBufferPointer<Float>,
-                                lr: Float, beta1: Float, beta2: Float, eps: Float, step: Int) {
+    public static func adamStep(
+        params: UnsafeMutableBufferPointer<Float>,
+        grads: UnsafeBufferPointer<Float>,
+        m: UnsafeMutableBufferPointer<Float>,
+        v: UnsafeMutableBufferPointer<Float>,
+        lr: Float, beta1: Float, beta2: Float, eps: Float, step: Int
+    ) {
         let count = min(params.count, grads.count, m.count, v.count)
         guard count > 0, let pp = params.baseAddress, let gp = grads.baseAddress,
-              let mp = m.baseAddress, let vp = v.baseAddress else { return }
+            let mp = m.baseAddress, let vp = v.baseAddress
+        else { return }
         mle_adam_step(pp, gp, mp, vp, count, lr, beta1, beta2, eps, step)
     }
 }

@@ -10,8 +10,10 @@ public enum Parallel {
     /// `body(0..<count)` on up to `workers` threads (default: every core), results in order.
     /// OpenBLAS must already be on one thread (`BLASThreads.single`) when `body` makes products.
     /// - Throws: the error of the lowest index that failed.
-    public static func map<T: Sendable>(_ count: Int, workers: Int? = nil,
-                                        _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    public static func map<T: Sendable>(
+        _ count: Int, workers: Int? = nil,
+        _ body: @escaping @Sendable (Int) throws -> T
+    ) throws -> [T] {
         let slots = Slots<T>(count: count)
         let threads = max(1, min(workers ?? cores, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -24,8 +26,10 @@ public enum Parallel {
 
     /// As `map(_:workers:_:)`, with one `local()` per thread handed to every job it runs: buffers a
     /// thread reuses from job to job instead of allocating them for each.
-    public static func map<L, T: Sendable>(_ count: Int, workers: Int? = nil, local: @escaping @Sendable () -> L,
-                                           _ body: @escaping @Sendable (L, Int) throws -> T) throws -> [T] {
+    public static func map<L, T: Sendable>(
+        _ count: Int, workers: Int? = nil, local: @escaping @Sendable () -> L,
+        _ body: @escaping @Sendable (L, Int) throws -> T
+    ) throws -> [T] {
         let slots = Slots<T>(count: count)
         let threads = max(1, min(workers ?? cores, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -43,9 +47,11 @@ public enum Parallel {
     /// `first` jobs are still running (an ensemble checks its finished members while the last one
     /// trains, instead of after). A failed `first(i)` has no follow-up.
     /// - Throws: the error of the lowest index that failed, in either part.
-    public static func map<T: Sendable, U: Sendable>(_ count: Int, workers: Int? = nil,
-                                                     _ first: @escaping @Sendable (Int) throws -> T,
-                                                     then: @escaping @Sendable (Int, T) throws -> U) throws -> [(T, U)] {
+    public static func map<T: Sendable, U: Sendable>(
+        _ count: Int, workers: Int? = nil,
+        _ first: @escaping @Sendable (Int) throws -> T,
+        then: @escaping @Sendable (Int, T) throws -> U
+    ) throws -> [(T, U)] {
         let queue = FollowUps<T, U>(count: count)
         let threads = max(1, min(workers ?? cores, count))
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -75,7 +81,10 @@ public enum Parallel {
 /// trained the member against 0.14 ms on the one that had checked the others). A waiting thread
 /// spins for a while before it sleeps, so such a hand-off costs no wake-up.
 final class FollowUps<T: Sendable, U: Sendable>: @unchecked Sendable {
-    enum Job { case first(Int), then(Int, T) }
+    enum Job {
+        case first(Int)
+        case then(Int, T)
+    }
     private let condition = NSCondition()
     private var results: [Result<(T, U), any Error>?]
     private var next = 0
@@ -241,10 +250,14 @@ public final class PairedWorker: @unchecked Sendable {
         var seen = 0
         while true {
             var n = 0
-            while posted.load(ordering: .acquiring) == seen && !closed.load(ordering: .acquiring) && n < spins { n += 1 }
+            while posted.load(ordering: .acquiring) == seen && !closed.load(ordering: .acquiring) && n < spins {
+                n += 1
+            }
             if posted.load(ordering: .acquiring) == seen && !closed.load(ordering: .acquiring) {
                 condition.lock()
-                while posted.load(ordering: .acquiring) == seen && !closed.load(ordering: .acquiring) { condition.wait() }
+                while posted.load(ordering: .acquiring) == seen && !closed.load(ordering: .acquiring) {
+                    condition.wait()
+                }
                 condition.unlock()
             }
             let now = posted.load(ordering: .acquiring)

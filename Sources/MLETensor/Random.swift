@@ -74,8 +74,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     @inline(__always)
-    private mutating func zigguratNormal(_ k: UnsafeBufferPointer<UInt32>, _ w: UnsafeBufferPointer<Float>,
-                                         _ f: UnsafeBufferPointer<Float>) -> Float {
+    private mutating func zigguratNormal(
+        _ k: UnsafeBufferPointer<UInt32>, _ w: UnsafeBufferPointer<Float>,
+        _ f: UnsafeBufferPointer<Float>
+    ) -> Float {
         while true {
             let hz = Int32(truncatingIfNeeded: next() >> 32)
             let iz = Int(hz & 127)
@@ -127,7 +129,8 @@ enum Ziggurat {
         let m1 = 2147483648.0
         var dn = 3.442619855899, tn = dn
         let vn = 9.91256303526217e-3
-        var k = [UInt32](repeating: 0, count: 128), w = [Float](repeating: 0, count: 128), f = [Float](repeating: 0, count: 128)
+        var k = [UInt32](repeating: 0, count: 128), w = [Float](repeating: 0, count: 128),
+            f = [Float](repeating: 0, count: 128)
         let q = vn / exp(-0.5 * dn * dn)
         k[0] = UInt32((dn / q) * m1)
         k[1] = 0

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import MLELanguage
-import MLETensor
 import MLEShell
+import MLETensor
 
 /// The `mle` executable: the interactive shell, a script file, or one command line.
 struct MLE: ParsableCommand {
@@ -10,9 +10,9 @@ struct MLE: ParsableCommand {
         commandName: "mle",
         abstract: "A shell for evaluating machine-learning models and their robustness.",
         discussion: """
-        With no arguments on a terminal, starts the interactive shell. With a script file, runs it \
-        and stops at the first error (exit status 1). Scripts may start with #!/usr/bin/env mle.
-        """)
+            With no arguments on a terminal, starts the interactive shell. With a script file, runs it \
+            and stops at the first error (exit status 1). Scripts may start with #!/usr/bin/env mle.
+            """)
 
     @ArgumentParser.Argument(help: "A .mle script to run.")
     var script: String?
@@ -42,8 +42,9 @@ struct MLE: ParsableCommand {
         }
         // Nothing else runs yet: OpenBLAS's spinning start-up workers can be stopped safely.
         BLASThreads.stopIdleWorkers()
-        let session = Session(output: ConsoleOutput(), progress: ProgressBar(),
-                              cancellation: Shell.interruptCancellation)
+        let session = Session(
+            output: ConsoleOutput(), progress: ProgressBar(),
+            cancellation: Shell.interruptCancellation)
         session.format = outputFormat
         session.threads = .ownsProcess
         session.seed = seed
@@ -55,7 +56,8 @@ struct MLE: ParsableCommand {
             ok = Shell.runPlain(session: session, text: command, file: "<command line>", keepGoing: keepGoing)
         } else if let script {
             guard let data = FileManager.default.contents(atPath: script),
-                  let text = String(data: data, encoding: .utf8) else {
+                let text = String(data: data, encoding: .utf8)
+            else {
                 FileHandle.standardError.write(Data("\(script): error: cannot read the script\n".utf8))
                 throw ExitCode(2)
             }

@@ -1,13 +1,15 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 nonisolated(unsafe) let fixture: [String: Any] = {
     let url = fixtureURL("MLEEvaluationTests", "evaluation.json")
     guard let data = try? Data(contentsOf: url),
-          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [:] }
     return object
 }()
 
@@ -24,11 +26,14 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
     let b = section("binary")
     let truth = ints(b, "truth")
     #expect(truth.count == 60)
-    let outcomes = Outcomes.classification(truth: truth, predicted: ints(b, "predicted_a"), classCount: 2,
-                                           scores: doubles(b, "score_a"), positive: 1)
-    for (metric, key) in [(Metric.accuracy, "accuracy"), (.precision, "precision"), (.recall, "recall"), (.f1, "f1"),
-                          (.macroF1, "macro_f1"), (.balancedAccuracy, "balanced_accuracy"), (.mcc, "mcc"),
-                          (.auc, "auc_a"), (.averagePrecision, "average_precision_a")] {
+    let outcomes = Outcomes.classification(
+        truth: truth, predicted: ints(b, "predicted_a"), classCount: 2,
+        scores: doubles(b, "score_a"), positive: 1)
+    for (metric, key) in [
+        (Metric.accuracy, "accuracy"), (.precision, "precision"), (.recall, "recall"), (.f1, "f1"),
+        (.macroF1, "macro_f1"), (.balancedAccuracy, "balanced_accuracy"), (.mcc, "mcc"),
+        (.auc, "auc_a"), (.averagePrecision, "average_precision_a")
+    ] {
         let v = plainValue(metric, outcomes) ?? .nan
         #expect(abs(v - number(b, key)) < 1e-12, "\(metric): \(v) vs \(number(b, key))")
     }
@@ -38,8 +43,10 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
     let m = section("multiclass")
     let truth = ints(m, "truth"), predicted = ints(m, "predicted")
     let o = Outcomes.classification(truth: truth, predicted: predicted, classCount: 3, scores: nil, positive: 2)
-    for (metric, key) in [(Metric.accuracy, "accuracy"), (.macroF1, "macro_f1"), (.balancedAccuracy, "balanced_accuracy"),
-                          (.mcc, "mcc"), (.recall, "recall_class_2"), (.precision, "precision_class_2")] {
+    for (metric, key) in [
+        (Metric.accuracy, "accuracy"), (.macroF1, "macro_f1"), (.balancedAccuracy, "balanced_accuracy"),
+        (.mcc, "mcc"), (.recall, "recall_class_2"), (.precision, "precision_class_2")
+    ] {
         #expect(abs((plainValue(metric, o) ?? .nan) - number(m, key)) < 1e-12, "\(metric)")
     }
     let r = section("regression")
@@ -91,28 +98,37 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
 
 @Test func bootstrapIsSeededAndIndependentOfScheduling() throws {
     let b = section("binary")
-    let o = Outcomes.classification(truth: ints(b, "truth"), predicted: ints(b, "predicted_a"), classCount: 2,
-                                    scores: doubles(b, "score_a"), positive: 1)
+    let o = Outcomes.classification(
+        truth: ints(b, "truth"), predicted: ints(b, "predicted_a"), classCount: 2,
+        scores: doubles(b, "score_a"), positive: 1)
     for metric in [Metric.accuracy, .auc] {
-        let x = try Bootstrap.interval(metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 5, stratified: false)
-        let y = try Bootstrap.interval(metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 5, stratified: false)
-        let z = try Bootstrap.interval(metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 6, stratified: false)
+        let x = try Bootstrap.interval(
+            metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 5, stratified: false)
+        let y = try Bootstrap.interval(
+            metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 5, stratified: false)
+        let z = try Bootstrap.interval(
+            metric: metric, outcomes: o, method: .bca, level: 0.95, resamples: 2000, seed: 6, stratified: false)
         #expect(x.interval == y.interval && x.interval != z.interval)
         #expect(x.interval.low < x.interval.estimate && x.interval.estimate < x.interval.high)
     }
 }
 
 @Test func bcaFallsBackToPercentileOnAPerfectScore() throws {
-    let o = Outcomes.classification(truth: [0, 1, 0, 1, 1], predicted: [0, 1, 0, 1, 1], classCount: 2, scores: nil, positive: 1)
-    let r = try Bootstrap.interval(metric: .accuracy, outcomes: o, method: .bca, level: 0.95, resamples: 999, seed: 1, stratified: false)
+    let o = Outcomes.classification(
+        truth: [0, 1, 0, 1, 1], predicted: [0, 1, 0, 1, 1], classCount: 2, scores: nil, positive: 1)
+    let r = try Bootstrap.interval(
+        metric: .accuracy, outcomes: o, method: .bca, level: 0.95, resamples: 999, seed: 1, stratified: false)
     #expect(r.method == .percentile && r.fallbackReason != nil)
     #expect(r.interval == Interval(estimate: 1, low: 1, high: 1))
 }
 
 @Test func percentileAndBasicAreMirrorImages() throws {
-    let o = Outcomes.regression(truth: (0..<40).map { Double($0) }, predicted: (0..<40).map { Double($0) + sin(Double($0)) * 3 })
-    let p = try Bootstrap.interval(metric: .mae, outcomes: o, method: .percentile, level: 0.9, resamples: 999, seed: 2, stratified: false)
-    let q = try Bootstrap.interval(metric: .mae, outcomes: o, method: .basic, level: 0.9, resamples: 999, seed: 2, stratified: false)
+    let o = Outcomes.regression(
+        truth: (0..<40).map { Double($0) }, predicted: (0..<40).map { Double($0) + sin(Double($0)) * 3 })
+    let p = try Bootstrap.interval(
+        metric: .mae, outcomes: o, method: .percentile, level: 0.9, resamples: 999, seed: 2, stratified: false)
+    let q = try Bootstrap.interval(
+        metric: .mae, outcomes: o, method: .basic, level: 0.9, resamples: 999, seed: 2, stratified: false)
     #expect(abs((p.interval.low + q.interval.high) - 2 * p.interval.estimate) < 1e-12)
     #expect(abs((p.interval.high + q.interval.low) - 2 * p.interval.estimate) < 1e-12)
 }
@@ -130,7 +146,9 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
     let expected = num / (6 * pow(den, 1.5))
     let jn = jack.reduce(0) { $0 + $1.1 }
     let jm = jack.reduce(0) { $0 + $1.0 * $1.1 } / jn
-    let a = jack.reduce(0) { $0 + $1.1 * pow(jm - $1.0, 3) } / (6 * pow(jack.reduce(0) { $0 + $1.1 * pow(jm - $1.0, 2) }, 1.5))
+    let a =
+        jack.reduce(0) { $0 + $1.1 * pow(jm - $1.0, 3) }
+        / (6 * pow(jack.reduce(0) { $0 + $1.1 * pow(jm - $1.0, 2) }, 1.5))
     #expect(jn == 10 && abs(a - expected) < 1e-12)
 }
 
@@ -145,10 +163,18 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
         let predicted = truth.map { rng.nextUnit() < 0.8 ? $0 : 1 - $0 }
         let o = Outcomes.classification(truth: truth, predicted: predicted, classCount: 2, scores: nil, positive: 1)
         let correct = zip(truth, predicted).filter { $0 == $1 }.count
-        if let w = ProportionMethod.wilson.interval(successes: correct, trials: 211, level: 0.95), w.low <= 0.8, 0.8 <= w.high { wilson += 1 }
-        let p = try Bootstrap.interval(metric: .accuracy, outcomes: o, method: .percentile, level: 0.95, resamples: 999, seed: UInt64(s), stratified: false)
+        if let w = ProportionMethod.wilson.interval(successes: correct, trials: 211, level: 0.95), w.low <= 0.8,
+            0.8 <= w.high
+        {
+            wilson += 1
+        }
+        let p = try Bootstrap.interval(
+            metric: .accuracy, outcomes: o, method: .percentile, level: 0.95, resamples: 999, seed: UInt64(s),
+            stratified: false)
         if p.interval.low <= 0.8, 0.8 <= p.interval.high { percentile += 1 }
-        let b = try Bootstrap.interval(metric: .accuracy, outcomes: o, method: .bca, level: 0.95, resamples: 999, seed: UInt64(s), stratified: false)
+        let b = try Bootstrap.interval(
+            metric: .accuracy, outcomes: o, method: .bca, level: 0.95, resamples: 999, seed: UInt64(s),
+            stratified: false)
         if b.interval.low <= 0.8, 0.8 <= b.interval.high { bca += 1 }
     }
     // Nominal 95%: expect 92–98% over 400 sets (binomial sd ≈ 1.1 points).
@@ -158,19 +184,21 @@ func plainValue(_ metric: Metric, _ outcomes: Outcomes) -> Double? {
     }
 }
 
-
 @Test func stratifiedResamplingKeepsEachClassSize() throws {
     // Model a is right on every item of class 0 and wrong on every item of class 1, so its
     // accuracy is the share of class 0: constant when each class keeps its size, variable if not.
     let truth = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]
-    let a = Outcomes.classification(truth: truth, predicted: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
+    let a = Outcomes.classification(
+        truth: truth, predicted: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
     // Cells route (confusion metric alone).
     let strat = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: true)
     #expect(Set(strat.compactMap { $0 }) == [0.6])
     let plain = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: false)
     #expect(Set(plain.compactMap { $0 }).count > 3)
     // Items route (paired): b is wrong everywhere, so b − a = −accuracy(a) = −0.6 on every stratified resample.
-    let b = Outcomes.classification(truth: truth, predicted: [1, 1, 1, 1, 1, 1, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
-    let paired = try Bootstrap.replicates(metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: true, pairedWith: b)
+    let b = Outcomes.classification(
+        truth: truth, predicted: [1, 1, 1, 1, 1, 1, 0, 0, 0, 0], classCount: 2, scores: nil, positive: 1)
+    let paired = try Bootstrap.replicates(
+        metric: .accuracy, outcomes: a, resamples: 500, seed: 1, stratified: true, pairedWith: b)
     #expect(paired.allSatisfy { $0.map { abs($0 + 0.6) < 1e-12 } ?? false })
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
+import MLETestSupport
+import Testing
 
 @Test func mcNemarMatchesHandComputation() {
     // b = 10, c = 3: exact p = 2·P(X ≤ 3 | 13, ½) = 2·(1 + 13 + 78 + 286)/8192;
@@ -45,9 +45,11 @@ import MLEEvaluation
 }
 
 @Test func pairedBootstrapOfIdenticalModelsIsZero() throws {
-    let o = Outcomes.classification(truth: [0, 1, 1, 0, 1, 0, 1, 1], predicted: [0, 1, 0, 0, 1, 1, 1, 1],
-                                    classCount: 2, scores: nil, positive: 1)
-    let c = try PairedComparison.compare(o, o, metric: .accuracy, level: 0.95, resamples: 500, seed: 1, stratified: false)
+    let o = Outcomes.classification(
+        truth: [0, 1, 1, 0, 1, 0, 1, 1], predicted: [0, 1, 0, 0, 1, 1, 1, 1],
+        classCount: 2, scores: nil, positive: 1)
+    let c = try PairedComparison.compare(
+        o, o, metric: .accuracy, level: 0.95, resamples: 500, seed: 1, stratified: false)
     #expect(c.difference == Interval(estimate: 0, low: 0, high: 0))
     #expect(c.mcnemar == McNemar(onlyA: 0, onlyB: 0))
 }

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
 
 // MARK: - A network small enough to compute by hand
 
@@ -15,18 +15,22 @@ import MLETensor
 func handNetwork() throws -> MLP {
     let hidden = DenseLayer(weight: try Matrix([[1, 0, 1], [0, 1, 1]]), bias: [0, 0, -3])
     let output = DenseLayer(weight: try Matrix([[1, 0], [0, 1], [2, 0]]), bias: [0, 0])
-    return MLP(layers: [hidden, output], standardizer: Standardizer(mean: [0, 0], scale: [1, 1]),
-               featureNames: ["x1", "x2"], task: .classification(classNames: ["zero", "one"]))
+    return MLP(
+        layers: [hidden, output], standardizer: Standardizer(mean: [0, 0], scale: [1, 1]),
+        featureNames: ["x1", "x2"], task: .classification(classNames: ["zero", "one"]))
 }
 
 let handInputs: [[Float]] = [[1, 0], [0, 1], [2, 2]]
 let handTruth = [0, 1, 1]
 
-func handAnalysis(_ configure: (inout CoverageSettings) -> Void, profile: UnitProfile? = nil, seed: UInt64 = 3) throws -> CoverageAnalysis {
+func handAnalysis(_ configure: (inout CoverageSettings) -> Void, profile: UnitProfile? = nil, seed: UInt64 = 3) throws
+    -> CoverageAnalysis
+{
     var s = CoverageSettings()
     s.seed = seed
     configure(&s)
-    return try Coverage.analyse(try handNetwork(), x: try Matrix(handInputs), truth: handTruth, settings: s, profile: profile)
+    return try Coverage.analyse(
+        try handNetwork(), x: try Matrix(handInputs), truth: handTruth, settings: s, profile: profile)
 }
 
 func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.first { $0.criterion == c }?.covered }
@@ -35,7 +39,7 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     for seed in UInt64(0)..<6 {
         let a = try handAnalysis({ _ in }, seed: seed)
         #expect(a.units == 3)
-        #expect(a.covered == 2)                      // h1 by A, h2 by B; h3 only by the wrong C
+        #expect(a.covered == 2)  // h1 by A, h2 by B; h3 only by the wrong C
         #expect(a.uncovered == [NetworkUnit(layer: 0, index: 2)])
         #expect(!a.reachedTarget)
         #expect(a.examplesUsed == 3)
@@ -66,16 +70,22 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
 
 @Test func deepXploreScaledRuleAndPreActivationValues() throws {
     // Scaled within the layer: A (1,0,0) → h1; B (0,1,0) → h2; C (2,2,1) → (1,1,0): h3 never above 0.5.
-    let scaled = try handAnalysis { $0.inputs = .all; $0.rule = .scaled(0.5) }
+    let scaled = try handAnalysis {
+        $0.inputs = .all; $0.rule = .scaled(0.5)
+    }
     #expect(scaled.covered == 2 && scaled.uncovered == [NetworkUnit(layer: 0, index: 2)])
     // Pre-activation values: h3's are −2, −2, 1; above −2.5 for every input, so A alone covers all.
-    let pre = try handAnalysis { $0.values = .pre; $0.rule = .threshold(-2.5) }
+    let pre = try handAnalysis {
+        $0.values = .pre; $0.rule = .threshold(-2.5)
+    }
     #expect(pre.covered == 3 && pre.examplesUsed == 1)
     // Post-activation values are never below 0, so the same threshold also covers all at once.
     let post = try handAnalysis { $0.rule = .threshold(-2.5) }
     #expect(post.covered == 3 && post.examplesUsed == 1)
     // Pre-activation above 0.5: h1 by A, h2 by B, h3 only by C (wrong).
-    let preHalf = try handAnalysis { $0.values = .pre; $0.rule = .threshold(0.5) }
+    let preHalf = try handAnalysis {
+        $0.values = .pre; $0.rule = .threshold(0.5)
+    }
     #expect(preHalf.covered == 2)
     // Layers: the output layer alone (logits A (1,0), B (0,1)): both logits above 0 somewhere.
     let output = try handAnalysis { $0.layers = [1] }
@@ -84,11 +94,15 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
 
 @Test func deepGaugeCriteriaByHand() throws {
     // Ranges [0, 2] for every unit, k = 4 sections of width 0.5.
-    let wide = UnitProfile(rows: 3, preLow: [[-3, -3, -3], [0, 0]], preHigh: [[3, 3, 3], [5, 5]],
-                           postLow: [[0, 0, 0], [0, 0]], postHigh: [[2, 2, 2], [5, 5]],
-                           featureLow: [0, 0], featureHigh: [2, 2])
+    let wide = UnitProfile(
+        rows: 3, preLow: [[-3, -3, -3], [0, 0]], preHigh: [[3, 3, 3], [5, 5]],
+        postLow: [[0, 0, 0], [0, 0]], postHigh: [[2, 2, 2], [5, 5]],
+        featureLow: [0, 0], featureHigh: [2, 2])
     // All inputs: h1 hits sections {2 (A: 1), 0 (B: 0), 3 (C: 2 = high)}, h2 {0, 2, 3}, h3 {0, 2}.
-    let all = try handAnalysis({ $0.inputs = .all; $0.sections = 4 }, profile: wide)
+    let all = try handAnalysis(
+        {
+            $0.inputs = .all; $0.sections = 4
+        }, profile: wide)
     #expect(value(all, .kmnc) == 8)
     #expect(all.criteria.first { $0.criterion == .kmnc }?.total == 12)
     // Correct inputs only: h1 {2, 0}, h2 {0, 2}, h3 {0}.
@@ -97,23 +111,33 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     #expect(value(all, .nbc) == 0 && value(all, .snac) == 0)
 
     // Narrow upper bounds [1.5, 1.5, 0.5]: C exceeds all three; A and B none.
-    let narrow = UnitProfile(rows: 3, preLow: wide.preLow, preHigh: wide.preHigh,
-                             postLow: [[0, 0, 0], [0, 0]], postHigh: [[1.5, 1.5, 0.5], [5, 5]],
-                             featureLow: [0, 0], featureHigh: [2, 2])
+    let narrow = UnitProfile(
+        rows: 3, preLow: wide.preLow, preHigh: wide.preHigh,
+        postLow: [[0, 0, 0], [0, 0]], postHigh: [[1.5, 1.5, 0.5], [5, 5]],
+        featureLow: [0, 0], featureHigh: [2, 2])
     let boundary = try handAnalysis({ $0.inputs = .all }, profile: narrow)
     #expect(value(boundary, .snac) == 3)
     #expect(value(boundary, .nbc) == 3)
     #expect(boundary.criteria.first { $0.criterion == .nbc }?.total == 6)
     #expect(value(try handAnalysis({ _ in }, profile: narrow), .snac) == 0)
     // Below the low end (pre-activation values, low −1): A and B give h3 = −2 < −1.
-    let low = UnitProfile(rows: 3, preLow: [[-3, -3, -1], [0, 0]], preHigh: [[3, 3, 3], [5, 5]],
-                          postLow: wide.postLow, postHigh: wide.postHigh, featureLow: [0, 0], featureHigh: [2, 2])
+    let low = UnitProfile(
+        rows: 3, preLow: [[-3, -3, -1], [0, 0]], preHigh: [[3, 3, 3], [5, 5]],
+        postLow: wide.postLow, postHigh: wide.postHigh, featureLow: [0, 0], featureHigh: [2, 2])
     let below = try handAnalysis({ $0.values = .pre }, profile: low)
     #expect(value(below, .nbc) == 1 && value(below, .snac) == 0)
 
     // Top-1: A → h1, B → h2, C → tie of h1 and h2 goes to h1.
-    #expect(value(try handAnalysis { $0.inputs = .all; $0.top = 1 }, .tknc) == 2)
-    #expect(value(try handAnalysis { $0.inputs = .all; $0.top = 3 }, .tknc) == 3)
+    #expect(
+        value(
+            try handAnalysis {
+                $0.inputs = .all; $0.top = 1
+            }, .tknc) == 2)
+    #expect(
+        value(
+            try handAnalysis {
+                $0.inputs = .all; $0.top = 3
+            }, .tknc) == 3)
     // Without a profile the range criteria are left out.
     #expect(value(try handAnalysis { _ in }, .kmnc) == nil)
 }
@@ -126,7 +150,8 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     #expect(profile.featureLow == [0, 0] && profile.featureHigh == [1, 1])
     var s = CoverageSettings()
     #expect(Coverage.deadUnits(profile: profile, layers: [0], settings: s) == [NetworkUnit(layer: 0, index: 2)])
-    #expect(try Coverage.deadUnits(net, x: try Matrix([[1, 0], [0, 1]]), settings: s) == [NetworkUnit(layer: 0, index: 2)])
+    #expect(
+        try Coverage.deadUnits(net, x: try Matrix([[1, 0], [0, 1]]), settings: s) == [NetworkUnit(layer: 0, index: 2)])
     #expect(try Coverage.deadUnits(net, x: try Matrix(handInputs), settings: s).isEmpty)
     s.rule = .scaled(0)
     #expect(Coverage.deadUnits(profile: profile, layers: [0], settings: s) == nil)
@@ -136,10 +161,10 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     func result(_ curve: [Int]) -> CriterionResult {
         CriterionResult(criterion: .neuron, covered: curve.last ?? 0, total: 10, curve: curve)
     }
-    #expect(result([5] + [Int](repeating: 5, count: 99)).saturatesEarly)             // 1 of 100
-    #expect(!result([4, 5] + [Int](repeating: 5, count: 98)).saturatesEarly)         // 2 of 100
-    #expect(result([4, 5] + [Int](repeating: 5, count: 148)).saturatesEarly)         // 2 of 150: 1% is 1.5
-    #expect(!result([Int](repeating: 0, count: 100)).saturatesEarly)                 // nothing covered
+    #expect(result([5] + [Int](repeating: 5, count: 99)).saturatesEarly)  // 1 of 100
+    #expect(!result([4, 5] + [Int](repeating: 5, count: 98)).saturatesEarly)  // 2 of 100
+    #expect(result([4, 5] + [Int](repeating: 5, count: 148)).saturatesEarly)  // 2 of 150: 1% is 1.5
+    #expect(!result([Int](repeating: 0, count: 100)).saturatesEarly)  // nothing covered
     #expect(result([0, 0, 3, 3]).examplesToFinal == 3)
 }
 
@@ -148,12 +173,15 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     #expect(settingOf { _ = try handAnalysis { $0.layers = [2] } } == "layers")
     #expect(settingOf { _ = try handAnalysis { $0.layers = [] } } == "layers")
     #expect(throws: CoverageError.self) {
-        try Coverage.analyse(try handNetwork(), x: try Matrix([[1, 2, 3]]), truth: [0], settings: CoverageSettings(), profile: nil)
+        try Coverage.analyse(
+            try handNetwork(), x: try Matrix([[1, 2, 3]]), truth: [0], settings: CoverageSettings(), profile: nil)
     }
-    let regression = MLP(layers: try handNetwork().layers, standardizer: Standardizer(mean: [0, 0], scale: [1, 1]),
-                         featureNames: ["x1", "x2"], task: .regression)
+    let regression = MLP(
+        layers: try handNetwork().layers, standardizer: Standardizer(mean: [0, 0], scale: [1, 1]),
+        featureNames: ["x1", "x2"], task: .regression)
     #expect(throws: SettingError.self) {
-        try Coverage.analyse(regression, x: try Matrix(handInputs), truth: nil, settings: CoverageSettings(), profile: nil)
+        try Coverage.analyse(
+            regression, x: try Matrix(handInputs), truth: nil, settings: CoverageSettings(), profile: nil)
     }
 }
 
@@ -169,8 +197,9 @@ func blobs(rows: Int, seed: UInt64) -> Dataset {
         labels.append(c)
         for j in 0..<4 { x[r, j] = Float(rng.nextNormal()) + (j == c ? 1.5 : 0) }
     }
-    return Dataset(name: "blobs", featureNames: ["a", "b", "c", "d"], features: x, targetName: "y",
-                       target: .classes(labels: labels, names: ["p", "q", "r"]))
+    return Dataset(
+        name: "blobs", featureNames: ["a", "b", "c", "d"], features: x, targetName: "y",
+        target: .classes(labels: labels, names: ["p", "q", "r"]))
 }
 
 /// A network trained on blobs, and a test set of other blobs from the same distribution
@@ -230,10 +259,16 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
                                 let mn = layerValues.min()!, mx = layerValues.max()!
                                 if mx > mn, (v - mn) / (mx - mn) > t { active = true }
                             }
-                            if v > hi { above = true } else if v < lo { below = true } else {
+                            if v > hi {
+                                above = true
+                            } else if v < lo {
+                                below = true
+                            } else {
                                 hit.insert(hi > lo ? min(19, Int((v - lo) / (hi - lo) * 20)) : 0)
                             }
-                            let rank = layerValues.indices.filter { layerValues[$0] > v || (layerValues[$0] == v && $0 < j) }.count
+                            let rank = layerValues.indices.filter {
+                                layerValues[$0] > v || (layerValues[$0] == v && $0 < j)
+                            }.count
                             if rank < 3 { inTop = true }
                         }
                         neuron += active ? 1 : 0; sections += hit.count; upper += above ? 1 : 0
@@ -291,7 +326,9 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
                 plus[r, j] += h; minus[r, j] -= h
                 let numeric = (try objective(plus) - objective(minus)) / Double(2 * h)
                 // Away from ReLU kinks the central difference is exact up to rounding.
-                #expect(abs(numeric - Double(g[r, j])) < 2e-2 * max(1, abs(numeric)), "layer \(layer) row \(r) feature \(j)")
+                #expect(
+                    abs(numeric - Double(g[r, j])) < 2e-2 * max(1, abs(numeric)), "layer \(layer) row \(r) feature \(j)"
+                )
             }
         }
     }
@@ -309,9 +346,10 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
     let t = highs[unit.index] * 1.05
     var settings = UnitSearchSettings()
     settings.steps = 400
-    let found = try UnitSearch.search(net, x: data.features, units: [unit], rule: .threshold(t), values: .post,
-                                      box: (profile.featureLow.map { $0 - 2 }, profile.featureHigh.map { $0 + 2 }),
-                                      settings: settings)
+    let found = try UnitSearch.search(
+        net, x: data.features, units: [unit], rule: .threshold(t), values: .post,
+        box: (profile.featureLow.map { $0 - 2 }, profile.featureHigh.map { $0 + 2 }),
+        settings: settings)
     #expect(found.count == 1)
     let f = found[0]
     #expect(f.found)
@@ -331,8 +369,9 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
     #expect(abs(d - f.distance) < 1e-3)
     // A box of a single point cannot move: nothing found, distance 0.
     let point = data.features.row(0)
-    let stuck = try UnitSearch.search(net, x: data.features.gatherRows([0]), units: [unit], rule: .threshold(1e6), values: .post,
-                                      box: (point, point), settings: UnitSearchSettings())
+    let stuck = try UnitSearch.search(
+        net, x: data.features.gatherRows([0]), units: [unit], rule: .threshold(1e6), values: .post,
+        box: (point, point), settings: UnitSearchSettings())
     #expect(!stuck[0].found && stuck[0].distance == 0)
 }
 
@@ -340,8 +379,9 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
     // Truths the network gets wrong on all three inputs (it predicts 0, 1, 0).
     var s = CoverageSettings()
     s.seed = 1
-    let a = try Coverage.analyse(try handNetwork(), x: try Matrix(handInputs), truth: [1, 0, 1], settings: s,
-                                 profile: try UnitProfile.measure(try handNetwork(), on: try Matrix(handInputs)))
+    let a = try Coverage.analyse(
+        try handNetwork(), x: try Matrix(handInputs), truth: [1, 0, 1], settings: s,
+        profile: try UnitProfile.measure(try handNetwork(), on: try Matrix(handInputs)))
     #expect(a.covered == 0 && a.wrong == 3 && a.skippedWrong == 3 && a.examplesUsed == 3)
     #expect(a.growth == [0, 0, 0])
     #expect(a.criteria.allSatisfy { $0.covered == 0 && $0.curve == [0, 0, 0] })

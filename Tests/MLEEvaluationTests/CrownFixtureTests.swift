@@ -1,15 +1,18 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 /// Bounds recorded from DeepMind's jax_verify on networks trained on breast_cancer
 /// (scripts/fixtures/make_crown_fixture.py).
 nonisolated(unsafe) private let crownFixture: [String: Any] = {
     let url = fixtureURL("MLEEvaluationTests", "crown.json")
-    guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+    guard let data = try? Data(contentsOf: url),
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [:] }
     return object
 }()
 
@@ -28,8 +31,10 @@ private func fixtureNetworks() throws -> [FixtureNetwork] {
             DenseLayer(weight: try Matrix(w.map { $0.map(Float.init) }), bias: b.map(Float.init))
         }
         let d = layers.first?.inputs ?? 0
-        let net = MLP(layers: layers, standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
-                      featureNames: (0..<d).map { "x\($0)" }, task: .classification(classNames: ["benign", "malignant"]))
+        let net = MLP(
+            layers: layers,
+            standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
+            featureNames: (0..<d).map { "x\($0)" }, task: .classification(classNames: ["benign", "malignant"]))
         let centers = (entry["centers"] as? [[Double]] ?? []).map { $0.map(Float.init) }
         return FixtureNetwork(net: net, centers: centers, balls: entry["balls"] as? [[String: Any]] ?? [])
     }
@@ -54,8 +59,9 @@ private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * (1 +
             let ibp = recorded(ball, "ibp"), crown = recorded(ball, "crown")
             #expect(ibp.lower.count == fixture.centers.count && crown.upper.count == fixture.centers.count)
             // All eight balls in one batch, as mle computes them.
-            let ours = Certify.bounds(plan, centers: fixture.centers.map { $0.map(Double.init) },
-                                      deltas: [Double](repeating: delta, count: fixture.centers.count))
+            let ours = Certify.bounds(
+                plan, centers: fixture.centers.map { $0.map(Double.init) },
+                deltas: [Double](repeating: delta, count: fixture.centers.count))
             for (e, bounds) in ours.enumerated() {
                 for o in 0..<2 {
                     // IBP equals jax_verify's at any depth.
@@ -64,13 +70,17 @@ private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * (1 +
                     if oneHidden {
                         // One hidden layer: CROWN equals jax_verify's CROWN, and mle keeps the
                         // tighter of CROWN and IBP.
-                        #expect(close(bounds.crown.lower[o], widened(max(crown.lower[e][o], ibp.lower[e][o]), up: false)))
-                        #expect(close(bounds.crown.upper[o], widened(min(crown.upper[e][o], ibp.upper[e][o]), up: true)))
+                        #expect(
+                            close(bounds.crown.lower[o], widened(max(crown.lower[e][o], ibp.lower[e][o]), up: false)))
+                        #expect(
+                            close(bounds.crown.upper[o], widened(min(crown.upper[e][o], ibp.upper[e][o]), up: true)))
                     } else {
                         // Two hidden layers: back-substitution is at least as tight as jax_verify's
                         // forward composition of the same relaxation, and as IBP.
-                        #expect(bounds.crown.lower[o] >= widened(max(crown.lower[e][o], ibp.lower[e][o]), up: false) - 1e-9)
-                        #expect(bounds.crown.upper[o] <= widened(min(crown.upper[e][o], ibp.upper[e][o]), up: true) + 1e-9)
+                        #expect(
+                            bounds.crown.lower[o] >= widened(max(crown.lower[e][o], ibp.lower[e][o]), up: false) - 1e-9)
+                        #expect(
+                            bounds.crown.upper[o] <= widened(min(crown.upper[e][o], ibp.upper[e][o]), up: true) + 1e-9)
                     }
                     compared += 1
                 }
@@ -92,18 +102,24 @@ private func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * (1 +
             for (e, center) in fixture.centers.enumerated() {
                 let alone = Certify.bounds(fixture.net, center: center, delta: deltas[e], norm: norm)
                 for o in 0..<2 {
-                    #expect(close(together[e].crown.lower[o], alone.crown.lower[o]) && close(together[e].crown.upper[o], alone.crown.upper[o]))
+                    #expect(
+                        close(together[e].crown.lower[o], alone.crown.lower[o])
+                            && close(together[e].crown.upper[o], alone.crown.upper[o]))
                     #expect(close(together[e].ibp.upper[o], alone.ibp.upper[o]))
                 }
             }
             if norm == .l2 {
                 var direct = plan
                 direct.gram = nil
-                let withoutGram = Certify.bounds(direct, centers: fixture.centers.map { $0.map(Double.init) }, deltas: deltas)
+                let withoutGram = Certify.bounds(
+                    direct, centers: fixture.centers.map { $0.map(Double.init) }, deltas: deltas)
                 for e in together.indices {
                     for o in 0..<2 { #expect(close(together[e].crown.upper[o], withoutGram[e].crown.upper[o])) }
                     #expect(together[e].crown.differenceUpper?[0][1] != nil)
-                    #expect(close(together[e].crown.differenceUpper?[0][1] ?? 0, withoutGram[e].crown.differenceUpper?[0][1] ?? 1))
+                    #expect(
+                        close(
+                            together[e].crown.differenceUpper?[0][1] ?? 0,
+                            withoutGram[e].crown.differenceUpper?[0][1] ?? 1))
                 }
             }
         }

@@ -1,10 +1,11 @@
 import CKernels
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 /// CROWN written the plain way, one bound at a time with nested loops over the float32 weights:
 /// no GEMM, no Gram matrix, no skipped columns, no C kernels, no threads. The same rules as
@@ -12,7 +13,8 @@ import MLETensor
 /// each intersected with that IBP bound; adaptive lower lines), so the two must agree to
 /// rounding. Returns the unwidened logit bounds and the bounds of z_i − z_j.
 private func plainCrown(_ net: MLP, center x: [Double], delta: Double, norm: PerturbationNorm)
-    -> (lower: [Double], upper: [Double], difference: [[Double]]) {
+    -> (lower: [Double], upper: [Double], difference: [[Double]])
+{
     let layers = net.layers
     func w(_ k: Int, _ i: Int, _ o: Int) -> Double { Double(layers[k].weight[i, o]) }
     func b(_ k: Int, _ o: Int) -> Double { Double(layers[k].bias[o]) }
@@ -26,7 +28,7 @@ private func plainCrown(_ net: MLP, center x: [Double], delta: Double, norm: Per
 
     /// Upper bound over the ball of Σ_o c[o]·z_k[o], back-substituted through layers k−1 … 0.
     func bound(_ c: [Double], layer k: Int) -> Double {
-        var lambda = c          // coefficients on z_j, j = k at first
+        var lambda = c  // coefficients on z_j, j = k at first
         var constant = (0..<c.count).reduce(0.0) { $0 + c[$1] * b(k, $1) }
         var j = k
         while j > 0 {
@@ -112,9 +114,11 @@ private func randomNetwork(_ widths: [Int], seed: UInt64) throws -> MLP {
         return DenseLayer(weight: try Matrix(w), bias: (0..<n).map { _ in Float(rng.nextUnit() * 2 - 1) })
     }
     let d = widths[0]
-    return MLP(layers: layers, standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
-               featureNames: (0..<d).map { "x\($0)" },
-               task: .classification(classNames: (0..<(widths.last ?? 1)).map { "c\($0)" }))
+    return MLP(
+        layers: layers,
+        standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
+        featureNames: (0..<d).map { "x\($0)" },
+        task: .classification(classNames: (0..<(widths.last ?? 1)).map { "c\($0)" }))
 }
 
 @Test func crownEqualsAPlainOneBoundAtATimeImplementation() throws {
@@ -128,13 +132,18 @@ private func randomNetwork(_ widths: [Int], seed: UInt64) throws -> MLP {
         for norm in PerturbationNorm.allCases {
             let plan = Certify.Plan(net, norm: norm)
             for delta in [0.05, 0.3, 1.0, 3.0] {
-                let ours = Certify.bounds(plan, centers: centers, deltas: [Double](repeating: delta, count: centers.count))
+                let ours = Certify.bounds(
+                    plan, centers: centers, deltas: [Double](repeating: delta, count: centers.count))
                 #expect(ours.count == centers.count)
                 for (e, bounds) in ours.enumerated() {
                     let plain = plainCrown(net, center: centers[e], delta: delta, norm: norm)
                     for o in plain.lower.indices {
-                        #expect(abs(bounds.crown.lower[o] - widened(plain.lower[o], up: false)) <= 1e-9 * (1 + abs(plain.lower[o])))
-                        #expect(abs(bounds.crown.upper[o] - widened(plain.upper[o], up: true)) <= 1e-9 * (1 + abs(plain.upper[o])))
+                        #expect(
+                            abs(bounds.crown.lower[o] - widened(plain.lower[o], up: false)) <= 1e-9
+                                * (1 + abs(plain.lower[o])))
+                        #expect(
+                            abs(bounds.crown.upper[o] - widened(plain.upper[o], up: true)) <= 1e-9
+                                * (1 + abs(plain.upper[o])))
                         for other in plain.lower.indices where other != o {
                             let box = widened(plain.upper[o], up: true) - widened(plain.lower[other], up: false)
                             let expected = widened(min(plain.difference[o][other], box), up: true)
@@ -145,8 +154,16 @@ private func randomNetwork(_ widths: [Int], seed: UInt64) throws -> MLP {
                     }
                     // What the fast path skips: first-layer units that are off over the whole ball.
                     let relaxation = Certify.Relaxation(
-                        lower: (0..<widths[1]).map { o in (0..<widths[0]).reduce(Double(net.layers[0].bias[o])) { $0 + centers[e][$1] * Double(net.layers[0].weight[$1, o]) } - delta * plan.columnNorms[o] },
-                        upper: (0..<widths[1]).map { o in (0..<widths[0]).reduce(Double(net.layers[0].bias[o])) { $0 + centers[e][$1] * Double(net.layers[0].weight[$1, o]) } + delta * plan.columnNorms[o] })
+                        lower: (0..<widths[1]).map { o in
+                            (0..<widths[0]).reduce(Double(net.layers[0].bias[o])) {
+                                $0 + centers[e][$1] * Double(net.layers[0].weight[$1, o])
+                            } - delta * plan.columnNorms[o]
+                        },
+                        upper: (0..<widths[1]).map { o in
+                            (0..<widths[0]).reduce(Double(net.layers[0].bias[o])) {
+                                $0 + centers[e][$1] * Double(net.layers[0].weight[$1, o])
+                            } + delta * plan.columnNorms[o]
+                        })
                     skippedColumns += widths[1] - relaxation.kept.count
                     unstable += relaxation.upperAt.filter { $0 != 0 }.count
                 }
@@ -168,7 +185,9 @@ private func randomNetwork(_ widths: [Int], seed: UInt64) throws -> MLP {
     let two = Certify.bounds(plan, centers: centers, deltas: deltas, workers: 2)
     #expect(one.count == 40 && two.count == 40)
     for (a, b) in zip(one, two) {
-        #expect(a.crown.lower == b.crown.lower && a.crown.upper == b.crown.upper && a.crown.differenceUpper == b.crown.differenceUpper)
+        #expect(
+            a.crown.lower == b.crown.lower && a.crown.upper == b.crown.upper
+                && a.crown.differenceUpper == b.crown.differenceUpper)
         #expect(a.ibp.lower == b.ibp.lower && a.ibp.upper == b.ibp.upper)
     }
     // A centre of the wrong size gives no bounds rather than an out-of-range read.
@@ -189,18 +208,23 @@ private func randomNetwork(_ widths: [Int], seed: UInt64) throws -> MLP {
         for r in 0..<rows {
             for i in 0..<width {
                 let c = a[r * width + i], lo = lower[i], hi = upper[i]
-                if hi <= 0 { expectedA[r * width + i] = 0 }
-                else if lo >= 0 { expectedA[r * width + i] = c }
-                else if c > 0 {
+                if hi <= 0 {
+                    expectedA[r * width + i] = 0
+                } else if lo >= 0 {
+                    expectedA[r * width + i] = c
+                } else if c > 0 {
                     expectedA[r * width + i] = c * hi / (hi - lo)
                     expectedConstant[r] -= c * hi / (hi - lo) * lo
-                } else { expectedA[r * width + i] = hi > -lo ? c : 0 }
+                } else {
+                    expectedA[r * width + i] = hi > -lo ? c : 0
+                }
             }
         }
         a.withUnsafeMutableBufferPointer { pa in
             constant.withUnsafeMutableBufferPointer { pc in
-                mle_crown_relax(pa.baseAddress!, rows, width, relaxation.upperSlope, relaxation.lowerSlope,
-                                relaxation.upperAt, pc.baseAddress!)
+                mle_crown_relax(
+                    pa.baseAddress!, rows, width, relaxation.upperSlope, relaxation.lowerSlope,
+                    relaxation.upperAt, pc.baseAddress!)
             }
         }
         for i in a.indices { #expect(abs(a[i] - expectedA[i]) <= 1e-15 * (1 + abs(expectedA[i]))) }

@@ -1,20 +1,21 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 @Test func dataChecksFindWhatAHandCheckFinds() throws {
     // leak equals the class exactly; twice = 2·a (r = 1); const never changes; row 5 repeats row 1.
     let csv = """
-    a,twice,const,leak,noise,y
-    1,2,7,0,5,no
-    2,4,7,0,3,no
-    3,6,7,1,9,yes
-    4,8,7,1,1,yes
-    1,2,7,0,5,no
-    5,10,7,0,2,no
-    """
+        a,twice,const,leak,noise,y
+        1,2,7,0,5,no
+        2,4,7,0,3,no
+        3,6,7,1,9,yes
+        4,8,7,1,1,yes
+        1,2,7,0,5,no
+        5,10,7,0,2,no
+        """
     let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "c.csv"), file: "c.csv", targetName: "y")
     let c = try DataCheck.run(d)
     #expect(c.constantColumns == ["const"])
@@ -35,11 +36,12 @@ import MLELearning
 }
 
 @Test func aCleanDatasetHasNothingToReport() throws {
-    let d = try Dataset.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("datasets/iris.csv").path, targetName: "species")
+    let d = try Dataset.load(
+        path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("datasets/iris.csv").path, targetName: "species")
     let c = try DataCheck.run(d, leakage: 0.99)
     #expect(c.constantColumns.isEmpty && c.missingCells == 0 && c.strongPredictors.isEmpty)
-    #expect(c.duplicateRows == 1)   // iris has one exact duplicate row (143 repeats 102) — a known fact of the dataset
+    #expect(c.duplicateRows == 1)  // iris has one exact duplicate row (143 repeats 102) — a known fact of the dataset
 }
 
 /// For a numeric target a feature is a possible leak when |Pearson r| with the target reaches
@@ -49,13 +51,13 @@ import MLELearning
 /// scored. (Fractional y, so the target is read as numbers, not as classes.)
 @Test func leakageForANumericTargetIsPearsonsR() throws {
     let csv = """
-    leak,neg,weak,cat,y
-    5.5,-1.5,1,a,1.5
-    11.5,-3.5,2,b,3.5
-    8.5,-2.5,3,a,2.5
-    14.5,-4.5,4,b,4.5
-    NA,-10.5,NA,a,10.5
-    """
+        leak,neg,weak,cat,y
+        5.5,-1.5,1,a,1.5
+        11.5,-3.5,2,b,3.5
+        8.5,-2.5,3,a,2.5
+        14.5,-4.5,4,b,4.5
+        NA,-10.5,NA,a,10.5
+        """
     let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "r.csv"), file: "r.csv", targetName: "y")
     guard case .values? = d.target else { Issue.record("the target should be numbers"); return }
     let strict = try DataCheck.run(d)

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
+import MLETestSupport
+import Testing
 
 @Test func normalQuantileAndCDFMatchTables() {
     // Φ⁻¹(0.975) = 1.959963984540054, Φ⁻¹(0.995) = 2.5758293035489, Φ⁻¹(1e-10) = −6.361340902404
@@ -34,10 +34,12 @@ import MLEEvaluation
         (.wilson, 0.698966, 0.972134), (.clopperPearson, 0.683017, 0.987651),
         (.agrestiCoull, 0.686756, 0.984344), (.jeffreys, 0.716147, 0.978628),
         // Wald is published to 4 decimals; by hand 0.9 ± 1.959964·sqrt(0.9·0.1/20) = [0.7685216, 1.0314784].
-        (.wald, 0.7685216, 1.0314784),
+        (.wald, 0.7685216, 1.0314784)
     ]
     for (method, low, high) in expected {
-        guard let i = method.interval(successes: 18, trials: 20, level: 0.95) else { Issue.record("no interval"); continue }
+        guard let i = method.interval(successes: 18, trials: 20, level: 0.95) else {
+            Issue.record("no interval"); continue
+        }
         #expect(abs(i.low - low) < 1e-6 && abs(i.high - high) < 1e-6, "\(method): \(i.low) \(i.high)")
         #expect(i.estimate == 0.9)
     }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 private func outcomes(_ truth: [Int], _ predicted: [Int], classes: Int, positive: Int) -> Outcomes {
     .classification(truth: truth, predicted: predicted, classCount: classes, scores: nil, positive: positive)
@@ -11,7 +12,9 @@ private func outcomes(_ truth: [Int], _ predicted: [Int], classes: Int, positive
 /// Confusion `[actual][predicted]` spelled out as items.
 private func items(_ c: [[Int]]) -> (truth: [Int], predicted: [Int]) {
     var t: [Int] = [], p: [Int] = []
-    for (i, row) in c.enumerated() { for (j, n) in row.enumerated() { t += Array(repeating: i, count: n); p += Array(repeating: j, count: n) } }
+    for (i, row) in c.enumerated() {
+        for (j, n) in row.enumerated() { t += Array(repeating: i, count: n); p += Array(repeating: j, count: n) }
+    }
     return (t, p)
 }
 
@@ -24,8 +27,8 @@ private func items(_ c: [[Int]]) -> (truth: [Int], predicted: [Int]) {
     #expect(abs(try #require(Metric.sensitivity.value(of: o)) - sen) < 1e-12)
     #expect(abs(try #require(Metric.specificity.value(of: o)) - spe) < 1e-12)
     #expect(abs(try #require(Metric.balancedAccuracy.value(of: o)) - 0.75) < 1e-12)
-    #expect(abs(try #require(Metric.gmean.value(of: o)) - (sen * spe).squareRoot()) < 1e-12)   // √0.54
-    #expect(abs(try #require(Metric.iba.value(of: o)) - (1 + 0.1 * (sen - spe)) * sen * spe) < 1e-12)   // 0.97 · 0.54
+    #expect(abs(try #require(Metric.gmean.value(of: o)) - (sen * spe).squareRoot()) < 1e-12)  // √0.54
+    #expect(abs(try #require(Metric.iba.value(of: o)) - (1 + 0.1 * (sen - spe)) * sen * spe) < 1e-12)  // 0.97 · 0.54
     // MCC = (6·81 − 9·4) / √(15 · 10 · 90 · 85) = 450 / √1147500.
     #expect(abs(try #require(Metric.mcc.value(of: o)) - 450 / 1_147_500.0.squareRoot()) < 1e-12)
 
@@ -42,7 +45,7 @@ private func items(_ c: [[Int]]) -> (truth: [Int], predicted: [Int]) {
     let absent = outcomes(t1, p1, classes: 2, positive: 1)
     #expect(Metric.sensitivity.value(of: absent) == nil)
     #expect(Metric.iba.value(of: absent) == nil)
-    #expect(Metric.gmean.value(of: absent).map { abs($0 - 0.95) < 1e-12 } == true)   // over the classes present
+    #expect(Metric.gmean.value(of: absent).map { abs($0 - 0.95) < 1e-12 } == true)  // over the classes present
     // Three classes: G-mean is the cube root of the recalls' product.
     let (t3, p3) = items([[8, 1, 1], [2, 6, 2], [0, 1, 4]])
     let three = outcomes(t3, p3, classes: 3, positive: 2)
@@ -78,15 +81,19 @@ private func items(_ c: [[Int]]) -> (truth: [Int], predicted: [Int]) {
         for row in report.rows {
             let ref = try #require(rows[row.name])
             // imbalanced-learn reports an undefined figure as 0 (zero_division=0); here it is nil.
-            for (key, v) in [("pre", row.precision), ("rec", row.recall), ("spe", row.specificity), ("f1", row.f1),
-                             ("geo", row.gmean), ("iba", row.iba), ("sup", Double(row.support))] {
+            for (key, v) in [
+                ("pre", row.precision), ("rec", row.recall), ("spe", row.specificity), ("f1", row.f1),
+                ("geo", row.gmean), ("iba", row.iba), ("sup", Double(row.support))
+            ] {
                 #expect(abs((v ?? 0) - (ref[key] ?? .nan)) < 1e-12, "\(name) class \(row.name) \(key)")
             }
         }
         let avg = try #require(c["avg"] as? [String: Double])
         let a = report.average
-        for (key, v) in [("avg_pre", a.precision), ("avg_rec", a.recall), ("avg_spe", a.specificity), ("avg_f1", a.f1),
-                         ("avg_geo", a.gmean), ("avg_iba", a.iba)] {
+        for (key, v) in [
+            ("avg_pre", a.precision), ("avg_rec", a.recall), ("avg_spe", a.specificity), ("avg_f1", a.f1),
+            ("avg_geo", a.gmean), ("avg_iba", a.iba)
+        ] {
             #expect(abs((v ?? .nan) - (avg[key] ?? .nan)) < 1e-12, "\(name) \(key)")
         }
         if name == "none_predicted" || name == "class_never_predicted" {

@@ -1,15 +1,19 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 /// Logits (x1 + 10, x2 + 10) through two ReLUs that stay active for |x| < 10: the label changes
 /// on the line x1 = x2, so at (1, 0) the radius is 1/√2 in L2 and 1/2 in L∞.
 private func diagonalClassifier() throws -> MLP {
-    MLP(layers: [DenseLayer(weight: try Matrix([[1, 0], [0, 1]]), bias: [10, 10]),
-                 DenseLayer(weight: try Matrix([[1, 0], [0, 1]]), bias: [0, 0])],
+    MLP(
+        layers: [
+            DenseLayer(weight: try Matrix([[1, 0], [0, 1]]), bias: [10, 10]),
+            DenseLayer(weight: try Matrix([[1, 0], [0, 1]]), bias: [0, 0])
+        ],
         standardizer: Standardizer(mean: [0, 0], scale: [1, 1]), featureNames: ["x1", "x2"],
         task: .classification(classNames: ["a", "b"]))
 }
@@ -23,7 +27,9 @@ private func diagonalClassifier() throws -> MLP {
         #expect(r.label == 0 && r.flippedTo == 1)
         let attacked = try #require(r.attacked)
         #expect(r.certified <= truth && truth <= attacked)
-        #expect(abs(r.certified - truth) < 2e-3 * truth && abs(attacked - truth) < 2e-3 * truth, "\(norm): [\(r.certified), \(attacked)]")
+        #expect(
+            abs(r.certified - truth) < 2e-3 * truth && abs(attacked - truth) < 2e-3 * truth,
+            "\(norm): [\(r.certified), \(attacked)]")
     }
     // The second row: label b with margin 3, radius 3/√2.
     let second = try LabelRadius.measure(net, x: try Matrix([[1, 0], [0, 3]]), settings: RadiusSettings())[1]
@@ -52,11 +58,14 @@ private func diagonalClassifier() throws -> MLP {
             guard r.certified > 0 else { continue }
             var batch = Matrix(rows: 400, cols: x.cols)
             for s in 0..<400 {
-                let offset = Robustness.sampleOffset(d: x.cols, delta: Float(r.certified), norm: norm, surface: s % 2 == 0, rng: &rng)
+                let offset = Robustness.sampleOffset(
+                    d: x.cols, delta: Float(r.certified), norm: norm, surface: s % 2 == 0, rng: &rng)
                 for j in 0..<x.cols { batch[s, j] = x[r.row, j] + offset[j] * 0.9999 }
             }
             let classes = try #require(try net.predict(batch).predictedClasses)
-            #expect(classes.allSatisfy { $0 == r.label }, "row \(r.row): a point within the certified radius \(r.certified) changes the label")
+            #expect(
+                classes.allSatisfy { $0 == r.label },
+                "row \(r.row): a point within the certified radius \(r.certified) changes the label")
         }
         #expect(results.filter { $0.attacked != nil }.count > 20)
     }
@@ -64,10 +73,14 @@ private func diagonalClassifier() throws -> MLP {
 
 @Test func radiusRefusesRegressionAndBadSettings() throws {
     let reg = try twoUnitNetwork()
-    #expect(throws: RobustError.self) { try LabelRadius.measure(reg, x: try Matrix([[0, 0]]), settings: RadiusSettings()) }
+    #expect(throws: RobustError.self) {
+        try LabelRadius.measure(reg, x: try Matrix([[0, 0]]), settings: RadiusSettings())
+    }
     var s = RadiusSettings()
     s.tolerance = 0
-    #expect(throws: SettingError.self) { try LabelRadius.measure(try diagonalClassifier(), x: try Matrix([[1, 0]]), settings: s) }
+    #expect(throws: SettingError.self) {
+        try LabelRadius.measure(try diagonalClassifier(), x: try Matrix([[1, 0]]), settings: s)
+    }
 }
 
 @Test func sensitivityIsTheJacobianColumnNormByFiniteDifferences() throws {
@@ -91,7 +104,9 @@ private func diagonalClassifier() throws -> MLP {
                 for c in 0..<a.cols { let g = (Double(a[0, c]) - Double(b[0, c])) / Double(2 * h); sq += g * g }
                 mean += sq.squareRoot() / Double(x.rows)
             }
-            #expect(abs(mean - f.gradient[j]) < 2e-3 * (1 + f.gradient[j]), "\(output) feature \(j): \(mean) vs \(f.gradient[j])")
+            #expect(
+                abs(mean - f.gradient[j]) < 2e-3 * (1 + f.gradient[j]),
+                "\(output) feature \(j): \(mean) vs \(f.gradient[j])")
         }
     }
 }

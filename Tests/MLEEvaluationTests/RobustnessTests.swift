@@ -1,18 +1,24 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 /// y = relu(x1 + x2) + relu(x1 − x2), a regression network on two inputs (identity scaling).
 func twoUnitNetwork() throws -> MLP {
-    MLP(layers: [DenseLayer(weight: try Matrix([[1, 1], [1, -1]]), bias: [0, 0]),
-                 DenseLayer(weight: try Matrix([[1], [1]]), bias: [0])],
+    MLP(
+        layers: [
+            DenseLayer(weight: try Matrix([[1, 1], [1, -1]]), bias: [0, 0]),
+            DenseLayer(weight: try Matrix([[1], [1]]), bias: [0])
+        ],
         standardizer: Standardizer(mean: [0, 0], scale: [1, 1]), featureNames: ["x1", "x2"], task: .regression)
 }
 
-func widened(_ v: Double, up: Bool) -> Double { up ? v + Certify.margin * (1 + abs(v)) : v - Certify.margin * (1 + abs(v)) }
+func widened(_ v: Double, up: Bool) -> Double {
+    up ? v + Certify.margin * (1 + abs(v)) : v - Certify.margin * (1 + abs(v))
+}
 
 @Test func ibpAndCrownEqualAHandComputation() throws {
     let net = try twoUnitNetwork()
@@ -32,8 +38,12 @@ func widened(_ v: Double, up: Bool) -> Double { up ? v + Certify.margin * (1 + a
     // exactly, in [5, 7], which CROWN finds; IBP loses that z1 and z2 move together: each in
     // [2, 4], so y in [4, 8].
     let active = Certify.bounds(net, center: [3, 0], delta: 0.5, norm: .linf)
-    #expect(abs(active.crown.lower[0] - widened(5, up: false)) < 1e-12 && abs(active.crown.upper[0] - widened(7, up: true)) < 1e-12)
-    #expect(abs(active.ibp.lower[0] - widened(4, up: false)) < 1e-12 && abs(active.ibp.upper[0] - widened(8, up: true)) < 1e-12)
+    #expect(
+        abs(active.crown.lower[0] - widened(5, up: false)) < 1e-12
+            && abs(active.crown.upper[0] - widened(7, up: true)) < 1e-12)
+    #expect(
+        abs(active.ibp.lower[0] - widened(4, up: false)) < 1e-12
+            && abs(active.ibp.upper[0] - widened(8, up: true)) < 1e-12)
     // Output bound for the regression value: max(7 − 6, 6 − 5) = 1 (plus the margin).
     let bound = Certify.outputBound(active.crown, center: [6], net: net, output: .probabilities)
     #expect(abs(bound - (widened(7, up: true) - 6)) < 1e-12)
@@ -43,9 +53,14 @@ func widened(_ v: Double, up: Bool) -> Double { up ? v + Certify.margin * (1 + a
     // Two classes, logits z = (0, 0), boxes [−1, 1] each, difference bounds z0 − z1 ≤ 1, z1 − z0 ≤ 1:
     // p0 ∈ [1/(1 + e), 1/(1 + e⁻¹)], so |Δp0| ≤ 1/(1 + e⁻¹) − 1/2 and the same for p1.
     let b = LogitBounds(lower: [-1, -1], upper: [1, 1], differenceUpper: [[0, 1], [1, 0]])
-    let net = MLP(layers: [], standardizer: Standardizer(mean: [], scale: []), featureNames: [], task: .classification(classNames: ["a", "b"]))
+    let net = MLP(
+        layers: [], standardizer: Standardizer(mean: [], scale: []), featureNames: [],
+        task: .classification(classNames: ["a", "b"]))
     let e = 1 / (1 + exp(-1.0)) - 0.5
-    #expect(abs(Certify.outputBound(b, center: [0, 0], net: net, output: .probabilities) - ((2 * e * e).squareRoot() + 1e-7)) < 1e-12)
+    #expect(
+        abs(
+            Certify.outputBound(b, center: [0, 0], net: net, output: .probabilities) - ((2 * e * e).squareRoot() + 1e-7)
+        ) < 1e-12)
     // Logits: each moves at most 1: √2.
     #expect(abs(Certify.outputBound(b, center: [0, 0], net: net, output: .logits) - 2.0.squareRoot()) < 1e-12)
 }
@@ -67,20 +82,29 @@ func trainedClassifier(hidden: [Int], seed: UInt64) throws -> (MLP, Dataset) {
             for output in RobustOutput.allCases {
                 for delta in [0.05, 0.3, 1.0] {
                     var s = RobustSettings()
-                    s.delta = delta; s.norm = norm; s.output = output; s.samples = 200; s.steps = 20; s.restarts = 3; s.seed = seed
+                    s.delta = delta; s.norm = norm; s.output = output; s.samples = 200; s.steps = 20; s.restarts = 3;
+                    s.seed = seed
                     s.epsilon = 0.05
                     let results = try Robustness.check(net, x: test.features, settings: s)
                     for r in results {
                         let found = max(r.sampled ?? 0, r.attacked ?? 0)
-                        #expect(found <= r.certified!, "\(hidden) \(norm) \(output) δ \(delta) row \(r.row): \(found) > \(r.certified!)")
+                        #expect(
+                            found <= r.certified!,
+                            "\(hidden) \(norm) \(output) δ \(delta) row \(r.row): \(found) > \(r.certified!)")
                         #expect(found <= r.certifiedIBP!, "IBP \(hidden) \(norm) \(output) δ \(delta) row \(r.row)")
                         // The verdict follows the evidence.
-                        if found > s.epsilon { #expect(r.verdict == .notRobust) }
-                        else if r.certified! <= s.epsilon { #expect(r.verdict == .robust) }
-                        else { #expect(r.verdict == .unknown) }
+                        if found > s.epsilon {
+                            #expect(r.verdict == .notRobust)
+                        } else if r.certified! <= s.epsilon {
+                            #expect(r.verdict == .robust)
+                        } else {
+                            #expect(r.verdict == .unknown)
+                        }
                         // The counterexample lies in the ball.
                         if let dsp = r.displacement {
-                            let n = norm == .l2 ? Double(dsp.reduce(0) { $0 + $1 * $1 }).squareRoot() : Double(dsp.map(abs).max() ?? 0)
+                            let n =
+                                norm == .l2
+                                ? Double(dsp.reduce(0) { $0 + $1 * $1 }).squareRoot() : Double(dsp.map(abs).max() ?? 0)
                             #expect(n <= delta * (1 + 1e-5))
                         }
                         checks += 1
@@ -113,7 +137,9 @@ func trainedClassifier(hidden: [Int], seed: UInt64) throws -> (MLP, Dataset) {
                 var plus = x, minus = x
                 plus[r, j] += h; minus[r, j] -= h
                 let numeric = (try f(plus, r) - f(minus, r)) / Double(2 * h)
-                #expect(abs(numeric - Double(g[r, j])) < 2e-2 * max(0.1, abs(numeric)), "\(output) row \(r) feature \(j): \(numeric) vs \(g[r, j])")
+                #expect(
+                    abs(numeric - Double(g[r, j])) < 2e-2 * max(0.1, abs(numeric)),
+                    "\(output) row \(r) feature \(j): \(numeric) vs \(g[r, j])")
             }
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLEEvaluation
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
 
 /// Predicts class 1 when x ≥ threshold.
 private struct Threshold: Model {
@@ -21,8 +22,9 @@ private struct Threshold: Model {
 
 /// x = 0…9, class 1 for x ≥ 6.
 private func line() throws -> Dataset {
-    Dataset(name: "line", featureNames: ["x"], features: try Matrix(rows: 10, cols: 1, storage: (0..<10).map(Float.init)),
-            targetName: "y", target: .classes(labels: (0..<10).map { $0 >= 6 ? 1 : 0 }, names: ["0", "1"]))
+    Dataset(
+        name: "line", featureNames: ["x"], features: try Matrix(rows: 10, cols: 1, storage: (0..<10).map(Float.init)),
+        targetName: "y", target: .classes(labels: (0..<10).map { $0 >= 6 ? 1 : 0 }, names: ["0", "1"]))
 }
 
 @Test func foldsPartitionTheRowsAndKeepClassShares() throws {
@@ -35,8 +37,10 @@ private func line() throws -> Dataset {
 }
 
 @Test func gridAndFineGridEnumerateWhatTheyShould() {
-    let space = [HyperSearch.Parameter(name: "a", choices: [.number(1), .number(2)]),
-                 HyperSearch.Parameter(name: "b", choices: [.sizes([8]), .sizes([16]), .sizes([32])])]
+    let space = [
+        HyperSearch.Parameter(name: "a", choices: [.number(1), .number(2)]),
+        HyperSearch.Parameter(name: "b", choices: [.sizes([8]), .sizes([16]), .sizes([32])])
+    ]
     let g = HyperSearch.grid(space)
     #expect(g.count == 6 && Set(g.map { "\($0["a"]!)\($0["b"]!)" }).count == 6)
     // Log range [0.001, 1000]: a sixth of 6 decades is one decade.
@@ -63,10 +67,12 @@ private func line() throws -> Dataset {
     // Random search draws inside the range on a log scale; seeded.
     s.method = .random; s.trials = 50
     let logSpace = [HyperSearch.Parameter(name: "t", choices: [], range: 0.01...100, logScale: true)]
-    let random = try HyperSearch.run(d, space: logSpace, settings: s) { _, c, _ in Threshold(threshold: c["t"]?.number ?? 0) }
+    let random = try HyperSearch.run(d, space: logSpace, settings: s) { _, c, _ in
+        Threshold(threshold: c["t"]?.number ?? 0)
+    }
     let drawn = random.rows.compactMap { $0.candidate["t"]?.number }
     #expect(drawn.count == 50 && drawn.allSatisfy { (0.01...100).contains($0) })
-    #expect(drawn.filter { $0 < 1 }.count > 10 && drawn.filter { $0 > 1 }.count > 10)   // both halves of the log range
+    #expect(drawn.filter { $0 < 1 }.count > 10 && drawn.filter { $0 > 1 }.count > 10)  // both halves of the log range
 }
 
 @Test func adversarialValidationTellsShiftedSetsApart() throws {
@@ -80,9 +86,11 @@ private func line() throws -> Dataset {
         return Dataset(name: "s", featureNames: ["a", "b", "c"], features: x, targetName: nil, target: nil)
     }
     let logistic: (Dataset) throws -> any Model = { try LogisticTrainer.train($0, config: LogisticConfig()).model }
-    let same = try AdversarialValidation.run(try sample(300, shift: 0), try sample(300, shift: 0), seed: 2, classifier: logistic)
+    let same = try AdversarialValidation.run(
+        try sample(300, shift: 0), try sample(300, shift: 0), seed: 2, classifier: logistic)
     #expect(same.alike && abs(same.auc - 0.5) < 0.12, "AUC \(same.auc)")
-    let shifted = try AdversarialValidation.run(try sample(300, shift: 0), try sample(300, shift: 2), seed: 2, classifier: logistic)
+    let shifted = try AdversarialValidation.run(
+        try sample(300, shift: 0), try sample(300, shift: 2), seed: 2, classifier: logistic)
     #expect(!shifted.alike && shifted.auc > 0.9 && shifted.shifts.first?.feature == "c")
     // The most test-like training rows are those with the highest scores.
     let rows = AdversarialValidation.mostTestLike(shifted, share: 0.1)

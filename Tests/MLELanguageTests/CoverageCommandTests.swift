@@ -1,22 +1,25 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
 import MLELanguage
 import MLELearning
+import MLETestSupport
+import Testing
 
 let coverageSetup = """
-data = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
-train, test = split data ratio=0.8 stratify seed=7
-net = mlp train hidden=[16, 8] epochs=20 seed=7
-"""
+    data = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+    train, test = split data ratio=0.8 stratify seed=7
+    net = mlp train hidden=[16, 8] epochs=20 seed=7
+    """
 
 func jsonReport(_ text: String) throws -> [String: Any] {
     try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
 }
 
 @Test func coverageCommandMatchesTheAnalysisAndEchoesItsSettings() throws {
-    let (s, out, ok) = run(coverageSetup + "\nset format json\ncoverage net test rule=scaled threshold=0.25 values=pre inputs=all layers=[2] seed=5 sections=50 top=1")
+    let (s, out, ok) = run(
+        coverageSetup
+            + "\nset format json\ncoverage net test rule=scaled threshold=0.25 values=pre inputs=all layers=[2] seed=5 sections=50 top=1"
+    )
     #expect(ok, "\(out.errors)")
     let r = try jsonReport(try #require(out.results.last))
     let settings = try #require(r["settings"] as? [String: Any])
@@ -27,7 +30,8 @@ func jsonReport(_ text: String) throws -> [String: Any] {
 
     // The same analysis, called directly.
     guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP,
-          case .dataset(let test)? = s.variables["test"], case .classes(let labels, _)? = test.target else {
+        case .dataset(let test)? = s.variables["test"], case .classes(let labels, _)? = test.target
+    else {
         Issue.record("setup"); return
     }
     var settingsValue = CoverageSettings()
@@ -57,7 +61,7 @@ func jsonReport(_ text: String) throws -> [String: Any] {
     #expect(first.contains("examples fed"))
     let last = try #require(out.results.last)
     #expect(last.contains("neuron coverage after each example fed"))
-    #expect(!last.contains("k-multisection coverage"))       // criterion=neuron shows only that row
+    #expect(!last.contains("k-multisection coverage"))  // criterion=neuron shows only that row
     let (_, again, _) = run(script)
     #expect(again.results == out.results)
 }
@@ -70,7 +74,10 @@ func jsonReport(_ text: String) throws -> [String: Any] {
 }
 
 @Test func coverageComparesTwoTestSets() throws {
-    let (_, out, ok) = run(coverageSetup + "\nhalf, rest = split test ratio=0.5 stratify seed=3\ncoverage net test half threshold=1 seed=2\nset format json\ncoverage net test half threshold=1 seed=2")
+    let (_, out, ok) = run(
+        coverageSetup
+            + "\nhalf, rest = split test ratio=0.5 stratify seed=3\ncoverage net test half threshold=1 seed=2\nset format json\ncoverage net test half threshold=1 seed=2"
+    )
     #expect(ok, "\(out.errors)")
     let text = try #require(out.results.dropLast().last)
     #expect(text.contains("test (113 examples) versus half (57 examples), same settings"))
@@ -83,7 +90,8 @@ func jsonReport(_ text: String) throws -> [String: Any] {
 @Test func coverageSearchWritesTheInputsItFound() throws {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-found-\(UUID().uuidString).csv").path
     defer { try? FileManager.default.removeItem(atPath: file) }
-    let (_, out, ok) = run(coverageSetup + "\nset format json\ncoverage net test threshold=4 seed=1 search limit=3 to=\"\(file)\"")
+    let (_, out, ok) = run(
+        coverageSetup + "\nset format json\ncoverage net test threshold=4 seed=1 search limit=3 to=\"\(file)\"")
     #expect(ok, "\(out.errors)")
     let r = try jsonReport(try #require(out.results.last))
     let search = try #require(r["search"] as? [[String: Any]])
@@ -97,12 +105,15 @@ func jsonReport(_ text: String) throws -> [String: Any] {
 
 @Test func coverageRefusesWhatItCannotDo() {
     let cases: [(String, String)] = [
-        ("base = baseline train\ncoverage base test", "coverage looks inside a neural network; 'base' is a zero_rule model"),
+        (
+            "base = baseline train\ncoverage base test",
+            "coverage looks inside a neural network; 'base' is a zero_rule model"
+        ),
         ("coverage net test layers=4", "layers are numbered 1 to 3 (3 is the output layer); got 4"),
         ("coverage net test layers=somewhere", "layers takes hidden, all or layer numbers like [1, 2]; got somewhere"),
         ("coverage net test target=1.5", "target is a share above 0 and at most 1"),
         ("coverage net test to=\"x.csv\"", "to= writes the inputs a search finds; add the flag search"),
-        ("coverage net test rule=loud", "'loud' is not a choice for rule"),
+        ("coverage net test rule=loud", "'loud' is not a choice for rule")
     ]
     for (line, message) in cases {
         let (s, out, ok) = run(coverageSetup + "\n" + line)
@@ -113,31 +124,37 @@ func jsonReport(_ text: String) throws -> [String: Any] {
 }
 
 @Test func textPlotDrawsStepsAxesAndLegend() {
-    let plot = TextPlot(title: "growth", series: [.init("a", [0, 0.5, 1]), .init("b", [0, 0.5, 0.5])],
-                        xLabel: "examples", yRange: 0...1, percent: true, width: 10, height: 3)
+    let plot = TextPlot(
+        title: "growth", series: [.init("a", [0, 0.5, 1]), .init("b", [0, 0.5, 0.5])],
+        xLabel: "examples", yRange: 0...1, percent: true, width: 10, height: 3)
     // Ten columns over three points: each column shows the last point it reaches.
-    #expect(plot.text() == """
-    growth
-    100% │      ●●●●
-     50% │   ◆◆◆○○○○
-      0% │◆◆◆
-         └──────────
-          1        3
-          examples   ● a  ○ b  ◆ several
-    """)
+    #expect(
+        plot.text() == """
+            growth
+            100% │      ●●●●
+             50% │   ◆◆◆○○○○
+              0% │◆◆◆
+                 └──────────
+                  1        3
+                  examples   ● a  ○ b  ◆ several
+            """)
 }
 
 @Test func trainOptionMeasuresRangesAndDeadUnitsOnTheGivenData() throws {
     // A threshold high enough that some units never pass it on the training set.
-    let (_, out, ok) = run(coverageSetup + "\nset format json\ncoverage net test threshold=3 seed=1\ncoverage net test threshold=3 seed=1 train=train\ncoverage net test rule=scaled threshold=0.9 seed=1\ncoverage net test rule=scaled threshold=0.9 seed=1 train=train")
+    let (_, out, ok) = run(
+        coverageSetup
+            + "\nset format json\ncoverage net test threshold=3 seed=1\ncoverage net test threshold=3 seed=1 train=train\ncoverage net test rule=scaled threshold=0.9 seed=1\ncoverage net test rule=scaled threshold=0.9 seed=1 train=train"
+    )
     #expect(ok, "\(out.errors)")
     let reports = try out.results.suffix(4).map(jsonReport)
     // The profile kept from training and a re-measurement on the same training set agree.
     let fromProfile = try #require(reports[0]["dead"] as? [[String: Int]])
     let fromData = try #require(reports[1]["dead"] as? [[String: Int]])
     #expect(fromProfile == fromData)
-    #expect((reports[0]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int } ==
-            (reports[1]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int })
+    #expect(
+        (reports[0]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int }
+            == (reports[1]["criteria"] as? [[String: Any]])?.map { $0["covered"] as? Int })
     // The scaled rule has no dead units from a profile; with train= they are computed.
     #expect(reports[2]["dead"] == nil)
     #expect(reports[3]["dead"] is [[String: Int]])

@@ -1,16 +1,17 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
 import MLELanguage
 import MLELearning
+import MLETestSupport
+import Testing
 
 private func json(_ line: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
 }
 
 @Test func penguinsThroughTheCommandsWithTheirPipeline() throws {
-    let (s, out, ok) = run("""
+    let (s, out, ok) = run(
+        """
         p = load "\(dataPath("penguins.csv"))" target=species categorical=[year]
         train, test = split p ratio=0.8 stratify seed=3
         net = mlp train hidden=[8] epochs=40 validation=0.2 patience=5 seed=1
@@ -24,7 +25,8 @@ private func json(_ line: String) throws -> [String: Any] {
     let loss = try json(out.results[out.results.count - 2])
     // Every epoch, as rows of the epochs table.
     let epochs = try #require(loss["epochs"] as? [[String: Any]])
-    let training = epochs.compactMap { $0["training"] as? Double }, validation = epochs.compactMap { $0["validation"] as? Double }
+    let training = epochs.compactMap { $0["training"] as? Double },
+        validation = epochs.compactMap { $0["validation"] as? Double }
     #expect(training.count == m.lossHistory.count && validation.count == training.count)
     #expect(zip(training, m.lossHistory).allSatisfy { abs($0 - Double($1)) < 1e-6 })
     let evaluation = try json(try #require(out.results.last))
@@ -32,7 +34,8 @@ private func json(_ line: String) throws -> [String: Any] {
 }
 
 @Test func searchAndAdversarialCommandsMatchDirectCalls() throws {
-    let (s, out, ok) = run("""
+    let (s, out, ok) = run(
+        """
         d = load "\(dataPath("iris.csv"))" target=species
         set format json
         best, results = search d model=logistic c=[0.1, 1, 10] folds=3 seed=2
@@ -43,8 +46,10 @@ private func json(_ line: String) throws -> [String: Any] {
     guard case .dataset(let d)? = s.variables["d"] else { Issue.record("no data"); return }
     var settings = HyperSearch.Settings()
     settings.folds = 3; settings.seed = 2
-    let direct = try HyperSearch.run(d, space: [HyperSearch.Parameter(name: "c", choices: [.number(0.1), .number(1), .number(10)])],
-                                     settings: settings) { data, c, _ in
+    let direct = try HyperSearch.run(
+        d, space: [HyperSearch.Parameter(name: "c", choices: [.number(0.1), .number(1), .number(10)])],
+        settings: settings
+    ) { data, c, _ in
         var config = LogisticConfig()
         config.c = c["c"]?.number ?? 1
         return try LogisticTrainer.train(data, config: config).model

@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import MLELanguage
 import MLELearning
 import MLETensor
 import MLETestSupport
 import Synchronization
+import Testing
 
 @Test func misspelledCommandSuggestsTheRightOne() {
     let (_, out, ok) = run("x = 1\ny = 2\nevalute x y")
@@ -15,14 +15,18 @@ import Synchronization
 @Test func misspelledOptionAndVariableSuggest() {
     let iris = dataPath("iris.csv")
     let (_, out, _) = run("data = load \"\(iris)\" target=species\nnet = mlp data epoch=3", keepGoing: true)
-    #expect(out.errors == ["t.mle:2:16: error: unknown option 'epoch' for 'mlp'; did you mean 'epochs'?\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)"])
+    #expect(
+        out.errors == [
+            "t.mle:2:16: error: unknown option 'epoch' for 'mlp'; did you mean 'epochs'?\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)"
+        ])
     let (_, out2, _) = run("data = load \"\(iris)\" target=species\ndescribe dta")
     #expect(out2.errors == ["t.mle:2:10: error: unknown variable 'dta'; did you mean 'data'?"])
 }
 
 @Test func aFailedCommandChangesNoVariable() {
     let iris = dataPath("iris.csv")
-    let (s, out, _) = run("data = load \"\(iris)\" target=species\ndata = load \"/no/such.csv\" target=species", keepGoing: true)
+    let (s, out, _) = run(
+        "data = load \"\(iris)\" target=species\ndata = load \"/no/such.csv\" target=species", keepGoing: true)
     #expect(out.errors == ["t.mle:2:8: error: /no/such.csv: cannot open: no such file"])
     guard case .dataset(let d)? = s.variables["data"] else { Issue.record("data should survive"); return }
     #expect(d.rowCount == 150)
@@ -45,14 +49,18 @@ import Synchronization
     let bad = dir.appendingPathComponent("bad.csv").path
     try "x,y\n1,a\nfoo,b\n".write(toFile: bad, atomically: true, encoding: .utf8)
     let (_, out, _) = run("d = load \"\(bad)\" target=y numeric=[x]")
-    #expect(out.errors == ["t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (the column was declared numeric)"])
+    #expect(
+        out.errors == [
+            "t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (the column was declared numeric)"
+        ])
     let (_, out2, _) = run("d = load \"\(bad)\" target=z")
     #expect(out2.errors.first?.hasPrefix("t.mle:1:5: error: \(bad):1:1: no column named 'z' in the header") == true)
 }
 
 @Test func argumentTypesAreChecked() {
     let iris = dataPath("iris.csv")
-    let (_, out, _) = run("""
+    let (_, out, _) = run(
+        """
         data = load "\(iris)" target=species
         evaluate data data
         net = mlp data hidden=[1.5]
@@ -60,17 +68,19 @@ import Synchronization
         baseline data kind=zero
         mlp
         """, keepGoing: true)
-    #expect(out.errors == [
-        "t.mle:2:10: error: 'data' is a dataset, but model takes a model",
-        "t.mle:3:23: error: hidden takes a whole number, got 1.5",
-        "t.mle:4:18: error: ratio takes a number, got string \"x\"",
-        "t.mle:5:20: error: 'zero' is not a choice for kind; did you mean 'zero_rule'? (choices: zero_rule, mean, median, uniform, prior)",
-        "t.mle:6:1: error: 'mlp' needs a DATA (the training data)\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)",
-    ])
+    #expect(
+        out.errors == [
+            "t.mle:2:10: error: 'data' is a dataset, but model takes a model",
+            "t.mle:3:23: error: hidden takes a whole number, got 1.5",
+            "t.mle:4:18: error: ratio takes a number, got string \"x\"",
+            "t.mle:5:20: error: 'zero' is not a choice for kind; did you mean 'zero_rule'? (choices: zero_rule, mean, median, uniform, prior)",
+            "t.mle:6:1: error: 'mlp' needs a DATA (the training data)\n    usage: mlp DATA [hidden=…] [epochs=…] [lr=…] [batch=…] [activation=…] [optimizer=…] … (14 more options: help mlp)"
+        ])
 }
 
 @Test func forLoopsAndPlainValues() {
-    let (s, out, ok) = run("""
+    let (s, out, ok) = run(
+        """
         total = 0
         for x in [1, 2, 3] {
           last = x
@@ -85,7 +95,8 @@ import Synchronization
 
 @Test func jsonFormatPrintsOneObjectPerResult() throws {
     let iris = dataPath("iris.csv")
-    let (_, out, ok) = run("""
+    let (_, out, ok) = run(
+        """
         set format json
         data = load "\(iris)" target=species
         train, test = split data ratio=0.8 stratify seed=1
@@ -114,7 +125,8 @@ import Synchronization
     let (s1, _, _) = run(script)
     let (s2, _, _) = run(script)
     guard case .dataset(let a1)? = s1.variables["a"], case .dataset(let a2)? = s2.variables["a"],
-          case .dataset(let c1)? = s1.variables["c"] else { Issue.record("datasets expected"); return }
+        case .dataset(let c1)? = s1.variables["c"]
+    else { Issue.record("datasets expected"); return }
     #expect(a1.features == a2.features)
     #expect(a1.features != c1.features)
 }
@@ -141,7 +153,9 @@ import Synchronization
             // Each option's name stands whole at the start of its row.
             let lines = text.split(separator: "\n").map(String.init)
             for option in registry[topic]?.options ?? [] {
-                #expect(lines.contains { $0 == option.name || $0.hasPrefix(option.name + " ") }, "help \(topic): \(option.name)")
+                #expect(
+                    lines.contains { $0 == option.name || $0.hasPrefix(option.name + " ") },
+                    "help \(topic): \(option.name)")
             }
         }
     }
@@ -166,7 +180,8 @@ import Synchronization
 @Test func predictWritesCSVAtomically() throws {
     let iris = dataPath("iris.csv")
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-pred-\(UUID().uuidString).csv").path
-    let (_, _, ok) = run("""
+    let (_, _, ok) = run(
+        """
         data = load "\(iris)" target=species
         base = baseline data
         predict base data to="\(file)"
@@ -197,7 +212,7 @@ import Synchronization
     #expect(c.complete("set seed 4") == .init(insert: "", candidates: []))
     #expect(c.complete("imbalance comp") == .init(insert: "are ", candidates: []))
     #expect(c.complete("ensemble train vote=h") == .init(insert: "ard ", candidates: []))
-    #expect(c.complete("ensemble train hid") == .init(insert: "den=", candidates: []))   // the member model's options
+    #expect(c.complete("ensemble train hid") == .init(insert: "den=", candidates: []))  // the member model's options
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-comp-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
     try "a".write(to: dir.appendingPathComponent("iris.csv"), atomically: true, encoding: .utf8)
@@ -215,14 +230,18 @@ import Synchronization
     guard case .model(let net)? = s.variables["net"], case .dataset(let test)? = s.variables["test"] else {
         Issue.record("tour should define net and test"); return
     }
-    guard case .classification(let m) = try MLEEvaluationBridge.evaluate(net.model, test) else { Issue.record("classification expected"); return }
+    guard case .classification(let m) = try MLEEvaluationBridge.evaluate(net.model, test) else {
+        Issue.record("classification expected"); return
+    }
     #expect(m.accuracy >= 0.93)
     #expect(out.results.contains { $0.hasPrefix("evaluate net on test") })
 }
 
 @Test func committedReferenceMatchesTheRegistry() throws {
     let committed = try String(contentsOfFile: root.appendingPathComponent("docs/reference.md").path, encoding: .utf8)
-    #expect(committed == ReferenceDoc.markdown(), "docs/reference.md is stale: run mle --print-reference > docs/reference.md")
+    #expect(
+        committed == ReferenceDoc.markdown(),
+        "docs/reference.md is stale: run mle --print-reference > docs/reference.md")
     for name in CommandRegistry.standard.names { #expect(committed.contains("### \(name)")) }
 }
 
@@ -241,7 +260,8 @@ import Synchronization
 }
 
 @Test func timerReportsEachStatementAndEachLoopAfterItsOutput() throws {
-    let (s, out, ok) = run("""
+    let (s, out, ok) = run(
+        """
         x = 1
         set timer on
         y = 2
@@ -254,7 +274,8 @@ import Synchronization
     // Not timed: statements before `set timer on`, that statement itself, `set timer off` and after.
     #expect(out.notes.count == 4)
     let lines = try out.notes.map { note in
-        let m = try #require(note.wholeMatch(of: /time( \(for loop\))?: ([0-9.]+) (µs|ms|s|min) wall, ([0-9.]+) (µs|ms|s|min) cpu/))
+        let m = try #require(
+            note.wholeMatch(of: /time( \(for loop\))?: ([0-9.]+) (µs|ms|s|min) wall, ([0-9.]+) (µs|ms|s|min) cpu/))
         return m.output.1 != nil
     }
     #expect(lines == [false, false, false, true])
@@ -291,7 +312,10 @@ import Synchronization
 
 @Test func wrappingKeepsEveryWordWhole() {
     var rng = SystemRandomNumberGenerator()
-    let vocabulary = ["a", "ε-δ", "robustness", "per", "example:", "mlp|logistic|baseline", "[0.01,", "0.05]", "of", "the", "network's", "ReLU"]
+    let vocabulary = [
+        "a", "ε-δ", "robustness", "per", "example:", "mlp|logistic|baseline", "[0.01,", "0.05]", "of", "the",
+        "network's", "ReLU"
+    ]
     for _ in 0..<200 {
         let words = (0..<Int.random(in: 1...40, using: &rng)).map { _ in vocabulary.randomElement(using: &rng) ?? "a" }
         let text = words.joined(separator: " ")
@@ -306,15 +330,18 @@ import Synchronization
 
 @Test func tablesFitTheWidthByWrappingThenFolding() {
     let long = "a long explanation that takes many words to say what it means"
-    let table = Table(key: "t", columns: [Table.Column("name", nil, .left), Table.Column("value"), Table.Column("meaning", nil, .left)],
-                      rows: [[.text("delta"), .number(0.125), .text(long)], [.text("epsilon"), .number(2.5), .text("short")]])
+    let table = Table(
+        key: "t",
+        columns: [Table.Column("name", nil, .left), Table.Column("value"), Table.Column("meaning", nil, .left)],
+        rows: [[.text("delta"), .number(0.125), .text(long)], [.text("epsilon"), .number(2.5), .text("short")]])
     let narrow = table.text(width: 40).split(separator: "\n")
     #expect(narrow.allSatisfy { $0.count <= 40 })
-    #expect(narrow.count > 4)   // the explanation wrapped onto several lines
+    #expect(narrow.count > 4)  // the explanation wrapped onto several lines
     // Number columns cannot shrink below their values: a table of them folds into blocks that
     // each repeat the first column, and every value is still there.
-    let wide = Table(key: "w", columns: [Table.Column("row")] + (1...12).map { Table.Column("metric_\($0)") },
-                     rows: [[.count(1)] + (1...12).map { _ in Cell.number(0.123456, .metric) }])
+    let wide = Table(
+        key: "w", columns: [Table.Column("row")] + (1...12).map { Table.Column("metric_\($0)") },
+        rows: [[.count(1)] + (1...12).map { _ in Cell.number(0.123456, .metric) }])
     let folded = wide.text(width: 60)
     #expect(folded.split(separator: "\n").allSatisfy { $0.count <= 60 })
     #expect(folded.components(separatedBy: "0.1235").count - 1 == 12)
@@ -339,7 +366,8 @@ final class RecordingProgress: ProgressSink {
 @Test func numericWorkReportsProgressThroughTheExecutionContext() {
     let progress = RecordingProgress()
     let session = Session(progress: progress)
-    let ok = Interpreter(session: session).run("""
+    let ok = Interpreter(session: session).run(
+        """
         d = load "\(dataPath("iris.csv"))" target=species
         net = mlp d hidden=[4] epochs=2 seed=1
         robust net d delta=[0.05, 0.1] method=certify
@@ -351,7 +379,7 @@ final class RecordingProgress: ProgressSink {
     #expect(progress.updates.last == 300)
     let afterTraining = progress.updates.suffix(from: progress.updates.lastIndex(of: 2).map { $0 + 1 } ?? 0)
     #expect(zip(afterTraining, afterTraining.dropFirst()).allSatisfy { $0 <= $1 })
-    #expect(progress.finishes >= 3)   // after each command
+    #expect(progress.finishes >= 3)  // after each command
 }
 
 @Test func executionContextRemapsAndSerialisesProgress() async {
@@ -369,7 +397,8 @@ final class RecordingProgress: ProgressSink {
 }
 
 @Test func numericErrorsPointAtTheArgumentThatCausedThem() {
-    let (_, out, _) = run("""
+    let (_, out, _) = run(
+        """
         d = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
         net = mlp d hidden=[0]
         e = ensemble d chunks=500 model=logistic
@@ -379,13 +408,25 @@ final class RecordingProgress: ProgressSink {
         g = load "\(dataPath("iris.csv"))" target=specis
         """, keepGoing: true)
     let iris = dataPath("iris.csv")
-    #expect(out.errors == [
-        // The numeric layer says which setting; the language names the option, at its value.
-        "t.mle:2:20: error: hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]",
-        "t.mle:3:23: error: class 'benign' has 357 rows, fewer than the 500 chunks asked for; use chunks=357 or fewer",
-        "t.mle:5:37: error: no class named 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
-        "t.mle:6:5: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
-        "t.mle:7:5: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
-            + "(columns: sepal_length, sepal_width, petal_length, petal_width, species)",
-    ])
+    #expect(
+        out.errors == [
+            // The numeric layer says which setting; the language names the option, at its value.
+            "t.mle:2:20: error: hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]",
+            "t.mle:3:23: error: class 'benign' has 357 rows, fewer than the 500 chunks asked for; use chunks=357 or fewer",
+            "t.mle:5:37: error: no class named 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
+            "t.mle:6:5: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
+            "t.mle:7:5: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
+                + "(columns: sepal_length, sepal_width, petal_length, petal_width, species)"
+        ])
+}
+
+@Test func everyRegisteredCommandHasAFileOfItsNameInItsArea() throws {
+    let registry = CommandRegistry.standard
+    for name in registry.names {
+        let spec = try #require(registry[name])
+        let file = root.appendingPathComponent(
+            "Sources/MLELanguage/Commands/\(spec.area.folder)/\(name.prefix(1).uppercased() + name.dropFirst()).swift")
+        let text = try? String(contentsOf: file, encoding: .utf8)
+        #expect(text?.contains("name: \"\(name)\"") == true, "\(name): no \(file.path) declaring it")
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLELanguage
+import MLETestSupport
+import Testing
 
 /// Runs a script in JSON mode and returns the parsed result lines.
 func jsonResults(_ text: String) throws -> ([[String: Any]], BufferedOutput) {
@@ -31,29 +31,32 @@ let irisSetup = """
 }
 
 @Test func intervalCommandChecksMetricAndMethod() throws {
-    let (_, out) = try jsonResults(irisSetup + """
+    let (_, out) = try jsonResults(
+        irisSetup + """
 
-        interval net test metric=f1
-        interval net test metric=macro_f1 method=wilson
-        interval net test metric=mse
-        interval net test metric=auc method=delong positive=setosa
-        interval net test metric=recall positive=setos
-        """)
-    #expect(out.errors == [
-        "t.mle:6:1: error: f1 is about one class: add positive=CLASS (one of setosa, versicolor, virginica)",
-        "t.mle:7:42: error: method=wilson is for proportions (accuracy, error, recall, precision, specificity); use method=bca for macro_f1",
-        "t.mle:8:26: error: mse is a regression metric; the model predicts classes",
-        "t.mle:10:42: error: no class named 'setos'; did you mean 'setosa'? (classes: setosa, versicolor, virginica)",
-    ])
+            interval net test metric=f1
+            interval net test metric=macro_f1 method=wilson
+            interval net test metric=mse
+            interval net test metric=auc method=delong positive=setosa
+            interval net test metric=recall positive=setos
+            """)
+    #expect(
+        out.errors == [
+            "t.mle:6:1: error: f1 is about one class: add positive=CLASS (one of setosa, versicolor, virginica)",
+            "t.mle:7:42: error: method=wilson is for proportions (accuracy, error, recall, precision, specificity); use method=bca for macro_f1",
+            "t.mle:8:26: error: mse is a regression metric; the model predicts classes",
+            "t.mle:10:42: error: no class named 'setos'; did you mean 'setosa'? (classes: setosa, versicolor, virginica)"
+        ])
 }
 
 @Test func intervalBootstrapIsReproducibleWithSeed() throws {
-    let (results, _) = try jsonResults(irisSetup + """
+    let (results, _) = try jsonResults(
+        irisSetup + """
 
-        interval net test metric=macro_f1 method=bca resamples=2000 seed=9
-        interval net test metric=macro_f1 method=bca resamples=2000 seed=9
-        interval net test metric=macro_f1 method=percentile resamples=2000 seed=9 histogram
-        """)
+            interval net test metric=macro_f1 method=bca resamples=2000 seed=9
+            interval net test metric=macro_f1 method=bca resamples=2000 seed=9
+            interval net test metric=macro_f1 method=percentile resamples=2000 seed=9 histogram
+            """)
     let a = results[results.count - 3], b = results[results.count - 2], c = results[results.count - 1]
     #expect(a["low"] as? Double == b["low"] as? Double && a["high"] as? Double == b["high"] as? Double)
     #expect(a["resamples"] as? Int == 2000 && a["seed"] as? Int == 9 && a["level"] as? Double == 0.95)
@@ -74,7 +77,9 @@ let irisSetup = """
     #expect(verdict.hasPrefix("net is better on accuracy: +"), "\(verdict)")
     #expect(verdict.contains("McNemar p = ") || verdict.contains("McNemar p < "))
     let (same, _) = try jsonResults(irisSetup + "\ncompare net net test seed=3 resamples=500")
-    #expect(same.last?["verdict"] as? String == "no detectable difference on accuracy: +0.0 points [+0.0, +0.0], McNemar p = 1.0000")
+    #expect(
+        same.last?["verdict"] as? String
+            == "no detectable difference on accuracy: +0.0 points [+0.0, +0.0], McNemar p = 1.0000")
 }
 
 @Test func abtestFromCountsAndFromAColumn() throws {
@@ -132,7 +137,8 @@ let irisSetup = """
     var rows = "x,y\n"
     for i in 0..<60 { let x = Double(i) / 10; rows += "\(x),\(2 * x + 1 + sin(Double(i)))\n" }
     try rows.write(toFile: file, atomically: true, encoding: .utf8)
-    let (results, out) = try jsonResults("""
+    let (results, out) = try jsonResults(
+        """
         d = load "\(file)" target=y
         base = baseline d
         evaluate base d intervals resamples=1000 seed=2

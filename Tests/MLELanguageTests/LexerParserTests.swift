@@ -1,6 +1,6 @@
-import Testing
-import MLETestSupport
 import MLELanguage
+import MLETestSupport
+import Testing
 
 func kinds(_ text: String) -> [TokenKind] {
     var l = Lexer(text, file: "t")
@@ -8,16 +8,22 @@ func kinds(_ text: String) -> [TokenKind] {
 }
 
 @Test func lexerReadsNumbersStringsListsAndComments() {
-    #expect(kinds("mlp train hidden=[16, 8] lr=1e-3 x=-2 y=0.8 # comment") == [
-        .identifier("mlp"), .identifier("train"), .identifier("hidden"), .equals, .leftBracket, .number(16), .comma,
-        .number(8), .rightBracket, .identifier("lr"), .equals, .number(0.001), .identifier("x"), .equals, .number(-2),
-        .identifier("y"), .equals, .number(0.8), .end])
+    #expect(
+        kinds("mlp train hidden=[16, 8] lr=1e-3 x=-2 y=0.8 # comment") == [
+            .identifier("mlp"), .identifier("train"), .identifier("hidden"), .equals, .leftBracket, .number(16), .comma,
+            .number(8), .rightBracket, .identifier("lr"), .equals, .number(0.001), .identifier("x"), .equals,
+            .number(-2),
+            .identifier("y"), .equals, .number(0.8), .end
+        ])
     #expect(kinds(#"load "a \"b\" \\ c\n""#) == [.identifier("load"), .string("a \"b\" \\ c\n"), .end])
 }
 
 @Test func lexerJoinsLinesInsideBracketsAndAfterBackslash() {
-    #expect(kinds("a [1,\n 2]\nb") == [.identifier("a"), .leftBracket, .number(1), .comma, .number(2), .rightBracket,
-                                      .newline, .identifier("b"), .end])
+    #expect(
+        kinds("a [1,\n 2]\nb") == [
+            .identifier("a"), .leftBracket, .number(1), .comma, .number(2), .rightBracket,
+            .newline, .identifier("b"), .end
+        ])
     #expect(kinds("a \\\n  b") == [.identifier("a"), .identifier("b"), .end])
     #expect(Lexer.needsContinuation("net = mlp train hidden=[32,"))
     #expect(Lexer.needsContinuation("for d in [1] {"))
@@ -29,14 +35,20 @@ func kinds(_ text: String) -> [TokenKind] {
 @Test func lexerReportsBadInputAsErrorTokens() {
     var l = Lexer("x = \"open\ny = 3abc\nz = @", file: "f.mle")
     let toks = l.tokenize()
-    let errors = toks.compactMap { t -> String? in if case .error(let m) = t.kind { return "\(t.location) \(m)" } else { return nil } }
-    #expect(errors == ["f.mle:1:5 unterminated string: add the closing \"",
-                       "f.mle:2:5 '3' must be followed by a space or punctuation, not letters",
-                       "f.mle:3:5 unexpected character '@'"])
+    let errors = toks.compactMap { t -> String? in
+        if case .error(let m) = t.kind { return "\(t.location) \(m)" } else { return nil }
+    }
+    #expect(
+        errors == [
+            "f.mle:1:5 unterminated string: add the closing \"",
+            "f.mle:2:5 '3' must be followed by a space or punctuation, not letters",
+            "f.mle:3:5 unexpected character '@'"
+        ])
 }
 
 @Test func parserBuildsCallsAssignmentsAndLoops() throws {
-    let s = try Parser.parseAll("""
+    let s = try Parser.parseAll(
+        """
         train, test = split data ratio=0.8 stratify
         x = [0.1, [1, 2]]
         for d in [1, 2] {
@@ -54,13 +66,24 @@ func kinds(_ text: String) -> [TokenKind] {
 }
 
 @Test func parserErrorsCarryPositions() {
-    #expect(throws: MLEError(SourceLocation(file: "p.mle", line: 2, column: 11), "expected ',' or ']' in the list, found the number 2")) {
+    #expect(
+        throws: MLEError(
+            SourceLocation(file: "p.mle", line: 2, column: 11), "expected ',' or ']' in the list, found the number 2")
+    ) {
         try Parser.parseAll("a = 1\nx = [1, 2 2]", file: "p.mle")
     }
-    #expect(throws: MLEError(SourceLocation(file: "p.mle", line: 1, column: 1), "expected a command or a variable name, found the number 3")) {
+    #expect(
+        throws: MLEError(
+            SourceLocation(file: "p.mle", line: 1, column: 1),
+            "expected a command or a variable name, found the number 3")
+    ) {
         try Parser.parseAll("3 + 4", file: "p.mle")
     }
-    #expect(throws: MLEError(SourceLocation(file: "p.mle", line: 1, column: 12), "expected a value after 'epochs=', found the end of the input")) {
+    #expect(
+        throws: MLEError(
+            SourceLocation(file: "p.mle", line: 1, column: 12),
+            "expected a value after 'epochs=', found the end of the input")
+    ) {
         try Parser.parseAll("mlp epochs=", file: "p.mle")
     }
 }

@@ -1,22 +1,30 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
 import MLELanguage
 import MLELearning
+import MLETestSupport
+import Testing
 
 @Test func robustCommandMatchesTheCheckAndEchoesItsSettings() throws {
-    let (s, out, ok) = run(coverageSetup + "\nset format json\nrobust net test delta=0.2 epsilon=0.02 norm=linf samples=50 steps=10 restarts=2 seed=4")
+    let (s, out, ok) = run(
+        coverageSetup
+            + "\nset format json\nrobust net test delta=0.2 epsilon=0.02 norm=linf samples=50 steps=10 restarts=2 seed=4"
+    )
     #expect(ok, "\(out.errors)")
     let r = try jsonReport(try #require(out.results.last))
     let settings = try #require(r["settings"] as? [String: Any])
-    #expect(settings["norm"] as? String == "linf" && settings["epsilon"] as? Double == 0.02 && settings["seed"] as? Int == 4)
+    #expect(
+        settings["norm"] as? String == "linf" && settings["epsilon"] as? Double == 0.02 && settings["seed"] as? Int == 4
+    )
     #expect(settings["samples"] as? Int == 50 && settings["units"] as? String == "standardized")
-    guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP, case .dataset(let test)? = s.variables["test"] else {
+    guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP,
+        case .dataset(let test)? = s.variables["test"]
+    else {
         Issue.record("setup"); return
     }
     var direct = RobustSettings()
-    direct.delta = 0.2; direct.epsilon = 0.02; direct.norm = .linf; direct.samples = 50; direct.steps = 10; direct.restarts = 2; direct.seed = 4
+    direct.delta = 0.2; direct.epsilon = 0.02; direct.norm = .linf; direct.samples = 50; direct.steps = 10;
+    direct.restarts = 2; direct.seed = 4
     let results = try Robustness.check(net, x: test.features, settings: direct)
     #expect(r["robust"] as? Int == results.filter { $0.verdict == .robust }.count)
     #expect(r["not_robust"] as? Int == results.filter { $0.verdict == .notRobust }.count)
@@ -32,7 +40,8 @@ import MLELearning
 }
 
 @Test func robustCurveOverSeveralRadii() throws {
-    let (_, out, ok) = run(coverageSetup + "\nrobust net test delta=[0.01, 0.5] epsilon=0.05 samples=20 steps=5 restarts=1 seed=1")
+    let (_, out, ok) = run(
+        coverageSetup + "\nrobust net test delta=[0.01, 0.5] epsilon=0.05 samples=20 steps=5 restarts=1 seed=1")
     #expect(ok, "\(out.errors)")
     let text = try #require(out.results.last)
     #expect(text.contains("verdicts per δ (113 examples each)"))
@@ -42,12 +51,15 @@ import MLELearning
 
 @Test func robustRefusesWhatItCannotDo() {
     let cases: [(String, String)] = [
-        ("base = baseline train\nrobust base test", "robust analyses a neural network's ReLU layers; 'base' is a zero_rule model"),
+        (
+            "base = baseline train\nrobust base test",
+            "robust analyses a neural network's ReLU layers; 'base' is a zero_rule model"
+        ),
         ("robust net test delta=-1", "delta takes a number ≥ 0 or a list of them"),
         ("robust net test delta=[]", "delta lists take 1 to 100 radii"),
         ("robust net test epsilon=-0.1", "epsilon must be a number ≥ 0"),
         ("robust net test samples=0", "samples must be between 1 and 1000000"),
-        ("robust net test norm=l3", "'l3' is not a choice for norm"),
+        ("robust net test norm=l3", "'l3' is not a choice for norm")
     ]
     for (line, message) in cases {
         let (s, out, ok) = run(coverageSetup + "\n" + line)
@@ -58,12 +70,15 @@ import MLELearning
 }
 
 @Test func radiusCommandMatchesTheSearchAndSensitivityIsReported() throws {
-    let (s, out, ok) = run(coverageSetup + "\nset format json\nradius net test norm=linf steps=10 restarts=2 seed=3 tolerance=0.01"
-                           + "\nrobust net test delta=0.5 epsilon=0.02 samples=50 steps=10 restarts=2 seed=4")
+    let (s, out, ok) = run(
+        coverageSetup + "\nset format json\nradius net test norm=linf steps=10 restarts=2 seed=3 tolerance=0.01"
+            + "\nrobust net test delta=0.5 epsilon=0.02 samples=50 steps=10 restarts=2 seed=4")
     #expect(ok, "\(out.errors)")
     let r = try jsonReport(try #require(out.results.dropLast().last))
     #expect(r["report"] as? String == "label_radius")
-    guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP, case .dataset(let test)? = s.variables["test"] else {
+    guard case .model(let m)? = s.variables["net"], let net = m.model as? MLP,
+        case .dataset(let test)? = s.variables["test"]
+    else {
         Issue.record("setup"); return
     }
     var direct = RadiusSettings()
@@ -73,7 +88,8 @@ import MLELearning
     #expect(examples.count == results.count)
     for (e, d) in zip(examples, results) {
         #expect(abs((e["certified"] as? Double ?? -1) - d.certified) <= 1e-9 * (1 + d.certified))
-        #expect((e["attacked"] as? Double).map { abs($0 - (d.attacked ?? -1)) <= 1e-6 * (1 + $0) } ?? (d.attacked == nil))
+        #expect(
+            (e["attacked"] as? Double).map { abs($0 - (d.attacked ?? -1)) <= 1e-6 * (1 + $0) } ?? (d.attacked == nil))
     }
     // The robustness report carries one sensitivity entry per feature.
     let robust = try jsonReport(try #require(out.results.last))

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 /// A batch split in two parts on two threads gives the whole batch's loss and gradient (up to
 /// float rounding of the sums), with and without class weights and for regression, and
@@ -14,14 +15,18 @@ func splitBatchGradientEqualsTheWholeBatch(kind: Int) throws {
     let widths = [6, 300, 300, outputs]
     #expect(BatchGradient.partCount(batch: 96, widths: widths) == 2)
     #expect(BatchGradient.partCount(batch: 32, widths: widths) == 1)
-    let net = MLP.initialised(widths: widths, standardizer: Standardizer(mean: Array(repeating: 0, count: 6), scale: Array(repeating: 1, count: 6)),
-                              featureNames: (0..<6).map { "f\($0)" },
-                              task: outputs == 1 ? .regression : .classification(classNames: ["a", "b", "c"]), rng: &rng)
+    let net = MLP.initialised(
+        widths: widths,
+        standardizer: Standardizer(mean: Array(repeating: 0, count: 6), scale: Array(repeating: 1, count: 6)),
+        featureNames: (0..<6).map { "f\($0)" },
+        task: outputs == 1 ? .regression : .classification(classNames: ["a", "b", "c"]), rng: &rng)
     let n = 500
     var x = Matrix(rows: n, cols: 6)
     for i in x.storage.indices { x.storage[i] = Float(rng.nextNormal()) }
-    let targets: TrainingTargets = outputs == 1 ? .values((0..<n).map { _ in Float(rng.nextNormal()) })
-                                                : .classes((0..<n).map { _ in rng.nextIndex(3) })
+    let targets: TrainingTargets =
+        outputs == 1
+        ? .values((0..<n).map { _ in Float(rng.nextNormal()) })
+        : .classes((0..<n).map { _ in rng.nextIndex(3) })
     let weights: [Float]? = kind == 1 ? [0.5, 2, 1] : nil
     var order = Array(0..<n)
     rng.shuffle(&order)
@@ -55,7 +60,7 @@ func splitBatchGradientEqualsTheWholeBatch(kind: Int) throws {
     let box = Box()
     for i in 0..<5_000 {
         worker.run({ box.values[0] += i }, { box.values[1] += 2 * i })
-        if i % 1_000 == 0 { usleep(2_000) }   // long enough for the worker to go to sleep
+        if i % 1_000 == 0 { usleep(2_000) }  // long enough for the worker to go to sleep
     }
     let total = (0..<5_000).reduce(0, +)
     #expect(box.values == [total, 2 * total])
@@ -80,7 +85,8 @@ func splitBatchGradientEqualsTheWholeBatch(kind: Int) throws {
     }
     var plain = m
     Kernels.addBias(&plain, bias, activation: nil)
-    #expect((0..<37).allSatisfy { r in (0..<19).allSatisfy { j in plain[r, j].isNaN || plain[r, j] == m[r, j] + bias[j] } })
+    #expect(
+        (0..<37).allSatisfy { r in (0..<19).allSatisfy { j in plain[r, j].isNaN || plain[r, j] == m[r, j] + bias[j] } })
     m.storage[5] = 1
     var sums = [Float](repeating: 7, count: 19)
     Kernels.columnSums(m, into: &sums)
@@ -119,8 +125,9 @@ func splitBatchGradientEqualsTheWholeBatch(kind: Int) throws {
                     for step in 1...3 {
                         var g0 = (0..<n).map { _ in Float(r.nextNormal()) }
                         let g1 = (0..<n).map { _ in Float(r.nextNormal()) }
-                        MLPTrainer.update(&p, &m, &v, gradient: &g0, adding: [g1], decay: wd, rule, step: step,
-                                          worker: useWorker ? worker : nil)
+                        MLPTrainer.update(
+                            &p, &m, &v, gradient: &g0, adding: [g1], decay: wd, rule, step: step,
+                            worker: useWorker ? worker : nil)
                     }
                     results.append(p + m + v)
                 }

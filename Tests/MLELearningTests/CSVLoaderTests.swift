@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 // The streaming loader (CSVLoader, with its C scanner) against the simple reference: the whole
 // file as a String, CSVReader.parse, then Dataset.fromCSV's column reading.
@@ -35,12 +36,16 @@ import MLETensor
             if k == point { s += "." }
             s += String(rng.nextIndex(10))
         }
-        if rng.nextIndex(2) == 0 { s += ["e", "E"][rng.nextIndex(2)] + ["", "-", "+"][rng.nextIndex(3)] + String(rng.nextIndex(40)) }
+        if rng.nextIndex(2) == 0 {
+            s += ["e", "E"][rng.nextIndex(2)] + ["", "-", "+"][rng.nextIndex(3)] + String(rng.nextIndex(40))
+        }
         strings.append(s)
     }
-    strings += ["0", "-0", "+0", "0.0", "-.0", "5.", ".5", "1e5", "1E+05", "00012", "1e", "1e+", ".", "+", "-",
-                "e5", ".e5", "1.5.", "--1", "1_0", "0x1p3", "inf", "nan", "1e39", "1e-50", "3.4028235e38",
-                "3.4028236e38", "1.17549435e-38", "16777217", "9007199254740993", "0.1", "1d5", " 1", "1 "]
+    strings += [
+        "0", "-0", "+0", "0.0", "-.0", "5.", ".5", "1e5", "1E+05", "00012", "1e", "1e+", ".", "+", "-",
+        "e5", ".e5", "1.5.", "--1", "1_0", "0x1p3", "inf", "nan", "1e39", "1e-50", "3.4028235e38",
+        "3.4028236e38", "1.17549435e-38", "16777217", "9007199254740993", "0.1", "1d5", " 1", "1 "
+    ]
     var fast = 0
     for s in strings {
         guard let v = CSVLoader.fastNumber(s) else { continue }
@@ -93,14 +98,15 @@ private func streamed(_ path: String, target: String?, task: TaskChoice, options
 
 private func same(_ a: Outcome, _ b: Outcome, utf8Error: Bool) -> Bool {
     switch (a, b) {
-    case let (.data(x, n), .data(y, m)):
+    case (.data(let x, let n), .data(let y, let m)):
         return n == m && x.name == y.name && x.featureNames == y.featureNames && x.columnKinds == y.columnKinds
             && x.targetName == y.targetName && x.target == y.target && x.features.rows == y.features.rows
             && x.features.cols == y.features.cols
             && x.features.storage.map(\.bitPattern) == y.features.storage.map(\.bitPattern)
-    case let (.failure(e), .failure(f)):
+    case (.failure(let e), .failure(let f)):
         // A file that is not UTF-8: the streaming reader also names the place.
-        return utf8Error ? e.hasSuffix("the file is not UTF-8 text") && f.hasSuffix("the file is not UTF-8 text") : e == f
+        return utf8Error
+            ? e.hasSuffix("the file is not UTF-8 text") && f.hasSuffix("the file is not UTF-8 text") : e == f
     default:
         return false
     }
@@ -131,21 +137,27 @@ private struct RandomCSV {
         text += header.joined(separator: ",") + eol
         let switchRow = rows > 0 ? rng.nextIndex(rows) : 0
         for r in 0..<rows {
-            if rng.nextIndex(20) == 0 { text += eol }   // a blank line
+            if rng.nextIndex(20) == 0 { text += eol }  // a blank line
             var fields: [String] = []
             for j in 0..<ncols {
                 let x = rng.nextNormal()
                 var cell: String
                 switch styles[j] {
                 case 0: cell = String(format: "%.\(1 + rng.nextIndex(6))f", x)
-                case 1: cell = rng.nextIndex(4) == 0 ? ["", "NA", "nan", " ", "?"][rng.nextIndex(5)] : String(format: "%.3f", x)
+                case 1:
+                    cell =
+                        rng.nextIndex(4) == 0
+                        ? ["", "NA", "nan", " ", "?"][rng.nextIndex(5)] : String(format: "%.3f", x)
                 case 2: cell = rng.nextIndex(6) == 0 ? "NA" : ["red", "green", "blue", "ünï", "a b"][rng.nextIndex(5)]
                 case 3: cell = r < switchRow ? String(format: "%.2f", x) : ["x", "1.50", "NA"][rng.nextIndex(3)]
                 case 4: cell = String(rng.nextIndex(3))
                 default:
-                    cell = [String(Float(x)), String(format: "%.10e", x), " \(String(format: "%.2f", x))\t",
+                    cell =
+                        [
+                            String(Float(x)), String(format: "%.10e", x), " \(String(format: "%.2f", x))\t",
                             "\"\(String(format: "%.1f", x))\"", "1e39", "inf", "-0", "+.5", "5.",
-                            String(format: "%.22f", x)][rng.nextIndex(10)]
+                            String(format: "%.22f", x)
+                        ][rng.nextIndex(10)]
                 }
                 if rng.nextIndex(30) == 0 { cell = "\"a, \"\"quoted\"\"\nvalue\"" }
                 fields.append(cell)
@@ -166,7 +178,8 @@ private struct RandomCSV {
         }
         bytes = Array(text.utf8)
         if injected == 5, rows > 0, let nl = bytes.firstIndex(of: 0x0A),
-           let k = bytes[nl...].firstIndex(of: 0xEF) {
+            let k = bytes[nl...].firstIndex(of: 0xEF)
+        {
             // U+FFFF is EF BF BF; an EF followed by ASCII is not UTF-8.
             bytes[k + 1] = 0x41
             utf8Error = true
@@ -180,7 +193,7 @@ private struct RandomCSV {
         }
         switch rng.nextIndex(6) {
         case 0: options.missingTokens = ["?", "NA"]
-        case 1: options.missingTokens = ["", "-0", "NA"]   // a token that reads as a number
+        case 1: options.missingTokens = ["", "-0", "NA"]  // a token that reads as a number
         default: break
         }
     }
@@ -248,14 +261,22 @@ private struct RandomCSV {
     func load(_ bytes: [UInt8], options: ColumnOptions = ColumnOptions(), task: TaskChoice = .auto) -> String {
         let path = dir.appendingPathComponent("e.csv").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        do { _ = try Dataset.read(path: path, targetName: "y", task: task, options: options); return "loaded" } catch { return "\(error)".replacingOccurrences(of: path, with: "e.csv") }
+        do { _ = try Dataset.read(path: path, targetName: "y", task: task, options: options); return "loaded" } catch {
+            return "\(error)".replacingOccurrences(of: path, with: "e.csv")
+        }
     }
     #expect(load(Array("x,y\n1,2\n3,4,5\n".utf8)) == "e.csv:3:5: this row has 3 fields but the header has 2")
     var numeric = ColumnOptions()
     numeric.numeric = ["x"]
-    #expect(load(Array("x,y\n1,2\nab,4\n".utf8), options: numeric) == "e.csv:3:1: 'ab' in column 'x' is not a number (the column was declared numeric)")
-    #expect(load(Array("x,y\n1,2\n3,a\n".utf8), task: .regression) == "e.csv:3:3: 'a' in target 'y' is not a number; regression needs numbers")
-    #expect(load(Array("x,y\n1,2\n3,\u{e9}\n".utf8).map { $0 == 0xC3 ? 0xFF : $0 }) == "e.csv:3:3: the file is not UTF-8 text")
+    #expect(
+        load(Array("x,y\n1,2\nab,4\n".utf8), options: numeric)
+            == "e.csv:3:1: 'ab' in column 'x' is not a number (the column was declared numeric)")
+    #expect(
+        load(Array("x,y\n1,2\n3,a\n".utf8), task: .regression)
+            == "e.csv:3:3: 'a' in target 'y' is not a number; regression needs numbers")
+    #expect(
+        load(Array("x,y\n1,2\n3,\u{e9}\n".utf8).map { $0 == 0xC3 ? 0xFF : $0 })
+            == "e.csv:3:3: the file is not UTF-8 text")
     #expect(load([]) == "e.csv: the file is empty; expected a header row")
     #expect(load(Array("x,y\n".utf8)) == "loaded")
     #expect(load(Array("x,y\n1,2".utf8)) == "loaded")

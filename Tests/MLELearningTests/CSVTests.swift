@@ -1,8 +1,8 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
 
 @Test func csvReadsQuotedFieldsCRLFAndBOM() throws {
     let text = "\u{FEFF}a,\"b, with comma\",c\r\n1,\"say \"\"hi\"\"\",\"two\nlines\"\r\n\r\n3,4,5\r\n"
@@ -19,19 +19,28 @@ import MLETensor
 }
 
 @Test func csvRaggedRowNamesLineAndColumn() {
-    #expect(throws: DataFileError(file: "r.csv", position: TextPosition(line: 3, column: 5),
-                                  message: "this row has 3 fields but the header has 2")) {
+    #expect(
+        throws: DataFileError(
+            file: "r.csv", position: TextPosition(line: 3, column: 5),
+            message: "this row has 3 fields but the header has 2")
+    ) {
         try CSVReader.parse("a,b\n1,2\n3,4,5\n", file: "r.csv")
     }
-    #expect(throws: DataFileError(file: "r.csv", position: TextPosition(line: 2, column: 1),
-                                  message: "this row has 1 fields but the header has 2")) {
+    #expect(
+        throws: DataFileError(
+            file: "r.csv", position: TextPosition(line: 2, column: 1),
+            message: "this row has 1 fields but the header has 2")
+    ) {
         try CSVReader.parse("a,b\n1\n", file: "r.csv")
     }
 }
 
 @Test func csvUnterminatedQuoteAndEmptyFile() {
-    #expect(throws: DataFileError(file: "q.csv", position: TextPosition(line: 2, column: 3),
-                                  message: "a quoted field is never closed")) {
+    #expect(
+        throws: DataFileError(
+            file: "q.csv", position: TextPosition(line: 2, column: 3),
+            message: "a quoted field is never closed")
+    ) {
         try CSVReader.parse("a,b\n1,\"oops\n", file: "q.csv")
     }
     #expect(throws: DataFileError(file: "e.csv", position: nil, message: "the file is empty; expected a header row")) {
@@ -56,7 +65,8 @@ import MLETensor
     #expect(!d.isPlainNumeric)
     var clean = m
     for i in clean.storage.indices where clean.storage[i].isNaN { clean.storage[i] = 0 }
-    #expect(Dataset(name: "c", featureNames: d.featureNames, features: clean, targetName: nil, target: nil).isPlainNumeric)
+    #expect(
+        Dataset(name: "c", featureNames: d.featureNames, features: clean, targetName: nil, target: nil).isPlainNumeric)
 }
 
 @Test func columnTypesAreInferredAndOverridable() throws {
@@ -73,14 +83,18 @@ import MLETensor
     // A text cell in a column declared numeric names its line and column.
     options = ColumnOptions()
     options.numeric = ["y"]
-    #expect(throws: DataFileError(file: "n.csv", position: TextPosition(line: 3, column: 3),
-                                  message: "'abc' in column 'y' is not a number (the column was declared numeric)")) {
+    #expect(
+        throws: DataFileError(
+            file: "n.csv", position: TextPosition(line: 3, column: 3),
+            message: "'abc' in column 'y' is not a number (the column was declared numeric)")
+    ) {
         try Dataset.fromCSV(table, file: "n.csv", targetName: "label", options: options)
     }
     // Missing-value tokens are configurable, numeric sentinels included.
     options = ColumnOptions()
     options.missingTokens = ["-999"]
-    let sentinel = try Dataset.fromCSV(try CSVReader.parse("x\n1\n-999\n", file: "s.csv"), file: "s.csv", targetName: nil, options: options)
+    let sentinel = try Dataset.fromCSV(
+        try CSVReader.parse("x\n1\n-999\n", file: "s.csv"), file: "s.csv", targetName: nil, options: options)
     #expect(sentinel.missingCounts == [1] && sentinel.columnKinds == [.numeric])
     // A model that takes numbers refuses categorical and incomplete columns with a reason.
     #expect(throws: LearningError.self) { try d.features(ordered: ["y"]) }
@@ -90,10 +104,14 @@ import MLETensor
 @Test func missingTargetColumnSuggestsTheClosest() throws {
     let table = try CSVReader.parse("sepal,species\n1,a\n", file: "t.csv")
     // The error carries the name and the columns; the language adds "did you mean 'species'?".
-    #expect(throws: DataFileError(file: "t.csv", position: TextPosition(line: 1, column: 1),
-                                  message: "no column named 'specis' in the header",
-                                  unknownName: UnknownNameError(kind: "column", name: "specis", known: ["sepal", "species"],
-                                                                listing: "columns"))) {
+    #expect(
+        throws: DataFileError(
+            file: "t.csv", position: TextPosition(line: 1, column: 1),
+            message: "no column named 'specis' in the header",
+            unknownName: UnknownNameError(
+                kind: "column", name: "specis", known: ["sepal", "species"],
+                listing: "columns"))
+    ) {
         try Dataset.fromCSV(table, file: "t.csv", targetName: "specis")
     }
 }
@@ -107,11 +125,14 @@ import MLETensor
 }
 
 @Test func targetKindIsInferred() throws {
-    let classes = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n2,10\n3,2\n", file: "c.csv"), file: "c.csv", targetName: "y")
+    let classes = try Dataset.fromCSV(
+        try CSVReader.parse("x,y\n1,2\n2,10\n3,2\n", file: "c.csv"), file: "c.csv", targetName: "y")
     #expect(classes.target == .classes(labels: [0, 1, 0], names: ["2", "10"]))
-    let values = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2.5\n2,3\n", file: "v.csv"), file: "v.csv", targetName: "y")
+    let values = try Dataset.fromCSV(
+        try CSVReader.parse("x,y\n1,2.5\n2,3\n", file: "v.csv"), file: "v.csv", targetName: "y")
     #expect(values.target == .values([2.5, 3]))
-    let forced = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n2,3\n", file: "f.csv"), file: "f.csv", targetName: "y", task: .regression)
+    let forced = try Dataset.fromCSV(
+        try CSVReader.parse("x,y\n1,2\n2,3\n", file: "f.csv"), file: "f.csv", targetName: "y", task: .regression)
     #expect(forced.target == .values([2, 3]))
     let none = try Dataset.fromCSV(try CSVReader.parse("x,y\n1,2\n", file: "n.csv"), file: "n.csv", targetName: nil)
     #expect(none.target == nil && none.featureNames == ["x", "y"])
@@ -120,15 +141,22 @@ import MLETensor
 /// The package root, found from this file's path.
 
 @Test func shippedDatasetsLoad() throws {
-    let iris = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/iris.csv").path, targetName: "species")
+    let iris = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/iris.csv").path, targetName: "species")
     #expect(iris.rowCount == 150 && iris.featureNames.count == 4)
     #expect(iris.classCounts == [50, 50, 50])
-    let bc = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    let bc = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
     #expect(bc.rowCount == 569 && bc.featureNames.count == 30)
     #expect(bc.classCounts == [357, 212])
-    let digits = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/digits.csv").path, targetName: "digit")
+    let digits = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/digits.csv").path, targetName: "digit")
     #expect(digits.rowCount == 1797 && digits.featureNames.count == 64)
-    if case .classes(_, let names)? = digits.target { #expect(names == (0...9).map(String.init)) } else { Issue.record("digits should be classes") }
+    if case .classes(_, let names)? = digits.target {
+        #expect(names == (0...9).map(String.init))
+    } else {
+        Issue.record("digits should be classes")
+    }
 }
 
 @Test func loadingAMissingFileSaysSo() {

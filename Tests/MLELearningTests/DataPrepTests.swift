@@ -1,12 +1,14 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 @Test func simpleSamplingIsUniformAndSeeded() throws {
     let rows = Array(0..<10)
-    #expect(try RowSampler.draw(rows, size: .count(4), method: .simple, labels: nil, seed: 3)
+    #expect(
+        try RowSampler.draw(rows, size: .count(4), method: .simple, labels: nil, seed: 3)
             == RowSampler.draw(rows, size: .count(4), method: .simple, labels: nil, seed: 3))
     // Each row is drawn with probability 4/10: over 5,000 seeds every count is within 5 sd.
     var hits = [Int](repeating: 0, count: 10)
@@ -22,7 +24,7 @@ import MLETensor
 }
 
 @Test func systematicSamplingTakesEveryKthRowFromARandomStart() throws {
-    let rows = Array(100..<130)   // 30 rows, 10 drawn: k = 3
+    let rows = Array(100..<130)  // 30 rows, 10 drawn: k = 3
     var starts = Set<Int>()
     for seed in 0..<200 {
         let s = try RowSampler.draw(rows, size: .count(10), method: .systematic, labels: nil, seed: UInt64(seed))
@@ -30,7 +32,7 @@ import MLETensor
         #expect(zip(s, s.dropFirst()).allSatisfy { $1 - $0 == 3 })
         starts.insert(s[0] - 100)
     }
-    #expect(starts == [0, 1, 2])   // every start in [0, k) occurs
+    #expect(starts == [0, 1, 2])  // every start in [0, k) occurs
 }
 
 @Test func stratifiedSamplingKeepsClassSharesExactly() throws {
@@ -41,7 +43,9 @@ import MLETensor
     // Largest remainder: 7 of 100 → 4.2, 2.1, 0.7 → 4, 2, 1.
     let t = try RowSampler.draw(Array(0..<100), size: .count(7), method: .stratified, labels: labels, seed: 9)
     #expect((0..<3).map { k in t.filter { labels[$0] == k }.count } == [4, 2, 1])
-    #expect(throws: LearningError.self) { try RowSampler.draw([0, 1], size: .count(1), method: .stratified, labels: nil, seed: 0) }
+    #expect(throws: LearningError.self) {
+        try RowSampler.draw([0, 1], size: .count(1), method: .stratified, labels: nil, seed: 0)
+    }
 }
 
 @Test func conditionsSelectTheRowsAHandCountGives() throws {
@@ -73,9 +77,9 @@ import MLETensor
     let gaps = (0..<6).map { abs(mean($0, 0) - mean($0, 1)) }
     #expect(gaps[0...1].contains { abs($0 - 4) < 0.3 })
     #expect(gaps[2...].allSatisfy { $0 < 0.3 })
-    #expect(try Generator.classification(s).features.storage == c.features.storage)   // seeded
+    #expect(try Generator.classification(s).features.storage == c.features.storage)  // seeded
     s.classes = 5
-    #expect(throws: LearningError.self) { try Generator.classification(s) }   // 5 > 2² vertices
+    #expect(throws: LearningError.self) { try Generator.classification(s) }  // 5 > 2² vertices
 
     // Moons without noise lie exactly on their half circles.
     var m = Generator.Settings()
@@ -84,7 +88,8 @@ import MLETensor
     guard case .classes(let ml, _)? = moons.target else { Issue.record("no classes"); return }
     for r in 0..<200 {
         let x = Double(moons.features[r, 0]), y = Double(moons.features[r, 1])
-        let radius = ml[r] == 0 ? (x * x + y * y).squareRoot() : ((x - 1) * (x - 1) + (y - 0.5) * (y - 0.5)).squareRoot()
+        let radius =
+            ml[r] == 0 ? (x * x + y * y).squareRoot() : ((x - 1) * (x - 1) + (y - 0.5) * (y - 0.5)).squareRoot()
         #expect(abs(radius - 1) < 1e-5)
         #expect(ml[r] == 0 ? y >= -1e-6 : y <= 0.5 + 1e-6)
     }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 /// Labels with `counts[c]` rows of class c, interleaved by a seeded shuffle.
 private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
@@ -15,39 +16,48 @@ private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
 @Test func bookChunksAreDisjointCoverTheMajorityOnceAndEachHoldsEveryMinorityRow() throws {
     // (minority, majority, H): the default H, H larger than the ratio (majority < H · minority),
     // a single chunk, H equal to the majority, sizes not divisible by H.
-    let cases: [(Int, Int, Int?)] = [(10, 90, nil), (10, 95, nil), (7, 100, 3), (30, 50, 8), (12, 40, 1), (5, 9, 9),
-                                     (1, 17, nil), (3, 4, 2), (50, 1000, 13), (8, 60, 60)]
+    let cases: [(Int, Int, Int?)] = [
+        (10, 90, nil), (10, 95, nil), (7, 100, 3), (30, 50, 8), (12, 40, 1), (5, 9, 9),
+        (1, 17, nil), (3, 4, 2), (50, 1000, 13), (8, 60, 60)
+    ]
     for (i, (m, n, h)) in cases.enumerated() {
         for order in [false, true] {
             let counts = order ? [m, n] : [n, m]
             let minority = order ? 0 : 1, majority = 1 - minority
             let labels = shuffledLabels(counts, seed: UInt64(i))
             let members = h ?? EnsemblePlan.defaultMembers(counts)
-            let plan = try EnsemblePlan.rows(labels: labels, classCount: 2, members: members, method: .chunks, seed: UInt64(100 + i))
+            let plan = try EnsemblePlan.rows(
+                labels: labels, classCount: 2, members: members, method: .chunks, seed: UInt64(100 + i))
             #expect(plan.count == members)
             let minorityRows = Set(labels.indices.filter { labels[$0] == minority })
             let majorityRows = labels.indices.filter { labels[$0] == majority }
             var seen: [Int] = []
             for rows in plan {
-                #expect(Set(rows).count == rows.count)                        // no row twice in a member
-                #expect(minorityRows.isSubset(of: Set(rows)))                 // every minority row
+                #expect(Set(rows).count == rows.count)  // no row twice in a member
+                #expect(minorityRows.isSubset(of: Set(rows)))  // every minority row
                 seen += rows.filter { labels[$0] == majority }
             }
-            #expect(seen.sorted() == majorityRows)                            // majority once, disjoint
+            #expect(seen.sorted() == majorityRows)  // majority once, disjoint
             let sizes = plan.map { $0.filter { labels[$0] == majority }.count }
-            #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1)            // chunks of equal size ± 1
-            #expect(try plan == EnsemblePlan.rows(labels: labels, classCount: 2, members: members, method: .chunks, seed: UInt64(100 + i)))
+            #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1)  // chunks of equal size ± 1
+            #expect(
+                try plan
+                    == EnsemblePlan.rows(
+                        labels: labels, classCount: 2, members: members, method: .chunks, seed: UInt64(100 + i)))
         }
     }
     // The default H is the imbalance ratio, rounded.
-    #expect(EnsemblePlan.defaultMembers([10, 90]) == 9 && EnsemblePlan.defaultMembers([10, 95]) == 10
+    #expect(
+        EnsemblePlan.defaultMembers([10, 90]) == 9 && EnsemblePlan.defaultMembers([10, 95]) == 10
             && EnsemblePlan.defaultMembers([30, 50]) == 2 && EnsemblePlan.defaultMembers([5, 5]) == 1)
     // Balanced classes have no majority to cut: every member gets every row.
-    let even = try EnsemblePlan.rows(labels: shuffledLabels([6, 6], seed: 2), classCount: 2, members: 3, method: .chunks, seed: 1)
+    let even = try EnsemblePlan.rows(
+        labels: shuffledLabels([6, 6], seed: 2), classCount: 2, members: 3, method: .chunks, seed: 1)
     #expect(even.allSatisfy { $0 == Array(0..<12) })
     // More chunks than majority rows is refused.
     #expect(throws: SettingError.self) {
-        try EnsemblePlan.rows(labels: shuffledLabels([3, 5], seed: 1), classCount: 2, members: 6, method: .chunks, seed: 1)
+        try EnsemblePlan.rows(
+            labels: shuffledLabels([3, 5], seed: 1), classCount: 2, members: 6, method: .chunks, seed: 1)
     }
     #expect(throws: LearningError.self) {
         try EnsemblePlan.rows(labels: [0, 0, 0], classCount: 2, members: 2, method: .chunks, seed: 1)
@@ -55,14 +65,14 @@ private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
 }
 
 @Test func severalClassesAreEachCutIntoDisjointChunksAndTheSmallestIsEverywhere() throws {
-    let counts = [200, 20, 90, 20, 41]   // two classes tie for the smallest
+    let counts = [200, 20, 90, 20, 41]  // two classes tie for the smallest
     let labels = shuffledLabels(counts, seed: 4)
     let plan = try EnsemblePlan.rows(labels: labels, classCount: 5, members: 10, method: .chunks, seed: 2)
     for c in 0..<5 {
         let all = labels.indices.filter { labels[$0] == c }
         let portions = plan.map { rows in rows.filter { labels[$0] == c } }
         if counts[c] == 20 {
-            #expect(portions.allSatisfy { $0 == all })                       // kept whole in every member
+            #expect(portions.allSatisfy { $0 == all })  // kept whole in every member
             continue
         }
         // The distinct portions are the class's chunks: disjoint, covering it once.
@@ -82,28 +92,29 @@ private func shuffledLabels(_ counts: [Int], seed: UInt64) -> [Int] {
         #expect(minority.isSubset(of: Set(b)))
         #expect(b.filter { labels[$0] == 0 }.count == 25)
     }
-    #expect(Set(bags).count == 6)   // independent draws differ
+    #expect(Set(bags).count == 6)  // independent draws differ
 }
 
 @Test func undersamplingAndOversamplingReachTheTargetCounts() throws {
     let labels = shuffledLabels([40, 10, 25], seed: 1)
     let x = try Matrix(labels.indices.map { [Float($0), Float(labels[$0])] })
-    let d = Dataset(name: "d", featureNames: ["i", "c"], features: x, targetName: "y",
-                    target: .classes(labels: labels, names: ["a", "b", "c"]))
+    let d = Dataset(
+        name: "d", featureNames: ["i", "c"], features: x, targetName: "y",
+        target: .classes(labels: labels, names: ["a", "b", "c"]))
     let under = try Resampler.resample(d, method: .under, seed: 5)
     #expect(under.classCounts == [10, 10, 10])
     let ids = (0..<under.rowCount).map { Int(under.features[$0, 0]) }
-    #expect(Set(ids).count == ids.count && ids == ids.sorted())               // original rows, no repeats
+    #expect(Set(ids).count == ids.count && ids == ids.sorted())  // original rows, no repeats
     for (r, id) in ids.enumerated() { #expect(try Resampler.label(under, r) == labels[id]) }
     let half = try Resampler.resample(d, method: .under, ratio: 0.5, seed: 5)
     #expect(half.classCounts == [20, 10, 20])
     let over = try Resampler.resample(d, method: .over, seed: 5)
     #expect(over.classCounts == [40, 40, 40])
-    for r in 0..<over.rowCount {   // every row is an original row with its own label
+    for r in 0..<over.rowCount {  // every row is an original row with its own label
         let id = Int(over.features[r, 0])
         #expect(labels[id] == (try Resampler.label(over, r)) && over.features[r, 1] == Float(labels[id]))
     }
-    #expect((0..<d.rowCount).allSatisfy { Int(over.features[$0, 0]) == $0 })   // originals first, in order
+    #expect((0..<d.rowCount).allSatisfy { Int(over.features[$0, 0]) == $0 })  // originals first, in order
     #expect(try Resampler.resample(d, method: .over, ratio: 0.5, seed: 5).classCounts == [40, 20, 25])
     #expect(throws: SettingError.self) { try Resampler.resample(d, method: .under, ratio: 0, seed: 1) }
 }
@@ -120,18 +131,22 @@ extension Resampler {
     var rng = SeededGenerator(seed: 11)
     let labels = Array(repeating: 0, count: 60) + Array(repeating: 1, count: 12)
     let x = try Matrix(labels.map { l in (0..<3).map { _ in Float(rng.nextNormal()) + Float(l) * 2 } })
-    let d = Dataset(name: "d", featureNames: ["a", "b", "c"], features: x, targetName: "y",
-                    target: .classes(labels: labels, names: ["maj", "min"]))
+    let d = Dataset(
+        name: "d", featureNames: ["a", "b", "c"], features: x, targetName: "y",
+        target: .classes(labels: labels, names: ["maj", "min"]))
     let k = 3
     let out = try Resampler.resample(d, method: .smote, neighbours: k, seed: 2)
     #expect(out.classCounts == [60, 60])
-    #expect(Array(out.features.storage.prefix(x.storage.count)) == x.storage)   // originals unchanged, first
+    #expect(Array(out.features.storage.prefix(x.storage.count)) == x.storage)  // originals unchanged, first
     // The k nearest minority neighbours of each minority row, by brute force here.
     let minority = labels.indices.filter { labels[$0] == 1 }
-    func dist(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } }
+    func dist(_ a: [Float], _ b: [Float]) -> Double {
+        zip(a, b).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+    }
     var neighbours: [Int: [Int]] = [:]
     for i in minority {
-        neighbours[i] = Array(minority.filter { $0 != i }.sorted { dist(x.row(i), x.row($0)) < dist(x.row(i), x.row($1)) }.prefix(k))
+        neighbours[i] = Array(
+            minority.filter { $0 != i }.sorted { dist(x.row(i), x.row($0)) < dist(x.row(i), x.row($1)) }.prefix(k))
     }
     var usedPairs = Set<[Int]>()
     for r in x.rows..<out.rowCount {
@@ -155,13 +170,14 @@ extension Resampler {
         }
         #expect(found, "synthetic row \(r) lies on no segment to a k-nearest neighbour")
     }
-    #expect(usedPairs.count > 10)   // many segments used, not one
+    #expect(usedPairs.count > 10)  // many segments used, not one
     // Categorical columns and gaps are refused; a lone minority row has no neighbour.
     var cat = d
     cat.columnKinds = [.numeric, .categorical(levels: ["x"]), .numeric]
     #expect(throws: LearningError.self) { try Resampler.resample(cat, method: .smote, seed: 1) }
-    let lone = Dataset(name: "d", featureNames: ["a"], features: try Matrix([[0], [1], [2]]), targetName: "y",
-                       target: .classes(labels: [0, 0, 1], names: ["a", "b"]))
+    let lone = Dataset(
+        name: "d", featureNames: ["a"], features: try Matrix([[0], [1], [2]]), targetName: "y",
+        target: .classes(labels: [0, 0, 1], names: ["a", "b"]))
     #expect(throws: LearningError.self) { try Resampler.resample(lone, method: .smote, seed: 1) }
 }
 
@@ -176,8 +192,9 @@ private struct Fixed: Model {
 }
 
 @Test func softVoteAveragesAndHardVoteCountsWithTiesToTheHigherMeanProbability() throws {
-    let data = Dataset(name: "d", featureNames: ["x"], features: try Matrix([[0], [0], [0]]), targetName: "y",
-                       target: .classes(labels: [0, 1, 2], names: ["a", "b", "c"]))
+    let data = Dataset(
+        name: "d", featureNames: ["x"], features: try Matrix([[0], [0], [0]]), targetName: "y",
+        target: .classes(labels: [0, 1, 2], names: ["a", "b", "c"]))
     let m1 = Fixed(rows: [[0.6, 0.3, 0.1], [0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])
     let m2 = Fixed(rows: [[0.2, 0.7, 0.1], [0.0, 0.1, 0.9], [0.1, 0.1, 0.8]])
     let m3 = Fixed(rows: [[0.5, 0.4, 0.1], [0.4, 0.3, 0.3], [0.3, 0.4, 0.3]])
@@ -192,15 +209,18 @@ private struct Fixed: Model {
     guard case .probabilities(let v) = try hard.predict(data) else { return }
     #expect(abs(v[0, 0] - 2.0 / 3) < 1e-6 && abs(v[2, 2] - 2.0 / 3) < 1e-6)
     // Two members tied one-one: the higher mean probability wins.
-    let two = try EnsembleModel(members: [Fixed(rows: [[0.9, 0.1]]), Fixed(rows: [[0.4, 0.6]])], vote: .hard,
-                                data: Dataset(name: "d", featureNames: ["x"], features: try Matrix([[0]]), targetName: "y",
-                                              target: .classes(labels: [0], names: ["a", "b"])), method: .chunks)
+    let two = try EnsembleModel(
+        members: [Fixed(rows: [[0.9, 0.1]]), Fixed(rows: [[0.4, 0.6]])], vote: .hard,
+        data: Dataset(
+            name: "d", featureNames: ["x"], features: try Matrix([[0]]), targetName: "y",
+            target: .classes(labels: [0], names: ["a", "b"])), method: .chunks)
     #expect(try two.predict(try Matrix([[0]])).predictedClasses == [0])
 }
 
 @Test func membersTrainedInParallelEqualMembersTrainedOneAfterAnother() throws {
     var settings = Generator.Settings()
-    settings.rows = 400; settings.features = 5; settings.informative = 3; settings.weights = [0.85, 0.15]; settings.seed = 3
+    settings.rows = 400; settings.features = 5; settings.informative = 3; settings.weights = [0.85, 0.15];
+    settings.seed = 3
     let data = try Generator.classification(settings)
     guard case .classes(let labels, let names)? = data.target else { Issue.record("no classes"); return }
     let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: 4, method: .chunks, seed: 1)
@@ -215,12 +235,14 @@ private struct Fixed: Model {
     let parallel = try EnsemblePlan.trainMembers(sets, seed: 9, workers: 2, train: train)
     let sequential = try EnsemblePlan.trainMembers(sets, seed: 9, workers: 1, train: train)
     for (a, b) in zip(parallel, sequential) {
-        guard case .probabilities(let pa) = try a.predict(data), case .probabilities(let pb) = try b.predict(data) else { continue }
+        guard case .probabilities(let pa) = try a.predict(data), case .probabilities(let pb) = try b.predict(data)
+        else { continue }
         #expect(pa == pb)
     }
     // Cancellation stops the work.
     #expect(throws: Cancelled.self) {
-        try EnsemblePlan.trainMembers(sets, seed: 9, context: ExecutionContext(cancellation: Cancellation { true }), train: train)
+        try EnsemblePlan.trainMembers(
+            sets, seed: 9, context: ExecutionContext(cancellation: Cancellation { true }), train: train)
     }
 }
 
@@ -228,16 +250,19 @@ private struct Fixed: Model {
     let base = Fixed(rows: [[0.5, 0.5], [0.8, 0.2], [0.1, 0.9]])
     // Trained on balanced data, deployed where class b has share 0.1.
     let fixed = try PriorCorrectedModel(base: base, trainedShares: [0.5, 0.5], deployedShares: [0.9, 0.1])
-    guard case .probabilities(let p) = try fixed.predict(try Matrix([[0], [0], [0]])) else { Issue.record("no probabilities"); return }
+    guard case .probabilities(let p) = try fixed.predict(try Matrix([[0], [0], [0]])) else {
+        Issue.record("no probabilities"); return
+    }
     // p_b' = p_b · 0.2 / (p_b · 0.2 + p_a · 1.8): 0.1, 0.2·0.2/(0.04+1.44), 0.18/(0.18+0.18).
     #expect(abs(p[0, 1] - 0.1) < 1e-6)
     #expect(abs(p[1, 1] - Float(0.04 / 1.48)) < 1e-6)
     #expect(abs(p[2, 1] - 0.5) < 1e-6)
     // Undersampling the majority with keep-rate β: p' = β p / (β p − p + 1) for the minority.
     let beta = 0.25, ps = 0.7
-    let under = try PriorCorrectedModel(base: Fixed(rows: [[Float(1 - ps), Float(ps)]]),
-                                        trainedShares: [100 * beta / (100 * beta + 20), 20 / (100 * beta + 20)],
-                                        deployedShares: [100.0 / 120, 20.0 / 120])
+    let under = try PriorCorrectedModel(
+        base: Fixed(rows: [[Float(1 - ps), Float(ps)]]),
+        trainedShares: [100 * beta / (100 * beta + 20), 20 / (100 * beta + 20)],
+        deployedShares: [100.0 / 120, 20.0 / 120])
     guard case .probabilities(let q) = try under.predict(try Matrix([[0]])) else { return }
     #expect(abs(Double(q[0, 1]) - beta * ps / (beta * ps - ps + 1)) < 1e-6)
 }
@@ -246,9 +271,11 @@ private struct Fixed: Model {
     let base = Fixed(rows: [[0.9, 0.1], [0.8, 0.2], [0.75, 0.25], [0.7, 0.3], [0.2, 0.8]])
     let tuned = try ThresholdModel(base: base, positive: 1, threshold: 0.25)
     let x = try Matrix([[0], [0], [0], [0], [0]])
-    #expect(try tuned.predict(x).predictedClasses == [0, 0, 1, 1, 1])   // 0.25 itself counts as positive
+    #expect(try tuned.predict(x).predictedClasses == [0, 0, 1, 1, 1])  // 0.25 itself counts as positive
     guard case .probabilities(let p) = try tuned.predict(x) else { return }
     let scores = (0..<5).map { p[$0, 1] }
-    #expect(scores == scores.sorted())                                 // order kept
-    #expect(throws: LearningError.self) { try ThresholdModel(base: Fixed(rows: [[0.2, 0.3, 0.5]]), positive: 1, threshold: 0.5) }
+    #expect(scores == scores.sorted())  // order kept
+    #expect(throws: LearningError.self) {
+        try ThresholdModel(base: Fixed(rows: [[0.2, 0.3, 0.5]]), positive: 1, threshold: 0.5)
+    }
 }

@@ -1,6 +1,6 @@
-import Testing
-import MLETestSupport
 import MLEEvaluation
+import MLETestSupport
+import Testing
 
 @Test func classificationMetricsMatchHandComputation() {
     // truth 0,0,1,1,2,2 · predicted 0,1,1,1,2,0 → confusion [[1,1,0],[0,2,0],[1,0,1]].
@@ -26,8 +26,8 @@ import MLEEvaluation
 
 @Test func regressionMetricsMatchHandComputation() {
     let r = RegressionMetrics(truth: [1, 2, 3, 4], predicted: [1, 3, 2, 6])
-    #expect(r.mse == 1.5)           // (0 + 1 + 1 + 4) / 4
-    #expect(r.mae == 1.0)           // (0 + 1 + 1 + 2) / 4
+    #expect(r.mse == 1.5)  // (0 + 1 + 1 + 4) / 4
+    #expect(r.mae == 1.0)  // (0 + 1 + 1 + 2) / 4
     #expect(r.r2 == 1 - 6.0 / 5.0)  // SSE 6, SST 5
     #expect(RegressionMetrics(truth: [2, 2], predicted: [1, 2]).r2 == nil)
 }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 private let fixtures = fixtureURL("MLELearningTests", "")
 
@@ -12,7 +13,8 @@ private func probabilities(_ p: Prediction) -> Matrix? {
 }
 
 @Test func mleNetworksSurviveTheRoundTrip() throws {
-    let data = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    let data = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
     var config = MLPConfig()
     config.hidden = [8, 4]
     config.epochs = 3
@@ -29,37 +31,49 @@ private func probabilities(_ p: Prediction) -> Matrix? {
     #expect(file.tensors["layers.0.weight"]?.shape == [8, 30])
     #expect(file.tensors["layers.0.weight"]?.values[1] == net.layers[0].weight[1, 0])
     // Regression: target scaling travels too.
-    let reg = MLP(layers: net.layers.dropLast() + [DenseLayer(weight: Matrix(rows: 4, cols: 1), bias: [0.5])], standardizer: net.standardizer,
-                  featureNames: net.featureNames, task: .regression, targetMean: 3.25, targetScale: 0.5)
+    let reg = MLP(
+        layers: net.layers.dropLast() + [DenseLayer(weight: Matrix(rows: 4, cols: 1), bias: [0.5])],
+        standardizer: net.standardizer,
+        featureNames: net.featureNames, task: .regression, targetMean: 3.25, targetScale: 0.5)
     let regBack = try MLP(mleFile: try SafeTensors.parse(try reg.safeTensors().serialized()), name: "reg")
-    #expect(regBack.task == .regression && regBack.targetMean == 3.25 && regBack.targetScale == 0.5 && regBack.profile == nil)
+    #expect(
+        regBack.task == .regression && regBack.targetMean == 3.25 && regBack.targetScale == 0.5
+            && regBack.profile == nil)
 }
 
 @Test func pytorchNetworksGiveTorchsProbabilities() throws {
-    let outputs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("torch_outputs.json"))) as? [String: Any])
+    let outputs = try #require(
+        try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("torch_outputs.json")))
+            as? [String: Any])
     let x = try Matrix((outputs["x"] as? [[Double]] ?? []).map { $0.map(Float.init) })
     let multi = outputs["multi"] as? [[Double]] ?? [], binary = outputs["binary"] as? [Double] ?? []
     #expect(x.rows == 20 && multi.count == 20 && binary.count == 20)
-    let data = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
+    let data = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/breast_cancer.csv").path, targetName: "diagnosis")
     let classes = Task.classification(classNames: ["benign", "malignant"])
     let file = try SafeTensors.read(path: fixtures.appendingPathComponent("torch_mlp.safetensors").path)
     // As saved (inputs in the network's own units), and with breast_cancer's standardisation folded in.
     for standardizer in [nil, Standardizer.fit(data.features)] {
-        let net = try MLP(pytorchFile: file, name: "torch_mlp", features: data.featureNames, task: classes, standardizer: standardizer)
+        let net = try MLP(
+            pytorchFile: file, name: "torch_mlp", features: data.featureNames, task: classes, standardizer: standardizer
+        )
         #expect(net.widths == [30, 12, 8, 2])
         let p = try #require(probabilities(try net.predict(x)))
         for r in 0..<20 { for c in 0..<2 { #expect(abs(Double(p[r, c]) - multi[r][c]) < 2e-5) } }
     }
     // One logit read as a binary classifier: softmax of (0, z) is the sigmoid.
     let one = try SafeTensors.read(path: fixtures.appendingPathComponent("torch_binary.safetensors").path)
-    let net = try MLP(pytorchFile: one, name: "torch_binary", features: data.featureNames, task: classes, standardizer: Standardizer.fit(data.features))
+    let net = try MLP(
+        pytorchFile: one, name: "torch_binary", features: data.featureNames, task: classes,
+        standardizer: Standardizer.fit(data.features))
     let p = try #require(probabilities(try net.predict(x)))
     for r in 0..<20 { #expect(abs(Double(p[r, 1]) - binary[r]) < 2e-5) }
     // Tanh and Sigmoid networks, with the activation given (state dicts do not record it).
     for (name, activation) in [("tanh", Kernels.Activation.tanh), ("sigmoid", .sigmoid)] {
         let expected = try #require(outputs[name] as? [[Double]])
-        var smooth = try MLP(pytorchFile: try SafeTensors.read(path: fixtures.appendingPathComponent("torch_\(name).safetensors").path),
-                             name: name, features: data.featureNames, task: classes, standardizer: nil)
+        var smooth = try MLP(
+            pytorchFile: try SafeTensors.read(path: fixtures.appendingPathComponent("torch_\(name).safetensors").path),
+            name: name, features: data.featureNames, task: classes, standardizer: nil)
         smooth.activation = activation
         let q = try #require(probabilities(try smooth.predict(x)))
         for r in 0..<20 { for c in 0..<2 { #expect(abs(Double(q[r, c]) - expected[r][c]) < 1e-5, "\(name) row \(r)") } }
@@ -68,9 +82,13 @@ private func probabilities(_ p: Prediction) -> Matrix? {
         #expect(back.activation == activation)
     }
     // A wrong count of classes or features is an error, not a crash.
-    #expect(throws: LearningError.self) { try MLP(pytorchFile: file, name: "t", features: ["a"], task: classes, standardizer: nil) }
     #expect(throws: LearningError.self) {
-        try MLP(pytorchFile: file, name: "t", features: data.featureNames, task: .classification(classNames: ["a", "b", "c"]), standardizer: nil)
+        try MLP(pytorchFile: file, name: "t", features: ["a"], task: classes, standardizer: nil)
+    }
+    #expect(throws: LearningError.self) {
+        try MLP(
+            pytorchFile: file, name: "t", features: data.featureNames,
+            task: .classification(classNames: ["a", "b", "c"]), standardizer: nil)
     }
 }
 
@@ -89,27 +107,32 @@ private func handMade(dtype: String, shape: [Int], bytes: [UInt8], offsets: [Int
 @Test func safetensorsDecodesEveryFloatType() throws {
     // 1.5 and −2 in each width, little-endian.
     let f64 = (1.5).bitPattern, g64 = (-2.0).bitPattern
-    let bytes64 = (0..<8).map { UInt8(truncatingIfNeeded: f64 >> (8 * UInt64($0))) } + (0..<8).map { UInt8(truncatingIfNeeded: g64 >> (8 * UInt64($0))) }
+    let bytes64 =
+        (0..<8).map { UInt8(truncatingIfNeeded: f64 >> (8 * UInt64($0))) }
+        + (0..<8).map { UInt8(truncatingIfNeeded: g64 >> (8 * UInt64($0))) }
     #expect(try SafeTensors.parse(handMade(dtype: "F64", shape: [2], bytes: bytes64)).tensors["t"]?.values == [1.5, -2])
     // Half: 1.5 = 0x3E00, −2 = 0xC000, 2⁻²⁴ (the smallest subnormal) = 0x0001.
-    #expect(try SafeTensors.parse(handMade(dtype: "F16", shape: [3], bytes: [0x00, 0x3E, 0x00, 0xC0, 0x01, 0x00])).tensors["t"]?.values
+    #expect(
+        try SafeTensors.parse(handMade(dtype: "F16", shape: [3], bytes: [0x00, 0x3E, 0x00, 0xC0, 0x01, 0x00])).tensors[
+            "t"]?.values
             == [1.5, -2, Float(pow(2.0, -24.0))])
     // bfloat16: the top half of the float32 pattern (1.5 = 0x3FC0).
-    #expect(try SafeTensors.parse(handMade(dtype: "BF16", shape: [1], bytes: [0xC0, 0x3F])).tensors["t"]?.values == [1.5])
+    #expect(
+        try SafeTensors.parse(handMade(dtype: "BF16", shape: [1], bytes: [0xC0, 0x3F])).tensors["t"]?.values == [1.5])
 }
 
 @Test func malformedModelFilesAreErrors() throws {
     let good = handMade(dtype: "F32", shape: [1], bytes: [0, 0, 0xC0, 0x3F])
     #expect(try SafeTensors.parse(good).tensors["t"]?.values == [1.5])
     let cases: [Data] = [
-        Data([1, 2, 3]),                                                        // shorter than the length
-        Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) + Data("{}".utf8), // length past the end
-        good.prefix(good.count - 2),                                            // data cut short
-        handMade(dtype: "F32", shape: [2], bytes: [0, 0, 0xC0, 0x3F]),          // shape larger than the data
+        Data([1, 2, 3]),  // shorter than the length
+        Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) + Data("{}".utf8),  // length past the end
+        good.prefix(good.count - 2),  // data cut short
+        handMade(dtype: "F32", shape: [2], bytes: [0, 0, 0xC0, 0x3F]),  // shape larger than the data
         handMade(dtype: "F32", shape: [1], bytes: [0, 0, 0xC0, 0x3F], offsets: [4, 0]),
-        handMade(dtype: "I64", shape: [1], bytes: [0, 0, 0, 0, 0, 0, 0, 0]),    // not a float type
+        handMade(dtype: "I64", shape: [1], bytes: [0, 0, 0, 0, 0, 0, 0, 0]),  // not a float type
         handMade(dtype: "F32", shape: [-1], bytes: []),
-        Data([2, 0, 0, 0, 0, 0, 0, 0]) + Data("[]".utf8),                        // header not an object
+        Data([2, 0, 0, 0, 0, 0, 0, 0]) + Data("[]".utf8)  // header not an object
     ]
     for data in cases {
         #expect(throws: LearningError.self) { try SafeTensors.parse(data) }

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLEEvaluation
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 func toyDataset(rows: Int, seed: UInt64) -> Dataset {
     // Two Gaussian blobs in 3-D plus a third class, separable.
@@ -15,8 +16,9 @@ func toyDataset(rows: Int, seed: UInt64) -> Dataset {
         labels.append(c)
         for j in 0..<3 { x[r, j] = Float(rng.nextNormal() * 0.5) + (j == c ? 3 : 0) }
     }
-    return Dataset(name: "toy", featureNames: ["a", "b", "c"], features: x, targetName: "y",
-                   target: .classes(labels: labels, names: ["p", "q", "r"]))
+    return Dataset(
+        name: "toy", featureNames: ["a", "b", "c"], features: x, targetName: "y",
+        target: .classes(labels: labels, names: ["p", "q", "r"]))
 }
 
 @Test func stratifiedSplitKeepsClassSharesAndIsSeeded() throws {
@@ -36,7 +38,8 @@ func toyDataset(rows: Int, seed: UInt64) -> Dataset {
     for r in 0..<101 { d.features[r, 0] = Float(r) }
     let (train, test) = try Splitter.split(d, ratio: 0.7, stratify: false, seed: 3)
     #expect(train.rowCount == 71 && test.rowCount == 30)
-    let ids = (0..<train.rowCount).map { Int(train.features[$0, 0]) } + (0..<test.rowCount).map { Int(test.features[$0, 0]) }
+    let ids =
+        (0..<train.rowCount).map { Int(train.features[$0, 0]) } + (0..<test.rowCount).map { Int(test.features[$0, 0]) }
     #expect(ids.sorted() == Array(0..<101))
 }
 
@@ -47,28 +50,37 @@ func toyDataset(rows: Int, seed: UInt64) -> Dataset {
 }
 
 @Test func zeroRuleBaselines() throws {
-    let d = Dataset(name: "d", featureNames: ["x"], features: try Matrix([[0], [1], [2], [3]]), targetName: "y",
-                    target: .classes(labels: [1, 1, 0, 1], names: ["a", "b"]))
+    let d = Dataset(
+        name: "d", featureNames: ["x"], features: try Matrix([[0], [1], [2], [3]]), targetName: "y",
+        target: .classes(labels: [1, 1, 0, 1], names: ["a", "b"]))
     let m = try BaselineModel.fit(d, kind: .zeroRule)
     #expect(try m.predict(d).predictedClasses == [1, 1, 1, 1])
-    let r = Dataset(name: "r", featureNames: ["x"], features: try Matrix([[0], [1], [2], [3]]), targetName: "y",
-                    target: .values([1, 2, 3, 10]))
-    guard case .values(let mean) = try BaselineModel.fit(r, kind: .zeroRule).predict(r.features) else { Issue.record("values expected"); return }
+    let r = Dataset(
+        name: "r", featureNames: ["x"], features: try Matrix([[0], [1], [2], [3]]), targetName: "y",
+        target: .values([1, 2, 3, 10]))
+    guard case .values(let mean) = try BaselineModel.fit(r, kind: .zeroRule).predict(r.features) else {
+        Issue.record("values expected"); return
+    }
     #expect(mean == [4, 4, 4, 4])
-    guard case .values(let median) = try BaselineModel.fit(r, kind: .median).predict(r.features) else { Issue.record("values expected"); return }
+    guard case .values(let median) = try BaselineModel.fit(r, kind: .median).predict(r.features) else {
+        Issue.record("values expected"); return
+    }
     #expect(median == [2.5, 2.5, 2.5, 2.5])
     #expect(throws: SettingError.self) { try BaselineModel.fit(d, kind: .median) }
 }
 
 /// Central finite differences of the loss against the analytic gradient of every parameter.
-func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activation: Kernels.Activation = .relu,
-                    classWeights: [Float]? = nil) throws {
+func checkGradients(
+    targets: TrainingTargets, outputs: Int, seed: UInt64, activation: Kernels.Activation = .relu,
+    classWeights: [Float]? = nil
+) throws {
     var rng = SeededGenerator(seed: seed)
     let widths = [4, 5, 3, outputs]
-    var net = MLP.initialised(widths: widths, standardizer: Standardizer(mean: [0, 0, 0, 0], scale: [1, 1, 1, 1]),
-                              featureNames: ["a", "b", "c", "d"],
-                              task: outputs == 1 ? .regression : .classification(classNames: (0..<outputs).map(String.init)),
-                              rng: &rng)
+    var net = MLP.initialised(
+        widths: widths, standardizer: Standardizer(mean: [0, 0, 0, 0], scale: [1, 1, 1, 1]),
+        featureNames: ["a", "b", "c", "d"],
+        task: outputs == 1 ? .regression : .classification(classNames: (0..<outputs).map(String.init)),
+        rng: &rng)
     net.activation = activation
     var x = Matrix(rows: 6, cols: 4)
     for i in x.storage.indices { x.storage[i] = Float(rng.nextNormal()) }
@@ -80,8 +92,10 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
             var plus = net, minus = net
             plus.layers[l].weight.storage[i] += h
             minus.layers[l].weight.storage[i] -= h
-            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
-                           - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss) / (2 * h)
+            let numeric =
+                (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
+                    - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss)
+                / (2 * h)
             let analytic = grads[l].weight.storage[i]
             worst = max(worst, abs(numeric - analytic) / max(1e-2, abs(numeric) + abs(analytic)))
         }
@@ -89,8 +103,10 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
             var plus = net, minus = net
             plus.layers[l].bias[i] += h
             minus.layers[l].bias[i] -= h
-            let numeric = (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
-                           - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss) / (2 * h)
+            let numeric =
+                (try plus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss
+                    - minus.lossAndGradients(standardized: x, targets: targets, classWeights: classWeights).loss)
+                / (2 * h)
             worst = max(worst, abs(numeric - grads[l].bias[i]) / max(1e-2, abs(numeric) + abs(grads[l].bias[i])))
         }
     }
@@ -112,8 +128,10 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
 @Test func weightedLossIsPyTorchsWeightedMean() throws {
     // One layer, zero weights: every class has probability 1/3, so each row's loss is ln 3 and
     // any weighted mean of equal losses is ln 3; the output gradient is w_y·(p − e_y) / Σw.
-    let net = MLP(layers: [DenseLayer(weight: Matrix(rows: 1, cols: 3), bias: [0, 0, 0])],
-                  standardizer: Standardizer(mean: [0], scale: [1]), featureNames: ["x"], task: .classification(classNames: ["a", "b", "c"]))
+    let net = MLP(
+        layers: [DenseLayer(weight: Matrix(rows: 1, cols: 3), bias: [0, 0, 0])],
+        standardizer: Standardizer(mean: [0], scale: [1]), featureNames: ["x"],
+        task: .classification(classNames: ["a", "b", "c"]))
     let x = try Matrix(rows: 2, cols: 1, storage: [1, 1])
     let (loss, grads) = try net.lossAndGradients(standardized: x, targets: .classes([0, 1]), classWeights: [1, 3, 1])
     #expect(abs(loss - logf(3)) < 1e-6)
@@ -124,8 +142,9 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
 @Test func optimizersTakeTheStepsTheirFormulasGive() throws {
     // A 1-1-1 network on two rows in one full batch, two steps with weight decay 0.01 on the
     // weights, replayed by hand with the textbook update of each optimizer.
-    let d = Dataset(name: "o", featureNames: ["x"], features: try Matrix(rows: 2, cols: 1, storage: [-1, 1]),
-                    targetName: "y", target: .values([-1, 1]))
+    let d = Dataset(
+        name: "o", featureNames: ["x"], features: try Matrix(rows: 2, cols: 1, storage: [-1, 1]),
+        targetName: "y", target: .values([-1, 1]))
     for optimizer in MLPConfig.Optimizer.allCases {
         var config = MLPConfig()
         config.hidden = [1]; config.epochs = 2; config.batchSize = 2; config.learningRate = 0.1; config.seed = 3
@@ -133,8 +152,9 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
         let trained = try MLPTrainer.train(d, config: config).model
         // Replay by hand from the same initial weights.
         var rng = SeededGenerator(seed: 3)
-        var net = MLP.initialised(widths: [1, 1, 1], standardizer: Standardizer.fit(d.features), featureNames: ["x"],
-                                  task: .regression, rng: &rng)
+        var net = MLP.initialised(
+            widths: [1, 1, 1], standardizer: Standardizer.fit(d.features), featureNames: ["x"],
+            task: .regression, rng: &rng)
         let x = Standardizer.fit(d.features).apply(d.features)
         var buffers = net.layers.map { ($0.weight.storage.map { _ in Float(0) }, $0.bias.map { _ in Float(0) }) }
         var second = buffers
@@ -144,7 +164,8 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
                 for i in net.layers[l].weight.storage.indices {
                     let p = net.layers[l].weight.storage[i]
                     let grad = g[l].weight.storage[i] + 0.01 * p
-                    net.layers[l].weight.storage[i] = update(optimizer, p, grad, &buffers[l].0[i], &second[l].0[i], step)
+                    net.layers[l].weight.storage[i] = update(
+                        optimizer, p, grad, &buffers[l].0[i], &second[l].0[i], step)
                 }
                 for i in net.layers[l].bias.indices {
                     let p = net.layers[l].bias[i]
@@ -153,7 +174,10 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
             }
         }
         for l in net.layers.indices {
-            for (a, b) in zip(trained.layers[l].weight.storage + trained.layers[l].bias, net.layers[l].weight.storage + net.layers[l].bias) {
+            for (a, b) in zip(
+                trained.layers[l].weight.storage + trained.layers[l].bias,
+                net.layers[l].weight.storage + net.layers[l].bias)
+            {
                 #expect(abs(a - b) < 1e-6, "\(optimizer): \(a) vs \(b)")
             }
         }
@@ -161,7 +185,9 @@ func checkGradients(targets: TrainingTargets, outputs: Int, seed: UInt64, activa
 }
 
 /// One parameter's update by the textbook formulas (PyTorch's SGD, momentum and Adam).
-private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout Float, _ v: inout Float, _ t: Int) -> Float {
+private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout Float, _ v: inout Float, _ t: Int)
+    -> Float
+{
     switch o {
     case .sgd: return p - 0.1 * g
     case .momentum:
@@ -192,7 +218,9 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     let again = try MLPTrainer.validationLoss(r.model, vx, held, targetMean: 0, targetScale: 1, classWeights: nil)
     #expect(abs(again - r.validationHistory[best - 1]) < 1e-5)
     // The held-out split keeps features and labels aligned: the kept model classifies well.
-    guard case .classification(let m) = try Evaluation.evaluate(r.model, on: d) else { Issue.record("classification expected"); return }
+    guard case .classification(let m) = try Evaluation.evaluate(r.model, on: d) else {
+        Issue.record("classification expected"); return
+    }
     #expect(m.accuracy > 0.95)
 }
 
@@ -211,7 +239,9 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     let b = try MLPTrainer.train(d, config: config)
     #expect(a.model.layers == b.model.layers)
     #expect(a.lossHistory.count == 30 && a.lossHistory.last! < a.lossHistory.first!)
-    guard case .classification(let m) = try Evaluation.evaluate(a.model, on: d) else { Issue.record("classification expected"); return }
+    guard case .classification(let m) = try Evaluation.evaluate(a.model, on: d) else {
+        Issue.record("classification expected"); return
+    }
     #expect(m.accuracy > 0.95)
 }
 
@@ -224,7 +254,9 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     var config = MLPConfig()
     config.hidden = [8]; config.epochs = 100; config.learningRate = 0.01; config.seed = 1
     let result = try MLPTrainer.train(d, config: config)
-    guard case .regression(let m) = try Evaluation.evaluate(result.model, on: d) else { Issue.record("regression expected"); return }
+    guard case .regression(let m) = try Evaluation.evaluate(result.model, on: d) else {
+        Issue.record("regression expected"); return
+    }
     #expect((m.r2 ?? 0) > 0.99)
 }
 
@@ -236,10 +268,13 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     final class Counter: @unchecked Sendable { var polls = 0 }
     let counter = Counter()
     // Cancel after 25 batches: 2 full epochs of 9 batches, then 7 batches into the third.
-    let result = try MLPTrainer.train(d, config: config, context: ExecutionContext(cancellation: Cancellation {
-        counter.polls += 1
-        return counter.polls > 25
-    }))
+    let result = try MLPTrainer.train(
+        d, config: config,
+        context: ExecutionContext(
+            cancellation: Cancellation {
+                counter.polls += 1
+                return counter.polls > 25
+            }))
     #expect(result.interrupted)
     #expect(result.epochsCompleted == 2)
     #expect(result.model.layers.count == 2)
@@ -283,9 +318,12 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
 @Test func forwardPassIntoReusedBuffersEqualsTheAllocatingPass() throws {
     var rng = SeededGenerator(seed: 21)
     for activation in [Kernels.Activation.relu, .tanh] {
-        var net = MLP.initialised(widths: [30, 64, 16, 3], standardizer: Standardizer(mean: [Float](repeating: 0, count: 30),
-                                                                                     scale: [Float](repeating: 1, count: 30)),
-                                  featureNames: (0..<30).map { "f\($0)" }, task: .classification(classNames: ["a", "b", "c"]), rng: &rng)
+        var net = MLP.initialised(
+            widths: [30, 64, 16, 3],
+            standardizer: Standardizer(
+                mean: [Float](repeating: 0, count: 30),
+                scale: [Float](repeating: 1, count: 30)),
+            featureNames: (0..<30).map { "f\($0)" }, task: .classification(classNames: ["a", "b", "c"]), rng: &rng)
         net.activation = activation
         var buffers: [Matrix] = []
         for rows in [7, 500, 500, 1] {
@@ -294,7 +332,9 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
             try net.outputs(standardized: x, reusing: &buffers)
             let expected = try net.outputs(standardized: x)
             #expect(buffers.count == 3 && buffers[2].rows == rows)
-            #expect(buffers[2].storage.map(\.bitPattern) == expected.storage.map(\.bitPattern), "\(activation) \(rows) rows")
+            #expect(
+                buffers[2].storage.map(\.bitPattern) == expected.storage.map(\.bitPattern), "\(activation) \(rows) rows"
+            )
         }
     }
 }

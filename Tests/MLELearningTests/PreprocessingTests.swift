@@ -1,20 +1,21 @@
 import Foundation
-import Testing
-import MLETestSupport
-@testable import MLELearning
 import MLETensor
+import MLETestSupport
+import Testing
+
+@testable import MLELearning
 
 /// A small table: a numeric column with a gap, a categorical column with a gap, a binary target.
 private func toy() throws -> Dataset {
     let csv = """
-    x,colour,y
-    1,red,yes
-    2,red,no
-    NA,blue,yes
-    10,,yes
-    4,blue,no
-    6,green,yes
-    """
+        x,colour,y
+        1,red,yes
+        2,red,no
+        NA,blue,yes
+        10,,yes
+        4,blue,no
+        6,green,yes
+        """
     return try Dataset.fromCSV(try CSVReader.parse(csv, file: "toy.csv"), file: "toy.csv", targetName: "y")
 }
 
@@ -25,12 +26,15 @@ private func toy() throws -> Dataset {
     // blue and red twice each, the first in sorted order (blue) wins.
     #expect(p.outputNames == ["x", "colour=blue", "colour=green", "colour=red"])
     let x = try p.transform(d)
-    #expect(x.storage == [1, 0, 0, 1,
-                          2, 0, 0, 1,
-                          4, 1, 0, 0,
-                          10, 1, 0, 0,
-                          4, 1, 0, 0,
-                          6, 0, 1, 0])
+    #expect(
+        x.storage == [
+            1, 0, 0, 1,
+            2, 0, 0, 1,
+            4, 1, 0, 0,
+            10, 1, 0, 0,
+            4, 1, 0, 0,
+            6, 0, 1, 0
+        ])
     var s = PreprocessSettings()
     s.impute = .mean
     s.indicator = true
@@ -41,7 +45,7 @@ private func toy() throws -> Dataset {
 }
 
 @Test func targetOddsAndOrdinalEncodingsMatchHandValues() throws {
-    let d = try toy()   // classes sort: no (0), yes (1); positive = yes
+    let d = try toy()  // classes sort: no (0), yes (1); positive = yes
     var s = PreprocessSettings()
     s.encoding = .target
     let t = try Preprocessor.fit(d, settings: s)
@@ -71,7 +75,8 @@ private func toy() throws -> Dataset {
 
 @Test func encodingsRefuseTargetsTheyDoNotFit() throws {
     let csv = "c,y\na,1\nb,2\nc,3\na,2\n"
-    let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "m.csv"), file: "m.csv", targetName: "y", task: .classification)
+    let d = try Dataset.fromCSV(
+        try CSVReader.parse(csv, file: "m.csv"), file: "m.csv", targetName: "y", task: .classification)
     var s = PreprocessSettings()
     s.encoding = .odds
     #expect(throws: SettingError.self) { try Preprocessor.fit(d, settings: s) }
@@ -94,12 +99,15 @@ private func toy() throws -> Dataset {
     // centres 4 and 100, edge 52.
     #expect(Preprocessor.binEdges(v, bins: 2, how: .kmeans) == [52])
     // A value on an edge goes to the upper bin, as numpy.searchsorted(side="right").
-    #expect(Preprocessor.bin(4.5, [2.25, 4.5, 6.75]) == 2 && Preprocessor.bin(-1, [2.25]) == 0 && Preprocessor.bin(9, [2.25]) == 1)
+    #expect(
+        Preprocessor.bin(4.5, [2.25, 4.5, 6.75]) == 2 && Preprocessor.bin(-1, [2.25]) == 0
+            && Preprocessor.bin(9, [2.25]) == 1)
 }
 
 @Test func scalingUsesTrainingStatistics() throws {
-    let d = Dataset(name: "s", featureNames: ["a"], features: try Matrix(rows: 4, cols: 1, storage: [1, 2, 3, 6]),
-                    targetName: "y", target: .values([0, 1, 0, 1]))
+    let d = Dataset(
+        name: "s", featureNames: ["a"], features: try Matrix(rows: 4, cols: 1, storage: [1, 2, 3, 6]),
+        targetName: "y", target: .values([0, 1, 0, 1]))
     var s = PreprocessSettings()
     s.scaling = .minmax
     #expect(try Preprocessor.fit(d, settings: s).transform(d).storage == [0, 0.2, 0.4, 1])
@@ -110,7 +118,8 @@ private func toy() throws -> Dataset {
 }
 
 @Test func encodersAreFittedOnTrainingDataOnly() throws {
-    let penguins = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/penguins.csv").path, targetName: "species")
+    let penguins = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/penguins.csv").path, targetName: "species")
     let (train, test) = try Splitter.split(penguins, ratio: 0.7, stratify: true, seed: 5)
     var s = PreprocessSettings()
     s.encoding = .target
@@ -128,12 +137,13 @@ private func toy() throws -> Dataset {
     let all = try p.transform(test)
     #expect(Array(all.storage.prefix(first.cols)) == first.storage)
     // A level the training data never saw: one-hot gives zeros, target encoding the prior.
-    let unseen = Dataset(name: "u", featureNames: train.featureNames, features: test.subset([0], name: "u").features,
-                         targetName: nil, target: nil,
-                         columnKinds: train.columnKinds.map { kind in
-                             if case .categorical = kind { return .categorical(levels: ["Atlantis", "Atlantis2", "Atlantis3"]) }
-                             return kind
-                         })
+    let unseen = Dataset(
+        name: "u", featureNames: train.featureNames, features: test.subset([0], name: "u").features,
+        targetName: nil, target: nil,
+        columnKinds: train.columnKinds.map { kind in
+            if case .categorical = kind { return .categorical(levels: ["Atlantis", "Atlantis2", "Atlantis3"]) }
+            return kind
+        })
     let encoded = try p.transform(unseen)
     let island = try #require(p.outputNames.firstIndex(of: "island:mean_Adelie"))
     let step = try #require(p.steps.first { $0.column == "island" })
@@ -141,8 +151,9 @@ private func toy() throws -> Dataset {
 }
 
 @Test func penguinsTrainEndToEndAndTheModelFileKeepsThePipeline() throws {
-    let penguins = try Dataset.load(path: packageRoot.appendingPathComponent("datasets/penguins.csv").path, targetName: "species")
-    #expect(penguins.columnKinds.filter { !$0.isNumeric }.count == 2)   // island, sex
+    let penguins = try Dataset.load(
+        path: packageRoot.appendingPathComponent("datasets/penguins.csv").path, targetName: "species")
+    #expect(penguins.columnKinds.filter { !$0.isNumeric }.count == 2)  // island, sex
     let (train, test) = try Splitter.split(penguins, ratio: 0.8, stratify: true, seed: 3)
     var config = MLPConfig()
     config.hidden = [16]

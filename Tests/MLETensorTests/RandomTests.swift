@@ -1,8 +1,7 @@
 import Foundation
-import Testing
-import MLETestSupport
 import MLETensor
-
+import MLETestSupport
+import Testing
 
 @Test func zigguratNormalsFollowTheStandardNormal() {
     var rng = SeededGenerator(seed: 11)

@@ -1,6 +1,8 @@
 import CKernels
-import Testing
+import Foundation
 import MLETestSupport
+import Testing
+
 @testable import MLETensor
 
 /// A naive triple loop, the reference for `cblas_sgemm`.
@@ -48,8 +50,10 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
     // computes it; the shapes it declines (it returns 0) leave C untouched for OpenBLAS.
     var rng = SeededGenerator(seed: 21)
     var checked = 0, declined = 0, narrow = 0
-    for (m, k, n) in [(1, 1, 8), (3, 7, 2), (4, 5, 32), (9, 17, 1), (13, 6, 16), (32, 64, 32), (33, 31, 48),
-                      (64, 32, 2), (8, 40, 8), (5, 3, 72), (70, 12, 5), (32, 64, 10), (37, 9, 3), (300, 20, 64)] {
+    for (m, k, n) in [
+        (1, 1, 8), (3, 7, 2), (4, 5, 32), (9, 17, 1), (13, 6, 16), (32, 64, 32), (33, 31, 48),
+        (64, 32, 2), (8, 40, 8), (5, 3, 72), (70, 12, 5), (32, 64, 10), (37, 9, 3), (300, 20, 64)
+    ] {
         for transposeA in [false, true] {
             for transposeB in [false, true] {
                 for beta: Float in [0, 1] {
@@ -58,8 +62,9 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
                     let start = randomMatrix(m, n, &rng)
                     var c = start
                     let taken = c.storage.withUnsafeMutableBufferPointer { pc in
-                        mle_sgemm_small(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.storage, a.cols, b.storage, b.cols,
-                                        beta == 1 ? 1 : 0, pc.baseAddress!, n)
+                        mle_sgemm_small(
+                            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a.storage, a.cols, b.storage, b.cols,
+                            beta == 1 ? 1 : 0, pc.baseAddress!, n)
                     }
                     if taken == 0 {
                         #expect(c == start)
@@ -67,9 +72,11 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
                         // Matrix.gemm then computes it with OpenBLAS.
                         try Matrix.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, beta: beta)
                         let ref = naiveProduct(a, transposeA: transposeA, b, transposeB: transposeB)
-                        for i in 0..<m { for j in 0..<n {
-                            #expect(abs(Double(c[i, j]) - (Double(beta) * Double(start[i, j]) + ref[i][j])) < 1e-4)
-                        } }
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                #expect(abs(Double(c[i, j]) - (Double(beta) * Double(start[i, j]) + ref[i][j])) < 1e-4)
+                            }
+                        }
                         continue
                     }
                     if n < 8 { narrow += 1 }
@@ -96,7 +103,8 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
         let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 1, count: k * n)
         var c = [Float](repeating: 0, count: m * n)
         let taken = c.withUnsafeMutableBufferPointer { pc in
-            mle_sgemm_small(Int32(ta), Int32(tb), m, n, k, a, ta == 1 ? m : k, b, tb == 1 ? k : n, 0, pc.baseAddress!, n)
+            mle_sgemm_small(
+                Int32(ta), Int32(tb), m, n, k, a, ta == 1 ? m : k, b, tb == 1 ? k : n, 0, pc.baseAddress!, n)
         }
         #expect(taken == 1 && c.allSatisfy { $0 == Float(k) })
     }
@@ -155,7 +163,8 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
         g.withUnsafeBufferPointer { gg in
             m.withUnsafeMutableBufferPointer { mm in
                 v.withUnsafeMutableBufferPointer { vv in
-                    Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1)
+                    Kernels.adamStep(
+                        params: pp, grads: gg, m: mm, v: vv, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1)
                 }
             }
         }
@@ -188,8 +197,6 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
     #expect(a != Array(0..<50))
 }
 
-import Foundation
-
 @Test func adamVectorisedPathMatchesScalarFormula() {
     // 21 elements: two SIMD8 blocks and a scalar tail, over three steps, against Double arithmetic.
     var rng = SeededGenerator(seed: 8)
@@ -202,7 +209,9 @@ import Foundation
             g.withUnsafeBufferPointer { gg in
                 m.withUnsafeMutableBufferPointer { mm in
                     v.withUnsafeMutableBufferPointer { vv in
-                        Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                        Kernels.adamStep(
+                            params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+                            step: step)
                     }
                 }
             }
@@ -233,7 +242,9 @@ import Foundation
             g.withUnsafeBufferPointer { gg in
                 m.withUnsafeMutableBufferPointer { mm in
                     v.withUnsafeMutableBufferPointer { vv in
-                        Kernels.adamStep(params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: step)
+                        Kernels.adamStep(
+                            params: pp, grads: gg, m: mm, v: vv, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+                            step: step)
                     }
                 }
             }
@@ -265,17 +276,20 @@ import Foundation
         let earlyDone = DispatchSemaphore(value: 0)
     }
     let flags = Flags()
-    let out = try Parallel.map(3, workers: 2, { i -> Int in
-        if i == 2 {
-            // Both earlier follow-ups must run while this job runs.
-            for _ in 0..<2 { guard flags.earlyDone.wait(timeout: .now() + 10) == .success else { return -1 } }
-        }
-        return i * 10
-    }, then: { i, v -> String in
-        flags.lock.withLock { _ = flags.followed.insert(i) }
-        if i < 2 { flags.earlyDone.signal() }
-        return "\(i):\(v)"
-    })
+    let out = try Parallel.map(
+        3, workers: 2,
+        { i -> Int in
+            if i == 2 {
+                // Both earlier follow-ups must run while this job runs.
+                for _ in 0..<2 { guard flags.earlyDone.wait(timeout: .now() + 10) == .success else { return -1 } }
+            }
+            return i * 10
+        },
+        then: { i, v -> String in
+            flags.lock.withLock { _ = flags.followed.insert(i) }
+            if i < 2 { flags.earlyDone.signal() }
+            return "\(i):\(v)"
+        })
     #expect(out.map(\.0) == [0, 10, 20])
     #expect(out.map(\.1) == ["0:0", "1:10", "2:20"])
     #expect(flags.followed == [0, 1, 2])
@@ -283,14 +297,17 @@ import Foundation
     struct Failed: Error, Equatable { let at: Int }
     let followedAfterFailure = Flags()
     #expect(throws: Failed(at: 1)) {
-        _ = try Parallel.map(5, workers: 2, { i -> Int in
-            if i == 1 || i == 3 { throw Failed(at: i) }
-            return i
-        }, then: { i, _ -> Int in
-            followedAfterFailure.lock.withLock { _ = followedAfterFailure.followed.insert(i) }
-            if i == 4 { throw Failed(at: 4) }
-            return i
-        })
+        _ = try Parallel.map(
+            5, workers: 2,
+            { i -> Int in
+                if i == 1 || i == 3 { throw Failed(at: i) }
+                return i
+            },
+            then: { i, _ -> Int in
+                followedAfterFailure.lock.withLock { _ = followedAfterFailure.followed.insert(i) }
+                if i == 4 { throw Failed(at: 4) }
+                return i
+            })
     }
     #expect(followedAfterFailure.followed == [0, 2, 4])
     // One worker: every first job, then the follow-ups, in order.
@@ -311,7 +328,9 @@ import Foundation
     // A second thread asks for work: nothing is ready, three jobs run, so it waits.
     final class Taken: @unchecked Sendable { var job: FollowUps<Int, Int>.Job?; let done = DispatchSemaphore(value: 0) }
     let taken = Taken()
-    Thread { taken.job = queue.take(); taken.done.signal() }.start()
+    Thread {
+        taken.job = queue.take(); taken.done.signal()
+    }.start()
     let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
     while queue.waitingThreads == 0 && DispatchTime.now().uptimeNanoseconds < deadline { usleep(100) }
     #expect(queue.waitingThreads == 1)
@@ -319,15 +338,21 @@ import Foundation
     // Job 0 finishes here: its follow-up goes to the waiting thread, and this thread is done.
     #expect(queue.finish(first: 0, .success(10)) == nil)
     #expect(taken.done.wait(timeout: .now() + 10) == .success)
-    guard case .then(let i, let v)? = taken.job else { Issue.record("the waiting thread should get follow-up 0"); return }
+    guard case .then(let i, let v)? = taken.job else {
+        Issue.record("the waiting thread should get follow-up 0"); return
+    }
     #expect(i == 0 && v == 10)
     queue.set(0, .success((10, 100)))
 
     // No thread waits now: the thread that finished job 1 takes its follow-up itself.
-    guard case .then(let k, _)? = queue.finish(first: 1, .success(11)) else { Issue.record("follow-up 1 expected"); return }
+    guard case .then(let k, _)? = queue.finish(first: 1, .success(11)) else {
+        Issue.record("follow-up 1 expected"); return
+    }
     #expect(k == 1)
     queue.set(1, .success((11, 101)))
-    guard case .then(2, 12)? = queue.finish(first: 2, .success(12)) else { Issue.record("follow-up 2 expected"); return }
+    guard case .then(2, 12)? = queue.finish(first: 2, .success(12)) else {
+        Issue.record("follow-up 2 expected"); return
+    }
     queue.set(2, .success((12, 102)))
     #expect(queue.take() == nil)
     #expect(try queue.values().map(\.1) == [100, 101, 102])

@@ -6,7 +6,8 @@ import MLETensor
 /// session, and approximate equality.
 
 /// The package's top folder.
-public let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 /// The same, under the name the learning tests use.
 public var packageRoot: URL { root }
 
@@ -21,14 +22,16 @@ public func fixtureURL(_ target: String, _ name: String) -> URL {
 /// A JSON fixture as a dictionary (empty when it cannot be read, so the test's expectations fail).
 public func jsonFixture(_ target: String, _ name: String) -> [String: Any] {
     guard let data = try? Data(contentsOf: fixtureURL(target, name)),
-          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [:] }
     return object
 }
 
 /// Runs text as the script `t.mle` in a fresh (or given) session and returns the session, its
 /// captured output and whether every statement succeeded.
 @discardableResult
-public func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) -> (Session, BufferedOutput, Bool) {
+public func run(_ text: String, in session: Session? = nil, keepGoing: Bool = false) -> (Session, BufferedOutput, Bool)
+{
     let out = BufferedOutput()
     let s = session ?? Session(output: out)
     s.output = out

@@ -21,9 +21,14 @@ extension Report {
         out += fields.filter { $0.audience != .people }.map { ($0.key, $0.value.json) }
         for t in tables {
             let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
-            out.append((t.key, .array(t.rows.map { row in
-                .object(cols.map { (t.columns[$0].key, row[safe: $0]?.json ?? .null) })
-            })))
+            out.append(
+                (
+                    t.key,
+                    .array(
+                        t.rows.map { row in
+                            .object(cols.map { (t.columns[$0].key, row[safe: $0]?.json ?? .null) })
+                        })
+                ))
         }
         if let verdict { out.append(("verdict", .string(verdict))) }
         if !notes.isEmpty { out.append(("notes", .array(notes.map { .string($0) }))) }
@@ -53,7 +58,8 @@ extension Report {
         if !text.isEmpty, tables.isEmpty { summary.append(["key": "text", "value": text]) }
         if !summary.isEmpty {
             let ranged = machineFields.contains { $0.value.isRange }
-            parts.append(Part(name: "summary", columns: ["key", "value"] + (ranged ? ["low", "high"] : []), rows: summary))
+            parts.append(
+                Part(name: "summary", columns: ["key", "value"] + (ranged ? ["low", "high"] : []), rows: summary))
         }
         for t in tables {
             let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
@@ -71,7 +77,9 @@ extension Report {
                 var out: [String: String] = [:]
                 for (j, sub) in layout {
                     let cell = row[safe: j] ?? .missing("")
-                    let values = sub.count == 1 ? [cell.csvCells(estimate: false).first ?? ""]
+                    let values =
+                        sub.count == 1
+                        ? [cell.csvCells(estimate: false).first ?? ""]
                         : cell.csvCells(estimate: sub.count == 3)
                     for (k, v) in zip(sub, values) { out[k] = v }
                 }

@@ -21,8 +21,10 @@ public struct TextPlot: Sendable {
     /// Labels of the first and last x (default: 1 and the number of points).
     public var xEnds: (String, String)?
 
-    public init(title: String, series: [Series], xLabel: String, yRange: ClosedRange<Double>? = nil,
-                percent: Bool = false, width: Int = 60, height: Int = 11) {
+    public init(
+        title: String, series: [Series], xLabel: String, yRange: ClosedRange<Double>? = nil,
+        percent: Bool = false, width: Int = 60, height: Int = 11
+    ) {
         self.title = title; self.series = series; self.xLabel = xLabel; self.yRange = yRange
         self.percent = percent; self.width = max(width, 10); self.height = max(height, 3)
     }
@@ -77,7 +79,9 @@ public struct TextPlot: Sendable {
         out.append(String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
         var legend = String(repeating: " ", count: labelWidth + 2) + xLabel
         if series.count > 1 {
-            legend += "   " + series.enumerated().map { "\(TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)" }
+            legend +=
+                "   "
+                + series.enumerated().map { "\(TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)" }
                 .joined(separator: "  ")
             if grid.contains(where: { $0.contains(TextPlot.overlap) }) { legend += "  \(TextPlot.overlap) several" }
         }

@@ -75,7 +75,8 @@ public indirect enum Cell: Sendable {
         case .count(let n): return "\(n)"
         case .flag(let b): return b ? "yes" : "no"
         case .interval(let lo, let hi, let style): return "[\(style.text(lo)), \(style.text(hi))]"
-        case .estimate(let v, let lo, let hi, let style): return "\(style.text(v)) [\(style.text(lo)), \(style.text(hi))]"
+        case .estimate(let v, let lo, let hi, let style):
+            return "\(style.text(v)) [\(style.text(lo)), \(style.text(hi))]"
         case .missing(let s): return s
         case .shown(_, let s): return s
         case .vector(let v): return v.map { Format.number($0) }.joined(separator: " ")
@@ -197,18 +198,24 @@ public struct Table: Sendable {
     }
 
     /// A table of text cells (a header row and string rows).
-    public init(caption: String? = nil, header: [String], rows: [[String]], alignments: [Alignment]? = nil, key: String? = nil) {
+    public init(
+        caption: String? = nil, header: [String], rows: [[String]], alignments: [Alignment]? = nil, key: String? = nil
+    ) {
         let aligns = alignments ?? header.indices.map { $0 == 0 ? .left : .right }
         self.key = key ?? Table.machineName(caption ?? "table")
         self.caption = caption
         self.columns = header.indices.map { j in
-            Column(header[j].isEmpty ? "column_\(j + 1)" : Table.machineName(header[j]), header[j], aligns[safe: j] ?? .right)
+            Column(
+                header[j].isEmpty ? "column_\(j + 1)" : Table.machineName(header[j]), header[j],
+                aligns[safe: j] ?? .right)
         }
         self.rows = rows.map { $0.map { .text($0) } }
     }
 
     /// A table of typed cells under a header row (keys made from the labels).
-    public init(caption: String? = nil, header: [String], cells: [[Cell]], alignments: [Alignment]? = nil, key: String? = nil) {
+    public init(
+        caption: String? = nil, header: [String], cells: [[Cell]], alignments: [Alignment]? = nil, key: String? = nil
+    ) {
         self.init(caption: caption, header: header, rows: [], alignments: alignments, key: key)
         self.rows = cells
     }
@@ -258,17 +265,21 @@ public struct Report: Sendable {
     /// The command that made the report, when it differs from `kind`; set by the interpreter.
     public var commandName: String?
 
-    public init(kind: String, title: String, subjects: [(String, String)] = [], fields: [Field] = [],
-                tables: [Table] = [], verdict: String? = nil, notes: [String] = [], extra: [(String, JSON)] = [],
-                text: String = "") {
+    public init(
+        kind: String, title: String, subjects: [(String, String)] = [], fields: [Field] = [],
+        tables: [Table] = [], verdict: String? = nil, notes: [String] = [], extra: [(String, JSON)] = [],
+        text: String = ""
+    ) {
         self.kind = kind; self.title = title; self.subjects = subjects; self.fields = fields
         self.tables = tables; self.verdict = verdict; self.notes = notes; self.extra = extra
         self.text = text; self.json = .null
     }
 
     /// A report from text facts and a hand-built JSON object.
-    public init(kind: String, title: String, facts: [(String, String)] = [], tables: [Table] = [],
-                notes: [String] = [], json: JSON, text: String = "") {
+    public init(
+        kind: String, title: String, facts: [(String, String)] = [], tables: [Table] = [],
+        notes: [String] = [], json: JSON, text: String = ""
+    ) {
         self.kind = kind; self.title = title
         self.fields = facts.map { Field(Table.machineName($0.0), $0.0, .text($0.1)) }
         self.tables = tables; self.notes = notes; self.json = json; self.text = text

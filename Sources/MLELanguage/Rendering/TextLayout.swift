@@ -62,7 +62,11 @@ public enum TextLayout {
         // Runs of spaces stay with the word before them.
         var merged: [String] = []
         for w in words {
-            if w == " ", let last = merged.last, last.hasSuffix(" ") { merged[merged.count - 1] = last + w } else { merged.append(w) }
+            if w == " ", let last = merged.last, last.hasSuffix(" ") {
+                merged[merged.count - 1] = last + w
+            } else {
+                merged.append(w)
+            }
         }
         return merged
     }
@@ -81,7 +85,8 @@ public enum TextLayout {
         for (label, value) in pairs {
             let lines = wrap(value, width: valueWidth)
             for (i, l) in lines.enumerated() {
-                let head = i == 0 ? label.padding(toLength: w, withPad: " ", startingAt: 0) : String(repeating: " ", count: w)
+                let head =
+                    i == 0 ? label.padding(toLength: w, withPad: " ", startingAt: 0) : String(repeating: " ", count: w)
                 out.append(trimEnd(head + "  " + l))
             }
         }
@@ -110,7 +115,10 @@ extension Table {
         if let caption { out += TextLayout.wrap(caption, width: width) }
         out += Table.layout(header: header, cells: cells, alignments: aligns, width: width)
         if hidden > 0 {
-            let what = tail > 0 ? "\(hidden) row\(hidden == 1 ? "" : "s") not shown at …" : "… \(hidden) more row\(hidden == 1 ? "" : "s")"
+            let what =
+                tail > 0
+                ? "\(hidden) row\(hidden == 1 ? "" : "s") not shown at …"
+                : "… \(hidden) more row\(hidden == 1 ? "" : "s")"
             out += TextLayout.wrap("\(what); \(moreHint)", width: width)
         }
         return out.joined(separator: "\n")
@@ -131,7 +139,9 @@ extension Table {
             for j in 0..<cols {
                 let headerWord = TextLayout.breakable(header[j]).map { TextLayout.trimEnd($0).count }.max() ?? 0
                 if alignments[j] == .left {
-                    let words = cells.flatMap { TextLayout.breakable($0[safe: j] ?? "") }.map { TextLayout.trimEnd($0).count }
+                    let words = cells.flatMap { TextLayout.breakable($0[safe: j] ?? "") }.map {
+                        TextLayout.trimEnd($0).count
+                    }
                     floor[j] = min(max(max(words.max() ?? 0, headerWord), 8), 24)
                 } else {
                     floor[j] = max(cells.map { longestLine($0[safe: j] ?? "") }.max() ?? 0, headerWord)
@@ -156,7 +166,9 @@ extension Table {
                     for j in candidates {
                         let n = lineCount(j, widths[j] - 1)
                         let cost = n - lines[j]
-                        if cost < bestCost || (cost == bestCost && widths[j] > widths[best]) { best = j; bestCost = cost; bestLines = n }
+                        if cost < bestCost || (cost == bestCost && widths[j] > widths[best]) {
+                            best = j; bestCost = cost; bestLines = n
+                        }
                     }
                     widths[best] -= 1
                     lines[best] = bestLines
@@ -190,7 +202,9 @@ extension Table {
         s.contains("\n") ? s.split(separator: "\n").map(\.count).max() ?? 0 : s.count
     }
 
-    static func block(_ cols: [Int], header: [String], cells: [[String]], alignments: [Alignment], widths: [Int]) -> [String] {
+    static func block(_ cols: [Int], header: [String], cells: [[String]], alignments: [Alignment], widths: [Int])
+        -> [String]
+    {
         func lines(_ row: [String]) -> [String] {
             let wrapped = cols.map { j -> [String] in
                 let c = j < row.count ? row[j] : ""
@@ -226,7 +240,9 @@ extension Report {
         parts += plots.map { $0.text() }
         parts += bars.map { $0.text() }
         let closing = (verdict.map { [$0] } ?? []) + notes
-        if !closing.isEmpty { parts.append(closing.flatMap { TextLayout.wrap($0, width: width) }.joined(separator: "\n")) }
+        if !closing.isEmpty {
+            parts.append(closing.flatMap { TextLayout.wrap($0, width: width) }.joined(separator: "\n"))
+        }
         return parts.joined(separator: "\n\n")
     }
 }

@@ -6,66 +6,86 @@ import MLETensor
 extension CoverageCommands {
     static let coverage = CommandSpec(
         name: "coverage",
-        summary: "Neuron coverage of a network by a test set: the book's loop over correctly predicted inputs, DeepXplore's and DeepGauge's criteria",
-        positionals: [ParamSpec("model", .model, "the network (an mlp)", required: true),
-                      ParamSpec("data", .dataset, "the test inputs, with their true target", required: true),
-                      ParamSpec("versus", .dataset, "a second test set, shown side by side with the same settings")],
+        summary:
+            "Neuron coverage of a network by a test set: the book's loop over correctly predicted inputs, DeepXplore's and DeepGauge's criteria",
+        positionals: [
+            ParamSpec("model", .model, "the network (an mlp)", required: true),
+            ParamSpec("data", .dataset, "the test inputs, with their true target", required: true),
+            ParamSpec("versus", .dataset, "a second test set, shown side by side with the same settings")
+        ],
         options: [
-            ParamSpec("criterion", .choice(criterionChoices),
-                      "criteria in the table: neuron, kmnc (k-multisection), nbc (boundary), snac (strong activation), tknc (top-k), or all",
-                      default: .symbol("all")),
-            ParamSpec("rule", .choice(["threshold", "scaled"]),
-                      "a unit is activated when its value is above the threshold (threshold), or when its value min-max scaled within its layer for that input is (scaled: DeepXplore)",
-                      default: .symbol("threshold")),
+            ParamSpec(
+                "criterion", .choice(criterionChoices),
+                "criteria in the table: neuron, kmnc (k-multisection), nbc (boundary), snac (strong activation), tknc (top-k), or all",
+                default: .symbol("all")),
+            ParamSpec(
+                "rule", .choice(["threshold", "scaled"]),
+                "a unit is activated when its value is above the threshold (threshold), or when its value min-max scaled within its layer for that input is (scaled: DeepXplore)",
+                default: .symbol("threshold")),
             ParamSpec("threshold", .number, "the activation threshold t", default: .number(0)),
-            ParamSpec("values", .choice(ActivationValues.allCases.map(\.rawValue)),
-                      "look at values after the activation function (post) or before it (pre)", default: .symbol("post")),
-            ParamSpec("layers", .word, "layers that count: hidden, all (adds the output layer) or layer numbers like [1, 2] (1 = first hidden layer)",
-                      default: .symbol("hidden")),
-            ParamSpec("inputs", .choice(CoverageInputs.allCases.map(\.rawValue)),
-                      "correct: only correctly predicted inputs cover units (the book); all: every input (DeepXplore, DeepGauge)",
-                      default: .symbol("correct")),
-            ParamSpec("target", .number, "the book's loop stops when neuron coverage reaches this share", default: .number(1)),
+            .choice(
+                "values", ActivationValues.self,
+                "look at values after the activation function (post) or before it (pre)", default: .post),
+            ParamSpec(
+                "layers", .word,
+                "layers that count: hidden, all (adds the output layer) or layer numbers like [1, 2] (1 = first hidden layer)",
+                default: .symbol("hidden")),
+            .choice(
+                "inputs", CoverageInputs.self,
+                "correct: only correctly predicted inputs cover units (the book); all: every input (DeepXplore, DeepGauge)",
+                default: .correct),
+            ParamSpec(
+                "target", .number, "the book's loop stops when neuron coverage reaches this share", default: .number(1)),
             ParamSpec("sections", .integer, "k of k-multisection coverage", default: .number(1000)),
             ParamSpec("top", .integer, "k of top-k neuron coverage", default: .number(2)),
             ParamSpec("seed", .integer, "random seed of the order examples are fed in (default: the session seed)"),
-            ParamSpec("train", .dataset, "training data: measure each unit's range and the dead units on it (default: the profile kept with the model)"),
-            ParamSpec("search", .bool, "look for inputs that activate the units left uncovered (gradient ascent from test inputs)",
-                      default: .bool(false)),
+            ParamSpec(
+                "train", .dataset,
+                "training data: measure each unit's range and the dead units on it (default: the profile kept with the model)"
+            ),
+            ParamSpec(
+                "search", .bool,
+                "look for inputs that activate the units left uncovered (gradient ascent from test inputs)",
+                default: .bool(false)),
             ParamSpec("limit", .integer, "search for at most this many uncovered units", default: .number(10)),
             ParamSpec("steps", .integer, "gradient steps per search start", default: .number(200)),
             ParamSpec("step", .number, "length of a search step in standardised feature units", default: .number(0.05)),
             ParamSpec("starts", .integer, "test inputs each search starts from", default: .number(3)),
             ParamSpec("to", .path, "write the inputs the search found to this CSV file (atomically)"),
-            ParamSpec("plot", .bool, "draw the growth curve (plot=false leaves it out)", default: .bool(true)),
+            ParamSpec("plot", .bool, "draw the growth curve (plot=false leaves it out)", default: .bool(true))
         ],
         returns: "a coverage report",
-        examples: ["coverage net test",
-                   "coverage net test rule=scaled threshold=0.25 inputs=all",
-                   "coverage net test half criterion=all",
-                   "coverage net test search to=\"found.csv\""]
+        examples: [
+            "coverage net test",
+            "coverage net test rule=scaled threshold=0.25 inputs=all",
+            "coverage net test half criterion=all",
+            "coverage net test search to=\"found.csv\""
+        ]
     ) { inv in
         let net = try network(inv, purpose: "coverage looks inside a neural network", lacks: ", which has no units")
         let data = try inv.dataset("data")
         let modelName = inv.names["model"] ?? "the model"
         let dataName = inv.names["data"] ?? data.name
         var settings = CoverageSettings()
-        let t = inv.number("threshold") ?? 0
+        let t = (try inv.declared("threshold", Double.self))
         guard t.isFinite else { throw inv.error("threshold must be a finite number", at: "threshold") }
         settings.rule = inv.string("rule") == "scaled" ? .scaled(Float(t)) : .threshold(Float(t))
-        settings.values = ActivationValues(rawValue: inv.string("values") ?? "post") ?? .post
-        settings.inputs = CoverageInputs(rawValue: inv.string("inputs") ?? "correct") ?? .correct
+        settings.values = try inv.choice("values", ActivationValues.self)
+        settings.inputs = try inv.choice("inputs", CoverageInputs.self)
         settings.layers = try layers(inv, net)
-        settings.target = inv.number("target") ?? 1
+        settings.target = (try inv.declared("target", Double.self))
         guard settings.target > 0, settings.target <= 1 else {
             throw inv.error("target is a share above 0 and at most 1 (1 = 100%)", at: "target")
         }
-        settings.sections = inv.int("sections") ?? 1000
-        guard settings.sections >= 1, settings.sections <= 100_000 else { throw inv.error("sections must be between 1 and 100000", at: "sections") }
-        settings.top = inv.int("top") ?? 2
+        settings.sections = (try inv.declared("sections", Int.self))
+        guard settings.sections >= 1, settings.sections <= 100_000 else {
+            throw inv.error("sections must be between 1 and 100000", at: "sections")
+        }
+        settings.top = (try inv.declared("top", Int.self))
         guard settings.top >= 1 else { throw inv.error("top must be at least 1", at: "top") }
         if settings.inputs == .correct, !net.task.isClassification {
-            throw inv.error("only a classifier's inputs are right or wrong; for a regression network give inputs=all", at: "inputs")
+            throw inv.error(
+                "only a classifier's inputs are right or wrong; for a regression network give inputs=all", at: "inputs")
         }
         settings.seed = inv.seed()
 
@@ -76,9 +96,13 @@ extension CoverageCommands {
             profile = try UnitProfile.measure(net, on: try net.inputs(d))
             train = d
         }
-        let criterionChoice = inv.string("criterion") ?? "all"
-        if criterionChoice != "all", let c = CoverageCriterion(rawValue: criterionChoice), [.kmnc, .nbc, .snac].contains(c), profile == nil {
-            throw inv.error("\(c.rawValue) needs each unit's range on the training set; this model has none kept, so give train=DATA", at: "criterion")
+        let criterionChoice = (try inv.declared("criterion", String.self))
+        if criterionChoice != "all", let c = CoverageCriterion(rawValue: criterionChoice),
+            [.kmnc, .nbc, .snac].contains(c), profile == nil
+        {
+            throw inv.error(
+                "\(c.rawValue) needs each unit's range on the training set; this model has none kept, so give train=DATA",
+                at: "criterion")
         }
 
         let analysis = try analyse(net, data, settings: settings, profile: profile)
@@ -93,26 +117,33 @@ extension CoverageCommands {
             deadSource = "on the \(p.rows) training rows"
         }
 
-        var report = coverageReport(analysis, net: net, model: modelName, data: dataName, criterion: criterionChoice,
-                                    dead: dead, deadSource: deadSource, hasProfile: profile != nil)
+        var report = coverageReport(
+            analysis, net: net, model: modelName, data: dataName, criterion: criterionChoice,
+            dead: dead, deadSource: deadSource, hasProfile: profile != nil)
         var plotSeries = [TextPlot.Series(dataName, analysis.growth)]
 
         if inv.has("versus") {
             let other = try inv.dataset("versus")
             let otherName = inv.names["versus"] ?? other.name
             let second = try analyse(net, other, settings: settings, profile: profile)
-            report.tables.append(versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice))
+            report.tables.append(
+                versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice))
             report.notes.append(versusReading(analysis, second, names: (dataName, otherName)))
             plotSeries = [TextPlot.Series(dataName, curve(analysis)), TextPlot.Series(otherName, curve(second))]
             if case .object(let fields) = report.json {
-                report.json = .object(fields + [("versus", analysisJSON(second, data: otherName, criterion: criterionChoice))])
+                report.json = .object(
+                    fields + [("versus", analysisJSON(second, data: otherName, criterion: criterionChoice))])
             }
         }
         if inv.bool("plot") {
-            let curveTitle = inv.has("versus") ? "neuron coverage after each example, all examples fed"
-                                                : "neuron coverage after each example fed (the book's loop)"
-            report.plots.append(TextPlot(title: curveTitle, series: plotSeries, xLabel: "examples fed",
-                                         yRange: 0...1, percent: true))
+            let curveTitle =
+                inv.has("versus")
+                ? "neuron coverage after each example, all examples fed"
+                : "neuron coverage after each example fed (the book's loop)"
+            report.plots.append(
+                TextPlot(
+                    title: curveTitle, series: plotSeries, xLabel: "examples fed",
+                    yRange: 0...1, percent: true))
         }
 
         if inv.bool("search") {

@@ -7,51 +7,80 @@ extension SearchCommands {
     static let adversarial = CommandSpec(
         name: "adversarial",
         summary: "Adversarial validation (Burkov ch. 6): can a classifier tell the training rows from the test rows?",
-        positionals: [ParamSpec("train", .dataset, "the training set", required: true),
-                      ParamSpec("test", .dataset, "the test (or production) set", required: true)],
+        positionals: [
+            ParamSpec("train", .dataset, "the training set", required: true),
+            ParamSpec("test", .dataset, "the test (or production) set", required: true)
+        ],
         options: [
-            ParamSpec("model", .choice(["logistic", "mlp"]), "the classifier that tries to tell them apart", default: .symbol("mlp")),
-            ParamSpec("folds", .integer, "k of the cross-validation that scores every row out of fold", default: .number(5)),
-            ParamSpec("validation", .number, "also return this share of the training rows, the most test-like, as a validation set"),
-            ParamSpec("seed", .integer, "random seed (default: the session seed)"),
+            ParamSpec(
+                "model", .choice(["logistic", "mlp"]), "the classifier that tries to tell them apart",
+                default: .symbol("mlp")),
+            ParamSpec(
+                "folds", .integer, "k of the cross-validation that scores every row out of fold", default: .number(5)),
+            ParamSpec(
+                "validation", .number,
+                "also return this share of the training rows, the most test-like, as a validation set"),
+            ParamSpec("seed", .integer, "random seed (default: the session seed)")
         ],
         returns: "a report; with validation=, two values: the report and the validation set",
         examples: ["adversarial train test", "report, val = adversarial train test validation=0.2"]
     ) { inv in
         let train = try inv.dataset("train"), test = try inv.dataset("test")
-        let k = inv.int("folds") ?? 5
+        let k = (try inv.declared("folds", Int.self))
         guard k >= 2, k <= 20 else { throw inv.error("folds must be between 2 and 20", at: "folds") }
         let seed = inv.seed()
-        let kind = inv.string("model") ?? "mlp"
+        let kind = (try inv.declared("model", String.self))
         let share = inv.number("validation")
-        if let s = share, !(s > 0 && s < 1) { throw inv.error("validation is a share between 0 and 1", at: "validation") }
+        if let s = share, !(s > 0 && s < 1) {
+            throw inv.error("validation is a share between 0 and 1", at: "validation")
+        }
         let r: AdversarialValidation.Result
         do {
             r = try AdversarialValidation.run(train, test, folds: k, seed: seed) { data in
                 if kind == "logistic" { return try LogisticTrainer.train(data, config: LogisticConfig()).model }
                 var config = MLPConfig()
                 config.hidden = [32]; config.epochs = 30; config.seed = seed
-                config.classWeights = (data.balancedClassWeights ?? []).map(Float.init)   // train and test may differ in size
+                // Train and test may differ in size.
+                config.classWeights = (data.balancedClassWeights ?? []).map(Float.init)
                 return try MLPTrainer.train(data, config: config).model
             }
         } catch let e as LearningError {
             throw inv.error(e.description)
         }
         let top = r.shifts.prefix(3).filter { $0.statistic > 0.1 }.map(\.feature)
-        let reading = r.alike
+        let reading =
+            r.alike
             ? "train and test look alike: a classifier cannot tell them apart (AUC \(Format.metric(r.auc)) is near 0.5"
                 + (r.auc < 0.5 ? "; out-of-fold AUCs of indistinguishable sets often land a little under 0.5)" : ")")
-            : "they differ (AUC \(Format.metric(r.auc))): a classifier tells test rows from training rows" + (top.isEmpty ? "" : "; these features differ most: \(top.joined(separator: ", "))")
-        let facts = [Field("training_rows", "training rows", .count(train.rowCount)), Field("test_rows", "test rows", .count(test.rowCount)),
-                     Field("classifier", .shown(.text(kind), as: "\(kind), \(k)-fold out-of-fold scores")), Field("auc", "AUC", .number(r.auc)),
-                     Field("alike", .flag(r.alike), audience: .machines), .text("reading", reading)]
-        var table = Table(caption: "how much each feature's distribution differs (KS: largest CDF gap, numeric; TV: total variation, categorical)",
-                          header: ["feature", "measure", "difference"],
-                          cells: r.shifts.map { [.text($0.feature), .text($0.measure), .number($0.statistic)] }, key: "shifts")
+            : "they differ (AUC \(Format.metric(r.auc))): a classifier tells test rows from training rows"
+                + (top.isEmpty ? "" : "; these features differ most: \(top.joined(separator: ", "))")
+        let facts = [
+            Field("training_rows", "training rows", .count(train.rowCount)),
+            Field("test_rows", "test rows", .count(test.rowCount)),
+            Field("classifier", .shown(.text(kind), as: "\(kind), \(k)-fold out-of-fold scores")),
+            Field("auc", "AUC", .number(r.auc)),
+            Field("alike", .flag(r.alike), audience: .machines), .text("reading", reading)
+        ]
+        var table = Table(
+            caption:
+                "how much each feature's distribution differs (KS: largest CDF gap, numeric; TV: total variation, categorical)",
+            header: ["feature", "measure", "difference"],
+            cells: r.shifts.map { [.text($0.feature), .text($0.measure), .number($0.statistic)] }, key: "shifts")
         table.limit = 15
         table.moreHint = "set format json or csv gives all"
-        var json: [(String, JSON)] = [("report", .string("adversarial")), ("auc", .num(r.auc)), ("alike", .bool(r.alike)),
-                                      ("shifts", .array(r.shifts.map { .object([("feature", .string($0.feature)), ("measure", .string($0.measure)), ("difference", .num($0.statistic))]) }))]
+        var json: [(String, JSON)] = [
+            ("report", .string("adversarial")), ("auc", .num(r.auc)), ("alike", .bool(r.alike)),
+            (
+                "shifts",
+                .array(
+                    r.shifts.map {
+                        .object([
+                            ("feature", .string($0.feature)), ("measure", .string($0.measure)),
+                            ("difference", .num($0.statistic))
+                        ])
+                    })
+            )
+        ]
         var notes: [String] = []
         var validation: Dataset?
         if let s = share {
@@ -60,8 +89,10 @@ extension SearchCommands {
             notes.append("validation set: the \(rows.count) training rows the classifier found most test-like")
             json.append(("validation_rows", .array(rows.map { .number(Double($0 + 1)) })))
         }
-        let report = Report(kind: "adversarial", title: "adversarial validation: \(inv.names["train"] ?? train.name) vs \(inv.names["test"] ?? test.name)",
-                            fields: facts, tables: [table], notes: notes, json: .object(json))
+        let report = Report(
+            kind: "adversarial",
+            title: "adversarial validation: \(inv.names["train"] ?? train.name) vs \(inv.names["test"] ?? test.name)",
+            fields: facts, tables: [table], notes: notes, json: .object(json))
         if let v = validation { return .tuple([.report(report), .dataset(v)]) }
         return .report(report)
     }

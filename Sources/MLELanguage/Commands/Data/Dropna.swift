@@ -16,7 +16,9 @@ extension DataPrepCommands {
         var rows = d.completeRows
         if let cols = inv.stringList("columns") {
             let js = try cols.map { c -> Int in
-                guard let j = d.featureNames.firstIndex(of: c) else { throw inv.error(noColumn(c, in: d), at: "columns") }
+                guard let j = d.featureNames.firstIndex(of: c) else {
+                    throw inv.error(noColumn(c, in: d), at: "columns")
+                }
                 return j
             }
             rows = (0..<d.rowCount).filter { r in !js.contains { d.features[r, $0].isNaN } }

@@ -7,10 +7,18 @@ extension DataPrepCommands {
     static let filter = CommandSpec(
         name: "filter",
         summary: "The rows that satisfy a condition, such as \"island == Dream and bill_length_mm > 40\"",
-        positionals: [ParamSpec("data", .dataset, "the dataset", required: true),
-                      ParamSpec("where", .string, "clauses COLUMN OP VALUE (OP: < <= > >= == !=; VALUE a number, a category or missing), joined by 'and'", required: true)],
+        positionals: [
+            ParamSpec("data", .dataset, "the dataset", required: true),
+            ParamSpec(
+                "where", .string,
+                "clauses COLUMN OP VALUE (OP: < <= > >= == !=; VALUE a number, a category or missing), joined by 'and'",
+                required: true)
+        ],
         returns: "a dataset",
-        examples: ["benign = filter data \"diagnosis == benign\"", "big = filter penguins \"body_mass_g >= 4000 and sex != missing\""]
+        examples: [
+            "benign = filter data \"diagnosis == benign\"",
+            "big = filter penguins \"body_mass_g >= 4000 and sex != missing\""
+        ]
     ) { inv in
         let d = try inv.dataset("data")
         do {

@@ -7,11 +7,15 @@ extension IntervalCommands {
     static let abtest = CommandSpec(
         name: "abtest",
         summary: "A/B test: G-test on yes/no counts, or a two-sample z-test on a numeric outcome column",
-        positionals: [ParamSpec("data", .dataset, "per-user rows: the target names the group (two groups), outcome= a column")],
-        options: [ParamSpec("a", .list(.integer), "successes and trials of group a, e.g. a=[120, 2000]"),
-                  ParamSpec("b", .list(.integer), "successes and trials of group b"),
-                  ParamSpec("outcome", .string, "the outcome column of DATA (0/1 values: G-test; other numbers: z-test)"),
-                  levelOption],
+        positionals: [
+            ParamSpec("data", .dataset, "per-user rows: the target names the group (two groups), outcome= a column")
+        ],
+        options: [
+            ParamSpec("a", .list(.integer), "successes and trials of group a, e.g. a=[120, 2000]"),
+            ParamSpec("b", .list(.integer), "successes and trials of group b"),
+            ParamSpec("outcome", .string, "the outcome column of DATA (0/1 values: G-test; other numbers: z-test)"),
+            levelOption
+        ],
         returns: "an A/B test report",
         examples: ["abtest a=[120, 2000] b=[152, 2000]", "abtest visits outcome=converted"]
     ) { inv in
@@ -38,26 +42,40 @@ extension IntervalCommands {
         for r in 0..<d.rowCount where !d.features[r, j].isNaN { groups[labels[r]].append(Double(d.features[r, j])) }
         if groups.joined().allSatisfy({ $0 == 0 || $0 == 1 }) {
             let s = groups.map { Int($0.reduce(0, +)) }
-            return .report(try gTestReport(inv, s[0], groups[0].count, s[1], groups[1].count, level: level,
-                                           names: (names[0], names[1])))
+            return .report(
+                try gTestReport(
+                    inv, s[0], groups[0].count, s[1], groups[1].count, level: level,
+                    names: (names[0], names[1])))
         }
         guard let z = ABTest.zTest(groups[0], groups[1], level: level) else {
             throw inv.error("each group needs at least two rows")
         }
         let dz = z.difference
         let facts = [
-            Field("mean_a", "mean of \(names[0])", .number(z.meanA)), Field("mean_b", "mean of \(names[1])", .number(z.meanB)),
-            Field("difference", .shown(.estimate(dz.estimate, low: dz.low, high: dz.high, .metric),
-                                       as: "\(Format.metric(dz.estimate))  \(Format.percent(level)) [\(Format.metric(dz.low)), \(Format.metric(dz.high))]")),
-            Field("z", .number(z.z)), Field("p", .number(z.p, .pValue)),
+            Field("mean_a", "mean of \(names[0])", .number(z.meanA)),
+            Field("mean_b", "mean of \(names[1])", .number(z.meanB)),
+            Field(
+                "difference",
+                .shown(
+                    .estimate(dz.estimate, low: dz.low, high: dz.high, .metric),
+                    as:
+                        "\(Format.metric(dz.estimate))  \(Format.percent(level)) [\(Format.metric(dz.low)), \(Format.metric(dz.high))]"
+                )),
+            Field("z", .number(z.z)), Field("p", .number(z.p, .pValue))
         ]
-        let verdict = z.p < 1 - level ? "\(z.difference.estimate > 0 ? names[1] : names[0]) has the higher mean (\(Format.p(z.p)))"
+        let verdict =
+            z.p < 1 - level
+            ? "\(z.difference.estimate > 0 ? names[1] : names[0]) has the higher mean (\(Format.p(z.p)))"
             : "no detectable difference in means (\(Format.p(z.p)))"
-        return .report(Report(kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", fields: facts,
-                              notes: [verdict],
-                              json: .object([("report", .string("abtest")), ("test", .string("z")), ("mean_a", .num(z.meanA)),
-                                             ("mean_b", .num(z.meanB)), ("difference", .num(z.difference.estimate)),
-                                             ("low", .num(z.difference.low)), ("high", .num(z.difference.high)),
-                                             ("z", .num(z.z)), ("p", .num(z.p)), ("verdict", .string(verdict))])))
+        return .report(
+            Report(
+                kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", fields: facts,
+                notes: [verdict],
+                json: .object([
+                    ("report", .string("abtest")), ("test", .string("z")), ("mean_a", .num(z.meanA)),
+                    ("mean_b", .num(z.meanB)), ("difference", .num(z.difference.estimate)),
+                    ("low", .num(z.difference.low)), ("high", .num(z.difference.high)),
+                    ("z", .num(z.z)), ("p", .num(z.p)), ("verdict", .string(verdict))
+                ])))
     }
 }

@@ -6,68 +6,106 @@ import MLETensor
 extension IntervalCommands {
     static let compare = CommandSpec(
         name: "compare",
-        summary: "Paired comparison of two models on one test set: bootstrap interval of the difference, McNemar, DeLong",
-        positionals: [ParamSpec("a", .model, "the first model (the reference)", required: true),
-                      ParamSpec("b", .model, "the second model", required: true),
-                      ParamSpec("data", .dataset, "the test data both are scored on", required: true)],
+        summary:
+            "Paired comparison of two models on one test set: bootstrap interval of the difference, McNemar, DeLong",
+        positionals: [
+            ParamSpec("a", .model, "the first model (the reference)", required: true),
+            ParamSpec("b", .model, "the second model", required: true),
+            ParamSpec("data", .dataset, "the test data both are scored on", required: true)
+        ],
         options: [metricOption] + commonOptions,
         returns: "a comparison report with a one-line verdict",
         examples: ["compare base net test", "compare net1 net2 test metric=auc"]
     ) { inv in
         let a = try inv.model("a"), b = try inv.model("b")
         let d = try inv.dataset("data")
-        let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
+        let metric = try inv.choice("metric", Metric.self)
         let level = try checkedLevel(inv)
         let resamples = try checkedResamples(inv)
         let la = try outcomes(inv, a.model, d, metric: metric)
         let lb = try outcomes(inv, b.model, d, metric: metric)
         guard la.classNames == lb.classNames else {
-            throw inv.error("the two models know different classes (\(la.classNames.joined(separator: ", ")) and \(lb.classNames.joined(separator: ", ")))")
+            throw inv.error(
+                "the two models know different classes (\(la.classNames.joined(separator: ", ")) and \(lb.classNames.joined(separator: ", ")))"
+            )
         }
         let seed = inv.seed()
         let result: PairedComparison
         do {
-            result = try PairedComparison.compare(la.outcomes, lb.outcomes, metric: metric, level: level, resamples: resamples,
-                                                  seed: seed, stratified: inv.bool("stratify"), context: inv.context("compare"))
+            result = try PairedComparison.compare(
+                la.outcomes, lb.outcomes, metric: metric, level: level, resamples: resamples,
+                seed: seed, stratified: inv.bool("stratify"), context: inv.context("compare"))
         } catch is Cancelled { throw Interrupted() }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
         let scale = metric.isRegression ? 1.0 : 100.0
         let unit = metric.isRegression ? "" : " points"
-        func signed(_ v: Double) -> String { (v >= 0 ? "+" : "") + String(format: metric.isRegression ? "%.4g" : "%.1f", v * scale) }
+        func signed(_ v: Double) -> String {
+            (v >= 0 ? "+" : "") + String(format: metric.isRegression ? "%.4g" : "%.1f", v * scale)
+        }
         let diff = result.difference
         var facts = [
             Field("value_a", "\(metric.rawValue) of \(nameA)", .number(result.valueA)),
             Field("value_b", "\(metric.rawValue) of \(nameB)", .number(result.valueB)),
-            Field("difference", "difference \(nameB) − \(nameA)",
-                  .shown(.estimate(diff.estimate, low: diff.low, high: diff.high, .metric),
-                         as: "\(Format.metric(diff.estimate))  \(Format.percent(level)) paired bootstrap [\(Format.metric(diff.low)), \(Format.metric(diff.high))]")),
+            Field(
+                "difference", "difference \(nameB) − \(nameA)",
+                .shown(
+                    .estimate(diff.estimate, low: diff.low, high: diff.high, .metric),
+                    as:
+                        "\(Format.metric(diff.estimate))  \(Format.percent(level)) paired bootstrap [\(Format.metric(diff.low)), \(Format.metric(diff.high))]"
+                )),
             Field("resamples", "resamples, seed", .shown(.count(resamples), as: "\(resamples), \(seed)")),
-            Field("seed", .count(Int(truncatingIfNeeded: seed)), audience: .machines),
+            Field("seed", .count(Int(truncatingIfNeeded: seed)), audience: .machines)
         ]
-        var json: [(String, JSON)] = [("report", .string("compare")), ("metric", .string(metric.rawValue)),
-                                      ("a", .string(nameA)), ("b", .string(nameB)), ("value_a", .num(result.valueA)),
-                                      ("value_b", .num(result.valueB)), ("difference", .num(diff.estimate)),
-                                      ("low", .num(diff.low)), ("high", .num(diff.high)), ("level", .num(level)),
-                                      ("resamples", .number(Double(resamples))), ("seed", .number(Double(seed))),
-                                      ("n", .number(Double(la.outcomes.count)))]
+        var json: [(String, JSON)] = [
+            ("report", .string("compare")), ("metric", .string(metric.rawValue)),
+            ("a", .string(nameA)), ("b", .string(nameB)), ("value_a", .num(result.valueA)),
+            ("value_b", .num(result.valueB)), ("difference", .num(diff.estimate)),
+            ("low", .num(diff.low)), ("high", .num(diff.high)), ("level", .num(level)),
+            ("resamples", .number(Double(resamples))), ("seed", .number(Double(seed))),
+            ("n", .number(Double(la.outcomes.count)))
+        ]
         var evidence = ""
         var significantTest: Bool?
         if let mc = result.mcnemar {
-            facts.append(Field("mcnemar_p", "McNemar (accuracy)", .shown(.number(mc.exactP, .pValue),
-                                                                        as: "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))")))
-            json.append(("mcnemar", .object([("only_a", .number(Double(mc.onlyA))), ("only_b", .number(Double(mc.onlyB))),
-                                             ("exact_p", .num(mc.exactP)), ("chi_square", .num(mc.chiSquare)),
-                                             ("chi_square_p", .num(mc.chiSquareP))])))
+            facts.append(
+                Field(
+                    "mcnemar_p", "McNemar (accuracy)",
+                    .shown(
+                        .number(mc.exactP, .pValue),
+                        as:
+                            "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))"
+                    )))
+            json.append(
+                (
+                    "mcnemar",
+                    .object([
+                        ("only_a", .number(Double(mc.onlyA))), ("only_b", .number(Double(mc.onlyB))),
+                        ("exact_p", .num(mc.exactP)), ("chi_square", .num(mc.chiSquare)),
+                        ("chi_square_p", .num(mc.chiSquareP))
+                    ])
+                ))
             if metric == .accuracy || metric == .error {
                 evidence = ", McNemar \(Format.p(mc.exactP))"
                 significantTest = mc.exactP < 1 - level
             }
         }
         if let dl = result.delong {
-            facts.append(Field("delong_p", "DeLong", .shown(.number(dl.p, .pValue),
-                                                           as: "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))")))
-            json.append(("delong", .object([("difference", .num(dl.difference)), ("standard_error", .num(dl.standardError)),
-                                            ("z", .num(dl.z)), ("p", .num(dl.p))])))
+            facts.append(
+                Field(
+                    "delong_p", "DeLong",
+                    .shown(
+                        .number(dl.p, .pValue),
+                        as:
+                            "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))"
+                    )))
+            json.append(
+                (
+                    "delong",
+                    .object([
+                        ("difference", .num(dl.difference)), ("standard_error", .num(dl.standardError)),
+                        ("z", .num(dl.z)), ("p", .num(dl.p))
+                    ])
+                ))
             evidence = ", DeLong \(Format.p(dl.p))"
             significantTest = dl.p < 1 - level
         }
@@ -78,12 +116,17 @@ extension IntervalCommands {
         let verdict: String
         if detectable {
             let bBetter = (diff.estimate > 0) != lowerIsBetter
-            verdict = "\(bBetter ? nameB : nameA) is better on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
+            verdict =
+                "\(bBetter ? nameB : nameA) is better on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
         } else {
-            verdict = "no detectable difference on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
+            verdict =
+                "no detectable difference on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
         }
         json.append(("verdict", .string(verdict)))
-        return .report(Report(kind: "compare", title: "compare \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name) (\(la.outcomes.count) rows)",
-                              fields: facts, notes: [verdict], json: .object(json)))
+        return .report(
+            Report(
+                kind: "compare",
+                title: "compare \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name) (\(la.outcomes.count) rows)",
+                fields: facts, notes: [verdict], json: .object(json)))
     }
 }

@@ -7,18 +7,22 @@ extension RetrainingCommands {
     static let cvtest = CommandSpec(
         name: "cvtest",
         summary: "Compare two training methods by Dietterich's 5×2cv paired t-test (ten trainings each)",
-        positionals: [ParamSpec("a", .model, "a model whose training method is the reference", required: true),
-                      ParamSpec("b", .model, "a model whose training method is compared", required: true),
-                      ParamSpec("data", .dataset, "the data to cross-validate on (usually the training set)", required: true)],
-        options: [IntervalCommands.metricOption, IntervalCommands.levelOption,
-                  ParamSpec("seed", .integer, "seed of the five splits and the trainings (default: the session seed)"),
-                  IntervalCommands.positiveOption],
+        positionals: [
+            ParamSpec("a", .model, "a model whose training method is the reference", required: true),
+            ParamSpec("b", .model, "a model whose training method is compared", required: true),
+            ParamSpec("data", .dataset, "the data to cross-validate on (usually the training set)", required: true)
+        ],
+        options: [
+            IntervalCommands.metricOption, IntervalCommands.levelOption,
+            ParamSpec("seed", .integer, "seed of the five splits and the trainings (default: the session seed)"),
+            IntervalCommands.positiveOption
+        ],
         returns: "a 5×2cv report with a verdict",
         examples: ["cvtest base net train", "cvtest net1 net2 train metric=macro_f1 seed=3"]
     ) { inv in
         let ra = try recipe(inv, "a"), rb = try recipe(inv, "b")
         let d = try inv.dataset("data")
-        let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
+        let metric = try inv.choice("metric", Metric.self)
         let level = try IntervalCommands.checkedLevel(inv)
         let seed = inv.seed()
         let stratify = d.task?.isClassification ?? false
@@ -41,31 +45,48 @@ extension RetrainingCommands {
             differences.append(pair)
         }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
-        var facts = [Field("method_a", "method of \(nameA)", .text(ra.description)), Field("method_b", "method of \(nameB)", .text(rb.description)),
-                     Field("seed", .count(Int(truncatingIfNeeded: seed)))]
-        var json: [(String, JSON)] = [("report", .string("cvtest")), ("metric", .string(metric.rawValue)),
-                                      ("a", .string(ra.description)), ("b", .string(rb.description)), ("seed", .number(Double(seed))),
-                                      ("differences", .array(differences.map { .array($0.map { .num($0) }) }))]
+        var facts = [
+            Field("method_a", "method of \(nameA)", .text(ra.description)),
+            Field("method_b", "method of \(nameB)", .text(rb.description)),
+            Field("seed", .count(Int(truncatingIfNeeded: seed)))
+        ]
+        var json: [(String, JSON)] = [
+            ("report", .string("cvtest")), ("metric", .string(metric.rawValue)),
+            ("a", .string(ra.description)), ("b", .string(rb.description)), ("seed", .number(Double(seed))),
+            ("differences", .array(differences.map { .array($0.map { .num($0) }) }))
+        ]
         let verdict: String
         if let r = FiveByTwoCV.test(differences: differences) {
-            facts += [Field("mean_difference", "mean difference \(nameB) − \(nameA)", .number(r.meanDifference)),
-                      Field("t", "t (5 d.f.)", .number(r.t)), Field("p", .number(r.p, .pValue))]
+            facts += [
+                Field("mean_difference", "mean difference \(nameB) − \(nameA)", .number(r.meanDifference)),
+                Field("t", "t (5 d.f.)", .number(r.t)), Field("p", .number(r.p, .pValue))
+            ]
             json += [("mean_difference", .num(r.meanDifference)), ("t", .num(r.t)), ("p", .num(r.p))]
             if r.p < 1 - level {
                 let bBetter = (r.t > 0) != [Metric.error, .mse, .rmse, .mae].contains(metric)
-                verdict = "\(bBetter ? nameB : nameA)'s training method is better on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
+                verdict =
+                    "\(bBetter ? nameB : nameA)'s training method is better on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
             } else {
-                verdict = "no detectable difference between the training methods on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
+                verdict =
+                    "no detectable difference between the training methods on \(metric.rawValue) (5×2cv t = \(Format.metric(r.t)), \(Format.p(r.p)))"
             }
         } else {
-            verdict = "the two methods gave identical differences on both folds of every replication; the 5×2cv t is undefined"
+            verdict =
+                "the two methods gave identical differences on both folds of every replication; the 5×2cv t is undefined"
         }
         json.append(("verdict", .string(verdict)))
-        return .report(Report(kind: "cvtest", title: "5×2cv paired t-test of \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name)",
-                              fields: facts,
-                              tables: [Table(key: "folds", caption: "\(metric.rawValue) per fold",
-                                             columns: [Table.Column("replication"), Table.Column("fold"), Table.Column("a", nameA),
-                                                       Table.Column("b", nameB), Table.Column("difference", "\(nameB) − \(nameA)")], rows: rows)],
-                              notes: [verdict], json: .object(json)))
+        return .report(
+            Report(
+                kind: "cvtest", title: "5×2cv paired t-test of \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name)",
+                fields: facts,
+                tables: [
+                    Table(
+                        key: "folds", caption: "\(metric.rawValue) per fold",
+                        columns: [
+                            Table.Column("replication"), Table.Column("fold"), Table.Column("a", nameA),
+                            Table.Column("b", nameB), Table.Column("difference", "\(nameB) − \(nameA)")
+                        ], rows: rows)
+                ],
+                notes: [verdict], json: .object(json)))
     }
 }

@@ -7,10 +7,14 @@ extension EvaluationCommands {
     static let predict = CommandSpec(
         name: "predict",
         summary: "Predictions (and class probabilities) of a model for every row of a dataset",
-        positionals: [ParamSpec("model", .model, "the model", required: true),
-                      ParamSpec("data", .dataset, "the rows to predict", required: true)],
-        options: [ParamSpec("to", .path, "write every prediction to this CSV file (atomically) instead of showing them"),
-                  ParamSpec("rows", .integer, "how many rows to show", default: .number(20))],
+        positionals: [
+            ParamSpec("model", .model, "the model", required: true),
+            ParamSpec("data", .dataset, "the rows to predict", required: true)
+        ],
+        options: [
+            ParamSpec("to", .path, "write every prediction to this CSV file (atomically) instead of showing them"),
+            ParamSpec("rows", .integer, "how many rows to show", default: .number(20))
+        ],
         returns: "a predictions report",
         examples: ["predict net test", "predict net test to=\"predictions.csv\""]
     ) { inv in
@@ -56,7 +60,7 @@ extension EvaluationCommands {
             inv.session.output.note("wrote \(rows.count) predictions to \(path)")
             return .none
         }
-        table.limit = max(inv.int("rows") ?? 20, 0)
+        table.limit = max((try inv.declared("rows", Int.self)), 0)
         table.moreHint = "show more with rows=N or write them all with to=\"file.csv\""
         return .report(Report(kind: "predictions", title: "\(rows.count) predictions", tables: [table]))
     }

@@ -7,25 +7,30 @@ extension RetrainingCommands {
     static let retrain = CommandSpec(
         name: "retrain",
         summary: "Spread of a test metric over retraining with K seeds, beside the trained model's test-set interval",
-        positionals: [ParamSpec("model", .model, "a model whose training method is retrained", required: true),
-                      ParamSpec("train", .dataset, "the training data", required: true),
-                      ParamSpec("test", .dataset, "the test data", required: true)],
-        options: [ParamSpec("seeds", .integer, "how many retrainings", default: .number(10)),
-                  IntervalCommands.metricOption,
-                  ParamSpec("resample_train", .bool, "also draw each training set by bootstrap from TRAIN", default: .bool(false)),
-                  IntervalCommands.levelOption,
-                  ParamSpec("resamples", .integer, "bootstrap resamples of the test-set interval", default: .number(9999)),
-                  ParamSpec("seed", .integer, "first seed (default: the session seed)"),
-                  IntervalCommands.positiveOption],
+        positionals: [
+            ParamSpec("model", .model, "a model whose training method is retrained", required: true),
+            ParamSpec("train", .dataset, "the training data", required: true),
+            ParamSpec("test", .dataset, "the test data", required: true)
+        ],
+        options: [
+            ParamSpec("seeds", .integer, "how many retrainings", default: .number(10)),
+            IntervalCommands.metricOption,
+            ParamSpec(
+                "resample_train", .bool, "also draw each training set by bootstrap from TRAIN", default: .bool(false)),
+            IntervalCommands.levelOption,
+            ParamSpec("resamples", .integer, "bootstrap resamples of the test-set interval", default: .number(9999)),
+            ParamSpec("seed", .integer, "first seed (default: the session seed)"),
+            IntervalCommands.positiveOption
+        ],
         returns: "a retraining report",
         examples: ["retrain net train test seeds=10", "retrain net train test seeds=20 resample_train metric=f1"]
     ) { inv in
         let m = try inv.model("model")
         let r = try recipe(inv, "model")
         let train = try inv.dataset("train"), test = try inv.dataset("test")
-        let metric = Metric(rawValue: inv.string("metric") ?? "accuracy") ?? .accuracy
+        let metric = try inv.choice("metric", Metric.self)
         let level = try IntervalCommands.checkedLevel(inv)
-        let k = inv.int("seeds") ?? 10
+        let k = (try inv.declared("seeds", Int.self))
         guard k >= 2, k <= 10000 else { throw inv.error("seeds must be between 2 and 10000", at: "seeds") }
         let seed = inv.seed()
         let progress = inv.session.progress
@@ -50,42 +55,71 @@ extension RetrainingCommands {
         let labelled = try IntervalCommands.outcomes(inv, m.model, test, metric: metric)
         let frozen: MLEEvaluation.Interval
         let frozenMethod: String
-        if metric.isProportion, let (x, n) = metric.proportionCounts(confusion: labelled.outcomes.confusion,
-                                                                     positive: IntervalCommands.positiveIndex(labelled)),
-           let w = ProportionMethod.wilson.interval(successes: x, trials: n, level: level) {
+        if metric.isProportion,
+            let (x, n) = metric.proportionCounts(
+                confusion: labelled.outcomes.confusion,
+                positive: IntervalCommands.positiveIndex(labelled)),
+            let w = ProportionMethod.wilson.interval(successes: x, trials: n, level: level)
+        {
             frozen = w; frozenMethod = "Wilson"
         } else {
             do {
-                frozen = try Bootstrap.interval(metric: metric, outcomes: labelled.outcomes, method: .bca, level: level,
-                                                resamples: try IntervalCommands.checkedResamples(inv), seed: seed,
-                                                stratified: false, context: inv.context("bootstrap")).interval
+                frozen = try Bootstrap.interval(
+                    metric: metric, outcomes: labelled.outcomes, method: .bca, level: level,
+                    resamples: try IntervalCommands.checkedResamples(inv), seed: seed,
+                    stratified: false, context: inv.context("bootstrap")
+                ).interval
             } catch is Cancelled { throw Interrupted() }
             frozenMethod = "BCa bootstrap"
         }
         let pct = Format.percent(level)
-        let table = Table(key: "sources", columns: [Table.Column("source", "source of variation", .left),
-                                                    Table.Column("value", metric.rawValue), Table.Column("sd", audience: .machines),
-                                                    Table.Column("range", "\(pct) range")], rows: [
-            [.text("retraining, \(k) seeds\(inv.bool("resample_train") ? " + bootstrap training sets" : "")"),
-             .shown(.number(mean), as: "\(Format.metric(mean)) ± \(Format.metric(sd)) sd"), .number(sd),
-             .interval(low: spread.0, high: spread.1, .metric)],
-            [.text("test set, this model (\(frozenMethod))"), .number(frozen.estimate), .missing(""),
-             .interval(low: frozen.low, high: frozen.high, .metric)],
-        ])
+        let table = Table(
+            key: "sources",
+            columns: [
+                Table.Column("source", "source of variation", .left),
+                Table.Column("value", metric.rawValue), Table.Column("sd", audience: .machines),
+                Table.Column("range", "\(pct) range")
+            ],
+            rows: [
+                [
+                    .text("retraining, \(k) seeds\(inv.bool("resample_train") ? " + bootstrap training sets" : "")"),
+                    .shown(.number(mean), as: "\(Format.metric(mean)) ± \(Format.metric(sd)) sd"), .number(sd),
+                    .interval(low: spread.0, high: spread.1, .metric)
+                ],
+                [
+                    .text("test set, this model (\(frozenMethod))"), .number(frozen.estimate), .missing(""),
+                    .interval(low: frozen.low, high: frozen.high, .metric)
+                ]
+            ])
         let json = JSON.object([
             ("report", .string("retrain")), ("metric", .string(metric.rawValue)), ("method", .string(r.description)),
-            ("seeds", .number(Double(k))), ("first_seed", .number(Double(seed))), ("resample_train", .bool(inv.bool("resample_train"))),
+            ("seeds", .number(Double(k))), ("first_seed", .number(Double(seed))),
+            ("resample_train", .bool(inv.bool("resample_train"))),
             ("values", .array(values.map { .num($0) })), ("mean", .num(mean)), ("sd", .num(sd)),
             ("low", .num(spread.0)), ("high", .num(spread.1)), ("min", .num(sorted.first)), ("max", .num(sorted.last)),
-            ("test_set_interval", .object([("method", .string(frozenMethod)), ("estimate", .num(frozen.estimate)),
-                                           ("low", .num(frozen.low)), ("high", .num(frozen.high))])),
+            (
+                "test_set_interval",
+                .object([
+                    ("method", .string(frozenMethod)), ("estimate", .num(frozen.estimate)),
+                    ("low", .num(frozen.low)), ("high", .num(frozen.high))
+                ])
+            )
         ])
-        return .report(Report(kind: "retrain", title: "\(metric.rawValue) of \(r.description) over \(k) retrainings",
-                              fields: [Field("range", "min, max", .shown(.interval(low: sorted.first ?? .nan, high: sorted.last ?? .nan, .metric),
-                                                                          as: "\(Format.metric(sorted.first)), \(Format.metric(sorted.last))")),
-                                       Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed)))],
-                              tables: [table],
-                              notes: ["the first row is the method's variation (what another training run would give); the second, this trained model's uncertainty from the finite test set"],
-                              json: json))
+        return .report(
+            Report(
+                kind: "retrain", title: "\(metric.rawValue) of \(r.description) over \(k) retrainings",
+                fields: [
+                    Field(
+                        "range", "min, max",
+                        .shown(
+                            .interval(low: sorted.first ?? .nan, high: sorted.last ?? .nan, .metric),
+                            as: "\(Format.metric(sorted.first)), \(Format.metric(sorted.last))")),
+                    Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed)))
+                ],
+                tables: [table],
+                notes: [
+                    "the first row is the method's variation (what another training run would give); the second, this trained model's uncertainty from the finite test set"
+                ],
+                json: json))
     }
 }

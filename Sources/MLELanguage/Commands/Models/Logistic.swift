@@ -5,12 +5,18 @@ import MLETensor
 extension ModelCommands {
     static let logistic = CommandSpec(
         name: "logistic",
-        summary: "Fit logistic (two classes) or softmax regression to its optimum (L-BFGS, L2 penalty as scikit-learn's C)",
+        summary:
+            "Fit logistic (two classes) or softmax regression to its optimum (L-BFGS, L2 penalty as scikit-learn's C)",
         positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
         options: [
-            ParamSpec("c", .number, "inverse regularisation strength, as scikit-learn's C: the penalty is ‖W‖² / (2C) on standardised inputs", default: .number(1)),
-            ParamSpec("max_iter", .integer, "L-BFGS iterations at most", default: .number(1000)),
-            ParamSpec("class_weights", .word, "weights of the classes in the loss: balanced or a list, one per class"),
+            ParamSpec(
+                "c", .number,
+                "inverse regularisation strength, as scikit-learn's C: the penalty is ‖W‖² / (2C) on standardised inputs",
+                default: .number(LogisticConfig().c)),
+            ParamSpec(
+                "max_iter", .integer, "L-BFGS iterations at most",
+                default: .number(Double(LogisticConfig().maxIterations))),
+            ParamSpec("class_weights", .word, "weights of the classes in the loss: balanced or a list, one per class")
         ] + PreprocessOptions.specs,
         returns: "a model (a network without hidden layers: robust, save and the rest take it)",
         examples: ["lr = logistic train", "lr = logistic train c=0.1 class_weights=balanced"]

@@ -5,36 +5,51 @@ import MLETensor
 extension ModelCommands {
     static let loss = CommandSpec(
         name: "loss",
-        summary: "The training loss curve of a network trained in this session (and the validation loss with early stopping)",
+        summary:
+            "The training loss curve of a network trained in this session (and the validation loss with early stopping)",
         positionals: [ParamSpec("model", .model, "a network trained with mlp", required: true)],
         returns: "a loss report with a terminal plot",
         examples: ["loss net"]
     ) { inv in
         let m = try inv.model("model")
         guard !m.lossHistory.isEmpty else {
-            throw inv.error("'\(inv.names["model"] ?? "this model")' has no loss curve: only networks trained here with mlp record one", at: "model")
+            throw inv.error(
+                "'\(inv.names["model"] ?? "this model")' has no loss curve: only networks trained here with mlp record one",
+                at: "model")
         }
         var series = [TextPlot.Series("training", m.lossHistory.map(Double.init))]
-        if !m.validationHistory.isEmpty { series.append(TextPlot.Series("validation", m.validationHistory.map(Double.init))) }
+        if !m.validationHistory.isEmpty {
+            series.append(TextPlot.Series("validation", m.validationHistory.map(Double.init)))
+        }
         let best = m.validationHistory.indices.min { m.validationHistory[$0] < m.validationHistory[$1] }
         var columns = [Table.Column("epoch"), Table.Column("training", "training loss")]
         if best != nil { columns.append(Table.Column("validation", "validation loss")) }
         let rows = m.lossHistory.indices.map { e -> [Cell] in
             var row: [Cell] = [.count(e + 1), .float(m.lossHistory[e], .significant5)]
-            if best != nil { row.append(m.validationHistory[safe: e].map { .float($0, .significant5) } ?? .missing("")) }
+            if best != nil {
+                row.append(m.validationHistory[safe: e].map { .float($0, .significant5) } ?? .missing(""))
+            }
             return row
         }
         var table = Table(key: "epochs", columns: columns, rows: rows, limit: rows.count > 12 ? 5 : nil)
         table.tail = 5
         table.moreHint = "set format json or csv gives every epoch"
-        var facts = [Field("epochs", .count(m.lossHistory.count)),
-                     Field("final_loss", "final loss", .float(m.lossHistory.last ?? 0, .significant5))]
+        var facts = [
+            Field("epochs", .count(m.lossHistory.count)),
+            Field("final_loss", "final loss", .float(m.lossHistory.last ?? 0, .significant5))
+        ]
         if let b = best {
-            facts.append(Field("best_validation", "best validation", .shown(.float(m.validationHistory[b], .significant5),
-                                                                           as: String(format: "%.5g at epoch %d (the weights kept)", Double(m.validationHistory[b]), b + 1))))
+            facts.append(
+                Field(
+                    "best_validation", "best validation",
+                    .shown(
+                        .float(m.validationHistory[b], .significant5),
+                        as: String(format: "%.5g at epoch %d (the weights kept)", Double(m.validationHistory[b]), b + 1)
+                    )))
             facts.append(Field("best_epoch", .count(b + 1), audience: .machines))
         }
-        var report = Report(kind: "loss", title: "loss of \(inv.names["model"] ?? "the model")", fields: facts, tables: [table])
+        var report = Report(
+            kind: "loss", title: "loss of \(inv.names["model"] ?? "the model")", fields: facts, tables: [table])
         report.plots.append(TextPlot(title: "loss per epoch", series: series, xLabel: "epoch"))
         return .report(report)
     }

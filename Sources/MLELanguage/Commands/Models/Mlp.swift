@@ -7,27 +7,45 @@ extension ModelCommands {
         name: "mlp",
         summary: "Train a multilayer perceptron (ReLU, softmax or MSE output, Adam, mini-batches)",
         positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
+        // The defaults are MLPConfig's, the numeric layer's own.
         options: [
-            ParamSpec("hidden", .list(.integer), "sizes of the hidden layers", default: .list([.number(32)])),
-            ParamSpec("epochs", .integer, "passes over the training data", default: .number(50)),
-            ParamSpec("lr", .number, "the optimizer's learning rate", default: .number(0.001)),
-            ParamSpec("batch", .integer, "rows per mini-batch", default: .number(32)),
-            ParamSpec("activation", .choice(Kernels.Activation.allCases.map(\.rawValue)), "hidden-layer activation (robust and radius need relu)",
-                      default: .symbol("relu")),
-            ParamSpec("optimizer", .choice(MLPConfig.Optimizer.allCases.map(\.rawValue)),
-                      "adam (PyTorch's defaults), sgd, or momentum (SGD with momentum=)", default: .symbol("adam")),
-            ParamSpec("momentum", .number, "momentum of optimizer=momentum", default: .number(0.9)),
-            ParamSpec("weight_decay", .number, "L2 penalty on the weights, added to their gradients as PyTorch's weight_decay", default: .number(0)),
-            ParamSpec("class_weights", .word, "weights of the classes in the loss: balanced (n / (classes · count)) or a list, one per class"),
-            ParamSpec("validation", .number, "share of the training rows held out for early stopping (0: none)", default: .number(0)),
-            ParamSpec("patience", .integer, "early stopping: epochs without a better validation loss before stopping", default: .number(10)),
-            ParamSpec("seed", .integer, "random seed for initialisation and shuffling (default: the session seed)"),
+            ParamSpec(
+                "hidden", .list(.integer), "sizes of the hidden layers",
+                default: .list(MLPConfig().hidden.map { .number(Double($0)) })),
+            ParamSpec(
+                "epochs", .integer, "passes over the training data", default: .number(Double(MLPConfig().epochs))),
+            ParamSpec("lr", .number, "the optimizer's learning rate", default: .float(MLPConfig().learningRate)),
+            ParamSpec("batch", .integer, "rows per mini-batch", default: .number(Double(MLPConfig().batchSize))),
+            .choice(
+                "activation", Kernels.Activation.self, "hidden-layer activation (robust and radius need relu)",
+                default: MLPConfig().activation),
+            .choice(
+                "optimizer", MLPConfig.Optimizer.self,
+                "adam (PyTorch's defaults), sgd, or momentum (SGD with momentum=)",
+                default: MLPConfig().optimizer),
+            ParamSpec("momentum", .number, "momentum of optimizer=momentum", default: .float(MLPConfig().momentum)),
+            ParamSpec(
+                "weight_decay", .number,
+                "L2 penalty on the weights, added to their gradients as PyTorch's weight_decay",
+                default: .float(MLPConfig().weightDecay)),
+            ParamSpec(
+                "class_weights", .word,
+                "weights of the classes in the loss: balanced (n / (classes · count)) or a list, one per class"),
+            ParamSpec(
+                "validation", .number, "share of the training rows held out for early stopping (0: none)",
+                default: .number(MLPConfig().validation)),
+            ParamSpec(
+                "patience", .integer, "early stopping: epochs without a better validation loss before stopping",
+                default: .number(Double(MLPConfig().patience))),
+            ParamSpec("seed", .integer, "random seed for initialisation and shuffling (default: the session seed)")
         ] + PreprocessOptions.specs,
         returns: "a model; Ctrl-C stops training early and keeps the weights learned so far",
-        examples: ["net = mlp train hidden=[32, 16] epochs=60 seed=7",
-                   "net = mlp train hidden=64 lr=0.01 batch=64",
-                   "net = mlp train hidden=[64] epochs=500 validation=0.2 patience=20 weight_decay=1e-4",
-                   "net = mlp train activation=tanh optimizer=momentum lr=0.01 class_weights=balanced"]
+        examples: [
+            "net = mlp train hidden=[32, 16] epochs=60 seed=7",
+            "net = mlp train hidden=64 lr=0.01 batch=64",
+            "net = mlp train hidden=[64] epochs=500 validation=0.2 patience=20 weight_decay=1e-4",
+            "net = mlp train activation=tanh optimizer=momentum lr=0.01 class_weights=balanced"
+        ]
     ) { inv in
         let d = try inv.dataset("data")
         var config = try mlpConfig(inv, d)
@@ -45,7 +63,9 @@ extension ModelCommands {
         if result.interrupted {
             note += " (interrupted)"
             let kept = inv.assignedName.map { "; '\($0)' keeps" } ?? "; the model keeps"
-            inv.session.output.note("training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far")
+            inv.session.output.note(
+                "training interrupted after \(result.epochsCompleted) of \(config.epochs) epochs\(kept) the weights learned so far"
+            )
         }
         if let best = result.bestEpoch { note += "; early stopping kept epoch \(best)" }
         var value = ModelValue(model: result.model, trainingNote: note, recipe: mlpRecipe(config))

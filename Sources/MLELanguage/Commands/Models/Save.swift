@@ -5,15 +5,21 @@ import MLETensor
 extension ModelCommands {
     static let save = CommandSpec(
         name: "save",
-        summary: "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges), or a dataset to a CSV file",
-        positionals: [ParamSpec("value", .modelOrDataset, "the network (an mlp) or the dataset to write", required: true),
-                      ParamSpec("file", .path, "where to write it: .safetensors for a network, .csv for a dataset", required: true)],
+        summary:
+            "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges), or a dataset to a CSV file",
+        positionals: [
+            ParamSpec("value", .modelOrDataset, "the network (an mlp) or the dataset to write", required: true),
+            ParamSpec(
+                "file", .path, "where to write it: .safetensors for a network, .csv for a dataset", required: true)
+        ],
         returns: "nothing; the file is written atomically",
         examples: ["save net \"net.safetensors\"", "net2 = load \"net.safetensors\"", "save train \"train.csv\""]
     ) { inv in
-        let path = inv.string("file") ?? ""
+        let path = try inv.declared("file", String.self)
         if case .dataset(let d)? = inv.value("value") {
-            guard path.hasSuffix(".csv") else { throw inv.error("datasets are written as CSV; the file name should end in .csv", at: "file") }
+            guard path.hasSuffix(".csv") else {
+                throw inv.error("datasets are written as CSV; the file name should end in .csv", at: "file")
+            }
             do {
                 try Data(d.csv().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             } catch {
@@ -22,9 +28,13 @@ extension ModelCommands {
             inv.session.output.note("wrote \(d.rowCount) rows to \(path)")
             return .none
         }
-        guard case .model(let value)? = inv.value("value") else { throw inv.error("save takes a model or a dataset", at: "value") }
+        guard case .model(let value)? = inv.value("value") else {
+            throw inv.error("save takes a model or a dataset", at: "value")
+        }
         guard let net = value.model as? MLP else {
-            throw inv.error("only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind))", at: "value")
+            throw inv.error(
+                "only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind))",
+                at: "value")
         }
         guard path.hasSuffix(".safetensors") else { throw inv.error("model files end in .safetensors", at: "file") }
         try net.safeTensors().write(path: path)

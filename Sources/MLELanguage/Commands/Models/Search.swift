@@ -6,59 +6,80 @@ import MLETensor
 extension SearchCommands {
     static let search = CommandSpec(
         name: "search",
-        summary: "Hyperparameter search (Burkov ch. 5): grid, random or coarse-to-fine, scored by k-fold cross-validation on the training set",
+        summary:
+            "Hyperparameter search (Burkov ch. 5): grid, random or coarse-to-fine, scored by k-fold cross-validation on the training set",
         positionals: [ParamSpec("data", .dataset, "the training set", required: true)],
         options: [
             ParamSpec("model", .choice(["mlp", "logistic"]), "the kind of model", default: .symbol("mlp")),
-            ParamSpec("method", .choice(HyperSearch.Method.allCases.map(\.rawValue)),
-                      "grid: every combination; random: trials= draws; coarse: random draws, then a grid around the best", default: .symbol("grid")),
-            ParamSpec("trials", .integer, "candidates drawn by random search (coarse: half of them, then the fine grid)", default: .number(20)),
+            .choice(
+                "method", HyperSearch.Method.self,
+                "grid: every combination; random: trials= draws; coarse: random draws, then a grid around the best",
+                default: .grid),
+            ParamSpec(
+                "trials", .integer, "candidates drawn by random search (coarse: half of them, then the fine grid)",
+                default: .number(20)),
             ParamSpec("folds", .integer, "k of k-fold cross-validation (stratified for classes)", default: .number(5)),
-            ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the score (default: accuracy for classes, rmse for numbers)"),
+            .choice("metric", Metric.self, "the score (default: accuracy for classes, rmse for numbers)"),
             ParamSpec("positive", .string, "the positive class of one-vs-rest metrics"),
             ParamSpec("hidden", .list(.word), "mlp: layer sizes, or a list of them to search: [[16], [32, 16]]"),
-            ParamSpec("lr", .list(.number), "mlp: learning rates; two numbers are a range (log scale) for random search"),
+            ParamSpec(
+                "lr", .list(.number), "mlp: learning rates; two numbers are a range (log scale) for random search"),
             ParamSpec("epochs", .list(.integer), "mlp: epochs to try", default: .list([.number(50)])),
             ParamSpec("batch", .list(.integer), "mlp: batch sizes to try", default: .list([.number(32)])),
             ParamSpec("weight_decay", .list(.number), "mlp: weight decays; two numbers are a range (log scale)"),
             ParamSpec("c", .list(.number), "logistic: values of C; two numbers are a range (log scale)"),
             ParamSpec("seed", .integer, "seed of the folds, the draws and training (default: the session seed)"),
-            ParamSpec("rows", .integer, "how many candidates the table shows", default: .number(20)),
+            ParamSpec("rows", .integer, "how many candidates the table shows", default: .number(20))
         ],
         returns: "two values: the best model (retrained on the whole training set) and the results report",
-        examples: ["best, results = search train hidden=[[16], [32], [64, 32]] lr=[0.001, 0.01] epochs=40",
-                   "best, results = search train method=random trials=30 lr=[0.0001, 0.1] hidden=[[32]] seed=1",
-                   "best, results = search train model=logistic method=coarse c=[0.001, 100] trials=12"]
+        examples: [
+            "best, results = search train hidden=[[16], [32], [64, 32]] lr=[0.001, 0.01] epochs=40",
+            "best, results = search train method=random trials=30 lr=[0.0001, 0.1] hidden=[[32]] seed=1",
+            "best, results = search train model=logistic method=coarse c=[0.001, 100] trials=12"
+        ]
     ) { inv in
         let d = try inv.dataset("data")
-        guard d.target != nil else { throw inv.error("search needs a target to score against; load the data with target=COLUMN", at: "data") }
+        guard d.target != nil else {
+            throw inv.error("search needs a target to score against; load the data with target=COLUMN", at: "data")
+        }
         var settings = HyperSearch.Settings()
-        settings.method = HyperSearch.Method(rawValue: inv.string("method") ?? "") ?? .grid
-        settings.trials = inv.int("trials") ?? 20
-        guard settings.trials >= 1, settings.trials <= 10_000 else { throw inv.error("trials must be between 1 and 10000", at: "trials") }
-        settings.folds = inv.int("folds") ?? 5
-        guard settings.folds >= 2, settings.folds <= 100 else { throw inv.error("folds must be between 2 and 100", at: "folds") }
+        settings.method = try inv.choice("method", HyperSearch.Method.self)
+        settings.trials = (try inv.declared("trials", Int.self))
+        guard settings.trials >= 1, settings.trials <= 10_000 else {
+            throw inv.error("trials must be between 1 and 10000", at: "trials")
+        }
+        settings.folds = (try inv.declared("folds", Int.self))
+        guard settings.folds >= 2, settings.folds <= 100 else {
+            throw inv.error("folds must be between 2 and 100", at: "folds")
+        }
         let classification = d.task?.isClassification ?? true
         settings.metric = Metric(rawValue: inv.string("metric") ?? "") ?? (classification ? .accuracy : .rmse)
         guard settings.metric.isRegression != classification else {
-            throw inv.error("metric=\(settings.metric.rawValue) does not fit a \(classification ? "class" : "numeric") target", at: "metric")
+            throw inv.error(
+                "metric=\(settings.metric.rawValue) does not fit a \(classification ? "class" : "numeric") target",
+                at: "metric")
         }
         settings.positive = inv.string("positive")
         settings.seed = inv.seed()
-        let kind = inv.string("model") ?? "mlp"
+        let kind = (try inv.declared("model", String.self))
 
         var space: [HyperSearch.Parameter] = []
         func numbers(_ name: String) throws -> [Double]? {
             guard case .list(let items)? = inv.value(name) else { return nil }
             let v = items.compactMap { if case .number(let x) = $0 { return x } else { return nil } }
-            guard !v.isEmpty, v.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw inv.error("\(name) takes non-negative numbers", at: name) }
+            guard !v.isEmpty, v.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw inv.error("\(name) takes non-negative numbers", at: name)
+            }
             return v
         }
         func add(_ name: String, _ values: [Double]) throws {
             var p = HyperSearch.Parameter(name: name, choices: values.map { .number($0) })
             if let log = ranged[name], values.count == 2, settings.method != .grid {
                 let lo = min(values[0], values[1]), hi = max(values[0], values[1])
-                guard hi > lo, !log || lo > 0 else { throw inv.error("\(name)=[low, high] needs low < high\(log ? " and low > 0 (log scale)" : "")", at: name) }
+                guard hi > lo, !log || lo > 0 else {
+                    throw inv.error(
+                        "\(name)=[low, high] needs low < high\(log ? " and low > 0 (log scale)" : "")", at: name)
+                }
                 p.range = lo...hi
                 p.logScale = log
             }
@@ -70,15 +91,26 @@ extension SearchCommands {
             }
             try add("c", try numbers("c") ?? [0.01, 0.1, 1, 10, 100])
         } else {
-            if inv.has("c") { throw inv.error("c is a logistic setting; mlp searches hidden, lr, epochs, batch, weight_decay", at: "c") }
+            if inv.has("c") {
+                throw inv.error(
+                    "c is a logistic setting; mlp searches hidden, lr, epochs, batch, weight_decay", at: "c")
+            }
             var layouts: [[Int]] = []
             switch inv.value("hidden") {
             case .list(let items)?:
                 let nested = items.contains { if case .list = $0 { return true } else { return false } }
                 func sizes(_ v: Value) throws -> [Int] {
                     let xs: [Value] = if case .list(let l) = v { l } else { [v] }
-                    let out = xs.compactMap { x -> Int? in if case .number(let n) = x, n == n.rounded(), n >= 1, n <= 65536 { return Int(n) } else { return nil } }
-                    guard out.count == xs.count, !out.isEmpty else { throw inv.error("hidden takes layer sizes such as [32, 16], or a list of them", at: "hidden") }
+                    let out = xs.compactMap { x -> Int? in
+                        if case .number(let n) = x, n == n.rounded(), n >= 1, n <= 65536 {
+                            return Int(n)
+                        } else {
+                            return nil
+                        }
+                    }
+                    guard out.count == xs.count, !out.isEmpty else {
+                        throw inv.error("hidden takes layer sizes such as [32, 16], or a list of them", at: "hidden")
+                    }
                     return out
                 }
                 layouts = nested ? try items.map(sizes) : [try sizes(.list(items))]
@@ -113,9 +145,10 @@ extension SearchCommands {
         }
         let result: HyperSearch.Result
         do {
-            result = try HyperSearch.run(d, space: space, settings: settings,
-                                         context: inv.context("search") { done, total in "\(done) of \(total) candidates" },
-                                         train: train)
+            result = try HyperSearch.run(
+                d, space: space, settings: settings,
+                context: inv.context("search") { done, total in "\(done) of \(total) candidates" },
+                train: train)
         } catch let e as LearningError {
             throw inv.error(e.description)
         }
@@ -123,34 +156,70 @@ extension SearchCommands {
         let model = try train(d, best.candidate, settings.seed)
         let names = space.map(\.name)
         let rows = result.rows.enumerated().map { i, r -> [Cell] in
-            [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [.number(r.mean), .number(r.sd), .text(r.stage)]
+            [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [
+                .number(r.mean), .number(r.sd), .text(r.stage)
+            ]
         }
-        var table = Table(key: "results", columns: [Table.Column("rank")] + names.map { Table.Column($0) }
-                            + [Table.Column("mean", "mean " + settings.metric.rawValue), Table.Column("sd"), Table.Column("stage")],
-                          rows: rows, limit: max(inv.int("rows") ?? 20, 1))
+        var table = Table(
+            key: "results",
+            columns: [Table.Column("rank")] + names.map { Table.Column($0) }
+                + [Table.Column("mean", "mean " + settings.metric.rawValue), Table.Column("sd"), Table.Column("stage")],
+            rows: rows, limit: max((try inv.declared("rows", Int.self)), 1))
         table.moreHint = "rows=N shows more; set format json or csv gives all"
         var notes: [String] = []
         if result.interrupted { notes.append("interrupted: \(result.rows.count) candidates were scored") }
-        notes.append("the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data")
+        notes.append(
+            "the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data"
+        )
         let facts = [
             Field("model", .text(kind)), Field("method", .text(settings.method.rawValue)),
-            Field("folds", .shown(.count(settings.folds), as: "\(settings.folds) (stratified: \(classification ? "yes" : "no"))")),
-            Field("metric", .shown(.text(settings.metric.rawValue), as: "\(settings.metric.rawValue) (\(result.lowerIsBetter ? "lower" : "higher") is better)")),
-            Field("candidates", .count(result.rows.count)), Field("seed", .count(Int(truncatingIfNeeded: settings.seed))),
-            Field("best", .shown(.number(best.mean), as: names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ") + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))")),
+            Field(
+                "folds",
+                .shown(.count(settings.folds), as: "\(settings.folds) (stratified: \(classification ? "yes" : "no"))")),
+            Field(
+                "metric",
+                .shown(
+                    .text(settings.metric.rawValue),
+                    as: "\(settings.metric.rawValue) (\(result.lowerIsBetter ? "lower" : "higher") is better)")),
+            Field("candidates", .count(result.rows.count)),
+            Field("seed", .count(Int(truncatingIfNeeded: settings.seed))),
+            Field(
+                "best",
+                .shown(
+                    .number(best.mean),
+                    as: names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")
+                        + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))"))
         ]
-        let json = JSON.object([("report", .string("search")), ("metric", .string(settings.metric.rawValue)),
-                                ("method", .string(settings.method.rawValue)), ("folds", .number(Double(settings.folds))),
-                                ("results", .array(result.rows.map { r in
-                                    .object(names.map { ($0, .string(r.candidate[$0]?.description ?? "")) }
-                                            + [("mean", .num(r.mean)), ("sd", .num(r.sd)), ("stage", .string(r.stage)),
-                                               ("folds", .array(r.foldScores.map { $0.map { .num($0) } ?? .null }))])
-                                }))])
-        let report = Report(kind: "search", title: "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
-                            fields: facts, tables: [table],
-                            notes: notes, json: json)
-        var value = ModelValue(model: model, trainingNote: "best of \(result.rows.count) candidates by \(settings.folds)-fold \(settings.metric.rawValue)")
-        value.recipe = Recipe(description: "search best: " + names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")) { data, seed, _ in
+        let json = JSON.object([
+            ("report", .string("search")), ("metric", .string(settings.metric.rawValue)),
+            ("method", .string(settings.method.rawValue)), ("folds", .number(Double(settings.folds))),
+            (
+                "results",
+                .array(
+                    result.rows.map { r in
+                        .object(
+                            names.map { ($0, .string(r.candidate[$0]?.description ?? "")) }
+                                + [
+                                    ("mean", .num(r.mean)), ("sd", .num(r.sd)), ("stage", .string(r.stage)),
+                                    ("folds", .array(r.foldScores.map { $0.map { .num($0) } ?? .null }))
+                                ])
+                    })
+            )
+        ])
+        let report = Report(
+            kind: "search",
+            title:
+                "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
+            fields: facts, tables: [table],
+            notes: notes, json: json)
+        var value = ModelValue(
+            model: model,
+            trainingNote:
+                "best of \(result.rows.count) candidates by \(settings.folds)-fold \(settings.metric.rawValue)")
+        value.recipe = Recipe(
+            description: "search best: "
+                + names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")
+        ) { data, seed, _ in
             try train(data, best.candidate, seed)
         }
         return .tuple([.model(value), .report(report)])

@@ -23,16 +23,20 @@ extension SessionCommands {
     static func overview(_ registry: CommandRegistry) -> Report {
         let specs = registry.names.compactMap { registry[$0] }
         let fields = [
-            Field("statements", .text("COMMAND ARGS key=value  ·  name = COMMAND ...  ·  a, b = COMMAND ...\n"
-                                      + "for x in [1, 2] { ... }  ·  NAME shows a variable  ·  # comment")),
-            Field("more", .text("help COMMAND for its arguments, options and examples; Tab completes")),
+            Field(
+                "statements",
+                .text(
+                    "COMMAND ARGS key=value  ·  name = COMMAND ...  ·  a, b = COMMAND ...\n"
+                        + "for x in [1, 2] { ... }  ·  NAME shows a variable  ·  # comment")),
+            Field("more", .text("help COMMAND for its arguments, options and examples; Tab completes"))
         ]
         let tables = CommandArea.allCases.compactMap { area -> Table? in
             let rows = specs.filter { $0.area == area }.map { [Cell.text($0.name), .text($0.summary)] }
             guard !rows.isEmpty else { return nil }
-            return Table(key: area.rawValue, caption: area.title,
-                         columns: [Table.Column("name", "command", .left), Table.Column("summary", "what it does", .left)],
-                         rows: rows)
+            return Table(
+                key: area.rawValue, caption: area.title,
+                columns: [Table.Column("name", "command", .left), Table.Column("summary", "what it does", .left)],
+                rows: rows)
         }
         return Report(kind: "help", title: "mle commands", fields: fields, tables: tables)
     }
@@ -46,23 +50,36 @@ extension SessionCommands {
             default: return .text(d.summary)
             }
         }
-        let columns = [Table.Column("name", nil, .left), Table.Column("type", nil, .left),
-                       Table.Column("default", nil, .left), Table.Column("meaning", nil, .left)]
+        let columns = [
+            Table.Column("name", nil, .left), Table.Column("type", nil, .left),
+            Table.Column("default", nil, .left), Table.Column("meaning", nil, .left)
+        ]
         var tables: [Table] = []
         if !spec.positionals.isEmpty {
-            tables.append(Table(key: "arguments", caption: "arguments", columns: columns,
-                                rows: spec.positionals.map { [.text($0.name.uppercased()), .text($0.type.description), defaultCell($0), .text($0.help)] }))
+            tables.append(
+                Table(
+                    key: "arguments", caption: "arguments", columns: columns,
+                    rows: spec.positionals.map {
+                        [.text($0.name.uppercased()), .text($0.type.description), defaultCell($0), .text($0.help)]
+                    }))
         }
         if !spec.options.isEmpty {
-            tables.append(Table(key: "options", caption: "options", columns: columns,
-                                rows: spec.options.map { [.text($0.name), .text($0.type.description), defaultCell($0), .text($0.help)] }))
+            tables.append(
+                Table(
+                    key: "options", caption: "options", columns: columns,
+                    rows: spec.options.map {
+                        [.text($0.name), .text($0.type.description), defaultCell($0), .text($0.help)]
+                    }))
         }
         let examples = "examples:\n" + spec.examples.map { "  " + $0 }.joined(separator: "\n")
-        return Report(kind: "help", title: "\(spec.name) — \(spec.summary)",
-                      fields: [Field("command", .text(spec.name), audience: .machines),
-                               Field("area", .text(spec.area.title), audience: .machines),
-                               Field("usage", .text(spec.usage)), Field("returns", .text(spec.returns)),
-                               Field("examples", .text(spec.examples.joined(separator: "\n")), audience: .machines)],
-                      tables: tables, notes: [examples].filter { _ in !spec.examples.isEmpty })
+        return Report(
+            kind: "help", title: "\(spec.name) — \(spec.summary)",
+            fields: [
+                Field("command", .text(spec.name), audience: .machines),
+                Field("area", .text(spec.area.title), audience: .machines),
+                Field("usage", .text(spec.usage)), Field("returns", .text(spec.returns)),
+                Field("examples", .text(spec.examples.joined(separator: "\n")), audience: .machines)
+            ],
+            tables: tables, notes: [examples].filter { _ in !spec.examples.isEmpty })
     }
 }

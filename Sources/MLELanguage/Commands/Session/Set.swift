@@ -5,8 +5,10 @@ extension SessionCommands {
     static let set = CommandSpec(
         name: "set",
         summary: "Change a session setting: format (table, json, csv), seed, or timer (on, off)",
-        positionals: [ParamSpec("setting", .choice(["format", "seed", "timer"]), "the setting to change", required: true),
-                      ParamSpec("value", .word, "its new value", required: true)],
+        positionals: [
+            ParamSpec("setting", .choice(["format", "seed", "timer"]), "the setting to change", required: true),
+            ParamSpec("value", .word, "its new value", required: true)
+        ],
         returns: "nothing",
         examples: ["set format json", "set seed 42", "set timer on"]
     ) { inv in

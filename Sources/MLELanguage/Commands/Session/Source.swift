@@ -9,8 +9,9 @@ extension SessionCommands {
         returns: "nothing; stops at the script's first error",
         examples: ["source \"scripts/tour.mle\""]
     ) { inv in
-        let path = inv.string("file") ?? ""
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        let path = try inv.declared("file", String.self)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw inv.error("cannot read '\(path)'", at: "file")
         }
         let session = inv.session

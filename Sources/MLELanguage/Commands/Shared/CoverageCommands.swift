@@ -12,10 +12,14 @@ enum CoverageCommands {
     static func network(_ inv: Invocation, purpose: String, lacks: String = "", reluOnly: Bool = false) throws -> MLP {
         let m = try inv.model("model")
         guard let net = m.model as? MLP else {
-            throw inv.error("\(purpose); '\(inv.names["model"] ?? m.model.kind)' is \(Format.withArticle(m.model.kind)) model\(lacks)", at: "model")
+            throw inv.error(
+                "\(purpose); '\(inv.names["model"] ?? m.model.kind)' is \(Format.withArticle(m.model.kind)) model\(lacks)",
+                at: "model")
         }
         if reluOnly, net.activation != .relu, net.layers.count > 1 {
-            throw inv.error("\(purpose); '\(inv.names["model"] ?? "the model")' uses \(net.activation.rawValue) (its relaxations are not implemented yet)", at: "model")
+            throw inv.error(
+                "\(purpose); '\(inv.names["model"] ?? "the model")' uses \(net.activation.rawValue) (its relaxations are not implemented yet)",
+                at: "model")
         }
         return net
     }
@@ -25,7 +29,8 @@ enum CoverageCommands {
         let count = net.layers.count
         func number(_ v: Value) throws -> Int {
             guard case .number(let x) = v, x == x.rounded(), x >= 1, x <= Double(count) else {
-                throw inv.error("layers are numbered 1 to \(count) (\(count) is the output layer); got \(v.summary)", at: "layers")
+                throw inv.error(
+                    "layers are numbered 1 to \(count) (\(count) is the output layer); got \(v.summary)", at: "layers")
             }
             return Int(x) - 1
         }
@@ -34,13 +39,16 @@ enum CoverageCommands {
         case .symbol("all")?, .string("all")?: return Array(0..<count)
         case .number?: return [try number(inv.value("layers") ?? .none)]
         case .list(let items)?: return try items.map(number)
-        case let v?: throw inv.error("layers takes hidden, all or layer numbers like [1, 2]; got \(v.summary)", at: "layers")
+        case let v?:
+            throw inv.error("layers takes hidden, all or layer numbers like [1, 2]; got \(v.summary)", at: "layers")
         }
     }
 
     /// The analysis of one dataset: its features in the model's order and its classes mapped
     /// to the model's (a class the model does not know is always predicted wrongly).
-    static func analyse(_ net: MLP, _ data: Dataset, settings: CoverageSettings, profile: UnitProfile?) throws -> CoverageAnalysis {
+    static func analyse(_ net: MLP, _ data: Dataset, settings: CoverageSettings, profile: UnitProfile?) throws
+        -> CoverageAnalysis
+    {
         let x = try net.inputs(data)
         var truth: [Int]?
         switch (net.task, data.target) {
@@ -48,10 +56,13 @@ enum CoverageCommands {
             let index = Dictionary(names.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
             truth = labels.map { index[dataNames[$0]] ?? -1 }
         case (.classification, .values?):
-            throw LearningError.invalid("the model is a classifier but the target '\(data.targetName ?? "")' holds numbers")
+            throw LearningError.invalid(
+                "the model is a classifier but the target '\(data.targetName ?? "")' holds numbers")
         case (.classification, nil):
             if settings.inputs == .correct {
-                throw LearningError.invalid("the book's loop needs the true class of each input; the data has no target (give inputs=all to count every input)")
+                throw LearningError.invalid(
+                    "the book's loop needs the true class of each input; the data has no target (give inputs=all to count every input)"
+                )
             }
         default: break
         }
@@ -65,7 +76,8 @@ enum CoverageCommands {
         let kind = s.values == .post ? "post-activation value" : "pre-activation value"
         switch s.rule {
         case .threshold(let t): return "\(kind) > \(Format.number(Double(t)))"
-        case .scaled(let t): return "\(kind), min-max scaled within its layer for each input, > \(Format.number(Double(t))) (DeepXplore)"
+        case .scaled(let t):
+            return "\(kind), min-max scaled within its layer for each input, > \(Format.number(Double(t))) (DeepXplore)"
         }
     }
 
@@ -93,11 +105,14 @@ enum CoverageCommands {
         a.criteria.filter { criterion == "all" || $0.criterion.rawValue == criterion }
     }
 
-    static func coverageReport(_ a: CoverageAnalysis, net: MLP, model: String, data: String, criterion: String,
-                               dead: [NetworkUnit]?, deadSource: String, hasProfile: Bool) -> Report {
+    static func coverageReport(
+        _ a: CoverageAnalysis, net: MLP, model: String, data: String, criterion: String,
+        dead: [NetworkUnit]?, deadSource: String, hasProfile: Bool
+    ) -> Report {
         let s = a.settings
         let outputLayer = net.layers.count - 1
-        let inputsText = s.inputs == .correct ? "correctly predicted inputs only (the book)" : "every input, right or wrong"
+        let inputsText =
+            s.inputs == .correct ? "correctly predicted inputs only (the book)" : "every input, right or wrong"
         var facts: [Field] = []
         let stopText: String
         if a.reachedTarget {
@@ -105,88 +120,169 @@ enum CoverageCommands {
         } else {
             stopText = "target \(Format.percent(s.target)) not reached with all \(a.examples) examples"
         }
-        facts.append(Field("coverage", "neuron coverage", .shown(.number(a.coverage), as: "\(percent(a.coverage)) (\(a.covered) of \(a.units) units); \(stopText)")))
+        facts.append(
+            Field(
+                "coverage", "neuron coverage",
+                .shown(
+                    .number(a.coverage), as: "\(percent(a.coverage)) (\(a.covered) of \(a.units) units); \(stopText)")))
         if s.inputs == .correct {
-            facts.append(Field("examples_used", "examples fed", .shown(.count(a.examplesUsed), as: "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly and skipped (\(a.wrong) wrong in all)")))
+            facts.append(
+                Field(
+                    "examples_used", "examples fed",
+                    .shown(
+                        .count(a.examplesUsed),
+                        as:
+                            "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly and skipped (\(a.wrong) wrong in all)"
+                    )))
         } else {
-            facts.append(Field("examples_used", "examples fed", .shown(.count(a.examplesUsed), as: "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly, counted too")))
+            facts.append(
+                Field(
+                    "examples_used", "examples fed",
+                    .shown(
+                        .count(a.examplesUsed),
+                        as: "\(a.examplesUsed), of which \(a.skippedWrong) predicted wrongly, counted too")))
         }
         facts.append(.text("activated means", ruleText(s)))
         facts.append(.text("counted", "\(layersText(a, outputLayer: outputLayer)); \(inputsText)"))
-        facts.append(Field("seed", "order", .shown(.count(Int(truncatingIfNeeded: s.seed)), as: "random, seed \(s.seed)")))
+        facts.append(
+            Field("seed", "order", .shown(.count(Int(truncatingIfNeeded: s.seed)), as: "random, seed \(s.seed)")))
         if let dead {
-            facts.append(Field("dead_units", "dead units", .shown(.count(dead.count), as: dead.isEmpty ? "none (every unit activates on some training row)"
-                          : "\(dead.count): \(list(dead)) — never activated (by the rule above) \(deadSource)")))
+            facts.append(
+                Field(
+                    "dead_units", "dead units",
+                    .shown(
+                        .count(dead.count),
+                        as: dead.isEmpty
+                            ? "none (every unit activates on some training row)"
+                            : "\(dead.count): \(list(dead)) — never activated (by the rule above) \(deadSource)")))
         } else {
-            facts.append(Field("dead_units", "dead units", .missing(hasProfile ? "not known for rule=scaled without train=DATA" : "not known: the model keeps no training profile; give train=DATA")))
+            facts.append(
+                Field(
+                    "dead_units", "dead units",
+                    .missing(
+                        hasProfile
+                            ? "not known for rule=scaled without train=DATA"
+                            : "not known: the model keeps no training profile; give train=DATA")))
         }
 
         var perLayer: [[Cell]] = []
         for (i, l) in a.layers.enumerated() {
             let missing = a.uncovered.filter { $0.layer == l }
-            perLayer.append([.shown(.count(l + 1), as: "\(l + 1)" + (l == outputLayer ? " (output)" : "")), .count(a.widths[i]), .count(a.coveredPerLayer[i]),
-                             .number(Double(a.coveredPerLayer[i]) / Double(max(a.widths[i], 1)), .percent),
-                             missing.isEmpty ? .missing("—") : .text(list(missing.map { NetworkUnit(layer: $0.layer, index: $0.index) }, layerPrefix: false))])
+            perLayer.append([
+                .shown(.count(l + 1), as: "\(l + 1)" + (l == outputLayer ? " (output)" : "")), .count(a.widths[i]),
+                .count(a.coveredPerLayer[i]),
+                .number(Double(a.coveredPerLayer[i]) / Double(max(a.widths[i], 1)), .percent),
+                missing.isEmpty
+                    ? .missing("—")
+                    : .text(list(missing.map { NetworkUnit(layer: $0.layer, index: $0.index) }, layerPrefix: false))
+            ])
         }
-        let layerTable = Table(caption: "per layer, when the loop stopped (units numbered from 1)",
-                               header: ["layer", "units", "covered", "coverage", "never covered"], cells: perLayer,
-                               alignments: [.left, .right, .right, .right, .left], key: "layers")
+        let layerTable = Table(
+            caption: "per layer, when the loop stopped (units numbered from 1)",
+            header: ["layer", "units", "covered", "coverage", "never covered"], cells: perLayer,
+            alignments: [.left, .right, .right, .right, .left], key: "layers")
         let criteria = shown(a, criterion)
-        let criteriaTable = Table(caption: "criteria over all \(a.examples) examples (same order and inputs)",
-                                  header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
-                                  cells: criteria.map { c in
-                                      [.text(c.criterion.title), .text(criterionSetting(c.criterion, s)), .count(c.covered), .count(c.total),
-                                       .number(c.value, .percent),
-                                       c.covered == 0 ? .missing("—") : .shown(.count(c.examplesToFinal), as: c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples")]
-                                  }, alignments: [.left, .left, .right, .right, .right, .right], key: "criteria")
+        let criteriaTable = Table(
+            caption: "criteria over all \(a.examples) examples (same order and inputs)",
+            header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
+            cells: criteria.map { c in
+                [
+                    .text(c.criterion.title), .text(criterionSetting(c.criterion, s)), .count(c.covered),
+                    .count(c.total),
+                    .number(c.value, .percent),
+                    c.covered == 0
+                        ? .missing("—")
+                        : .shown(
+                            .count(c.examplesToFinal),
+                            as: c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples")
+                ]
+            }, alignments: [.left, .left, .right, .right, .right, .right], key: "criteria")
         var notes: [String] = []
         for c in criteria where c.saturatesEarly {
-            notes.append("\(c.criterion.title) reached its final value after \(c.examplesToFinal) of \(c.curve.count) examples (within the first 1%): at these settings it is too weak to tell test sets apart")
+            notes.append(
+                "\(c.criterion.title) reached its final value after \(c.examplesToFinal) of \(c.curve.count) examples (within the first 1%): at these settings it is too weak to tell test sets apart"
+            )
         }
         if !hasProfile {
-            notes.append("k-multisection, boundary and strong-activation coverage need each unit's range on the training set; give train=DATA")
+            notes.append(
+                "k-multisection, boundary and strong-activation coverage need each unit's range on the training set; give train=DATA"
+            )
         }
         if a.degenerateRanges > 0, hasProfile {
-            notes.append("\(a.degenerateRanges) unit(s) take a single value on the training set; their k-multisection sections cannot be hit")
+            notes.append(
+                "\(a.degenerateRanges) unit(s) take a single value on the training set; their k-multisection sections cannot be hit"
+            )
         }
         let json = analysisJSON(a, data: data, criterion: criterion, model: model, dead: dead)
-        return Report(kind: "coverage", title: "coverage of \(model) on \(data)", fields: facts,
-                      tables: [layerTable, criteriaTable], notes: notes, json: json)
+        return Report(
+            kind: "coverage", title: "coverage of \(model) on \(data)", fields: facts,
+            tables: [layerTable, criteriaTable], notes: notes, json: json)
     }
 
-    static func analysisJSON(_ a: CoverageAnalysis, data: String, criterion: String, model: String? = nil, dead: [NetworkUnit]? = nil) -> JSON {
+    static func analysisJSON(
+        _ a: CoverageAnalysis, data: String, criterion: String, model: String? = nil, dead: [NetworkUnit]? = nil
+    ) -> JSON {
         let s = a.settings
-        func unitJSON(_ u: NetworkUnit) -> JSON { .object([("layer", .number(Double(u.layer + 1))), ("unit", .number(Double(u.index + 1)))]) }
+        func unitJSON(_ u: NetworkUnit) -> JSON {
+            .object([("layer", .number(Double(u.layer + 1))), ("unit", .number(Double(u.index + 1)))])
+        }
         var fields: [(String, JSON)] = [("report", .string("coverage"))]
         if let model { fields.append(("model", .string(model))) }
         fields += [
             ("data", .string(data)),
-            ("settings", .object([
-                ("rule", .string({ if case .scaled = s.rule { return "scaled" } else { return "threshold" } }())),
-                ("threshold", .num({ switch s.rule { case .threshold(let t), .scaled(let t): return Double(t) } }())),
-                ("values", .string(s.values.rawValue)), ("inputs", .string(s.inputs.rawValue)),
-                ("layers", .array(a.layers.map { .number(Double($0 + 1)) })),
-                ("target", .num(s.target)), ("sections", .number(Double(s.sections))), ("top", .number(Double(s.top))),
-                ("seed", .number(Double(s.seed))),
-            ])),
+            (
+                "settings",
+                .object([
+                    ("rule", .string({ if case .scaled = s.rule { return "scaled" } else { return "threshold" } }())),
+                    (
+                        "threshold",
+                        .num(
+                            {
+                                switch s.rule {
+                                case .threshold(let t), .scaled(let t): return Double(t)
+                                }
+                            }())
+                    ),
+                    ("values", .string(s.values.rawValue)), ("inputs", .string(s.inputs.rawValue)),
+                    ("layers", .array(a.layers.map { .number(Double($0 + 1)) })),
+                    ("target", .num(s.target)), ("sections", .number(Double(s.sections))),
+                    ("top", .number(Double(s.top))),
+                    ("seed", .number(Double(s.seed)))
+                ])
+            ),
             ("examples", .number(Double(a.examples))), ("wrong", .number(Double(a.wrong))),
             ("examples_used", .number(Double(a.examplesUsed))), ("skipped_wrong", .number(Double(a.skippedWrong))),
-            ("units", .number(Double(a.units))), ("covered", .number(Double(a.covered))), ("coverage", .num(a.coverage)),
+            ("units", .number(Double(a.units))), ("covered", .number(Double(a.covered))),
+            ("coverage", .num(a.coverage)),
             ("reached_target", .bool(a.reachedTarget)),
-            ("layers", .array(a.layers.indices.map { i in
-                .object([("layer", .number(Double(a.layers[i] + 1))), ("units", .number(Double(a.widths[i]))),
-                         ("covered", .number(Double(a.coveredPerLayer[i])))])
-            })),
-            ("uncovered", .array(a.uncovered.map(unitJSON))),
+            (
+                "layers",
+                .array(
+                    a.layers.indices.map { i in
+                        .object([
+                            ("layer", .number(Double(a.layers[i] + 1))), ("units", .number(Double(a.widths[i]))),
+                            ("covered", .number(Double(a.coveredPerLayer[i])))
+                        ])
+                    })
+            ),
+            ("uncovered", .array(a.uncovered.map(unitJSON)))
         ]
         if let dead { fields.append(("dead", .array(dead.map(unitJSON)))) }
         fields.append(("growth", .array(a.growth.map { .num($0) })))
-        fields.append(("criteria", .array(shown(a, criterion).map { c in
-            .object([("criterion", .string(c.criterion.rawValue)), ("covered", .number(Double(c.covered))),
-                     ("total", .number(Double(c.total))), ("coverage", .num(c.value)),
-                     ("examples_to_final", .number(Double(c.examplesToFinal))), ("saturates_early", .bool(c.saturatesEarly)),
-                     ("curve", .array(c.curve.map { .number(Double($0)) }))])
-        })))
+        fields.append(
+            (
+                "criteria",
+                .array(
+                    shown(a, criterion).map { c in
+                        .object([
+                            ("criterion", .string(c.criterion.rawValue)), ("covered", .number(Double(c.covered))),
+                            ("total", .number(Double(c.total))), ("coverage", .num(c.value)),
+                            ("examples_to_final", .number(Double(c.examplesToFinal))),
+                            ("saturates_early", .bool(c.saturatesEarly)),
+                            ("curve", .array(c.curve.map { .number(Double($0)) }))
+                        ])
+                    })
+            ))
         return .object(fields)
     }
 
@@ -196,49 +292,71 @@ enum CoverageCommands {
         return neuron.curve.map { Double($0) / Double(neuron.total) }
     }
 
-    static func versusTable(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String), criterion: String) -> Table {
+    static func versusTable(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String), criterion: String)
+        -> Table
+    {
         let rows = shown(a, criterion).map { ca -> [Cell] in
             let cb = b.criteria.first { $0.criterion == ca.criterion }
-            return [.text(ca.criterion.title), .number(ca.value, .percent), ca.covered == 0 ? .missing("—") : .count(ca.examplesToFinal),
-                    cb.map { .number($0.value, .percent) } ?? .missing("—"), cb.map { $0.covered == 0 ? .missing("—") : .count($0.examplesToFinal) } ?? .missing("—")]
+            return [
+                .text(ca.criterion.title), .number(ca.value, .percent),
+                ca.covered == 0 ? .missing("—") : .count(ca.examplesToFinal),
+                cb.map { .number($0.value, .percent) } ?? .missing("—"),
+                cb.map { $0.covered == 0 ? .missing("—") : .count($0.examplesToFinal) } ?? .missing("—")
+            ]
         }
-        return Table(key: "versus", caption: "\(names.0) (\(a.examples) examples) versus \(names.1) (\(b.examples) examples), same settings",
-                     columns: [Table.Column("criterion", nil, .left), Table.Column("coverage_a", names.0), Table.Column("final_after_a", "final after"),
-                               Table.Column("coverage_b", names.1), Table.Column("final_after_b", "final after")], rows: rows)
+        return Table(
+            key: "versus",
+            caption: "\(names.0) (\(a.examples) examples) versus \(names.1) (\(b.examples) examples), same settings",
+            columns: [
+                Table.Column("criterion", nil, .left), Table.Column("coverage_a", names.0),
+                Table.Column("final_after_a", "final after"),
+                Table.Column("coverage_b", names.1), Table.Column("final_after_b", "final after")
+            ], rows: rows)
     }
 
     static func versusReading(_ a: CoverageAnalysis, _ b: CoverageAnalysis, names: (String, String)) -> String {
         let fa = a.criteria[0], fb = b.criteria[0]
         if fb.covered == fa.covered {
-            return "\(names.1) covers as many units as \(names.0) (\(percent(fb.value))): by neuron coverage it is as adequate"
+            return
+                "\(names.1) covers as many units as \(names.0) (\(percent(fb.value))): by neuron coverage it is as adequate"
         }
         if fb.covered > fa.covered {
             return "\(names.1) covers more units than \(names.0) (\(percent(fb.value)) against \(percent(fa.value)))"
         }
         let missing = Set(a.uncovered.map(\.self))
         let lost = b.uncovered.filter { !missing.contains($0) }
-        return "\(names.1) covers fewer units than \(names.0) (\(percent(fb.value)) against \(percent(fa.value)); \(fa.covered - fb.covered) fewer" +
-            (lost.isEmpty ? ")" : ": \(list(lost))) — by neuron coverage it is less adequate")
+        return
+            "\(names.1) covers fewer units than \(names.0) (\(percent(fb.value)) against \(percent(fa.value)); \(fa.covered - fb.covered) fewer"
+            + (lost.isEmpty ? ")" : ": \(list(lost))) — by neuron coverage it is less adequate")
     }
 
-    static func addSearch(to report: inout Report, inv: Invocation, net: MLP, data: Dataset, analysis: CoverageAnalysis,
-                          profile: UnitProfile?) throws {
+    static func addSearch(
+        to report: inout Report, inv: Invocation, net: MLP, data: Dataset, analysis: CoverageAnalysis,
+        profile: UnitProfile?
+    ) throws {
         guard let profile else {
-            throw inv.error("the search stays inside the feature ranges seen in training; this model keeps none, so give train=DATA", at: "search")
+            throw inv.error(
+                "the search stays inside the feature ranges seen in training; this model keeps none, so give train=DATA",
+                at: "search")
         }
         var settings = UnitSearchSettings()
-        settings.steps = inv.int("steps") ?? 200
-        settings.stepSize = Float(inv.number("step") ?? 0.05)
-        settings.starts = inv.int("starts") ?? 3
-        guard settings.steps >= 1, settings.steps <= 100_000 else { throw inv.error("steps must be between 1 and 100000", at: "steps") }
-        guard settings.stepSize > 0, settings.stepSize.isFinite else { throw inv.error("step must be a positive number", at: "step") }
+        settings.steps = (try inv.declared("steps", Int.self))
+        settings.stepSize = Float((try inv.declared("step", Double.self)))
+        settings.starts = (try inv.declared("starts", Int.self))
+        guard settings.steps >= 1, settings.steps <= 100_000 else {
+            throw inv.error("steps must be between 1 and 100000", at: "steps")
+        }
+        guard settings.stepSize > 0, settings.stepSize.isFinite else {
+            throw inv.error("step must be a positive number", at: "step")
+        }
         guard settings.starts >= 1 else { throw inv.error("starts must be at least 1", at: "starts") }
-        let limit = max(inv.int("limit") ?? 10, 0)
+        let limit = max((try inv.declared("limit", Int.self)), 0)
         let units = Array(analysis.uncovered.prefix(limit))
         let x = try net.inputs(data)
-        let found = try UnitSearch.search(net, x: x, units: units, rule: analysis.settings.rule, values: analysis.settings.values,
-                                          box: (profile.featureLow, profile.featureHigh), settings: settings,
-                                          context: inv.context("search"))
+        let found = try UnitSearch.search(
+            net, x: x, units: units, rule: analysis.settings.rule, values: analysis.settings.values,
+            box: (profile.featureLow, profile.featureHigh), settings: settings,
+            context: inv.context("search"))
         let classNames: [String] = { if case .classification(let n) = net.task { return n } else { return [] } }()
         func prediction(_ v: Double) -> String {
             classNames.isEmpty ? Format.number(v) : (classNames[safe: Int(v)] ?? "?")
@@ -251,44 +369,82 @@ enum CoverageCommands {
                 if abs(delta) > 1e-6 { deltas.append((delta, j)) }
             }
             deltas.sort { abs($0.delta) > abs($1.delta) }
-            let parts: [String] = deltas.prefix(3).map { d in net.featureNames[d.feature] + " " + String(format: "%+.2f", Double(d.delta)) }
+            let parts: [String] = deltas.prefix(3).map { d in
+                net.featureNames[d.feature] + " " + String(format: "%+.2f", Double(d.delta))
+            }
             return parts.isEmpty ? "—" : parts.joined(separator: ", ")
         }
         let rows = found.map { f -> [Cell] in
-            [.text(unitName(f.unit)), .flag(f.found), .count(f.startRow + 1), .number(Double(f.startValue), .significant),
-             .shown(.number(Double(f.value), .significant), as: String(format: "%.3g → %.3g", f.startValue, f.value)),
-             .number(Double(f.distance), .decimals(3)),
-             .shown(.text(prediction(f.after)), as: "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : "")),
-             .flag(f.predictionChanged), .text(moved(f))]
+            [
+                .text(unitName(f.unit)), .flag(f.found), .count(f.startRow + 1),
+                .number(Double(f.startValue), .significant),
+                .shown(
+                    .number(Double(f.value), .significant), as: String(format: "%.3g → %.3g", f.startValue, f.value)),
+                .number(Double(f.distance), .decimals(3)),
+                .shown(
+                    .text(prediction(f.after)),
+                    as: "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : "")),
+                .flag(f.predictionChanged), .text(moved(f))
+            ]
         }
         let foundCount = found.filter(\.found).count
-        if !rows.isEmpty { report.tables.append(Table(caption: "search for inputs that activate uncovered units (layer:unit; distance in standardised units; inside the training feature ranges)",
-                                   header: ["unit", "found", "from row", "start value", "value", "distance", "prediction", "changed", "features moved most (sd)"],
-                                   cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .left, .left, .left], key: "search"))
+        if !rows.isEmpty {
+            report.tables.append(
+                Table(
+                    caption:
+                        "search for inputs that activate uncovered units (layer:unit; distance in standardised units; inside the training feature ranges)",
+                    header: [
+                        "unit", "found", "from row", "start value", "value", "distance", "prediction", "changed",
+                        "features moved most (sd)"
+                    ],
+                    cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .left, .left, .left],
+                    key: "search"))
             report.tables[report.tables.count - 1].columns[3].audience = .machines
             report.tables[report.tables.count - 1].columns[7].audience = .machines
         }
         if analysis.uncovered.count > units.count {
-            report.notes.append("searched \(units.count) of \(analysis.uncovered.count) uncovered units; raise limit= to search more")
+            report.notes.append(
+                "searched \(units.count) of \(analysis.uncovered.count) uncovered units; raise limit= to search more")
         }
-        if units.isEmpty { report.notes.append("search: every counted unit is covered; nothing to search for") } else { report.notes.append("search: \(foundCount) of \(found.count) units activated; \(found.filter { $0.found && $0.predictionChanged }.count) of those inputs change the prediction; gradient ascent, \(settings.steps) steps of \(Format.number(Double(settings.stepSize))), \(settings.starts) starts per unit") }
+        if units.isEmpty {
+            report.notes.append("search: every counted unit is covered; nothing to search for")
+        } else {
+            report.notes.append(
+                "search: \(foundCount) of \(found.count) units activated; \(found.filter { $0.found && $0.predictionChanged }.count) of those inputs change the prediction; gradient ascent, \(settings.steps) steps of \(Format.number(Double(settings.stepSize))), \(settings.starts) starts per unit"
+            )
+        }
         if case .object(let fields) = report.json {
-            report.json = .object(fields + [("search", .array(found.map { f in
-                .object([("layer", .number(Double(f.unit.layer + 1))), ("unit", .number(Double(f.unit.index + 1))),
-                         ("found", .bool(f.found)), ("from_row", .number(Double(f.startRow + 1))),
-                         ("start_value", .num(Double(f.startValue))), ("value", .num(Double(f.value))),
-                         ("distance", .num(f.distance)), ("steps", .number(Double(f.steps))),
-                         ("before", classNames.isEmpty ? .num(f.before) : .string(prediction(f.before))),
-                         ("after", classNames.isEmpty ? .num(f.after) : .string(prediction(f.after))),
-                         ("input", .array(f.input.map { .num(Double($0)) }))])
-            }))])
+            report.json = .object(
+                fields + [
+                    (
+                        "search",
+                        .array(
+                            found.map { f in
+                                .object([
+                                    ("layer", .number(Double(f.unit.layer + 1))),
+                                    ("unit", .number(Double(f.unit.index + 1))),
+                                    ("found", .bool(f.found)), ("from_row", .number(Double(f.startRow + 1))),
+                                    ("start_value", .num(Double(f.startValue))), ("value", .num(Double(f.value))),
+                                    ("distance", .num(f.distance)), ("steps", .number(Double(f.steps))),
+                                    ("before", classNames.isEmpty ? .num(f.before) : .string(prediction(f.before))),
+                                    ("after", classNames.isEmpty ? .num(f.after) : .string(prediction(f.after))),
+                                    ("input", .array(f.input.map { .num(Double($0)) }))
+                                ])
+                            })
+                    )
+                ])
         }
         if let path = inv.string("to") {
             let header = ["layer", "unit", "found", "from_row", "prediction"] + net.featureNames
-            let table = Table(header: header, rows: found.map { f in
-                ["\(f.unit.layer + 1)", "\(f.unit.index + 1)", f.found ? "yes" : "no", "\(f.startRow + 1)", prediction(f.after)]
-                    + f.input.map { Format.number(Double($0)) }
-            })
+            let table = Table(
+                header: header,
+                rows: found.map { f in
+                    [
+                        "\(f.unit.layer + 1)", "\(f.unit.index + 1)", f.found ? "yes" : "no", "\(f.startRow + 1)",
+                        prediction(f.after)
+                    ]
+                        + f.input.map { Format.number(Double($0)) }
+                })
             do {
                 try Data((table.csv() + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             } catch {

@@ -4,8 +4,10 @@ import MLETensor
 
 /// `load`, `describe`, `split`.
 enum DataCommands {
-    static func loadModel(path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
-                          activation: Kernels.Activation = .relu) throws -> ModelValue {
+    static func loadModel(
+        path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
+        activation: Kernels.Activation = .relu
+    ) throws -> ModelValue {
         let file = try SafeTensors.read(path: path)
         let name = (path as NSString).lastPathComponent
         if file.metadata["format"] == "mle-mlp" {
@@ -18,22 +20,31 @@ enum DataCommands {
         let task: Task
         switch (choice, data?.task) {
         case (.classification, .regression?), (.regression, .classification?):
-            throw LearningError.invalid("task=\(choice.rawValue) disagrees with the target of \(dataName ?? "the data")")
+            throw LearningError.invalid(
+                "task=\(choice.rawValue) disagrees with the target of \(dataName ?? "the data")")
         case (_, let dataTask?): task = dataTask
         case (.regression, nil): task = .regression
         case (.classification, nil): task = .classification(classNames: (0..<max(outputs, 2)).map(String.init))
-        case (.auto, nil): task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
+        case (.auto, nil):
+            task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
         }
         if let d = data, !d.isPlainNumeric {
-            throw LearningError.invalid("data= must be numeric and complete for a PyTorch network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values")
+            throw LearningError.invalid(
+                "data= must be numeric and complete for a PyTorch network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values"
+            )
         }
         let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
-        var net = try MLP(pytorchLayers: layers, name: name, features: features, task: task,
-                          standardizer: data.map { Standardizer.fit($0.features) })
+        var net = try MLP(
+            pytorchLayers: layers, name: name, features: features, task: task,
+            standardizer: data.map { Standardizer.fit($0.features) })
         net.activation = activation
-        var note = "imported from PyTorch (\(path)); \(activation.rawValue) between its Linear layers\(activation == .relu ? " (activation= to change)" : "")"
-        if data != nil { note += "; inputs, outputs and standardised units from \(dataName ?? "the data")" }
-        else { note += "; inputs named x1…x\(features.count), standardised units are the network's own input units" }
+        var note =
+            "imported from PyTorch (\(path)); \(activation.rawValue) between its Linear layers\(activation == .relu ? " (activation= to change)" : "")"
+        if data != nil {
+            note += "; inputs, outputs and standardised units from \(dataName ?? "the data")"
+        } else {
+            note += "; inputs named x1…x\(features.count), standardised units are the network's own input units"
+        }
         return ModelValue(model: net, trainingNote: note)
     }
 
@@ -50,11 +61,19 @@ enum DataCommands {
                     if !v.isNaN, Int(v) >= 0, Int(v) < levels.count { counts[Int(v)] += 1 }
                 }
                 let top = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }
-                let shown = levels.count > 6 ? levels.prefix(6).joined(separator: ", ") + ", …" : levels.joined(separator: ", ")
-                categoricalRows.append([.text(name), .count(missing[j]), .count(levels.count),
-                                        top.map { .shown(.text(levels[$0]), as: "\(levels[$0]) (\(counts[$0]))") } ?? .missing(""), .text(shown)])
-                columns.append(.object([("name", .string(name)), ("type", .string("categorical")), ("missing", .number(Double(missing[j]))),
-                                        ("levels", .object(zip(levels, counts).map { ($0, .number(Double($1))) }))]))
+                let shown =
+                    levels.count > 6 ? levels.prefix(6).joined(separator: ", ") + ", …" : levels.joined(separator: ", ")
+                categoricalRows.append([
+                    .text(name), .count(missing[j]), .count(levels.count),
+                    top.map { .shown(.text(levels[$0]), as: "\(levels[$0]) (\(counts[$0]))") } ?? .missing(""),
+                    .text(shown)
+                ])
+                columns.append(
+                    .object([
+                        ("name", .string(name)), ("type", .string("categorical")),
+                        ("missing", .number(Double(missing[j]))),
+                        ("levels", .object(zip(levels, counts).map { ($0, .number(Double($1))) }))
+                    ]))
                 continue
             }
             var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0, count = 0
@@ -64,53 +83,102 @@ enum DataCommands {
                 lo = min(lo, v); hi = max(hi, v); sum += v; count += 1
             }
             let mean = count > 0 ? sum / Double(count) : .nan
-            for r in 0..<d.rowCount where !d.features[r, j].isNaN { let x = Double(d.features[r, j]) - mean; sq += x * x }
+            for r in 0..<d.rowCount where !d.features[r, j].isNaN {
+                let x = Double(d.features[r, j]) - mean; sq += x * x
+            }
             let sd = count > 1 ? (sq / Double(count - 1)).squareRoot() : 0
             if count == 0 { lo = .nan; hi = .nan }
-            rows.append([.text(name), .text("numeric"), .count(missing[j]), .float(Float(lo), .general), .number(mean, .general),
-                         .number(sd, .general), .float(Float(hi), .general)])
-            columns.append(.object([("name", .string(name)), ("type", .string("numeric")), ("missing", .number(Double(missing[j]))),
-                                    ("min", .num(lo)), ("mean", .num(mean)), ("std", .num(sd)), ("max", .num(hi))]))
+            rows.append([
+                .text(name), .text("numeric"), .count(missing[j]), .float(Float(lo), .general), .number(mean, .general),
+                .number(sd, .general), .float(Float(hi), .general)
+            ])
+            columns.append(
+                .object([
+                    ("name", .string(name)), ("type", .string("numeric")), ("missing", .number(Double(missing[j]))),
+                    ("min", .num(lo)), ("mean", .num(mean)), ("std", .num(sd)), ("max", .num(hi))
+                ]))
         }
-        var tables = [Table(caption: "numeric columns", header: ["column", "type", "missing", "min", "mean", "std", "max"],
-                            cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .right], key: "numeric")]
+        var tables = [
+            Table(
+                caption: "numeric columns", header: ["column", "type", "missing", "min", "mean", "std", "max"],
+                cells: rows, alignments: [.left, .left, .right, .right, .right, .right, .right], key: "numeric")
+        ]
         if rows.isEmpty { tables.removeAll() }
         if !categoricalRows.isEmpty {
-            tables.append(Table(caption: "categorical columns", header: ["column", "missing", "levels", "most frequent", "values"],
-                                cells: categoricalRows, alignments: [.left, .right, .right, .left, .left], key: "categorical"))
+            tables.append(
+                Table(
+                    caption: "categorical columns", header: ["column", "missing", "levels", "most frequent", "values"],
+                    cells: categoricalRows, alignments: [.left, .right, .right, .left, .left], key: "categorical"))
         }
         var facts: [Field] = [Field("rows", .count(d.rowCount)), Field("features", .count(d.featureNames.count))]
         let totalMissing = missing.reduce(0, +)
         if totalMissing > 0 {
             var incomplete = 0
-            for r in 0..<d.rowCount where (0..<d.features.cols).contains(where: { d.features[r, $0].isNaN }) { incomplete += 1 }
-            facts.append(Field("missing", .shown(.count(totalMissing), as: "\(totalMissing) values in \(missing.filter { $0 > 0 }.count) columns; \(incomplete) rows incomplete")))
+            for r in 0..<d.rowCount where (0..<d.features.cols).contains(where: { d.features[r, $0].isNaN }) {
+                incomplete += 1
+            }
+            facts.append(
+                Field(
+                    "missing",
+                    .shown(
+                        .count(totalMissing),
+                        as:
+                            "\(totalMissing) values in \(missing.filter { $0 > 0 }.count) columns; \(incomplete) rows incomplete"
+                    )))
         }
-        var json: [(String, JSON)] = [("report", .string("describe")), ("name", .string(d.name)),
-                                      ("rows", .number(Double(d.rowCount))), ("columns", .array(columns))]
+        var json: [(String, JSON)] = [
+            ("report", .string("describe")), ("name", .string(d.name)),
+            ("rows", .number(Double(d.rowCount))), ("columns", .array(columns))
+        ]
         switch d.target {
         case .classes(_, let names)?:
             let counts = d.classCounts ?? []
-            facts.append(Field("target", .shown(.text(d.targetName ?? ""), as: "\(d.targetName ?? "") (\(names.count) classes)")))
+            facts.append(
+                Field("target", .shown(.text(d.targetName ?? ""), as: "\(d.targetName ?? "") (\(names.count) classes)"))
+            )
             let total = Double(max(d.rowCount, 1))
-            tables.append(Table(caption: "classes of \(d.targetName ?? "")", header: ["class", "count", "share"],
-                                cells: zip(names, counts).map { [.text($0), .count($1), .number(Double($1) / total, .percent)] }, key: "classes"))
+            tables.append(
+                Table(
+                    caption: "classes of \(d.targetName ?? "")", header: ["class", "count", "share"],
+                    cells: zip(names, counts).map { [.text($0), .count($1), .number(Double($1) / total, .percent)] },
+                    key: "classes"))
             if let mx = counts.max(), let mn = counts.min(), mn > 0 {
-                facts.append(Field("imbalance", .shown(.number(Double(mx) / Double(mn)),
-                                                      as: String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn)))))
+                facts.append(
+                    Field(
+                        "imbalance",
+                        .shown(
+                            .number(Double(mx) / Double(mn)),
+                            as: String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn)))))
             }
-            json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("classes")),
-                                            ("counts", .object(zip(names, counts).map { ($0, .number(Double($1))) }))])))
+            json.append(
+                (
+                    "target",
+                    .object([
+                        ("name", .string(d.targetName ?? "")), ("kind", .string("classes")),
+                        ("counts", .object(zip(names, counts).map { ($0, .number(Double($1))) }))
+                    ])
+                ))
         case .values(let v)?:
             let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
-            facts.append(Field("target", .shown(.text(d.targetName ?? ""), as: "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))")))
-            json.append(("target", .object([("name", .string(d.targetName ?? "")), ("kind", .string("numeric")),
-                                            ("mean", .num(mean))])))
+            facts.append(
+                Field(
+                    "target",
+                    .shown(
+                        .text(d.targetName ?? ""), as: "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))")))
+            json.append(
+                (
+                    "target",
+                    .object([
+                        ("name", .string(d.targetName ?? "")), ("kind", .string("numeric")),
+                        ("mean", .num(mean))
+                    ])
+                ))
         case nil:
             facts.append(Field("target", .missing("none")))
         }
-        return Report(kind: "describe", title: "\(d.name): \(d.rowCount) rows × \(d.featureNames.count) features",
-                      fields: facts, tables: tables, json: .object(json))
+        return Report(
+            kind: "describe", title: "\(d.name): \(d.rowCount) rows × \(d.featureNames.count) features",
+            fields: facts, tables: tables, json: .object(json))
     }
 
 }

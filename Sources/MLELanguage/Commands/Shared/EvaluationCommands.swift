@@ -11,12 +11,16 @@ enum EvaluationCommands {
         let o = labelled.outcomes
         let confusion = o.confusion.map { $0.map { Int($0) } }
         let r = ImbalancedReport(confusion: confusion, classNames: labelled.classNames)
-        var facts: [Field] = [Field("balanced_accuracy", "balanced accuracy", .number(Metric.balancedAccuracy.value(of: o))),
-                              Field("gmean", "G-mean", .number(Metric.gmean.value(of: o))),
-                              Field("mcc", "MCC", .number(Metric.mcc.value(of: o)))]
-        var extra: [(String, JSON)] = [("balanced_accuracy", Metric.balancedAccuracy.value(of: o).map { .num($0) } ?? .null),
-                                       ("gmean", Metric.gmean.value(of: o).map { .num($0) } ?? .null),
-                                       ("mcc", Metric.mcc.value(of: o).map { .num($0) } ?? .null)]
+        var facts: [Field] = [
+            Field("balanced_accuracy", "balanced accuracy", .number(Metric.balancedAccuracy.value(of: o))),
+            Field("gmean", "G-mean", .number(Metric.gmean.value(of: o))),
+            Field("mcc", "MCC", .number(Metric.mcc.value(of: o)))
+        ]
+        var extra: [(String, JSON)] = [
+            ("balanced_accuracy", Metric.balancedAccuracy.value(of: o).map { .num($0) } ?? .null),
+            ("gmean", Metric.gmean.value(of: o).map { .num($0) } ?? .null),
+            ("mcc", Metric.mcc.value(of: o).map { .num($0) } ?? .null)
+        ]
         if let p = labelled.positiveName {
             for (label, metric) in [("AP", Metric.averagePrecision), ("ROC-AUC", .auc)] {
                 let v = metric.value(of: o)
@@ -27,18 +31,29 @@ enum EvaluationCommands {
         report.fields += facts
         func cell(_ v: Double?) -> Cell { .number(v, missing: "undefined") }
         let rows = (r.rows + [r.average]).map { row -> [Cell] in
-            [.text(row.name), cell(row.precision), cell(row.recall), cell(row.specificity), cell(row.f1), cell(row.gmean), cell(row.iba), .count(row.support)]
+            [
+                .text(row.name), cell(row.precision), cell(row.recall), cell(row.specificity), cell(row.f1),
+                cell(row.gmean), cell(row.iba), .count(row.support)
+            ]
         }
-        report.tables.append(Table(caption: "each class against the rest (imbalanced-learn's layout; geo = √(rec · spe), iba = (1 + 0.1 (rec − spe)) · rec · spe)",
-                                   header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], cells: rows, key: "imbalanced"))
+        report.tables.append(
+            Table(
+                caption:
+                    "each class against the rest (imbalanced-learn's layout; geo = √(rec · spe), iba = (1 + 0.1 (rec − spe)) · rec · spe)",
+                header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], cells: rows, key: "imbalanced"))
         if r.hasUndefined {
-            report.notes.append("undefined: a zero denominator (a class never predicted, or never present); counted as 0 in avg / total")
+            report.notes.append(
+                "undefined: a zero denominator (a class never predicted, or never present); counted as 0 in avg / total"
+            )
         }
         func json(_ row: ImbalancedClassRow) -> JSON {
-            .object([("name", .string(row.name)), ("precision", row.precision.map { .num($0) } ?? .null),
-                     ("recall", row.recall.map { .num($0) } ?? .null), ("specificity", row.specificity.map { .num($0) } ?? .null),
-                     ("f1", row.f1.map { .num($0) } ?? .null), ("gmean", row.gmean.map { .num($0) } ?? .null),
-                     ("iba", row.iba.map { .num($0) } ?? .null), ("support", .number(Double(row.support)))])
+            .object([
+                ("name", .string(row.name)), ("precision", row.precision.map { .num($0) } ?? .null),
+                ("recall", row.recall.map { .num($0) } ?? .null),
+                ("specificity", row.specificity.map { .num($0) } ?? .null),
+                ("f1", row.f1.map { .num($0) } ?? .null), ("gmean", row.gmean.map { .num($0) } ?? .null),
+                ("iba", row.iba.map { .num($0) } ?? .null), ("support", .number(Double(row.support)))
+            ])
         }
         extra.append(("imbalanced_report", .array(r.rows.map(json) + [json(r.average)])))
         if case .object(let fields) = report.json { report.json = .object(fields + extra) }
@@ -53,9 +68,10 @@ enum EvaluationCommands {
         var fallbacks: [String] = []
         func bca(_ metric: Metric, _ outcomes: Outcomes, _ what: String) throws -> MLEEvaluation.Interval? {
             do {
-                let r = try Bootstrap.interval(metric: metric, outcomes: outcomes, method: .bca, level: level,
-                                               resamples: resamples, seed: seed, stratified: false,
-                                               context: inv.context("bootstrap"))
+                let r = try Bootstrap.interval(
+                    metric: metric, outcomes: outcomes, method: .bca, level: level,
+                    resamples: resamples, seed: seed, stratified: false,
+                    context: inv.context("bootstrap"))
                 if r.fallbackReason != nil { fallbacks.append(what) }
                 return r.interval
             } catch is IntervalError { return nil } catch is Cancelled { throw Interrupted() }
@@ -73,7 +89,9 @@ enum EvaluationCommands {
             guard let j = report.fields.firstIndex(where: { $0.key == key }) else { return }
             let f = report.fields[j]
             let shown = f.value.display + "  \(column) \(text(i)) (\(method))"
-            if let i { report.fields[j].value = .shown(.estimate(i.estimate, low: i.low, high: i.high, .metric), as: shown) } else {
+            if let i {
+                report.fields[j].value = .shown(.estimate(i.estimate, low: i.low, high: i.high, .metric), as: shown)
+            } else {
                 report.fields[j].value = .shown(f.value.value, as: shown)
             }
         }
@@ -82,8 +100,10 @@ enum EvaluationCommands {
             return .array([.num(i.low), .num(i.high)])
         }
         let column = "\(Format.percent(level)) interval"
-        var extra: [(String, JSON)] = [("interval_level", .num(level)), ("interval_resamples", .number(Double(resamples))),
-                                       ("interval_seed", .number(Double(seed)))]
+        var extra: [(String, JSON)] = [
+            ("interval_level", .num(level)), ("interval_resamples", .number(Double(resamples))),
+            ("interval_seed", .number(Double(seed)))
+        ]
         switch labelled.outcomes {
         case .classification(let truth, let predicted, let k, _, _):
             let confusion = labelled.outcomes.confusion
@@ -94,24 +114,32 @@ enum EvaluationCommands {
             widen("accuracy", acc, "Wilson")
             widen("macro_f1", macro, "BCa")
             widen("weighted_f1", weighted, "BCa")
-            extra += [("accuracy_interval", json(acc)), ("macro_f1_interval", json(macro)),
-                      ("weighted_f1_interval", json(weighted))]
+            extra += [
+                ("accuracy_interval", json(acc)), ("macro_f1_interval", json(macro)),
+                ("weighted_f1_interval", json(weighted))
+            ]
             var perClass: [JSON] = []
             var rows: [[Cell]] = []
             for c in 0..<k {
-                let oneVsRest = Outcomes.classification(truth: truth, predicted: predicted, classCount: k, scores: nil, positive: c)
+                let oneVsRest = Outcomes.classification(
+                    truth: truth, predicted: predicted, classCount: k, scores: nil, positive: c)
                 let precision = Metric.precision.proportionCounts(confusion: confusion, positive: c)
                     .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
                 let recall = Metric.recall.proportionCounts(confusion: confusion, positive: c)
                     .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
                 let f1 = try bca(.f1, oneVsRest, "f1 of \(labelled.classNames[c])")
                 rows.append([.text(labelled.classNames[c]), cell(precision), cell(recall), cell(f1)])
-                perClass.append(.object([("name", .string(labelled.classNames[c])), ("precision", json(precision)),
-                                         ("recall", json(recall)), ("f1", json(f1))]))
+                perClass.append(
+                    .object([
+                        ("name", .string(labelled.classNames[c])), ("precision", json(precision)),
+                        ("recall", json(recall)), ("f1", json(f1))
+                    ]))
             }
-            report.tables.insert(Table(caption: "\(column)s (precision, recall: Wilson; f1: BCa, \(resamples) resamples, seed \(seed))",
-                                       header: ["class", "precision", "recall", "f1"], cells: rows,
-                                       alignments: [.left, .right, .right, .right], key: "class_intervals"), at: 1)
+            report.tables.insert(
+                Table(
+                    caption: "\(column)s (precision, recall: Wilson; f1: BCa, \(resamples) resamples, seed \(seed))",
+                    header: ["class", "precision", "recall", "f1"], cells: rows,
+                    alignments: [.left, .right, .right, .right], key: "class_intervals"), at: 1)
             extra.append(("class_intervals", .array(perClass)))
         case .regression:
             var map: [String: MLEEvaluation.Interval?] = [:]
@@ -120,11 +148,15 @@ enum EvaluationCommands {
                 map[label] = i
                 extra.append(("\(metric.rawValue)_interval", json(i)))
             }
-            for (key, label) in [("mse", "MSE"), ("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²")] { widen(key, map[label] ?? nil, "BCa") }
+            for (key, label) in [("mse", "MSE"), ("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²")] {
+                widen(key, map[label] ?? nil, "BCa")
+            }
             report.notes.append("intervals: BCa bootstrap, \(resamples) resamples, seed \(seed)")
         }
         if !fallbacks.isEmpty {
-            report.notes.append("BCa is undefined where every resample gives the same value (\(fallbacks.joined(separator: ", "))); the percentile interval is shown there")
+            report.notes.append(
+                "BCa is undefined where every resample gives the same value (\(fallbacks.joined(separator: ", "))); the percentile interval is shown there"
+            )
         }
         if case .object(let fields) = report.json { report.json = .object(fields + extra) }
     }
@@ -138,45 +170,72 @@ enum EvaluationCommands {
         switch e {
         case .classification(let m):
             let facts = [
-                Field("accuracy", .shown(.number(m.accuracy), as: "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)")),
+                Field(
+                    "accuracy",
+                    .shown(
+                        .number(m.accuracy), as: "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)")),
                 Field("macro_f1", "macro F1", .number(m.macroF1)),
-                Field("weighted_f1", "weighted F1", .number(m.weightedF1)),
+                Field("weighted_f1", "weighted F1", .number(m.weightedF1))
             ]
-            let perClass = Table(header: ["class", "precision", "recall", "f1", "support"],
-                                 cells: m.perClass.map { [.text($0.name), .number($0.precision), .number($0.recall),
-                                                          .number($0.f1), .count($0.support)] }, key: "classes")
-            let confusion = Table(caption: "confusion matrix (rows: actual, columns: predicted)",
-                                  header: ["actual \\ predicted"] + m.classNames,
-                                  cells: m.classNames.indices.map { i in [.text(m.classNames[i])] + m.confusion[i].map { .count(Int($0)) } },
-                                  key: "confusion")
+            let perClass = Table(
+                header: ["class", "precision", "recall", "f1", "support"],
+                cells: m.perClass.map {
+                    [
+                        .text($0.name), .number($0.precision), .number($0.recall),
+                        .number($0.f1), .count($0.support)
+                    ]
+                }, key: "classes")
+            let confusion = Table(
+                caption: "confusion matrix (rows: actual, columns: predicted)",
+                header: ["actual \\ predicted"] + m.classNames,
+                cells: m.classNames.indices.map { i in [.text(m.classNames[i])] + m.confusion[i].map { .count(Int($0)) }
+                },
+                key: "confusion")
             var notes: [String] = []
             if m.hasUndefined {
-                notes.append("— undefined: the model never predicts that class (precision 0/0); counted as 0 in the F1 averages")
+                notes.append(
+                    "— undefined: the model never predicts that class (precision 0/0); counted as 0 in the F1 averages")
             }
             let json = JSON.object([
                 ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
                 ("task", .string("classification")), ("rows", .number(Double(m.total))),
                 ("accuracy", .num(m.accuracy)), ("correct", .number(Double(m.correct))),
                 ("macro_f1", .num(m.macroF1)), ("weighted_f1", .num(m.weightedF1)),
-                ("classes", .array(m.perClass.map {
-                    .object([("name", .string($0.name)), ("precision", .num($0.precision)), ("recall", .num($0.recall)),
-                             ("f1", .num($0.f1)), ("support", .number(Double($0.support)))])
-                })),
-                ("confusion", .object([("labels", .array(m.classNames.map { .string($0) })),
-                                       ("matrix", .array(m.confusion.map { .array($0.map { .number(Double($0)) }) }))])),
+                (
+                    "classes",
+                    .array(
+                        m.perClass.map {
+                            .object([
+                                ("name", .string($0.name)), ("precision", .num($0.precision)),
+                                ("recall", .num($0.recall)),
+                                ("f1", .num($0.f1)), ("support", .number(Double($0.support)))
+                            ])
+                        })
+                ),
+                (
+                    "confusion",
+                    .object([
+                        ("labels", .array(m.classNames.map { .string($0) })),
+                        ("matrix", .array(m.confusion.map { .array($0.map { .number(Double($0)) }) }))
+                    ])
+                )
             ])
-            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(m.total) rows)",
-                          fields: facts, tables: [perClass, confusion], notes: notes, json: json)
+            return Report(
+                kind: "evaluation", title: "evaluate \(model) on \(data) (\(m.total) rows)",
+                fields: facts, tables: [perClass, confusion], notes: notes, json: json)
         case .regression(let r):
-            let facts = [Field("mse", "MSE", .number(r.mse)), Field("rmse", "RMSE", .number(r.rmse)),
-                         Field("mae", "MAE", .number(r.mae)), Field("r2", "R²", .number(r.r2))]
+            let facts = [
+                Field("mse", "MSE", .number(r.mse)), Field("rmse", "RMSE", .number(r.rmse)),
+                Field("mae", "MAE", .number(r.mae)), Field("r2", "R²", .number(r.r2))
+            ]
             let json = JSON.object([
                 ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
                 ("task", .string("regression")), ("rows", .number(Double(r.count))),
-                ("mse", .num(r.mse)), ("rmse", .num(r.rmse)), ("mae", .num(r.mae)), ("r2", .num(r.r2)),
+                ("mse", .num(r.mse)), ("rmse", .num(r.rmse)), ("mae", .num(r.mae)), ("r2", .num(r.r2))
             ])
-            return Report(kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", fields: facts,
-                          notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [], json: json)
+            return Report(
+                kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", fields: facts,
+                notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [], json: json)
         }
     }
 

@@ -5,32 +5,36 @@ import MLETensor
 
 /// `interval`, `compare`, `abtest`, `bandit`: statistical intervals and comparisons (Burkov ch. 7).
 enum IntervalCommands {
-    static let methodChoices = ["auto"] + ProportionMethod.allCases.map(\.rawValue)
+    static let methodChoices =
+        ["auto"] + ProportionMethod.allCases.map(\.rawValue)
         + BootstrapMethod.allCases.map(\.rawValue) + ["delong"]
 
     /// Options shared by every command about a metric (`interval`, `compare`, `cvtest`, `retrain`).
-    static let metricOption = ParamSpec("metric", .choice(Metric.allCases.map(\.rawValue)), "the metric", default: .symbol("accuracy"))
+    static let metricOption = ParamSpec.choice("metric", Metric.self, "the metric", default: .accuracy)
     static let levelOption = ParamSpec("level", .number, "confidence level", default: .number(0.95))
-    static let positiveOption = ParamSpec("positive", .string,
-                                          "the class one-vs-rest metrics are about (default: the second of two classes)")
+    static let positiveOption = ParamSpec(
+        "positive", .string,
+        "the class one-vs-rest metrics are about (default: the second of two classes)")
 
     static let commonOptions = [
         levelOption,
         ParamSpec("resamples", .integer, "bootstrap resamples", default: .number(9999)),
         ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
         ParamSpec("stratify", .bool, "resample each true class within itself", default: .bool(false)),
-        positiveOption,
+        positiveOption
     ]
 
     static func checkedLevel(_ inv: Invocation) throws -> Double {
-        let level = inv.number("level") ?? 0.95
+        let level = (try inv.declared("level", Double.self))
         guard level > 0, level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
         return level
     }
 
     static func checkedResamples(_ inv: Invocation) throws -> Int {
-        let r = inv.int("resamples") ?? 9999
-        guard r >= 100, r <= 10_000_000 else { throw inv.error("resamples must be between 100 and 10000000", at: "resamples") }
+        let r = (try inv.declared("resamples", Int.self))
+        guard r >= 100, r <= 10_000_000 else {
+            throw inv.error("resamples must be between 100 and 10000000", at: "resamples")
+        }
         return r
     }
 
@@ -40,19 +44,24 @@ enum IntervalCommands {
     }
 
     /// The model's outcomes on the data, checked against what the metric needs.
-    static func outcomes(_ inv: Invocation, _ model: any Model, _ d: Dataset, metric: Metric) throws -> LabelledOutcomes {
+    static func outcomes(_ inv: Invocation, _ model: any Model, _ d: Dataset, metric: Metric) throws -> LabelledOutcomes
+    {
         let labelled = try Outcomes.of(model, on: d, positive: inv.string("positive"))
         switch labelled.outcomes {
         case .regression:
             guard metric.isRegression else {
-                throw inv.error("\(metric.rawValue) is a classification metric; the model predicts numbers (use mse, rmse, mae or r2)", at: "metric")
+                throw inv.error(
+                    "\(metric.rawValue) is a classification metric; the model predicts numbers (use mse, rmse, mae or r2)",
+                    at: "metric")
             }
         case .classification:
             guard !metric.isRegression else {
                 throw inv.error("\(metric.rawValue) is a regression metric; the model predicts classes", at: "metric")
             }
             if metric.needsPositiveClass, labelled.positiveName == nil {
-                throw inv.error("\(metric.rawValue) is about one class: add positive=CLASS (one of \(labelled.classNames.joined(separator: ", ")))")
+                throw inv.error(
+                    "\(metric.rawValue) is about one class: add positive=CLASS (one of \(labelled.classNames.joined(separator: ", ")))"
+                )
             }
         }
         return labelled
@@ -70,15 +79,24 @@ enum IntervalCommands {
             let bar = String(repeating: "█", count: max(counts[i] > 0 ? 1 : 0, 40 * counts[i] / max(top, 1)))
             return [.number(start), .count(counts[i]), .text(bar)]
         }
-        let json = JSON.object([("edges", .array((0...counts.count).map { .num(lo + Double($0) * width) })),
-                                ("counts", .array(counts.map { .number(Double($0)) }))])
-        return (Table(key: "histogram", caption: "bootstrap distribution",
-                      columns: [Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)],
-                      rows: rows), json)
+        let json = JSON.object([
+            ("edges", .array((0...counts.count).map { .num(lo + Double($0) * width) })),
+            ("counts", .array(counts.map { .number(Double($0)) }))
+        ])
+        return (
+            Table(
+                key: "histogram", caption: "bootstrap distribution",
+                columns: [
+                    Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)
+                ],
+                rows: rows), json
+        )
     }
 
-    static func gTestReport(_ inv: Invocation, _ sa: Int, _ na: Int, _ sb: Int, _ nb: Int, level: Double,
-                            names: (String, String)) throws -> Report {
+    static func gTestReport(
+        _ inv: Invocation, _ sa: Int, _ na: Int, _ sb: Int, _ nb: Int, level: Double,
+        names: (String, String)
+    ) throws -> Report {
         guard let g = ABTest.gTest(successesA: sa, trialsA: na, successesB: sb, trialsB: nb) else {
             throw inv.error("counts must be 0 ≤ successes ≤ trials with trials > 0")
         }
@@ -87,18 +105,32 @@ enum IntervalCommands {
         let se = (g.rateA * (1 - g.rateA) / Double(na) + g.rateB * (1 - g.rateB) / Double(nb)).squareRoot()
         let z = Distributions.normalQuantile(1 - (1 - level) / 2)
         let facts = [
-            Field("rate_a", "rate of \(names.0)", .shown(.number(g.rateA), as: "\(Format.metric(g.rateA))  (\(sa) of \(na))")),
-            Field("rate_b", "rate of \(names.1)", .shown(.number(g.rateB), as: "\(Format.metric(g.rateB))  (\(sb) of \(nb))")),
-            Field("difference", .shown(.estimate(d, low: d - z * se, high: d + z * se, .metric),
-                                       as: "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]")),
-            Field("g", "G", .number(g.g)), Field("p", .number(g.p, .pValue)),
+            Field(
+                "rate_a", "rate of \(names.0)",
+                .shown(.number(g.rateA), as: "\(Format.metric(g.rateA))  (\(sa) of \(na))")),
+            Field(
+                "rate_b", "rate of \(names.1)",
+                .shown(.number(g.rateB), as: "\(Format.metric(g.rateB))  (\(sb) of \(nb))")),
+            Field(
+                "difference",
+                .shown(
+                    .estimate(d, low: d - z * se, high: d + z * se, .metric),
+                    as:
+                        "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]"
+                )),
+            Field("g", "G", .number(g.g)), Field("p", .number(g.p, .pValue))
         ]
-        let verdict = g.p < 1 - level ? "\(d > 0 ? names.1 : names.0) converts better (G-test \(Format.p(g.p)))"
+        let verdict =
+            g.p < 1 - level
+            ? "\(d > 0 ? names.1 : names.0) converts better (G-test \(Format.p(g.p)))"
             : "no detectable difference in rates (G-test \(Format.p(g.p)))"
-        return Report(kind: "abtest", title: "G-test of \(names.0) against \(names.1)", fields: facts, notes: [verdict],
-                      json: .object([("report", .string("abtest")), ("test", .string("g")), ("rate_a", .num(g.rateA)),
-                                     ("rate_b", .num(g.rateB)), ("difference", .num(d)), ("low", .num(d - z * se)),
-                                     ("high", .num(d + z * se)), ("g", .num(g.g)), ("p", .num(g.p)), ("verdict", .string(verdict))]))
+        return Report(
+            kind: "abtest", title: "G-test of \(names.0) against \(names.1)", fields: facts, notes: [verdict],
+            json: .object([
+                ("report", .string("abtest")), ("test", .string("g")), ("rate_a", .num(g.rateA)),
+                ("rate_b", .num(g.rateB)), ("difference", .num(d)), ("low", .num(d - z * se)),
+                ("high", .num(d + z * se)), ("g", .num(g.g)), ("p", .num(g.p)), ("verdict", .string(verdict))
+            ]))
     }
 
 }

@@ -16,7 +16,8 @@ enum RetrainingCommands {
     static func score(_ inv: Invocation, _ model: any Model, _ data: Dataset, _ metric: Metric) throws -> Double {
         let labelled = try IntervalCommands.outcomes(inv, model, data, metric: metric)
         guard let v = metric.value(of: labelled.outcomes) else {
-            throw inv.error("\(metric.rawValue) is undefined on one of the folds (a zero denominator); choose another metric")
+            throw inv.error(
+                "\(metric.rawValue) is undefined on one of the folds (a zero denominator); choose another metric")
         }
         return v
     }

@@ -1,0 +1,35 @@
+/// A command as a typed unit: its declaration (help, completion, the reference, binding), its
+/// options decoded once into a struct (choices into their enums, defaults from the declaration
+/// only), a validation step that checks every range once, and the work, which returns a value
+/// (usually a `Report`).
+protocol Command {
+    associatedtype Options
+    static var spec: CommandSpec { get }
+    /// Decodes the bound arguments; reads nothing else from the invocation's values.
+    static func options(_ inv: Invocation) throws -> Options
+    /// Every range and consistency check, with the error at the argument at fault.
+    static func validate(_ options: Options, _ inv: Invocation) throws
+    /// The work, on validated options.
+    static func run(_ options: Options, _ inv: Invocation) throws -> Value
+}
+
+extension Command {
+    static func validate(_ options: Options, _ inv: Invocation) throws {}
+
+    /// Decode, validate, run: what the declaration's closure calls.
+    static func execute(_ inv: Invocation) throws -> Value {
+        let o = try options(inv)
+        try validate(o, inv)
+        return try run(o, inv)
+    }
+}
+
+/// Range checks for validation steps, with the error at the option.
+extension Invocation {
+    /// - Throws: "NAME must be between LOW and HIGH" at the option when `value` is outside.
+    func check<T: Comparable>(_ name: String, _ value: T, in range: ClosedRange<T>) throws {
+        guard range.contains(value) else {
+            throw error("\(name) must be between \(range.lowerBound) and \(range.upperBound)", at: name)
+        }
+    }
+}
