@@ -159,7 +159,7 @@ public struct CommandRegistry: Sendable {
         (
             .evaluation,
             [
-                EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommands.interval,
+                EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommand.spec,
                 IntervalCommands.compare, RetrainingCommands.cvtest, RetrainingCommands.retrain,
                 IntervalCommands.abtest, IntervalCommands.bandit
             ]
@@ -172,7 +172,7 @@ public struct CommandRegistry: Sendable {
             ]
         ),
         (.coverage, [CoverageCommands.coverage]),
-        (.robustness, [RobustCommand.spec, RobustCommands.radius]),
+        (.robustness, [RobustCommand.spec, RadiusCommand.spec]),
         (
             .session,
             [

@@ -60,18 +60,24 @@ let irisSetup = """
     let a = results[results.count - 3], b = results[results.count - 2], c = results[results.count - 1]
     #expect(a["low"] as? Double == b["low"] as? Double && a["high"] as? Double == b["high"] as? Double)
     #expect(a["resamples"] as? Int == 2000 && a["seed"] as? Int == 9 && a["level"] as? Double == 0.95)
-    let histogram = c["histogram"] as? [String: Any]
-    #expect((histogram?["counts"] as? [Int])?.reduce(0, +) == 2000)
+    // The histogram's bins, as rows of its table: every resample counted once.
+    let histogram = c["histogram"] as? [[String: Any]] ?? []
+    #expect(histogram.count == 20 && histogram.compactMap { $0["count"] as? Int }.reduce(0, +) == 2000)
 }
 
 @Test func compareGivesAVerdict() throws {
     let (results, out) = try jsonResults(irisSetup + "\ncompare base net test seed=3 resamples=2000")
     #expect(out.errors.isEmpty)
     let r = try #require(results.last)
-    let mcnemar = r["mcnemar"] as? [String: Any]
     // The baseline is right on 10 items (all setosa); the network on those and more.
-    #expect(mcnemar?["only_a"] as? Int == 0)
-    let onlyB = mcnemar?["only_b"] as? Int ?? 0
+    #expect(r["mcnemar_only_a"] as? Int == 0)
+    let onlyB = r["mcnemar_only_b"] as? Int ?? 0
+    // The difference with its paired-bootstrap interval, as one value.
+    let difference = r["difference"] as? [String: Double] ?? [:]
+    #expect(
+        (difference["low"] ?? 1) <= (difference["estimate"] ?? 0)
+            && (difference["estimate"] ?? 0) <= (difference["high"] ?? -1))
+    #expect(r["a"] as? String == "base" && r["b"] as? String == "net" && r["data"] as? String == "test")
     #expect(onlyB >= 15)
     let verdict = r["verdict"] as? String ?? ""
     #expect(verdict.hasPrefix("net is better on accuracy: +"), "\(verdict)")
@@ -108,26 +114,42 @@ let irisSetup = """
     #expect(out.errors.isEmpty)
     let (second, _) = try jsonResults(script)
     let r = try #require(first.last)
-    let differences = r["differences"] as? [[Double]] ?? []
+    // Each replication's two folds, from the rows of the folds table.
+    func foldDifferences(_ report: [String: Any]?) -> [[Double]] {
+        let folds = report?["folds"] as? [[String: Any]] ?? []
+        return (1...5).map { i in
+            folds.filter { $0["replication"] as? Int == i }.compactMap { $0["difference"] as? Double }
+        }
+    }
+    let differences = foldDifferences(r)
     #expect(differences.count == 5 && differences.allSatisfy { $0.count == 2 })
-    #expect(differences == (second.last?["differences"] as? [[Double]] ?? []))
+    #expect(differences == foldDifferences(second.last))
     // The statistic is Dietterich's, recomputed here from the recorded differences.
     var s2 = 0.0
     for d in differences { let m = (d[0] + d[1]) / 2; s2 += (d[0] - m) * (d[0] - m) + (d[1] - m) * (d[1] - m) }
     #expect(abs((r["t"] as? Double ?? 0) - differences[0][0] / (s2 / 5).squareRoot()) < 1e-9)
     #expect((r["verdict"] as? String ?? "").hasPrefix("net's training method is better on accuracy"))
-    #expect(r["a"] as? String == "baseline kind=zero_rule")
+    #expect(r["method_a"] as? String == "baseline kind=zero_rule" && r["a"] as? String == "base")
 }
 
 @Test func retrainReportsTheSpreadBesideTheTestSetInterval() throws {
     let (results, out) = try jsonResults(irisSetup + "\nretrain net train test seeds=4 seed=1")
     #expect(out.errors.isEmpty)
     let r = try #require(results.last)
-    let values = r["values"] as? [Double] ?? []
+    // Every retraining's score, as rows of a table machines get; people see the spread.
+    let values = (r["retrainings"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? Double }
     #expect(values.count == 4)
     let mean = values.reduce(0, +) / 4
     #expect(abs((r["mean"] as? Double ?? 0) - mean) < 1e-12)
-    #expect((r["test_set_interval"] as? [String: Any])?["method"] as? String == "Wilson")
+    #expect(r["test_set_method"] as? String == "Wilson")
+    let testSet = r["test_set"] as? [String: Double] ?? [:]
+    #expect(
+        (testSet["low"] ?? 1) <= (testSet["estimate"] ?? 0) && (testSet["estimate"] ?? 0) <= (testSet["high"] ?? -1))
+    let (_, table, _) = run(
+        irisSetup.replacingOccurrences(of: "set format json", with: "") + "\nretrain net train test seeds=2 seed=1")
+    #expect(
+        table.results.last?.contains("source of variation") == true && table.results.last?.contains("\nseed  ") == false
+    )
     let (bad, badOut) = try jsonResults(irisSetup + "\nretrain net train test seeds=1")
     #expect(bad.count == 4 && badOut.errors == ["t.mle:6:30: error: seeds must be between 2 and 10000"])
 }

@@ -61,7 +61,7 @@ extension Report {
             parts.append(
                 Part(name: "summary", columns: ["key", "value"] + (ranged ? ["low", "high"] : []), rows: summary))
         }
-        for t in tables {
+        for t in tables where t.audience != .people {
             let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
             var names: [String] = []
             var layout: [(Int, [String])] = []

@@ -190,6 +190,8 @@ public struct Table: Sendable {
     public var limit: Int?
     /// With `limit`, the last rows people also see, after a row of "…" (a loss curve's end).
     public var tail = 0
+    /// A table for machines only (every retraining's score) is left out of the table text.
+    public var audience: Audience = .all
     /// What people are told about rows left out (after "… N more rows").
     public var moreHint: String = "rows=N shows more; set format json or csv gives all"
 

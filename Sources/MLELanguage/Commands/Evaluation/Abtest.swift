@@ -61,7 +61,7 @@ extension IntervalCommands {
                     as:
                         "\(Format.metric(dz.estimate))  \(Format.percent(level)) [\(Format.metric(dz.low)), \(Format.metric(dz.high))]"
                 )),
-            Field("z", .number(z.z)), Field("p", .number(z.p, .pValue))
+            Field("z", .number(z.z)), Field("p", .number(z.p, .pValue)), Field("test", .text("z"), audience: .machines)
         ]
         let verdict =
             z.p < 1 - level
@@ -70,12 +70,6 @@ extension IntervalCommands {
         return .report(
             Report(
                 kind: "abtest", title: "z-test of \(column) between \(names[0]) and \(names[1])", fields: facts,
-                notes: [verdict],
-                json: .object([
-                    ("report", .string("abtest")), ("test", .string("z")), ("mean_a", .num(z.meanA)),
-                    ("mean_b", .num(z.meanB)), ("difference", .num(z.difference.estimate)),
-                    ("low", .num(z.difference.low)), ("high", .num(z.difference.high)),
-                    ("z", .num(z.z)), ("p", .num(z.p)), ("verdict", .string(verdict))
-                ])))
+                verdict: verdict))
     }
 }

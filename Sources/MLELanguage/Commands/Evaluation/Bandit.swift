@@ -34,7 +34,8 @@ extension IntervalCommands {
             ]
         }
         let facts = [
-            Field("rounds", .count(rounds)), Field("seed", .count(Int(truncatingIfNeeded: seed))),
+            Field("policy", .text("ucb1"), audience: .machines), Field("rounds", .count(rounds)),
+            Field("seed", .count(Int(truncatingIfNeeded: seed))),
             Field(
                 "regret",
                 .shown(.number(r.regret), as: "\(Format.metric(r.regret)) (expected successes lost to the best arm)"))
@@ -42,12 +43,6 @@ extension IntervalCommands {
         return .report(
             Report(
                 kind: "bandit", title: "UCB1 over \(rates.count) arms", fields: facts,
-                tables: [Table(header: ["arm", "rate", "pulls", "rewards", "observed"], cells: rows, key: "arms")],
-                json: .object([
-                    ("report", .string("bandit")), ("policy", .string("ucb1")), ("rounds", .number(Double(rounds))),
-                    ("seed", .number(Double(seed))), ("rates", .array(rates.map { .num($0) })),
-                    ("pulls", .array(r.pulls.map { .number(Double($0)) })),
-                    ("rewards", .array(r.rewards.map { .number(Double($0)) })), ("regret", .num(r.regret))
-                ])))
+                tables: [Table(header: ["arm", "rate", "pulls", "rewards", "observed"], cells: rows, key: "arms")]))
     }
 }

@@ -56,13 +56,10 @@ extension IntervalCommands {
             Field("resamples", "resamples, seed", .shown(.count(resamples), as: "\(resamples), \(seed)")),
             Field("seed", .count(Int(truncatingIfNeeded: seed)), audience: .machines)
         ]
-        var json: [(String, JSON)] = [
-            ("report", .string("compare")), ("metric", .string(metric.rawValue)),
-            ("a", .string(nameA)), ("b", .string(nameB)), ("value_a", .num(result.valueA)),
-            ("value_b", .num(result.valueB)), ("difference", .num(diff.estimate)),
-            ("low", .num(diff.low)), ("high", .num(diff.high)), ("level", .num(level)),
-            ("resamples", .number(Double(resamples))), ("seed", .number(Double(seed))),
-            ("n", .number(Double(la.outcomes.count)))
+        facts += [
+            Field("metric", .text(metric.rawValue), audience: .machines),
+            Field("level", .number(level), audience: .machines),
+            Field("n", .count(la.outcomes.count), audience: .machines)
         ]
         var evidence = ""
         var significantTest: Bool?
@@ -75,15 +72,12 @@ extension IntervalCommands {
                         as:
                             "only \(nameA) right \(mc.onlyA), only \(nameB) right \(mc.onlyB); exact \(Format.p(mc.exactP)), χ² = \(Format.metric(mc.chiSquare)) \(Format.p(mc.chiSquareP))"
                     )))
-            json.append(
-                (
-                    "mcnemar",
-                    .object([
-                        ("only_a", .number(Double(mc.onlyA))), ("only_b", .number(Double(mc.onlyB))),
-                        ("exact_p", .num(mc.exactP)), ("chi_square", .num(mc.chiSquare)),
-                        ("chi_square_p", .num(mc.chiSquareP))
-                    ])
-                ))
+            facts += [
+                Field("mcnemar_only_a", .count(mc.onlyA), audience: .machines),
+                Field("mcnemar_only_b", .count(mc.onlyB), audience: .machines),
+                Field("mcnemar_chi_square", .number(mc.chiSquare), audience: .machines),
+                Field("mcnemar_chi_square_p", .number(mc.chiSquareP, .pValue), audience: .machines)
+            ]
             if metric == .accuracy || metric == .error {
                 evidence = ", McNemar \(Format.p(mc.exactP))"
                 significantTest = mc.exactP < 1 - level
@@ -98,14 +92,11 @@ extension IntervalCommands {
                         as:
                             "AUC difference \(Format.metric(dl.difference)), z = \(Format.metric(dl.z)), \(Format.p(dl.p))"
                     )))
-            json.append(
-                (
-                    "delong",
-                    .object([
-                        ("difference", .num(dl.difference)), ("standard_error", .num(dl.standardError)),
-                        ("z", .num(dl.z)), ("p", .num(dl.p))
-                    ])
-                ))
+            facts += [
+                Field("delong_difference", .number(dl.difference), audience: .machines),
+                Field("delong_standard_error", .number(dl.standardError), audience: .machines),
+                Field("delong_z", .number(dl.z), audience: .machines)
+            ]
             evidence = ", DeLong \(Format.p(dl.p))"
             significantTest = dl.p < 1 - level
         }
@@ -122,11 +113,10 @@ extension IntervalCommands {
             verdict =
                 "no detectable difference on \(metric.rawValue): \(signed(diff.estimate))\(unit) [\(signed(diff.low)), \(signed(diff.high))]\(evidence)"
         }
-        json.append(("verdict", .string(verdict)))
         return .report(
             Report(
                 kind: "compare",
                 title: "compare \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name) (\(la.outcomes.count) rows)",
-                fields: facts, notes: [verdict], json: .object(json)))
+                fields: facts, verdict: verdict))
     }
 }

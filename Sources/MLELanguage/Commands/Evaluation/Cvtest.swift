@@ -26,9 +26,7 @@ extension RetrainingCommands {
         let level = try IntervalCommands.checkedLevel(inv)
         let seed = inv.seed()
         let stratify = d.task?.isClassification ?? false
-        let progress = inv.session.progress
-        progress.start("cvtest", total: 10)
-        defer { progress.finish() }
+        let context = inv.context("cvtest") { done, _ in "replication \((done + 1) / 2), fold \(2 - done % 2)" }
         var differences: [[Double]] = []
         var rows: [[Cell]] = []
         for i in 0..<5 {
@@ -40,7 +38,7 @@ extension RetrainingCommands {
                 let vb = try score(inv, try rb.train(train, trainingSeed, inv.cancellation), test, metric)
                 pair.append(vb - va)
                 rows.append([.count(i + 1), .count(fold + 1), .number(va), .number(vb), .number(vb - va)])
-                progress.update(2 * i + fold + 1, detail: "replication \(i + 1), fold \(fold + 1)")
+                context.progress(2 * i + fold + 1, of: 10)
             }
             differences.append(pair)
         }
@@ -50,18 +48,13 @@ extension RetrainingCommands {
             Field("method_b", "method of \(nameB)", .text(rb.description)),
             Field("seed", .count(Int(truncatingIfNeeded: seed)))
         ]
-        var json: [(String, JSON)] = [
-            ("report", .string("cvtest")), ("metric", .string(metric.rawValue)),
-            ("a", .string(ra.description)), ("b", .string(rb.description)), ("seed", .number(Double(seed))),
-            ("differences", .array(differences.map { .array($0.map { .num($0) }) }))
-        ]
+        facts += [Field("metric", .text(metric.rawValue), audience: .machines)]
         let verdict: String
         if let r = FiveByTwoCV.test(differences: differences) {
             facts += [
                 Field("mean_difference", "mean difference \(nameB) − \(nameA)", .number(r.meanDifference)),
                 Field("t", "t (5 d.f.)", .number(r.t)), Field("p", .number(r.p, .pValue))
             ]
-            json += [("mean_difference", .num(r.meanDifference)), ("t", .num(r.t)), ("p", .num(r.p))]
             if r.p < 1 - level {
                 let bBetter = (r.t > 0) != [Metric.error, .mse, .rmse, .mae].contains(metric)
                 verdict =
@@ -74,7 +67,6 @@ extension RetrainingCommands {
             verdict =
                 "the two methods gave identical differences on both folds of every replication; the 5×2cv t is undefined"
         }
-        json.append(("verdict", .string(verdict)))
         return .report(
             Report(
                 kind: "cvtest", title: "5×2cv paired t-test of \(nameA) and \(nameB) on \(inv.names["data"] ?? d.name)",
@@ -87,6 +79,6 @@ extension RetrainingCommands {
                             Table.Column("b", nameB), Table.Column("difference", "\(nameB) − \(nameA)")
                         ], rows: rows)
                 ],
-                notes: [verdict], json: .object(json)))
+                verdict: verdict))
     }
 }

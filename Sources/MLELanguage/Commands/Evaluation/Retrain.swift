@@ -33,9 +33,7 @@ extension RetrainingCommands {
         let k = (try inv.declared("seeds", Int.self))
         guard k >= 2, k <= 10000 else { throw inv.error("seeds must be between 2 and 10000", at: "seeds") }
         let seed = inv.seed()
-        let progress = inv.session.progress
-        progress.start("retrain", total: k)
-        defer { progress.finish() }
+        let context = inv.context("retrain") { done, _ in "seed \(seed &+ UInt64(max(done - 1, 0)))" }
         var values: [Double] = []
         for i in 0..<k {
             let s = seed &+ UInt64(i)
@@ -45,7 +43,7 @@ extension RetrainingCommands {
                 data = train.subset((0..<train.rowCount).map { _ in rng.nextIndex(train.rowCount) }, name: train.name)
             }
             values.append(try score(inv, try r.train(data, s, inv.cancellation), test, metric))
-            progress.update(i + 1, detail: "seed \(s)")
+            context.progress(i + 1, of: k)
         }
         let sorted = values.sorted()
         let mean = values.reduce(0, +) / Double(k)
@@ -91,20 +89,11 @@ extension RetrainingCommands {
                     .interval(low: frozen.low, high: frozen.high, .metric)
                 ]
             ])
-        let json = JSON.object([
-            ("report", .string("retrain")), ("metric", .string(metric.rawValue)), ("method", .string(r.description)),
-            ("seeds", .number(Double(k))), ("first_seed", .number(Double(seed))),
-            ("resample_train", .bool(inv.bool("resample_train"))),
-            ("values", .array(values.map { .num($0) })), ("mean", .num(mean)), ("sd", .num(sd)),
-            ("low", .num(spread.0)), ("high", .num(spread.1)), ("min", .num(sorted.first)), ("max", .num(sorted.last)),
-            (
-                "test_set_interval",
-                .object([
-                    ("method", .string(frozenMethod)), ("estimate", .num(frozen.estimate)),
-                    ("low", .num(frozen.low)), ("high", .num(frozen.high))
-                ])
-            )
-        ])
+        // Every retraining's score, for machines (people see the spread).
+        var retrainings = Table(
+            key: "retrainings", columns: [Table.Column("seed"), Table.Column("value", metric.rawValue)],
+            rows: values.indices.map { [.count(Int(truncatingIfNeeded: seed &+ UInt64($0))), .number(values[$0])] })
+        retrainings.audience = .machines
         return .report(
             Report(
                 kind: "retrain", title: "\(metric.rawValue) of \(r.description) over \(k) retrainings",
@@ -114,12 +103,20 @@ extension RetrainingCommands {
                         .shown(
                             .interval(low: sorted.first ?? .nan, high: sorted.last ?? .nan, .metric),
                             as: "\(Format.metric(sorted.first)), \(Format.metric(sorted.last))")),
-                    Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed)))
+                    Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed))),
+                    Field("metric", .text(metric.rawValue), audience: .machines),
+                    Field("method", .text(r.description), audience: .machines),
+                    Field("resample_train", .flag(inv.bool("resample_train")), audience: .machines),
+                    Field("mean", .number(mean), audience: .machines), Field("sd", .number(sd), audience: .machines),
+                    Field("spread", .interval(low: spread.0, high: spread.1, .metric), audience: .machines),
+                    Field(
+                        "test_set", .estimate(frozen.estimate, low: frozen.low, high: frozen.high, .metric),
+                        audience: .machines),
+                    Field("test_set_method", .text(frozenMethod), audience: .machines)
                 ],
-                tables: [table],
+                tables: [table, retrainings],
                 notes: [
                     "the first row is the method's variation (what another training run would give); the second, this trained model's uncertainty from the finite test set"
-                ],
-                json: json))
+                ]))
     }
 }

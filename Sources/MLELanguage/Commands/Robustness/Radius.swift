@@ -3,8 +3,10 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension RobustCommands {
-    static let radius = CommandSpec(
+/// `radius`: label robustness, the smallest perturbation that changes the predicted class,
+/// bracketed between a certified and an attacked radius.
+enum RadiusCommand: Command {
+    static let spec = CommandSpec(
         name: "radius",
         summary:
             "Label robustness per example: the smallest perturbation that changes the predicted class lies in [certified, attacked]",
@@ -30,38 +32,144 @@ extension RobustCommands {
         ],
         returns: "a label-robustness report",
         examples: ["radius net test", "radius net test norm=linf units=raw max=5"]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var net: MLP
+        var data: Dataset
+        var names: RobustCommands.Names
+        var settings: RadiusSettings
+        var rows: Int
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let net = try CoverageCommands.network(
             inv, purpose: "radius analyses a neural network's ReLU layers", reluOnly: true)
-        guard net.task.isClassification else {
-            throw inv.error(
-                "radius needs a classifier: a regression network has no label to change; robust measures how far its prediction moves",
-                at: "model")
-        }
         let data = try inv.dataset("data")
         var s = RadiusSettings()
         s.norm = try inv.choice("norm", PerturbationNorm.self)
         s.units = try inv.choice("units", RobustUnits.self)
-        s.maxRadius = (try inv.declared("max", Double.self))
-        guard s.maxRadius > 0, s.maxRadius.isFinite else { throw inv.error("max must be a number > 0", at: "max") }
-        s.tolerance = (try inv.declared("tolerance", Double.self))
-        guard s.tolerance >= 1e-6, s.tolerance < 1 else {
+        s.maxRadius = try inv.declared("max", Double.self)
+        s.tolerance = try inv.declared("tolerance", Double.self)
+        s.steps = try inv.declared("steps", Int.self)
+        s.restarts = try inv.declared("restarts", Int.self)
+        s.seed = inv.seed()
+        return Options(
+            net: net, data: data,
+            names: RobustCommands.Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
+            settings: s, rows: max(try inv.declared("rows", Int.self), 0))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.net.task.isClassification else {
+            throw inv.error(
+                "radius needs a classifier: a regression network has no label to change; robust measures how far its prediction moves",
+                at: "model")
+        }
+        guard o.settings.maxRadius > 0, o.settings.maxRadius.isFinite else {
+            throw inv.error("max must be a number > 0", at: "max")
+        }
+        guard o.settings.tolerance >= 1e-6, o.settings.tolerance < 1 else {
             throw inv.error("tolerance must be between 1e-6 and 1", at: "tolerance")
         }
-        s.steps = (try inv.declared("steps", Int.self))
-        s.restarts = (try inv.declared("restarts", Int.self))
-        for (name, v, limit) in [("steps", s.steps, 100_000), ("restarts", s.restarts, 10_000)] {
-            guard v >= 1, v <= limit else { throw inv.error("\(name) must be between 1 and \(limit)", at: name) }
-        }
-        s.seed = inv.seed()
-        let x = try net.inputs(data)
-        guard x.rows > 0 else { throw inv.error("the data has no rows", at: "data") }
+        try inv.check("steps", o.settings.steps, in: 1...100_000)
+        try inv.check("restarts", o.settings.restarts, in: 1...10_000)
+        guard o.data.rowCount > 0 else { throw inv.error("the data has no rows", at: "data") }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let x = try o.net.inputs(o.data)
         let results = try LabelRadius.measure(
-            net, x: x, settings: s, context: inv.context("radius") { _, _ in "bisection" })
-        return .report(
-            radiusReport(
-                results, settings: s, net: net,
-                names: Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
-                rows: max((try inv.declared("rows", Int.self)), 0)))
+            o.net, x: x, settings: o.settings, context: inv.context("radius") { _, _ in "bisection" })
+        return .report(radiusReport(results, settings: o.settings, net: o.net, names: o.names, rows: o.rows))
+    }
+
+    static func radiusReport(
+        _ results: [RadiusExample], settings s: RadiusSettings, net: MLP, names: RobustCommands.Names, rows limit: Int
+    ) -> Report {
+        let classNames: [String]
+        if case .classification(let c) = net.task { classNames = c } else { classNames = [] }
+        let n = results.count
+        let norm = s.norm == .l2 ? "‖x′ − x‖₂" : "‖x′ − x‖∞"
+        let units = s.units == .standardized ? "standardised feature units" : "the data's own units"
+        func median(_ v: [Double]) -> String {
+            let sorted = v.sorted()
+            return sorted.isEmpty ? "—" : String(format: "%.4g", sorted[sorted.count / 2])
+        }
+        let attacked = results.compactMap(\.attacked)
+        let gaps = results.compactMap { r in r.attacked.flatMap { $0 > 0 ? r.certified / $0 : nil } }
+        func medianValue(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.sorted()[v.count / 2] }
+        func medianCell(_ v: [Double], _ text: String) -> Cell {
+            medianValue(v).map { .shown(.number($0, .significant), as: text) } ?? .shown(.missing("—"), as: text)
+        }
+        var fields: [Field] = [
+            Field("question", .text("the smallest \(norm) (\(units)) that changes the predicted class")),
+            Field(
+                "certified",
+                medianCell(
+                    results.map(\.certified),
+                    "median \(median(results.map(\.certified))) — CROWN proves no smaller perturbation changes the class"
+                )),
+            Field(
+                "attacked",
+                medianCell(
+                    attacked,
+                    "median \(median(attacked)) — an input this far away changes it (\(attacked.count) of \(n) found within \(Format.number(s.maxRadius)))"
+                )),
+            Field(
+                "gap",
+                gaps.isEmpty
+                    ? .missing("—")
+                    : medianCell(
+                        gaps, "median certified/attacked \(median(gaps)) (1 means the radius is known exactly)")),
+            Field(
+                "evidence",
+                .text(
+                    "bisection to \(Format.number(s.tolerance)) relative; attack: \(s.steps) steps × \(s.restarts) restarts on the best other class's margin"
+                )),
+            Field("seed", .count(Int(truncatingIfNeeded: s.seed)))
+        ]
+        if attacked.count < n {
+            fields.append(
+                Field(
+                    "not_found", "not found",
+                    .shown(
+                        .count(n - attacked.count),
+                        as: "\(n - attacked.count) examples: no change found within max=\(Format.number(s.maxRadius))"))
+            )
+        }
+        var table = Table(
+            key: "examples", caption: "per example: the true radius lies in [certified, attacked]",
+            columns: [
+                Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("certified", "certified ≥"),
+                Table.Column("attacked", "attacked ≤"), Table.Column("changes_to", "changes to", .left),
+                Table.Column("counterexample", audience: .machines)
+            ],
+            rows: results.map { r in
+                [
+                    .count(r.row + 1), .text(classNames[safe: r.label] ?? "\(r.label)"),
+                    .number(r.certified, .significant),
+                    .number(r.attacked, .significant, missing: "> \(Format.number(s.maxRadius))"),
+                    r.flippedTo.map { .text(classNames[safe: $0] ?? "\($0)") } ?? .missing("—"),
+                    r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")
+                ]
+            }, limit: limit)
+        table.moreHint = "rows=N shows more; set format json or csv gives all"
+        var report = Report(
+            kind: "label_radius", title: "label robustness of \(names.model) on \(names.data) (\(n) examples)",
+            fields: fields, tables: [table],
+            extra: [
+                (
+                    "settings",
+                    .object([
+                        ("norm", .string(s.norm.rawValue)), ("units", .string(s.units.rawValue)),
+                        ("max", .num(s.maxRadius)),
+                        ("tolerance", .num(s.tolerance)), ("steps", .number(Double(s.steps))),
+                        ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed)))
+                    ])
+                )
+            ])
+        report.subjects = [("model", names.model), ("data", names.data)]
+        return report
     }
 }

@@ -15,8 +15,9 @@ enum RobustCommand: Command {
         ],
         options: [
             ParamSpec(
-                "delta", .word, "radius of the input ball, or a list of radii for a curve, e.g. [0.01, 0.05, 0.1]",
-                default: .number(0.1)),
+                "delta", .list(.number),
+                "radius of the input ball, or a list of radii for a curve, e.g. [0.01, 0.05, 0.1]",
+                default: .list([.number(0.1)])),
             ParamSpec("epsilon", .number, "largest allowed change of the output (Euclidean)", default: .number(0.05)),
             .choice("norm", PerturbationNorm.self, "the ball's norm (l2, as the book)", default: .l2),
             ParamSpec(
@@ -82,7 +83,7 @@ enum RobustCommand: Command {
         return Options(
             net: net, data: data,
             names: RobustCommands.Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
-            deltas: try RobustCommands.deltaList(inv), settings: settings,
+            deltas: try deltaList(inv), settings: settings,
             rows: max(try inv.declared("rows", Int.self), 0), features: max(try inv.declared("features", Int.self), 0))
     }
 
@@ -115,15 +116,173 @@ enum RobustCommand: Command {
             runs.append((delta, try Robustness.check(o.net, x: x, settings: s, context: context)))
         }
         guard runs.count == 1, let run = runs.first else {
-            return .report(RobustCommands.curveReport(runs, settings: settings, names: o.names))
+            return .report(curveReport(runs, settings: settings, names: o.names))
         }
         var s = settings
         s.delta = run.delta
         let sensitivity = try Robustness.sensitivity(o.net, x: x, results: run.results, settings: s)
-        var report = RobustCommands.singleReport(
+        var report = singleReport(
             run.results, delta: run.delta, settings: settings, net: o.net, data: o.data,
             names: o.names, rows: o.rows)
-        RobustCommands.addSensitivity(sensitivity, to: &report, net: o.net, settings: s, shown: o.features)
+        addSensitivity(sensitivity, to: &report, net: o.net, settings: s, shown: o.features)
         return .report(report)
+    }
+
+    /// The per-feature sensitivity table: every feature, the most sensitive first; people see
+    /// the first `shown` (none when 0).
+    static func addSensitivity(
+        _ f: FeatureSensitivity, to report: inout Report, net: MLP, settings s: RobustSettings, shown: Int
+    ) {
+        let order = f.gradient.indices.sorted { f.gradient[$0] > f.gradient[$1] }
+        let unit = s.units == .standardized ? "per standard deviation" : "per unit"
+        var columns = [Table.Column("feature", "feature", .left), Table.Column("gradient", "mean ‖∂f/∂x‖ (\(unit))")]
+        if f.displacementShare != nil {
+            columns.append(Table.Column("displacement_share", "share of counterexample displacement"))
+        }
+        let rows = order.map { j -> [Cell] in
+            var row: [Cell] = [.text(net.featureNames[safe: j] ?? "x\(j + 1)"), .number(f.gradient[j], .significant)]
+            if let share = f.displacementShare { row.append(.number(share[j], .percent)) }
+            return row
+        }
+        let caption =
+            "features the output is most sensitive to (\(min(shown, order.count)) of \(order.count)"
+            + (f.displacementShare != nil ? "; displacement over \(f.counterexamples) counterexamples" : "") + ")"
+        var table = Table(key: "sensitivity", caption: caption, columns: columns, rows: rows, limit: shown)
+        table.moreHint = "features=N shows more"
+        report.tables.append(table)
+    }
+
+    static func deltaList(_ inv: Invocation) throws -> [Double] {
+        func number(_ v: Value) throws -> Double {
+            guard case .number(let d) = v, d >= 0, d.isFinite else {
+                throw inv.error(
+                    "delta takes a number ≥ 0 or a list of them, e.g. delta=[0.01, 0.1]; got \(v.summary)", at: "delta")
+            }
+            return d
+        }
+        switch inv.value("delta") {
+        case nil: return [0.1]
+        case .list(let items)?:
+            guard !items.isEmpty, items.count <= 100 else {
+                throw inv.error("delta lists take 1 to 100 radii", at: "delta")
+            }
+            return try items.map(number)
+        case let v?: return [try number(v)]
+        }
+    }
+
+    static func singleReport(
+        _ results: [RobustExample], delta: Double, settings s: RobustSettings, net: MLP, data: Dataset,
+        names: RobustCommands.Names, rows limit: Int
+    ) -> Report {
+        let c = RobustCommands.counts(results)
+        let n = results.count
+        var fields: [Field] = [
+            Field("question", .text(RobustCommands.question(s, delta: delta))),
+            Field("delta", "δ", .number(delta, .general), audience: .machines),
+            Field("output", "f(x)", .text(RobustCommands.outputText(s, net))),
+            Field(
+                "robust",
+                .shown(
+                    .count(c.robust),
+                    as: RobustCommands.share(c.robust, n)
+                        + (s.methods.contains(.certify)
+                            ? " — proved by a sound bound" : " — needs method=certify or all"))),
+            Field(
+                "not_robust", "not robust",
+                .shown(.count(c.notRobust), as: RobustCommands.share(c.notRobust, n) + " — a counterexample was found")),
+            Field("unknown", .shown(.count(c.unknown), as: RobustCommands.share(c.unknown, n) + " — neither")),
+            Field("evidence", .text(RobustCommands.evidenceText(s))),
+            Field("seed", .count(Int(truncatingIfNeeded: s.seed)))
+        ]
+        let certified = results.compactMap(\.certified).sorted()
+        if !certified.isEmpty {
+            fields.append(
+                Field(
+                    "median_bound", "median bound",
+                    .shown(
+                        .number(certified[certified.count / 2], .significant),
+                        as: RobustCommands.distance(certified[certified.count / 2]) + " (CROWN)")))
+        }
+        // Predicted class (or value) of each example, for the table.
+        var predicted: [Cell] = Array(repeating: .missing(""), count: n)
+        if let prediction = try? net.predict(net.inputs(data)) {
+            switch (prediction, net.task) {
+            case (.probabilities, .classification(let classNames)):
+                predicted = (prediction.predictedClasses ?? []).map { .text(classNames[safe: $0] ?? "?") }
+            case (.values(let v), _):
+                predicted = v.map { .float($0, .general) }
+            default: break
+            }
+        }
+        func bound(_ v: Double?) -> Cell { .number(v, .significant) }
+        var table = Table(
+            key: "examples",
+            caption:
+                "per example (distances are ‖f(x′) − f(x)‖₂; a verdict needs sampled or attacked > ε, or certified ≤ ε)",
+            columns: [
+                Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("verdict", nil, .left),
+                Table.Column("sampled", "sampled max"), Table.Column("attacked", "attacked max"),
+                Table.Column("certified", "certified ≤"), Table.Column("certified_ibp", "IBP ≤"),
+                Table.Column("counterexample", audience: .machines)
+            ],
+            rows: results.map { r in
+                [
+                    .count(r.row + 1), predicted[safe: r.row] ?? .missing(""), .text(r.verdict.rawValue),
+                    bound(r.sampled), bound(r.attacked), bound(r.certified), bound(r.certifiedIBP),
+                    r.verdict == .notRobust
+                        ? r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")
+                        : .missing("")
+                ]
+            }, limit: limit)
+        table.moreHint = "rows=N shows more; set format json or csv gives all"
+        var report = Report(
+            kind: "robustness", title: "ε-δ robustness of \(names.model) on \(names.data) (\(n) examples)",
+            fields: fields, tables: [table],
+            notes: [
+                "bounds are computed in double precision from the float32 weights and widened by 1e-5 relative, so they hold for mle's float32 evaluation too"
+            ],
+            extra: [("settings", RobustCommands.settingsJSON(s))])
+        report.subjects = [("model", names.model), ("data", names.data)]
+        return report
+    }
+
+    static func curveReport(
+        _ runs: [(delta: Double, results: [RobustExample])], settings s: RobustSettings, names: RobustCommands.Names
+    ) -> Report {
+        let n = runs.first?.results.count ?? 0
+        func pct(_ k: Int) -> Double { n > 0 ? Double(k) / Double(n) : 0 }
+        func shareCell(_ k: Int) -> Cell { .shown(.count(k), as: RobustCommands.share(k, n)) }
+        let rows = runs.map { run -> [Cell] in
+            let c = RobustCommands.counts(run.results)
+            return [.number(run.delta, .general), shareCell(c.robust), shareCell(c.notRobust), shareCell(c.unknown)]
+        }
+        let table = Table(
+            key: "curve", caption: "verdicts per δ (\(n) examples each)",
+            columns: [
+                Table.Column("delta", "δ"), Table.Column("robust"), Table.Column("not_robust", "not robust"),
+                Table.Column("unknown")
+            ], rows: rows)
+        let series = [
+            TextPlot.Series("robust", runs.map { pct(RobustCommands.counts($0.results).robust) }),
+            TextPlot.Series("not robust", runs.map { pct(RobustCommands.counts($0.results).notRobust) }),
+            TextPlot.Series("unknown", runs.map { pct(RobustCommands.counts($0.results).unknown) })
+        ]
+        var plot = TextPlot(
+            title: "share of examples per δ", series: series, xLabel: "δ", yRange: 0...1, percent: true,
+            width: max(10, min(60, runs.count * 6)))
+        plot.xEnds = (Format.number(runs.first?.delta ?? 0), Format.number(runs.last?.delta ?? 0))
+        var report = Report(
+            kind: "robustness_curve",
+            title: "ε-δ robustness of \(names.model) on \(names.data) over \(runs.count) radii",
+            fields: [
+                Field("question", .text(RobustCommands.question(s, delta: nil))),
+                Field("evidence", .text(RobustCommands.evidenceText(s))),
+                Field("seed", .count(Int(truncatingIfNeeded: s.seed))), Field("rows", .count(n), audience: .machines)
+            ],
+            tables: [table], extra: [("settings", RobustCommands.settingsJSON(s))])
+        report.subjects = [("model", names.model), ("data", names.data)]
+        report.plots.append(plot)
+        return report
     }
 }

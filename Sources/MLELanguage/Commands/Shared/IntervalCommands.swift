@@ -118,19 +118,15 @@ enum IntervalCommands {
                     as:
                         "\(Format.metric(d))  \(Format.percent(level)) [\(Format.metric(d - z * se)), \(Format.metric(d + z * se))]"
                 )),
-            Field("g", "G", .number(g.g)), Field("p", .number(g.p, .pValue))
+            Field("g", "G", .number(g.g)), Field("p", .number(g.p, .pValue)),
+            Field("test", .text("g"), audience: .machines)
         ]
         let verdict =
             g.p < 1 - level
             ? "\(d > 0 ? names.1 : names.0) converts better (G-test \(Format.p(g.p)))"
             : "no detectable difference in rates (G-test \(Format.p(g.p)))"
         return Report(
-            kind: "abtest", title: "G-test of \(names.0) against \(names.1)", fields: facts, notes: [verdict],
-            json: .object([
-                ("report", .string("abtest")), ("test", .string("g")), ("rate_a", .num(g.rateA)),
-                ("rate_b", .num(g.rateB)), ("difference", .num(d)), ("low", .num(d - z * se)),
-                ("high", .num(d + z * se)), ("g", .num(g.g)), ("p", .num(g.p)), ("verdict", .string(verdict))
-            ]))
+            kind: "abtest", title: "G-test of \(names.0) against \(names.1)", fields: facts, verdict: verdict)
     }
 
 }
