@@ -101,7 +101,7 @@ public enum Value: Sendable {
         case .string(let s), .symbol(let s): return .string(s)
         case .bool(let b): return .bool(b)
         case .list(let items): return .array(items.map(\.json))
-        case .report(let r): return r.json
+        case .report(let r): return r.jsonValue
         case .tuple(let t): return .array(t.map(\.json))
         case .dataset(let d):
             var o: [(String, JSON)] = [

@@ -40,7 +40,9 @@ private let breastSetup = """
     let announced = try jsonReport(try #require(out.results.last))
     let report = try #require(announced["members"] as? [String: Any])
     let members = try #require(report["members"] as? [[String: Any]])
-    #expect(members.count == 4)
+    // Four members, then the ensemble itself, as in the table people see.
+    #expect(members.count == 5 && members.last?["member"] as? String == "ensemble")
+    #expect(members.last?["balanced_accuracy"] as? Double == report["balanced_accuracy"] as? Double)
     // Each member's balanced accuracy is its own, on the data given.
     let own = try Metric.balancedAccuracy.value(of: Outcomes.of(ens.members[0], on: train, positive: nil).outcomes)
     #expect(abs((members[0]["balanced_accuracy"] as? Double ?? -1) - (own ?? -2)) < 1e-12)
@@ -154,7 +156,7 @@ private let breastSetup = """
     #expect(r["balanced_accuracy"] as? Double == 0.5 && r["gmean"] as? Double == 0 && r["mcc"] as? Double == 0)
     let rows = try #require(r["imbalanced_report"] as? [[String: Any]])
     #expect(rows.count == 3)
-    #expect(rows[1]["name"] as? String == "malignant" && rows[1]["precision"] is NSNull)  // never predicted: undefined
+    #expect(rows[1]["class"] as? String == "malignant" && rows[1]["precision"] is NSNull)  // never predicted: undefined
     #expect(rows[1]["recall"] as? Double == 0 && rows[1]["specificity"] as? Double == 1)
     _ = s
 }

@@ -111,8 +111,13 @@ import Testing
     let last = try JSONSerialization.jsonObject(with: Data(out.results.last!.utf8)) as? [String: Any]
     #expect(last?["report"] as? String == "evaluation")
     #expect(abs((last?["accuracy"] as? Double ?? 0) - 1.0 / 3.0) < 1e-9)
-    let confusion = last?["confusion"] as? [String: Any]
-    #expect((confusion?["matrix"] as? [[Int]]) == [[10, 0, 0], [10, 0, 0], [10, 0, 0]])
+    // The confusion matrix as rows: the actual class, then a count per predicted class.
+    let confusion = last?["confusion"] as? [[String: Any]] ?? []
+    #expect(confusion.map { $0["actual"] as? String } == ["setosa", "versicolor", "virginica"])
+    #expect(
+        confusion.map { row in ["setosa", "versicolor", "virginica"].map { row[$0] as? Int } } == [
+            [10, 0, 0], [10, 0, 0], [10, 0, 0]
+        ])
 }
 
 @Test func sessionSeedMakesScriptsReproducibleAndAdvances() {
@@ -251,12 +256,13 @@ import Testing
     let (_, out, ok) = run("set format json\nd = load \"\(file)\" target=y\ndescribe d")
     #expect(ok)
     let report = try JSONSerialization.jsonObject(with: Data(out.results.last!.utf8)) as? [String: Any]
-    let x = (report?["columns"] as? [[String: Any]])?.first
+    let x = (report?["numeric"] as? [[String: Any]])?.first
     // mean 2.5; sample standard deviation sqrt(((1.5² + 0.5²) · 2) / 3) = sqrt(5/3) = 1.2909944
     #expect(x?["mean"] as? Double == 2.5 && x?["min"] as? Double == 1 && x?["max"] as? Double == 4)
     #expect(abs((x?["std"] as? Double ?? 0) - (5.0 / 3.0).squareRoot()) < 1e-12)
-    let target = report?["target"] as? [String: Any]
-    #expect((target?["counts"] as? [String: Int]) == ["a": 3, "b": 1])
+    let classes = report?["classes"] as? [[String: Any]] ?? []
+    #expect(classes.map { $0["class"] as? String } == ["a", "b"] && classes.map { $0["count"] as? Int } == [3, 1])
+    #expect(classes.map { $0["share"] as? Double } == [0.75, 0.25] && report?["target"] as? String == "y")
 }
 
 @Test func timerReportsEachStatementAndEachLoopAfterItsOutput() throws {

@@ -101,11 +101,13 @@ let irisSetup = """
 @Test func evaluateWithIntervalsAddsThemToEveryMetric() throws {
     let (results, _) = try jsonResults(irisSetup + "\nevaluate net test intervals resamples=1000 seed=4")
     let r = try #require(results.last)
-    for key in ["accuracy_interval", "macro_f1_interval", "weighted_f1_interval"] {
-        let i = r[key] as? [Double] ?? []
-        #expect(i.count == 2 && i[0] <= i[1], "\(key)")
+    // Each metric is its estimate with its interval.
+    for key in ["accuracy", "macro_f1", "weighted_f1"] {
+        let i = r[key] as? [String: Double] ?? [:]
+        #expect((i["low"] ?? 1) <= (i["estimate"] ?? 0) && (i["estimate"] ?? 0) <= (i["high"] ?? -1), "\(key)")
     }
-    #expect((r["class_intervals"] as? [Any])?.count == 3)
+    let perClass = r["class_intervals"] as? [[String: Any]] ?? []
+    #expect(perClass.count == 3 && perClass.allSatisfy { ($0["recall"] as? [String: Double])?["low"] != nil })
 }
 
 @Test func cvtestRunsTenTrainingsPerMethodAndIsReproducible() throws {
@@ -167,8 +169,7 @@ let irisSetup = """
         """)
     #expect(out.errors.isEmpty)
     let r = try #require(results.last)
-    let mse = r["mse"] as? Double ?? .nan
-    let i = r["mse_interval"] as? [Double] ?? []
-    #expect(i.count == 2 && i[0] < mse && mse < i[1])
-    for key in ["rmse_interval", "mae_interval", "r2_interval"] { #expect((r[key] as? [Double])?.count == 2, "\(key)") }
+    let mse = r["mse"] as? [String: Double] ?? [:]
+    #expect((mse["low"] ?? 1) < (mse["estimate"] ?? 0) && (mse["estimate"] ?? 0) < (mse["high"] ?? -1))
+    for key in ["rmse", "mae", "r2"] { #expect((r[key] as? [String: Double])?.count == 3, "\(key)") }
 }

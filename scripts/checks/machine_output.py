@@ -4,7 +4,8 @@
     machine_output.py csv FILE     every blank-line-separated result parses with Python's csv
                                    module into a rectangular table: a header, then rows of the
                                    same length; no cell holds a number with a marker or padding
-    machine_output.py json FILE    every line is one JSON object; every report names its command
+    machine_output.py json FILE    every line is one JSON object without repeated keys; every report
+                                   names its command
     machine_output.py covers REFERENCE SCRIPT
                                    every command of the reference (### NAME) is used in SCRIPT
     machine_output.py count FILE KIND TABLE N
@@ -40,10 +41,16 @@ def check_csv(path):
                 assert not number_with_junk.match(cell), f"a number with a marker or padding: {cell!r} in {header}"
     print(f"csv: {len(tables)} results parsed")
 
+def unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    assert not dup, f"a JSON object repeats keys {sorted(dup)}"
+    return dict(pairs)
+
 def check_json(path):
     n = 0
     for line in open(path, encoding="utf-8"):
-        obj = json.loads(line)
+        obj = json.loads(line, object_pairs_hook=unique_keys)
         assert isinstance(obj, dict), f"not an object: {line[:80]}"
         if "report" in obj:
             assert "command" in obj, f"report without its command: {line[:120]}"

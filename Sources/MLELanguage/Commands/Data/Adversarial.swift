@@ -54,7 +54,7 @@ extension SearchCommands {
                 + (r.auc < 0.5 ? "; out-of-fold AUCs of indistinguishable sets often land a little under 0.5)" : ")")
             : "they differ (AUC \(Format.metric(r.auc))): a classifier tells test rows from training rows"
                 + (top.isEmpty ? "" : "; these features differ most: \(top.joined(separator: ", "))")
-        let facts = [
+        var facts = [
             Field("training_rows", "training rows", .count(train.rowCount)),
             Field("test_rows", "test rows", .count(test.rowCount)),
             Field("classifier", .shown(.text(kind), as: "\(kind), \(k)-fold out-of-fold scores")),
@@ -68,31 +68,18 @@ extension SearchCommands {
             cells: r.shifts.map { [.text($0.feature), .text($0.measure), .number($0.statistic)] }, key: "shifts")
         table.limit = 15
         table.moreHint = "set format json or csv gives all"
-        var json: [(String, JSON)] = [
-            ("report", .string("adversarial")), ("auc", .num(r.auc)), ("alike", .bool(r.alike)),
-            (
-                "shifts",
-                .array(
-                    r.shifts.map {
-                        .object([
-                            ("feature", .string($0.feature)), ("measure", .string($0.measure)),
-                            ("difference", .num($0.statistic))
-                        ])
-                    })
-            )
-        ]
         var notes: [String] = []
         var validation: Dataset?
         if let s = share {
             let rows = AdversarialValidation.mostTestLike(r, share: s)
             validation = train.subset(rows, name: train.name + ".validation")
             notes.append("validation set: the \(rows.count) training rows the classifier found most test-like")
-            json.append(("validation_rows", .array(rows.map { .number(Double($0 + 1)) })))
+            facts.append(Field("validation_rows", .vector(rows.map { Double($0 + 1) }), audience: .machines))
         }
         let report = Report(
             kind: "adversarial",
             title: "adversarial validation: \(inv.names["train"] ?? train.name) vs \(inv.names["test"] ?? test.name)",
-            fields: facts, tables: [table], notes: notes, json: .object(json))
+            fields: facts, tables: [table], notes: notes)
         if let v = validation { return .tuple([.report(report), .dataset(v)]) }
         return .report(report)
     }

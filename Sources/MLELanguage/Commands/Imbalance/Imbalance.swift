@@ -148,7 +148,6 @@ extension ImbalanceCommands {
         var values: [[Double?]] = []
         var notes: [String] = []
         var rowNames: [String] = []
-        var rowJSON: [JSON] = []
         for (i, (name, run)) in strategies.enumerated() {
             if cancel.isCancelled { throw Interrupted() }
             switch try run() {
@@ -158,10 +157,6 @@ extension ImbalanceCommands {
                 values.append(v)
                 rowNames.append(name)
                 if let detail { notes.append("\(name): \(detail)") }
-                rowJSON.append(
-                    .object(
-                        [("strategy", .string(name))]
-                            + zip(metrics, v).map { ($0.1.rawValue, $1.map { .num($0) } ?? .null) }))
             case .failure(let e):
                 notes.append("\(name): not run — \(e.description)")
             }
@@ -196,11 +191,7 @@ extension ImbalanceCommands {
                 Field("seed", .count(Int(truncatingIfNeeded: seed)))
             ],
             tables: [Table(key: "strategies", caption: "* best in its column", columns: columns, rows: rows)],
-            notes: notes,
-            json: .object([
-                ("report", .string("imbalance")), ("positive", .string(positive)), ("seed", .number(Double(seed))),
-                ("strategies", .array(rowJSON))
-            ]))
+            notes: notes)
         report.bars.append(
             BarChart(title: "balanced accuracy", bars: rowNames.enumerated().map { ($1, values[$0][0]) }, maximum: 1))
         return .report(report)

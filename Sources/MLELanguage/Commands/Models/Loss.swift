@@ -35,7 +35,7 @@ extension ModelCommands {
         table.tail = 5
         table.moreHint = "set format json or csv gives every epoch"
         var facts = [
-            Field("epochs", .count(m.lossHistory.count)),
+            Field("epochs_trained", "epochs", .count(m.lossHistory.count)),
             Field("final_loss", "final loss", .float(m.lossHistory.last ?? 0, .significant5))
         ]
         if let b = best {

@@ -157,13 +157,16 @@ extension SearchCommands {
         let names = space.map(\.name)
         let rows = result.rows.enumerated().map { i, r -> [Cell] in
             [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [
-                .number(r.mean), .number(r.sd), .text(r.stage)
+                .number(r.mean), .number(r.sd), .text(r.stage), .vector(r.foldScores.map { $0 ?? .nan })
             ]
         }
         var table = Table(
             key: "results",
             columns: [Table.Column("rank")] + names.map { Table.Column($0) }
-                + [Table.Column("mean", "mean " + settings.metric.rawValue), Table.Column("sd"), Table.Column("stage")],
+                + [
+                    Table.Column("mean", "mean " + settings.metric.rawValue), Table.Column("sd"), Table.Column("stage"),
+                    Table.Column("fold_scores", audience: .machines)
+                ],
             rows: rows, limit: max((try inv.declared("rows", Int.self)), 1))
         table.moreHint = "rows=N shows more; set format json or csv gives all"
         var notes: [String] = []
@@ -190,28 +193,12 @@ extension SearchCommands {
                     as: names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")
                         + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))"))
         ]
-        let json = JSON.object([
-            ("report", .string("search")), ("metric", .string(settings.metric.rawValue)),
-            ("method", .string(settings.method.rawValue)), ("folds", .number(Double(settings.folds))),
-            (
-                "results",
-                .array(
-                    result.rows.map { r in
-                        .object(
-                            names.map { ($0, .string(r.candidate[$0]?.description ?? "")) }
-                                + [
-                                    ("mean", .num(r.mean)), ("sd", .num(r.sd)), ("stage", .string(r.stage)),
-                                    ("folds", .array(r.foldScores.map { $0.map { .num($0) } ?? .null }))
-                                ])
-                    })
-            )
-        ])
         let report = Report(
             kind: "search",
             title:
                 "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
             fields: facts, tables: [table],
-            notes: notes, json: json)
+            notes: notes)
         var value = ModelValue(
             model: model,
             trainingNote:

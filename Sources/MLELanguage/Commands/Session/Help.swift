@@ -75,7 +75,7 @@ extension SessionCommands {
         return Report(
             kind: "help", title: "\(spec.name) — \(spec.summary)",
             fields: [
-                Field("command", .text(spec.name), audience: .machines),
+                Field("name", .text(spec.name), audience: .machines),
                 Field("area", .text(spec.area.title), audience: .machines),
                 Field("usage", .text(spec.usage)), Field("returns", .text(spec.returns)),
                 Field("examples", .text(spec.examples.joined(separator: "\n")), audience: .machines)

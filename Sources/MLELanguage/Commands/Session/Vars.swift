@@ -10,22 +10,17 @@ extension SessionCommands {
     ) { inv in
         let names = inv.session.variables.keys.sorted()
         let rows = names.compactMap { n in inv.session.variables[n].map { [n, $0.typeName, $0.summary] } }
-        let json = JSON.object([
-            ("report", .string("vars")),
-            (
-                "variables",
-                .array(
-                    rows.map {
-                        .object([("name", .string($0[0])), ("type", .string($0[1])), ("summary", .string($0[2]))])
-                    })
-            )
-        ])
         let notes = rows.isEmpty ? ["no variables yet; assign one with name = COMMAND ..."] : []
         return .report(
             Report(
                 kind: "vars", title: "",
                 tables: rows.isEmpty
-                    ? [] : [Table(header: ["name", "type", "value"], rows: rows, alignments: [.left, .left, .left])],
-                notes: notes, json: json))
+                    ? []
+                    : [
+                        Table(
+                            header: ["name", "type", "value"], rows: rows, alignments: [.left, .left, .left],
+                            key: "variables")
+                    ],
+                notes: notes))
     }
 }

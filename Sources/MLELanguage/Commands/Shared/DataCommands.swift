@@ -51,7 +51,6 @@ enum DataCommands {
     static func describeReport(_ d: Dataset) -> Report {
         var rows: [[Cell]] = []
         var categoricalRows: [[Cell]] = []
-        var columns: [JSON] = []
         let missing = d.missingCounts
         for (j, name) in d.featureNames.enumerated() {
             if case .categorical(let levels) = d.columnKinds[j] {
@@ -68,12 +67,6 @@ enum DataCommands {
                     top.map { .shown(.text(levels[$0]), as: "\(levels[$0]) (\(counts[$0]))") } ?? .missing(""),
                     .text(shown)
                 ])
-                columns.append(
-                    .object([
-                        ("name", .string(name)), ("type", .string("categorical")),
-                        ("missing", .number(Double(missing[j]))),
-                        ("levels", .object(zip(levels, counts).map { ($0, .number(Double($1))) }))
-                    ]))
                 continue
             }
             var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, sq = 0.0, count = 0
@@ -92,11 +85,6 @@ enum DataCommands {
                 .text(name), .text("numeric"), .count(missing[j]), .float(Float(lo), .general), .number(mean, .general),
                 .number(sd, .general), .float(Float(hi), .general)
             ])
-            columns.append(
-                .object([
-                    ("name", .string(name)), ("type", .string("numeric")), ("missing", .number(Double(missing[j]))),
-                    ("min", .num(lo)), ("mean", .num(mean)), ("std", .num(sd)), ("max", .num(hi))
-                ]))
         }
         var tables = [
             Table(
@@ -110,7 +98,10 @@ enum DataCommands {
                     caption: "categorical columns", header: ["column", "missing", "levels", "most frequent", "values"],
                     cells: categoricalRows, alignments: [.left, .right, .right, .left, .left], key: "categorical"))
         }
-        var facts: [Field] = [Field("rows", .count(d.rowCount)), Field("features", .count(d.featureNames.count))]
+        var facts: [Field] = [
+            Field("name", .text(d.name), audience: .machines),
+            Field("rows", .count(d.rowCount)), Field("features", .count(d.featureNames.count))
+        ]
         let totalMissing = missing.reduce(0, +)
         if totalMissing > 0 {
             var incomplete = 0
@@ -126,10 +117,6 @@ enum DataCommands {
                             "\(totalMissing) values in \(missing.filter { $0 > 0 }.count) columns; \(incomplete) rows incomplete"
                     )))
         }
-        var json: [(String, JSON)] = [
-            ("report", .string("describe")), ("name", .string(d.name)),
-            ("rows", .number(Double(d.rowCount))), ("columns", .array(columns))
-        ]
         switch d.target {
         case .classes(_, let names)?:
             let counts = d.classCounts ?? []
@@ -150,14 +137,6 @@ enum DataCommands {
                             .number(Double(mx) / Double(mn)),
                             as: String(format: "%.2f : 1 (largest to smallest class)", Double(mx) / Double(mn)))))
             }
-            json.append(
-                (
-                    "target",
-                    .object([
-                        ("name", .string(d.targetName ?? "")), ("kind", .string("classes")),
-                        ("counts", .object(zip(names, counts).map { ($0, .number(Double($1))) }))
-                    ])
-                ))
         case .values(let v)?:
             let mean = v.reduce(0.0) { $0 + Double($1) } / Double(max(v.count, 1))
             facts.append(
@@ -165,20 +144,12 @@ enum DataCommands {
                     "target",
                     .shown(
                         .text(d.targetName ?? ""), as: "\(d.targetName ?? "") (numeric, mean \(Format.number(mean)))")))
-            json.append(
-                (
-                    "target",
-                    .object([
-                        ("name", .string(d.targetName ?? "")), ("kind", .string("numeric")),
-                        ("mean", .num(mean))
-                    ])
-                ))
         case nil:
             facts.append(Field("target", .missing("none")))
         }
         return Report(
             kind: "describe", title: "\(d.name): \(d.rowCount) rows × \(d.featureNames.count) features",
-            fields: facts, tables: tables, json: .object(json))
+            fields: facts, tables: tables)
     }
 
 }

@@ -71,35 +71,10 @@ enum DataPrepCommands {
         }
         var notes: [String] = []
         notes.append(warnings == 0 ? "no problems found" : "\(warnings) thing\(warnings == 1 ? "" : "s") to look at")
-        var json: [(String, JSON)] = [
-            ("report", .string("check")), ("rows", .number(Double(c.rows))),
-            ("missing_cells", .number(Double(c.missingCells))),
-            ("constant_columns", .array(c.constantColumns.map { .string($0) })),
-            ("duplicate_rows", .number(Double(c.duplicateRows))),
-            (
-                "correlated_pairs",
-                .array(
-                    c.correlatedPairs.map {
-                        .object([("a", .string($0.a)), ("b", .string($0.b)), ("r", .num($0.correlation))])
-                    })
-            ),
-            (
-                "strong_predictors",
-                .array(
-                    c.strongPredictors.map {
-                        .object([
-                            ("feature", .string($0.feature)), ("score", .num($0.score)), ("baseline", .num($0.baseline))
-                        ])
-                    })
-            )
-        ]
         if let counts = c.classCounts {
-            json.append(("classes", .object(counts.map { ($0.0, .number(Double($0.1))) })))
         }
-        if let r = c.imbalanceRatio { json.append(("imbalance_ratio", .num(r))) }
-        if let s = c.sharedWithTest { json.append(("shared_with_test", .number(Double(s)))) }
         return Report(
-            kind: "check", title: "check \(name)", fields: facts, tables: tables, notes: notes, json: .object(json))
+            kind: "check", title: "check \(name)", fields: facts, tables: tables, notes: notes)
     }
 
     static func noColumn(_ c: String, in d: Dataset) -> String {

@@ -16,16 +16,10 @@ enum EvaluationCommands {
             Field("gmean", "G-mean", .number(Metric.gmean.value(of: o))),
             Field("mcc", "MCC", .number(Metric.mcc.value(of: o)))
         ]
-        var extra: [(String, JSON)] = [
-            ("balanced_accuracy", Metric.balancedAccuracy.value(of: o).map { .num($0) } ?? .null),
-            ("gmean", Metric.gmean.value(of: o).map { .num($0) } ?? .null),
-            ("mcc", Metric.mcc.value(of: o).map { .num($0) } ?? .null)
-        ]
         if let p = labelled.positiveName {
             for (label, metric) in [("AP", Metric.averagePrecision), ("ROC-AUC", .auc)] {
                 let v = metric.value(of: o)
                 facts.append(Field(metric.rawValue, "\(label) (\(p))", .number(v, missing: "undefined")))
-                extra.append((metric.rawValue, v.map { .num($0) } ?? .null))
             }
         }
         report.fields += facts
@@ -38,25 +32,19 @@ enum EvaluationCommands {
         }
         report.tables.append(
             Table(
+                key: "imbalanced_report",
                 caption:
                     "each class against the rest (imbalanced-learn's layout; geo = √(rec · spe), iba = (1 + 0.1 (rec − spe)) · rec · spe)",
-                header: ["class", "pre", "rec", "spe", "f1", "geo", "iba", "sup"], cells: rows, key: "imbalanced"))
+                columns: [
+                    Table.Column("class", nil, .left), Table.Column("precision", "pre"), Table.Column("recall", "rec"),
+                    Table.Column("specificity", "spe"), Table.Column("f1"), Table.Column("gmean", "geo"),
+                    Table.Column("iba"), Table.Column("support", "sup")
+                ], rows: rows))
         if r.hasUndefined {
             report.notes.append(
                 "undefined: a zero denominator (a class never predicted, or never present); counted as 0 in avg / total"
             )
         }
-        func json(_ row: ImbalancedClassRow) -> JSON {
-            .object([
-                ("name", .string(row.name)), ("precision", row.precision.map { .num($0) } ?? .null),
-                ("recall", row.recall.map { .num($0) } ?? .null),
-                ("specificity", row.specificity.map { .num($0) } ?? .null),
-                ("f1", row.f1.map { .num($0) } ?? .null), ("gmean", row.gmean.map { .num($0) } ?? .null),
-                ("iba", row.iba.map { .num($0) } ?? .null), ("support", .number(Double(row.support)))
-            ])
-        }
-        extra.append(("imbalanced_report", .array(r.rows.map(json) + [json(r.average)])))
-        if case .object(let fields) = report.json { report.json = .object(fields + extra) }
     }
 
     /// Adds an interval to every metric of an evaluation report: Wilson for proportions
@@ -95,15 +83,7 @@ enum EvaluationCommands {
                 report.fields[j].value = .shown(f.value.value, as: shown)
             }
         }
-        func json(_ i: MLEEvaluation.Interval?) -> JSON {
-            guard let i else { return .null }
-            return .array([.num(i.low), .num(i.high)])
-        }
         let column = "\(Format.percent(level)) interval"
-        var extra: [(String, JSON)] = [
-            ("interval_level", .num(level)), ("interval_resamples", .number(Double(resamples))),
-            ("interval_seed", .number(Double(seed)))
-        ]
         switch labelled.outcomes {
         case .classification(let truth, let predicted, let k, _, _):
             let confusion = labelled.outcomes.confusion
@@ -114,11 +94,6 @@ enum EvaluationCommands {
             widen("accuracy", acc, "Wilson")
             widen("macro_f1", macro, "BCa")
             widen("weighted_f1", weighted, "BCa")
-            extra += [
-                ("accuracy_interval", json(acc)), ("macro_f1_interval", json(macro)),
-                ("weighted_f1_interval", json(weighted))
-            ]
-            var perClass: [JSON] = []
             var rows: [[Cell]] = []
             for c in 0..<k {
                 let oneVsRest = Outcomes.classification(
@@ -129,24 +104,17 @@ enum EvaluationCommands {
                     .flatMap { ProportionMethod.wilson.interval(successes: $0.0, trials: $0.1, level: level) }
                 let f1 = try bca(.f1, oneVsRest, "f1 of \(labelled.classNames[c])")
                 rows.append([.text(labelled.classNames[c]), cell(precision), cell(recall), cell(f1)])
-                perClass.append(
-                    .object([
-                        ("name", .string(labelled.classNames[c])), ("precision", json(precision)),
-                        ("recall", json(recall)), ("f1", json(f1))
-                    ]))
             }
             report.tables.insert(
                 Table(
                     caption: "\(column)s (precision, recall: Wilson; f1: BCa, \(resamples) resamples, seed \(seed))",
                     header: ["class", "precision", "recall", "f1"], cells: rows,
                     alignments: [.left, .right, .right, .right], key: "class_intervals"), at: 1)
-            extra.append(("class_intervals", .array(perClass)))
         case .regression:
             var map: [String: MLEEvaluation.Interval?] = [:]
             for (label, metric) in [("MSE", Metric.mse), ("RMSE", .rmse), ("MAE", .mae), ("R²", .r2)] {
                 let i = try bca(metric, labelled.outcomes, label)
                 map[label] = i
-                extra.append(("\(metric.rawValue)_interval", json(i)))
             }
             for (key, label) in [("mse", "MSE"), ("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²")] {
                 widen(key, map[label] ?? nil, "BCa")
@@ -158,7 +126,6 @@ enum EvaluationCommands {
                 "BCa is undefined where every resample gives the same value (\(fallbacks.joined(separator: ", "))); the percentile interval is shown there"
             )
         }
-        if case .object(let fields) = report.json { report.json = .object(fields + extra) }
     }
 
     /// The variable name an argument was written as, for report titles.
@@ -175,7 +142,10 @@ enum EvaluationCommands {
                     .shown(
                         .number(m.accuracy), as: "\(Format.metric(m.accuracy))  (\(m.correct) of \(m.total) correct)")),
                 Field("macro_f1", "macro F1", .number(m.macroF1)),
-                Field("weighted_f1", "weighted F1", .number(m.weightedF1))
+                Field("weighted_f1", "weighted F1", .number(m.weightedF1)),
+                Field("task", .text("classification"), audience: .machines),
+                Field("rows", .count(m.total), audience: .machines),
+                Field("correct", .count(m.correct), audience: .machines)
             ]
             let perClass = Table(
                 header: ["class", "precision", "recall", "f1", "support"],
@@ -185,57 +155,31 @@ enum EvaluationCommands {
                         .number($0.f1), .count($0.support)
                     ]
                 }, key: "classes")
-            let confusion = Table(
+            var confusion = Table(
                 caption: "confusion matrix (rows: actual, columns: predicted)",
                 header: ["actual \\ predicted"] + m.classNames,
                 cells: m.classNames.indices.map { i in [.text(m.classNames[i])] + m.confusion[i].map { .count(Int($0)) }
                 },
                 key: "confusion")
+            confusion.columns[0].key = "actual"
             var notes: [String] = []
             if m.hasUndefined {
                 notes.append(
                     "— undefined: the model never predicts that class (precision 0/0); counted as 0 in the F1 averages")
             }
-            let json = JSON.object([
-                ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
-                ("task", .string("classification")), ("rows", .number(Double(m.total))),
-                ("accuracy", .num(m.accuracy)), ("correct", .number(Double(m.correct))),
-                ("macro_f1", .num(m.macroF1)), ("weighted_f1", .num(m.weightedF1)),
-                (
-                    "classes",
-                    .array(
-                        m.perClass.map {
-                            .object([
-                                ("name", .string($0.name)), ("precision", .num($0.precision)),
-                                ("recall", .num($0.recall)),
-                                ("f1", .num($0.f1)), ("support", .number(Double($0.support)))
-                            ])
-                        })
-                ),
-                (
-                    "confusion",
-                    .object([
-                        ("labels", .array(m.classNames.map { .string($0) })),
-                        ("matrix", .array(m.confusion.map { .array($0.map { .number(Double($0)) }) }))
-                    ])
-                )
-            ])
             return Report(
                 kind: "evaluation", title: "evaluate \(model) on \(data) (\(m.total) rows)",
-                fields: facts, tables: [perClass, confusion], notes: notes, json: json)
+                fields: facts, tables: [perClass, confusion], notes: notes)
         case .regression(let r):
             let facts = [
                 Field("mse", "MSE", .number(r.mse)), Field("rmse", "RMSE", .number(r.rmse)),
-                Field("mae", "MAE", .number(r.mae)), Field("r2", "R²", .number(r.r2))
+                Field("mae", "MAE", .number(r.mae)), Field("r2", "R²", .number(r.r2)),
+                Field("task", .text("regression"), audience: .machines),
+                Field("rows", .count(r.count), audience: .machines)
             ]
-            let json = JSON.object([
-                ("report", .string("evaluation")), ("model", .string(model)), ("data", .string(data)),
-                ("task", .string("regression")), ("rows", .number(Double(r.count))),
-                ("mse", .num(r.mse)), ("rmse", .num(r.rmse)), ("mae", .num(r.mae)), ("r2", .num(r.r2))
-            ])
             return Report(
                 kind: "evaluation", title: "evaluate \(model) on \(data) (\(r.count) rows)", fields: facts,
-                notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [], json: json)
+                notes: r.r2 == nil ? ["— R² is undefined: the true values are all equal"] : [])
         }
     }
 

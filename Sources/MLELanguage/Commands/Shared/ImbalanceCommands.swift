@@ -132,16 +132,10 @@ enum ImbalanceCommands {
 
         // Diagnostics: each member and the ensemble on the data given.
         var rows: [[Cell]] = []
-        var memberJSON: [JSON] = []
         for h in checks.indices {
             let b = checks[h].1
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")
             rows.append([.count(h + 1), .count(datasets[h].rowCount), .text(mix), .number(b)])
-            memberJSON.append(
-                .object([
-                    ("member", .number(Double(h + 1))), ("rows", .number(Double(datasets[h].rowCount))),
-                    ("balanced_accuracy", b.map { .num($0) } ?? .null)
-                ]))
         }
         let whole = try balanced(final, prediction)
         rows.append([
@@ -152,7 +146,7 @@ enum ImbalanceCommands {
             kind: "ensemble", title: model.summary,
             fields: [
                 Field(
-                    "members",
+                    "member_count", "members",
                     .shown(
                         .count(members),
                         as:
@@ -163,7 +157,9 @@ enum ImbalanceCommands {
                     "vote",
                     .shown(.text(vote.rawValue), as: vote == .soft ? "soft (mean probability)" : "hard (majority vote)")
                 ),
-                Field("seed", .count(Int(truncatingIfNeeded: seed)))
+                Field("seed", .count(Int(truncatingIfNeeded: seed))),
+                Field("method", .text(method.rawValue), audience: .machines),
+                Field("balanced_accuracy", .number(whole), audience: .machines)
             ],
             tables: [
                 Table(
@@ -171,12 +167,7 @@ enum ImbalanceCommands {
                         "balanced accuracy on the data given (\(inv.names["data"] ?? d.name)), which the members trained on: a check, not an estimate",
                     header: ["member", "rows", "classes", "balanced accuracy"], cells: rows,
                     alignments: [.left, .right, .left, .right], key: "members")
-            ],
-            json: .object([
-                ("report", .string("ensemble")), ("members", .array(memberJSON)),
-                ("method", .string(method.rawValue)), ("vote", .string(vote.rawValue)),
-                ("seed", .number(Double(seed))), ("balanced_accuracy", whole.map { .num($0) } ?? .null)
-            ]))
+            ])
         if inv.bool("correct_priors") {
             report.notes.append(
                 "probabilities corrected from the members' balanced class shares to those of the data given")
