@@ -83,8 +83,10 @@ func jsonReport(_ text: String) throws -> [String: Any] {
     #expect(text.contains("test (113 examples) versus half (57 examples), same settings"))
     #expect(text.contains("● test  ○ half"))
     let r = try jsonReport(try #require(out.results.last))
-    let versus = try #require(r["versus"] as? [String: Any])
-    #expect(versus["data"] as? String == "half" && versus["examples"] as? Int == 57)
+    #expect(r["versus_data"] as? String == "half" && r["versus_examples"] as? Int == 57)
+    // The comparison, criterion by criterion, as the table people see.
+    let versus = r["versus"] as? [[String: Any]] ?? []
+    #expect(versus.first?["criterion"] as? String == "neuron coverage" && versus.first?["coverage_b"] is Double)
 }
 
 @Test func coverageSearchWritesTheInputsItFound() throws {

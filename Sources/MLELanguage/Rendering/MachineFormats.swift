@@ -3,20 +3,11 @@ import Foundation
 extension Report {
     /// The report as one JSON object: `report` (its kind), `command`, `title`, what it is about
     /// (model, data), every field by key, every table as an array of row objects, the verdict and
-    /// the notes. A report built from a hand-made object keeps it and gains what it lacked.
+    /// the notes.
     public var jsonValue: JSON {
         var head: [(String, JSON)] = [("report", .string(kind)), ("command", .string(command))]
         if !title.isEmpty { head.append(("title", .string(title))) }
         head += subjects.map { ($0.0, .string($0.1)) }
-        if case .object(let legacy) = json {
-            let known = Set(legacy.map(\.0))
-            var out = legacy.filter { $0.0 == "report" }
-            out += head.filter { !known.contains($0.0) }
-            out += legacy.filter { $0.0 != "report" }
-            if let verdict, !known.contains("verdict") { out.append(("verdict", .string(verdict))) }
-            if !notes.isEmpty, !known.contains("notes") { out.append(("notes", .array(notes.map { .string($0) }))) }
-            return .object(out)
-        }
         var out = head
         out += fields.filter { $0.audience != .people }.map { ($0.key, $0.value.json) }
         for t in tables {

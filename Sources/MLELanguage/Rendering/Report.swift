@@ -41,6 +41,8 @@ public enum NumberStyle: Sendable {
 public indirect enum Cell: Sendable {
     case text(String)
     case number(Double, NumberStyle)
+    /// A float32 number (see `float`).
+    case single(Float, NumberStyle)
     case count(Int)
     case flag(Bool)
     /// An interval without a point estimate: `[low, high]`.
@@ -61,17 +63,16 @@ public indirect enum Cell: Sendable {
         return .number(v, style)
     }
 
-    /// A float32 result: carried as the double nearest its shortest decimal form, so machines
-    /// read `0.12345679` rather than the binary expansion `0.12345679104328156`.
-    public static func float(_ v: Float, _ style: NumberStyle = .metric) -> Cell {
-        .number(v.isFinite ? Double(String(v)) ?? Double(v) : Double(v), style)
-    }
+    /// A float32 result: people see it rounded from its exact value; machines read its shortest
+    /// decimal form (`0.12345679`, not the binary expansion `0.12345679104328156`).
+    public static func float(_ v: Float, _ style: NumberStyle = .metric) -> Cell { .single(v, style) }
 
     /// The text people see.
     public var display: String {
         switch self {
         case .text(let s): return s
         case .number(let v, let style): return style.text(v)
+        case .single(let v, let style): return style.text(Double(v))
         case .count(let n): return "\(n)"
         case .flag(let b): return b ? "yes" : "no"
         case .interval(let lo, let hi, let style): return "[\(style.text(lo)), \(style.text(hi))]"
@@ -106,6 +107,7 @@ public indirect enum Cell: Sendable {
         switch value {
         case .text(let s): return .string(s)
         case .number(let v, _): return .num(v)
+        case .single(let v, _): return .num(v.isFinite ? Double(String(v)) ?? Double(v) : nil)
         case .count(let n): return .number(Double(n))
         case .flag(let b): return .bool(b)
         case .interval(let lo, let hi, _): return .object([("low", .num(lo)), ("high", .num(hi))])
@@ -129,6 +131,7 @@ public indirect enum Cell: Sendable {
         case .estimate(let v, let lo, let hi, _): return (estimate ? [num(v)] : []) + [num(lo), num(hi)]
         case .text(let s): return [s]
         case .number(let v, _): return [num(v)]
+        case .single(let v, _): return [v.isFinite ? String(v) : num(Double(v))]
         case .count(let n): return ["\(n)"]
         case .flag(let b): return [b ? "true" : "false"]
         case .vector(let v): return [v.map(num).joined(separator: " ")]
@@ -262,8 +265,6 @@ public struct Report: Sendable {
     public var plots: [TextPlot] = []
     /// Bar charts drawn after the plots (table format only).
     public var bars: [BarChart] = []
-    /// A hand-built JSON object from before reports were typed; `.null` for typed reports.
-    public var json: JSON
     /// The command that made the report, when it differs from `kind`; set by the interpreter.
     public var commandName: String?
 
@@ -274,29 +275,7 @@ public struct Report: Sendable {
     ) {
         self.kind = kind; self.title = title; self.subjects = subjects; self.fields = fields
         self.tables = tables; self.verdict = verdict; self.notes = notes; self.extra = extra
-        self.text = text; self.json = .null
-    }
-
-    /// A report from text facts and a hand-built JSON object.
-    public init(
-        kind: String, title: String, facts: [(String, String)] = [], tables: [Table] = [],
-        notes: [String] = [], json: JSON, text: String = ""
-    ) {
-        self.kind = kind; self.title = title
-        self.fields = facts.map { Field(Table.machineName($0.0), $0.0, .text($0.1)) }
-        self.tables = tables; self.notes = notes; self.json = json; self.text = text
-    }
-
-    /// A report from typed fields and a hand-built JSON object.
-    public init(kind: String, title: String, fields: [Field], tables: [Table] = [], notes: [String] = [], json: JSON) {
-        self.kind = kind; self.title = title; self.fields = fields
-        self.tables = tables; self.notes = notes; self.json = json; self.text = ""
-    }
-
-    /// The fields as (label, text) pairs, as people see them.
-    public var facts: [(String, String)] {
-        get { fields.filter { $0.audience != .machines }.map { ($0.label, $0.value.display) } }
-        set { fields = newValue.map { Field(Table.machineName($0.0), $0.0, .text($0.1)) } }
+        self.text = text
     }
 
     public func render(_ format: OutputFormat, width: Int = 100) -> String {

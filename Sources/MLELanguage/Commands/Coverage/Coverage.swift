@@ -130,10 +130,10 @@ extension CoverageCommands {
                 versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice))
             report.notes.append(versusReading(analysis, second, names: (dataName, otherName)))
             plotSeries = [TextPlot.Series(dataName, curve(analysis)), TextPlot.Series(otherName, curve(second))]
-            if case .object(let fields) = report.json {
-                report.json = .object(
-                    fields + [("versus", analysisJSON(second, data: otherName, criterion: criterionChoice))])
-            }
+            report.fields += [
+                Field("versus_data", .text(otherName), audience: .machines),
+                Field("versus_examples", .count(second.examples), audience: .machines)
+            ]
         }
         if inv.bool("plot") {
             let curveTitle =

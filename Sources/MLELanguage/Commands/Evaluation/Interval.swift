@@ -147,7 +147,7 @@ enum IntervalCommand: Command {
                 notes.append("\(b.undefinedReplicates) resamples left \(metric.rawValue) undefined and were left out")
             }
             fields.append(Field("undefined_resamples", .count(b.undefinedReplicates), audience: .machines))
-            if histogram { tables.append(IntervalCommands.histogram(b.replicates, bins: 20).table) }
+            if histogram { tables.append(IntervalCommands.histogram(b.replicates, bins: 20)) }
         }
         let positive = metric.needsPositiveClass ? o.labelled.positiveName : nil
         let label = positive.map { "\(metric.rawValue) (\($0))" } ?? metric.rawValue

@@ -182,19 +182,20 @@ enum CoverageCommands {
             header: ["layer", "units", "covered", "coverage", "never covered"], cells: perLayer,
             alignments: [.left, .right, .right, .right, .left], key: "layers")
         let criteria = shown(a, criterion)
-        let criteriaTable = Table(
+        var criteriaTable = Table(
             caption: "criteria over all \(a.examples) examples (same order and inputs)",
             header: ["criterion", "setting", "covered", "of", "coverage", "final after"],
             cells: criteria.map { c in
                 [
-                    .text(c.criterion.title), .text(criterionSetting(c.criterion, s)), .count(c.covered),
-                    .count(c.total),
+                    .shown(.text(c.criterion.rawValue), as: c.criterion.title), .text(criterionSetting(c.criterion, s)),
+                    .count(c.covered), .count(c.total),
                     .number(c.value, .percent),
                     c.covered == 0
                         ? .missing("—")
                         : .shown(
                             .count(c.examplesToFinal),
-                            as: c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples")
+                            as: c.examplesToFinal == 1 ? "1 example" : "\(c.examplesToFinal) examples"),
+                    .flag(c.saturatesEarly), .vector(c.curve.map(Double.init))
                 ]
             }, alignments: [.left, .left, .right, .right, .right, .right], key: "criteria")
         var notes: [String] = []
@@ -213,77 +214,55 @@ enum CoverageCommands {
                 "\(a.degenerateRanges) unit(s) take a single value on the training set; their k-multisection sections cannot be hit"
             )
         }
-        let json = analysisJSON(a, data: data, criterion: criterion, model: model, dead: dead)
+        criteriaTable.columns[3].key = "total"
+        criteriaTable.columns[5].key = "examples_to_final"
+        criteriaTable.columns += [
+            Table.Column("saturates_early", audience: .machines), Table.Column("curve", audience: .machines)
+        ]
+        facts += [
+            Field("examples", .count(a.examples), audience: .machines),
+            Field("wrong", .count(a.wrong), audience: .machines),
+            Field("skipped_wrong", .count(a.skippedWrong), audience: .machines),
+            Field("units", .count(a.units), audience: .machines),
+            Field("covered", .count(a.covered), audience: .machines),
+            Field("reached_target", .flag(a.reachedTarget), audience: .machines),
+            Field("growth", .vector(a.growth), audience: .machines)
+        ]
+        var tables = [
+            layerTable, criteriaTable,
+            unitTable("uncovered", a.uncovered.map { NetworkUnit(layer: $0.layer, index: $0.index) })
+        ]
+        if let dead { tables.append(unitTable("dead", dead)) }
         return Report(
             kind: "coverage", title: "coverage of \(model) on \(data)", fields: facts,
-            tables: [layerTable, criteriaTable], notes: notes, json: json)
+            tables: tables, notes: notes, extra: [("settings", settingsJSON(a))])
     }
 
-    static func analysisJSON(
-        _ a: CoverageAnalysis, data: String, criterion: String, model: String? = nil, dead: [NetworkUnit]? = nil
-    ) -> JSON {
+    /// The settings a coverage analysis ran with, echoed for machines.
+    static func settingsJSON(_ a: CoverageAnalysis) -> JSON {
         let s = a.settings
-        func unitJSON(_ u: NetworkUnit) -> JSON {
-            .object([("layer", .number(Double(u.layer + 1))), ("unit", .number(Double(u.index + 1)))])
+        let threshold: Double
+        switch s.rule {
+        case .threshold(let t), .scaled(let t): threshold = Double(t)
         }
-        var fields: [(String, JSON)] = [("report", .string("coverage"))]
-        if let model { fields.append(("model", .string(model))) }
-        fields += [
-            ("data", .string(data)),
-            (
-                "settings",
-                .object([
-                    ("rule", .string({ if case .scaled = s.rule { return "scaled" } else { return "threshold" } }())),
-                    (
-                        "threshold",
-                        .num(
-                            {
-                                switch s.rule {
-                                case .threshold(let t), .scaled(let t): return Double(t)
-                                }
-                            }())
-                    ),
-                    ("values", .string(s.values.rawValue)), ("inputs", .string(s.inputs.rawValue)),
-                    ("layers", .array(a.layers.map { .number(Double($0 + 1)) })),
-                    ("target", .num(s.target)), ("sections", .number(Double(s.sections))),
-                    ("top", .number(Double(s.top))),
-                    ("seed", .number(Double(s.seed)))
-                ])
-            ),
-            ("examples", .number(Double(a.examples))), ("wrong", .number(Double(a.wrong))),
-            ("examples_used", .number(Double(a.examplesUsed))), ("skipped_wrong", .number(Double(a.skippedWrong))),
-            ("units", .number(Double(a.units))), ("covered", .number(Double(a.covered))),
-            ("coverage", .num(a.coverage)),
-            ("reached_target", .bool(a.reachedTarget)),
-            (
-                "layers",
-                .array(
-                    a.layers.indices.map { i in
-                        .object([
-                            ("layer", .number(Double(a.layers[i] + 1))), ("units", .number(Double(a.widths[i]))),
-                            ("covered", .number(Double(a.coveredPerLayer[i])))
-                        ])
-                    })
-            ),
-            ("uncovered", .array(a.uncovered.map(unitJSON)))
-        ]
-        if let dead { fields.append(("dead", .array(dead.map(unitJSON)))) }
-        fields.append(("growth", .array(a.growth.map { .num($0) })))
-        fields.append(
-            (
-                "criteria",
-                .array(
-                    shown(a, criterion).map { c in
-                        .object([
-                            ("criterion", .string(c.criterion.rawValue)), ("covered", .number(Double(c.covered))),
-                            ("total", .number(Double(c.total))), ("coverage", .num(c.value)),
-                            ("examples_to_final", .number(Double(c.examplesToFinal))),
-                            ("saturates_early", .bool(c.saturatesEarly)),
-                            ("curve", .array(c.curve.map { .number(Double($0)) }))
-                        ])
-                    })
-            ))
-        return .object(fields)
+        let rule: String
+        if case .scaled = s.rule { rule = "scaled" } else { rule = "threshold" }
+        return .object([
+            ("rule", .string(rule)), ("threshold", .num(threshold)),
+            ("values", .string(s.values.rawValue)), ("inputs", .string(s.inputs.rawValue)),
+            ("layers", .array(a.layers.map { .number(Double($0 + 1)) })),
+            ("target", .num(s.target)), ("sections", .number(Double(s.sections))), ("top", .number(Double(s.top))),
+            ("seed", .number(Double(s.seed)))
+        ])
+    }
+
+    /// Units as a table for machines: layer and unit, numbered from 1.
+    static func unitTable(_ key: String, _ units: [NetworkUnit]) -> Table {
+        var t = Table(
+            key: key, columns: [Table.Column("layer"), Table.Column("unit")],
+            rows: units.map { [.count($0.layer + 1), .count($0.index + 1)] })
+        t.audience = .machines
+        return t
     }
 
     /// Neuron coverage after each of all the examples (not stopped at the target).
@@ -384,7 +363,7 @@ enum CoverageCommands {
                 .shown(
                     .text(prediction(f.after)),
                     as: "\(prediction(f.before)) → \(prediction(f.after))" + (f.predictionChanged ? " (changed)" : "")),
-                .flag(f.predictionChanged), .text(moved(f))
+                .flag(f.predictionChanged), .text(moved(f)), .count(f.steps), .vector(f.input.map(Double.init))
             ]
         }
         let foundCount = found.filter(\.found).count
@@ -401,6 +380,9 @@ enum CoverageCommands {
                     key: "search"))
             report.tables[report.tables.count - 1].columns[3].audience = .machines
             report.tables[report.tables.count - 1].columns[7].audience = .machines
+            report.tables[report.tables.count - 1].columns += [
+                Table.Column("steps", audience: .machines), Table.Column("input", audience: .machines)
+            ]
         }
         if analysis.uncovered.count > units.count {
             report.notes.append(
@@ -412,27 +394,6 @@ enum CoverageCommands {
             report.notes.append(
                 "search: \(foundCount) of \(found.count) units activated; \(found.filter { $0.found && $0.predictionChanged }.count) of those inputs change the prediction; gradient ascent, \(settings.steps) steps of \(Format.number(Double(settings.stepSize))), \(settings.starts) starts per unit"
             )
-        }
-        if case .object(let fields) = report.json {
-            report.json = .object(
-                fields + [
-                    (
-                        "search",
-                        .array(
-                            found.map { f in
-                                .object([
-                                    ("layer", .number(Double(f.unit.layer + 1))),
-                                    ("unit", .number(Double(f.unit.index + 1))),
-                                    ("found", .bool(f.found)), ("from_row", .number(Double(f.startRow + 1))),
-                                    ("start_value", .num(Double(f.startValue))), ("value", .num(Double(f.value))),
-                                    ("distance", .num(f.distance)), ("steps", .number(Double(f.steps))),
-                                    ("before", classNames.isEmpty ? .num(f.before) : .string(prediction(f.before))),
-                                    ("after", classNames.isEmpty ? .num(f.after) : .string(prediction(f.after))),
-                                    ("input", .array(f.input.map { .num(Double($0)) }))
-                                ])
-                            })
-                    )
-                ])
         }
         if let path = inv.string("to") {
             let header = ["layer", "unit", "found", "from_row", "prediction"] + net.featureNames

@@ -68,8 +68,13 @@ enum IntervalCommands {
     }
 
     /// A text histogram of values in `bins` equal bins.
-    static func histogram(_ values: [Double], bins: Int) -> (table: Table, json: JSON) {
-        guard let lo = values.first, let hi = values.last else { return (Table(header: [], rows: []), .null) }
+    /// The bootstrap distribution in `bins` equal bins: each bin's start and count, with a bar
+    /// for people (the bins' ends are `from` and the next row's `from`; the last ends at the maximum).
+    static func histogram(_ values: [Double], bins: Int) -> Table {
+        let columns = [Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)]
+        guard let lo = values.first, let hi = values.last else {
+            return Table(key: "histogram", caption: "bootstrap distribution", columns: columns, rows: [])
+        }
         let width = hi > lo ? (hi - lo) / Double(bins) : 1
         var counts = [Int](repeating: 0, count: hi > lo ? bins : 1)
         for v in values { counts[min(counts.count - 1, Int((v - lo) / width))] += 1 }
@@ -79,18 +84,7 @@ enum IntervalCommands {
             let bar = String(repeating: "█", count: max(counts[i] > 0 ? 1 : 0, 40 * counts[i] / max(top, 1)))
             return [.number(start), .count(counts[i]), .text(bar)]
         }
-        let json = JSON.object([
-            ("edges", .array((0...counts.count).map { .num(lo + Double($0) * width) })),
-            ("counts", .array(counts.map { .number(Double($0)) }))
-        ])
-        return (
-            Table(
-                key: "histogram", caption: "bootstrap distribution",
-                columns: [
-                    Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)
-                ],
-                rows: rows), json
-        )
+        return Table(key: "histogram", caption: "bootstrap distribution", columns: columns, rows: rows)
     }
 
     static func gTestReport(
