@@ -144,8 +144,8 @@ public struct CommandRegistry: Sendable {
         (
             .data,
             [
-                DataCommands.load, DataCommands.describe, DataCommands.split, DataPrepCommands.sample,
-                DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, DataPrepCommands.generate,
+                DataCommands.load, DataCommands.describe, SplitCommand.spec, DataPrepCommands.sample,
+                DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, GenerateCommand.spec,
                 DataPrepCommands.check, SearchCommands.adversarial
             ]
         ),
@@ -159,8 +159,8 @@ public struct CommandRegistry: Sendable {
         (
             .evaluation,
             [
-                EvaluationCommands.evaluate, EvaluationCommands.predict, IntervalCommand.spec,
-                IntervalCommands.compare, RetrainingCommands.cvtest, RetrainingCommands.retrain,
+                EvaluationCommands.evaluate, PredictCommand.spec, IntervalCommand.spec,
+                CompareCommand.spec, RetrainingCommands.cvtest, RetrainingCommands.retrain,
                 IntervalCommands.abtest, IntervalCommands.bandit
             ]
         ),

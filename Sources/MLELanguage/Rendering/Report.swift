@@ -131,7 +131,9 @@ public indirect enum Cell: Sendable {
         case .estimate(let v, let lo, let hi, _): return (estimate ? [num(v)] : []) + [num(lo), num(hi)]
         case .text(let s): return [s]
         case .number(let v, _): return [num(v)]
-        case .single(let v, _): return [v.isFinite ? String(v) : num(Double(v))]
+        case .single(let v, _):
+            guard v.isFinite, v != v.rounded() || abs(v) >= 1e7 else { return [num(Double(v))] }
+            return [String(v)]
         case .count(let n): return ["\(n)"]
         case .flag(let b): return [b ? "true" : "false"]
         case .vector(let v): return [v.map(num).joined(separator: " ")]

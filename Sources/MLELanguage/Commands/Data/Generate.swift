@@ -3,13 +3,14 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let generate = CommandSpec(
+/// `generate`: a seeded synthetic dataset.
+enum GenerateCommand: Command {
+    static let spec = CommandSpec(
         name: "generate",
         summary: "A seeded synthetic dataset: classification, regression, two moons or blobs",
         positionals: [
             ParamSpec(
-                "kind", .choice(["classification", "regression", "moons", "blobs"]), "what to generate", required: true)
+                "kind", .choice(Kind.allCases.map(\.rawValue)), "what to generate", required: true)
         ],
         options: [
             ParamSpec("rows", .integer, "number of rows", default: .number(1000)),
@@ -31,38 +32,46 @@ extension DataPrepCommands {
             "toy = generate classification rows=2000 features=8 informative=3 weights=[0.9, 0.1] seed=1",
             "moons = generate moons rows=500 noise=0.1", "r = generate regression features=5 informative=2 noise=0.5"
         ]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    /// What to generate.
+    enum Kind: String, CaseIterable { case classification, regression, moons, blobs }
+
+    struct Options {
+        var kind: Kind
+        var settings: Generator.Settings
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         var s = Generator.Settings()
-        s.rows = (try inv.declared("rows", Int.self))
-        s.features = (try inv.declared("features", Int.self))
-        s.informative = (try inv.declared("informative", Int.self))
-        s.classes = (try inv.declared("classes", Int.self))
-        s.separation = (try inv.declared("separation", Double.self))
-        s.noise = (try inv.declared("noise", Double.self))
+        s.rows = try inv.declared("rows", Int.self)
+        s.features = try inv.declared("features", Int.self)
+        s.informative = try inv.declared("informative", Int.self)
+        s.classes = try inv.declared("classes", Int.self)
+        s.separation = try inv.declared("separation", Double.self)
+        s.noise = try inv.declared("noise", Double.self)
+        if let w = inv.value("weights"), let weights = [Double](argument: w) { s.weights = weights }
         s.seed = inv.seed()
-        if case .list(let items)? = inv.value("weights") {
-            s.weights = items.compactMap { if case .number(let v) = $0 { return v } else { return nil } }
-        }
-        guard s.rows >= 1, s.rows <= 10_000_000 else {
-            throw inv.error("rows must be between 1 and 10000000", at: "rows")
-        }
+        return Options(kind: try inv.choice("kind", Kind.self), settings: s)
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        let s = o.settings
+        try inv.check("rows", s.rows, in: 1...10_000_000)
         guard s.features >= 1, s.rows * s.features <= 100_000_000 else {
             throw inv.error("features must be ≥ 1 with rows × features ≤ 100000000", at: "features")
         }
         guard s.noise >= 0, s.noise.isFinite else { throw inv.error("noise must be ≥ 0", at: "noise") }
-        guard s.classes >= 1, s.classes <= 1000 else {
-            throw inv.error("classes must be between 1 and 1000", at: "classes")
-        }
+        try inv.check("classes", s.classes, in: 1...1000)
         guard s.separation.isFinite else { throw inv.error("separation must be a number", at: "separation") }
-        do {
-            switch inv.string("kind") {
-            case "regression": return .dataset(try Generator.regression(s).0)
-            case "moons": return .dataset(try Generator.moons(s))
-            case "blobs": return .dataset(try Generator.blobs(s).0)
-            default: return .dataset(try Generator.classification(s))
-            }
-        } catch let e as LearningError {
-            throw inv.error(e.description)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        switch o.kind {
+        case .regression: return .dataset(try Generator.regression(o.settings).0)
+        case .moons: return .dataset(try Generator.moons(o.settings))
+        case .blobs: return .dataset(try Generator.blobs(o.settings).0)
+        case .classification: return .dataset(try Generator.classification(o.settings))
         }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension DataCommands {
-    static let split = CommandSpec(
+/// `split`: training and test sets, at random or stratified by class.
+enum SplitCommand: Command {
+    static let spec = CommandSpec(
         name: "split",
         summary: "Split a dataset into training and test sets, at random or stratified by class",
         positionals: [ParamSpec("data", .dataset, "the dataset to split", required: true)],
@@ -14,13 +15,29 @@ extension DataCommands {
         ],
         returns: "two datasets: train, test",
         examples: ["train, test = split data ratio=0.8 stratify seed=7"]
-    ) { inv in
-        let d = try inv.dataset("data")
-        let ratio = (try inv.declared("ratio", Double.self))
-        guard ratio > 0, ratio < 1 else {
-            throw inv.error("ratio must be between 0 and 1, got \(Format.number(ratio))", at: "ratio")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var ratio: Double
+        var stratify: Bool
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            data: try inv.dataset("data"), ratio: try inv.declared("ratio", Double.self),
+            stratify: try inv.declared("stratify", Bool.self), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.ratio > 0, o.ratio < 1 else {
+            throw inv.error("ratio must be between 0 and 1, got \(Format.number(o.ratio))", at: "ratio")
         }
-        let (train, test) = try Splitter.split(d, ratio: ratio, stratify: inv.bool("stratify"), seed: inv.seed())
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let (train, test) = try Splitter.split(o.data, ratio: o.ratio, stratify: o.stratify, seed: o.seed)
         return .tuple([.dataset(train), .dataset(test)])
     }
 }

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension IntervalCommands {
-    static let compare = CommandSpec(
+/// `compare`: a paired comparison of two models on one test set (Burkov ch. 7).
+enum CompareCommand: Command {
+    static let spec = CommandSpec(
         name: "compare",
         summary:
             "Paired comparison of two models on one test set: bootstrap interval of the difference, McNemar, DeLong",
@@ -13,28 +14,52 @@ extension IntervalCommands {
             ParamSpec("b", .model, "the second model", required: true),
             ParamSpec("data", .dataset, "the test data both are scored on", required: true)
         ],
-        options: [metricOption] + commonOptions,
+        options: [IntervalCommands.metricOption] + IntervalCommands.commonOptions,
         returns: "a comparison report with a one-line verdict",
         examples: ["compare base net test", "compare net1 net2 test metric=auc"]
-    ) { inv in
-        let a = try inv.model("a"), b = try inv.model("b")
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var metric: Metric
+        var level: Double
+        var resamples: Int
+        var seed: UInt64
+        var stratify: Bool
+        /// Each model's outcomes on the data, checked against the metric.
+        var outcomesA: LabelledOutcomes
+        var outcomesB: LabelledOutcomes
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let metric = try inv.choice("metric", Metric.self)
-        let level = try checkedLevel(inv)
-        let resamples = try checkedResamples(inv)
-        let la = try outcomes(inv, a.model, d, metric: metric)
-        let lb = try outcomes(inv, b.model, d, metric: metric)
-        guard la.classNames == lb.classNames else {
+        let d = try inv.dataset("data")
+        return Options(
+            data: d, metric: metric, level: try inv.declared("level", Double.self),
+            resamples: try inv.declared("resamples", Int.self), seed: inv.seed(),
+            stratify: try inv.declared("stratify", Bool.self),
+            outcomesA: try IntervalCommands.outcomes(inv, try inv.model("a").model, d, metric: metric),
+            outcomesB: try IntervalCommands.outcomes(inv, try inv.model("b").model, d, metric: metric))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.check("resamples", o.resamples, in: 100...10_000_000)
+        guard o.outcomesA.classNames == o.outcomesB.classNames else {
             throw inv.error(
-                "the two models know different classes (\(la.classNames.joined(separator: ", ")) and \(lb.classNames.joined(separator: ", ")))"
+                "the two models know different classes (\(o.outcomesA.classNames.joined(separator: ", ")) and \(o.outcomesB.classNames.joined(separator: ", ")))"
             )
         }
-        let seed = inv.seed()
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let metric = o.metric, level = o.level, resamples = o.resamples, seed = o.seed
+        let la = o.outcomesA, lb = o.outcomesB, d = o.data
         let result: PairedComparison
         do {
             result = try PairedComparison.compare(
                 la.outcomes, lb.outcomes, metric: metric, level: level, resamples: resamples,
-                seed: seed, stratified: inv.bool("stratify"), context: inv.context("compare"))
+                seed: seed, stratified: o.stratify, context: inv.context("compare"))
         } catch is Cancelled { throw Interrupted() }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
         let scale = metric.isRegression ? 1.0 : 100.0

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension EvaluationCommands {
-    static let predict = CommandSpec(
+/// `predict`: a model's predictions (and class probabilities) for every row.
+enum PredictCommand: Command {
+    static let spec = CommandSpec(
         name: "predict",
         summary: "Predictions (and class probabilities) of a model for every row of a dataset",
         positionals: [
@@ -17,9 +18,25 @@ extension EvaluationCommands {
         ],
         returns: "a predictions report",
         examples: ["predict net test", "predict net test to=\"predictions.csv\""]
-    ) { inv in
-        let m = try inv.model("model")
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        var data: Dataset
+        /// Where every prediction is written instead of shown.
+        var file: String?
+        /// Rows people see.
+        var rows: Int
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            model: try inv.model("model"), data: try inv.dataset("data"), file: inv.string("to"),
+            rows: max(try inv.declared("rows", Int.self), 0))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let m = o.model, d = o.data
         let prediction = try m.model.predict(d)
         var columns = [Table.Column("row")]
         var rows: [[Cell]] = []
@@ -50,7 +67,7 @@ extension EvaluationCommands {
             throw inv.error("the model's output does not match its task")
         }
         var table = Table(key: "predictions", columns: columns, rows: rows)
-        if let path = inv.string("to") {
+        if let path = o.file {
             let url = URL(fileURLWithPath: path)
             do {
                 try Data((table.csv() + "\n").utf8).write(to: url, options: .atomic)
@@ -60,7 +77,7 @@ extension EvaluationCommands {
             inv.session.output.note("wrote \(rows.count) predictions to \(path)")
             return .none
         }
-        table.limit = max((try inv.declared("rows", Int.self)), 0)
+        table.limit = o.rows
         table.moreHint = "show more with rows=N or write them all with to=\"file.csv\""
         return .report(Report(kind: "predictions", title: "\(rows.count) predictions", tables: [table]))
     }
