@@ -144,24 +144,24 @@ public struct CommandRegistry: Sendable {
         (
             .data,
             [
-                DataCommands.load, DataCommands.describe, SplitCommand.spec, DataPrepCommands.sample,
-                DataPrepCommands.filter, DataPrepCommands.dropna, DataPrepCommands.relabel, GenerateCommand.spec,
+                DataCommands.load, DescribeCommand.spec, SplitCommand.spec, DataPrepCommands.sample,
+                FilterCommand.spec, DropnaCommand.spec, RelabelCommand.spec, GenerateCommand.spec,
                 DataPrepCommands.check, SearchCommands.adversarial
             ]
         ),
         (
             .models,
             [
-                ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, ModelCommands.loss,
+                ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, LossCommand.spec,
                 ModelCommands.save, SearchCommands.search
             ]
         ),
         (
             .evaluation,
             [
-                EvaluationCommands.evaluate, PredictCommand.spec, IntervalCommand.spec,
+                EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
                 CompareCommand.spec, RetrainingCommands.cvtest, RetrainingCommands.retrain,
-                IntervalCommands.abtest, IntervalCommands.bandit
+                IntervalCommands.abtest, BanditCommand.spec
             ]
         ),
         (
@@ -176,8 +176,8 @@ public struct CommandRegistry: Sendable {
         (
             .session,
             [
-                SessionCommands.help, SessionCommands.vars, SessionCommands.set, SessionCommands.source,
-                SessionCommands.quit
+                SessionCommands.help, VarsCommand.spec, SessionCommands.set, SourceCommand.spec,
+                QuitCommand.spec
             ]
         )
     ])

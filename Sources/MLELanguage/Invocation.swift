@@ -53,11 +53,10 @@ public struct Invocation {
         }
     }
 
+    /// A list of names; numbers in it stand for their text (`keep=[8]`).
     public func stringList(_ name: String) -> [String]? {
         guard case .list(let items)? = values[name] else { return nil }
-        return items.compactMap {
-            if case .string(let s) = $0 { return s } else if case .symbol(let s) = $0 { return s } else { return nil }
-        }
+        return items.compactMap { String(argument: $0) }
     }
 
     public func intList(_ name: String) -> [Int]? {
@@ -112,9 +111,11 @@ extension Bool: ArgumentValue {
 }
 
 extension String: ArgumentValue {
+    /// A string, a bare word, or a number standing for its text (a class named 8).
     public init?(argument v: Value) {
         switch v {
         case .string(let s), .symbol(let s): self = s
+        case .number(let x): self = Format.number(x)
         default: return nil
         }
     }

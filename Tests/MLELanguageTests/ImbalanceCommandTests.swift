@@ -174,7 +174,7 @@ private let breastSetup = """
     #expect(en == ["8", "rest"])
     #expect(zip(el, dl).allSatisfy { ($0 == 0) == (dn[$1] == "8") })
     let (_, out2, ok2) = run("f = relabel d keep=[88]", in: s)
-    #expect(!ok2 && out2.errors.first?.contains("no class '88'") == true)
+    #expect(!ok2 && out2.errors.first?.contains("no class named '88'") == true)
 }
 
 @Test func everyCommandHasDistinctOptionNames() {

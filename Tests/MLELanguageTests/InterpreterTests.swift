@@ -420,7 +420,7 @@ final class RecordingProgress: ProgressSink {
             "t.mle:2:20: error: hidden takes layer sizes between 1 and 65536, e.g. hidden=[32, 16]",
             "t.mle:3:23: error: class 'benign' has 357 rows, fewer than the 500 chunks asked for; use chunks=357 or fewer",
             "t.mle:5:37: error: no class named 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
-            "t.mle:6:5: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
+            "t.mle:6:14: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
             "t.mle:7:5: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
                 + "(columns: sepal_length, sepal_width, petal_length, petal_width, species)"
         ])

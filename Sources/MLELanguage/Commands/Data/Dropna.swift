@@ -3,21 +3,34 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let dropna = CommandSpec(
+/// `dropna`: the rows without missing values.
+enum DropnaCommand: Command {
+    static let spec = CommandSpec(
         name: "dropna",
         summary: "The rows without missing values (or without them in the given columns)",
         positionals: [ParamSpec("data", .dataset, "the dataset", required: true)],
         options: [ParamSpec("columns", .list(.string), "only look at these columns")],
         returns: "a dataset",
         examples: ["complete = dropna penguins", "known = dropna penguins columns=[sex]"]
-    ) { inv in
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        /// Only these columns count; all when nil.
+        var columns: [String]?
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(data: try inv.dataset("data"), columns: inv.stringList("columns"))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let d = o.data
         var rows = d.completeRows
-        if let cols = inv.stringList("columns") {
+        if let cols = o.columns {
             let js = try cols.map { c -> Int in
                 guard let j = d.featureNames.firstIndex(of: c) else {
-                    throw inv.error(noColumn(c, in: d), at: "columns")
+                    throw inv.error(DataPrepCommands.noColumn(c, in: d), at: "columns")
                 }
                 return j
             }

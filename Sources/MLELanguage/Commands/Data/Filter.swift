@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let filter = CommandSpec(
+/// `filter`: the rows that satisfy a condition.
+enum FilterCommand: Command {
+    static let spec = CommandSpec(
         name: "filter",
         summary: "The rows that satisfy a condition, such as \"island == Dream and bill_length_mm > 40\"",
         positionals: [
@@ -19,11 +20,22 @@ extension DataPrepCommands {
             "benign = filter data \"diagnosis == benign\"",
             "big = filter penguins \"body_mass_g >= 4000 and sex != missing\""
         ]
-    ) { inv in
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var condition: String
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(data: try inv.dataset("data"), condition: try inv.declared("where", String.self))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         do {
-            let rows = try RowCondition.parse(inv.string("where") ?? "").rows(of: d)
-            return .dataset(d.subset(rows, name: d.name))
+            return .dataset(o.data.subset(try RowCondition.parse(o.condition).rows(of: o.data), name: o.data.name))
+        } catch let e as UnknownNameError {
+            throw inv.error(Diagnostics.message(e), at: "where")
         } catch let e as LearningError {
             throw inv.error(e.description, at: "where")
         }

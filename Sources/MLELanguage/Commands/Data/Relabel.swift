@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let relabel = CommandSpec(
+/// `relabel`: merge classes, keeping the named ones.
+enum RelabelCommand: Command {
+    static let spec = CommandSpec(
         name: "relabel",
         summary:
             "Merge classes: keep the named classes and put every other row in one class (one-versus-rest data such as digits' 8 versus the rest)",
@@ -15,39 +16,50 @@ extension DataPrepCommands {
         ],
         returns: "a dataset with the kept classes followed by the merged one",
         examples: ["eights = relabel digits keep=[8]", "pair = relabel digits keep=[3, 8] other=others"]
-    ) { inv in
-        let d = try inv.dataset("data")
-        guard case .classes(let labels, let names)? = d.target else {
-            throw inv.error("relabel needs a class target", at: "data")
-        }
-        guard case .list(let items)? = inv.value("keep"), !items.isEmpty else {
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        /// The kept classes' names, as given.
+        var keep: [String]
+        /// The name of the merged rest.
+        var other: String
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        guard let keep = inv.stringList("keep") else {
             throw inv.error("keep= names at least one class, e.g. keep=[8]", at: "keep")
         }
-        let keep = try items.map { v -> Int in
-            let name: String
-            switch v {
-            case .number(let x): name = Format.number(x)
-            case .string(let t), .symbol(let t): name = t
-            default: throw inv.error("keep= takes class names", at: "keep")
-            }
-            guard let k = names.firstIndex(of: name) else {
-                let hint = Diagnostics.didYouMean(name, in: names)
-                throw inv.error("no class '\(name)'\(hint) (classes: \(names.joined(separator: ", ")))", at: "keep")
-            }
-            return k
+        return Options(data: try inv.dataset("data"), keep: keep, other: try inv.declared("other", String.self))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard case .classes(_, let names)? = o.data.target else {
+            throw inv.error("relabel needs a class target", at: "data")
         }
-        let other = (try inv.declared("other", String.self))
-        guard !keep.map({ names[$0] }).contains(other) else {
-            throw inv.error("'\(other)' is a kept class; choose another name for the rest", at: "other")
+        guard !o.keep.isEmpty else { throw inv.error("keep= names at least one class, e.g. keep=[8]", at: "keep") }
+        for name in o.keep where !names.contains(name) {
+            throw inv.error(
+                Diagnostics.message(UnknownNameError(kind: "class", name: name, known: names, listing: "classes")),
+                at: "keep")
         }
-        guard Set(keep).count < names.count else {
+        guard !o.keep.contains(o.other) else {
+            throw inv.error("'\(o.other)' is a kept class; choose another name for the rest", at: "other")
+        }
+        guard Set(o.keep).count < names.count else {
             throw inv.error("every class is kept; nothing is left to merge", at: "keep")
         }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        guard case .classes(let labels, let names)? = o.data.target else {
+            throw inv.error("relabel needs a class target", at: "data")
+        }
         var unique: [Int] = []
-        for k in keep where !unique.contains(k) { unique.append(k) }
-        let newNames = unique.map { names[$0] } + [other]
+        for name in o.keep { if let k = names.firstIndex(of: name), !unique.contains(k) { unique.append(k) } }
+        let newNames = unique.map { names[$0] } + [o.other]
         let map = names.indices.map { unique.firstIndex(of: $0) ?? unique.count }
-        var out = d
+        var out = o.data
         out.target = .classes(labels: labels.map { map[$0] }, names: newNames)
         return .dataset(out)
     }

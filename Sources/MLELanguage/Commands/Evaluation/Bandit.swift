@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension IntervalCommands {
-    static let bandit = CommandSpec(
+/// `bandit`: a simulation of the UCB1 multi-armed bandit.
+enum BanditCommand: Command {
+    static let spec = CommandSpec(
         name: "bandit",
         summary: "Simulate the UCB1 multi-armed bandit over arms with given success rates",
         positionals: [ParamSpec("policy", .choice(["ucb1"]), "the policy", default: .symbol("ucb1"))],
@@ -15,17 +16,32 @@ extension IntervalCommands {
         ],
         returns: "a bandit report: pulls and rewards per arm, regret",
         examples: ["bandit ucb1 arms=[0.04, 0.05, 0.06] rounds=10000 seed=1"]
-    ) { inv in
-        guard case .list(let items)? = inv.value("arms") else { throw inv.error("give arms=[rate, rate, ...]") }
-        let rates = items.compactMap { if case .number(let v) = $0 { return v } else { return nil } }
-        guard rates.count >= 2, rates.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        /// Each arm's true success rate.
+        var rates: [Double]
+        var rounds: Int
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        guard let arms = inv.value("arms") else { throw inv.error("give arms=[rate, rate, ...]") }
+        guard let rates = [Double](argument: arms) else {
             throw inv.error("arms takes two or more rates between 0 and 1", at: "arms")
         }
-        let rounds = (try inv.declared("rounds", Int.self))
-        guard rounds >= 1, rounds <= 10_000_000 else {
-            throw inv.error("rounds must be between 1 and 10000000", at: "rounds")
+        return Options(rates: rates, rounds: try inv.declared("rounds", Int.self), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.rates.count >= 2, o.rates.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw inv.error("arms takes two or more rates between 0 and 1", at: "arms")
         }
-        let seed = inv.seed()
+        try inv.check("rounds", o.rounds, in: 1...10_000_000)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let rates = o.rates, rounds = o.rounds, seed = o.seed
         let r = ABTest.ucb1(rates: rates, rounds: rounds, seed: seed)
         let rows = rates.indices.map { i -> [Cell] in
             [

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension EvaluationCommands {
-    static let evaluate = CommandSpec(
+/// `evaluate`: a model's metrics on a dataset, with intervals or the imbalanced view on request.
+enum EvaluateCommand: Command {
+    static let spec = CommandSpec(
         name: "evaluate",
         summary: "Metrics of a model on a dataset: accuracy, per-class precision/recall/F1, confusion matrix",
         positionals: [
@@ -31,26 +32,41 @@ extension EvaluationCommands {
         examples: [
             "evaluate net test", "evaluate base test", "evaluate net test intervals", "evaluate net test imbalanced"
         ]
-    ) { inv in
-        let m = try inv.model("model")
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        var data: Dataset
+        /// The class one-vs-rest metrics are about.
+        var positive: String?
+        var intervals: Bool
+        var imbalanced: Bool
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        let m = try inv.model("model"), d = try inv.dataset("data")
+        let imbalanced = try inv.declared("imbalanced", Bool.self)
         var positive = inv.string("positive")
-        if inv.bool("imbalanced"), positive == nil, case .classification = m.model.task {
+        if imbalanced, positive == nil, case .classification = m.model.task {
             positive = ImbalanceCommands.smallerClass(d)
         }
-        let labelled = try Outcomes.of(m.model, on: d, positive: positive)
-        let evaluation = Evaluation(labelled)
-        let modelName = argumentName(inv, "model") ?? m.model.kind
-        let dataName = argumentName(inv, "data") ?? d.name
-        var report = evaluationReport(evaluation, model: modelName, data: dataName, kind: m.model.kind)
-        if inv.bool("intervals") {
-            try addIntervals(to: &report, inv: inv, labelled: labelled)
-        }
-        if inv.bool("imbalanced") {
+        return Options(
+            model: m, data: d, positive: positive, intervals: try inv.declared("intervals", Bool.self),
+            imbalanced: imbalanced)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let labelled = try Outcomes.of(o.model.model, on: o.data, positive: o.positive)
+        var report = EvaluationCommands.evaluationReport(
+            Evaluation(labelled), model: inv.names["model"] ?? o.model.model.kind,
+            data: inv.names["data"] ?? o.data.name,
+            kind: o.model.model.kind)
+        if o.intervals { try EvaluationCommands.addIntervals(to: &report, inv: inv, labelled: labelled) }
+        if o.imbalanced {
             guard case .classification = labelled.outcomes else {
                 throw inv.error("imbalanced needs a classifier and a class target", at: "imbalanced")
             }
-            addImbalanced(to: &report, labelled: labelled)
+            EvaluationCommands.addImbalanced(to: &report, labelled: labelled)
         }
         return .report(report)
     }

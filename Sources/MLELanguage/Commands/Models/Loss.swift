@@ -2,21 +2,31 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension ModelCommands {
-    static let loss = CommandSpec(
+/// `loss`: the training (and validation) loss per epoch of a network trained in the session.
+enum LossCommand: Command {
+    static let spec = CommandSpec(
         name: "loss",
         summary:
             "The training loss curve of a network trained in this session (and the validation loss with early stopping)",
         positionals: [ParamSpec("model", .model, "a network trained with mlp", required: true)],
         returns: "a loss report with a terminal plot",
         examples: ["loss net"]
-    ) { inv in
-        let m = try inv.model("model")
-        guard !m.lossHistory.isEmpty else {
+    ) { inv in try execute(inv) }
+
+    struct Options { var model: ModelValue }
+
+    static func options(_ inv: Invocation) throws -> Options { Options(model: try inv.model("model")) }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard !o.model.lossHistory.isEmpty else {
             throw inv.error(
                 "'\(inv.names["model"] ?? "this model")' has no loss curve: only networks trained here with mlp record one",
                 at: "model")
         }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let m = o.model
         var series = [TextPlot.Series("training", m.lossHistory.map(Double.init))]
         if !m.validationHistory.isEmpty {
             series.append(TextPlot.Series("validation", m.validationHistory.map(Double.init)))

@@ -1,13 +1,20 @@
 import Foundation
 import MLELearning
 
-extension SessionCommands {
-    static let quit = CommandSpec(
+/// `quit`: leave the shell.
+enum QuitCommand: Command {
+    static let spec = CommandSpec(
         name: "quit",
         summary: "Leave the shell (Ctrl-D too)",
         returns: "nothing",
         examples: ["quit"]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {}
+
+    static func options(_ inv: Invocation) throws -> Options { Options() }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         inv.session.quitRequested = true
         return .none
     }

@@ -1,15 +1,22 @@
 import Foundation
 import MLELearning
 
-extension SessionCommands {
-    static let source = CommandSpec(
+/// `source`: run another script in this session.
+enum SourceCommand: Command {
+    static let spec = CommandSpec(
         name: "source",
         summary: "Run another .mle script in this session (its variables stay)",
         positionals: [ParamSpec("file", .path, "the script to run", required: true)],
         returns: "nothing; stops at the script's first error",
         examples: ["source \"scripts/tour.mle\""]
-    ) { inv in
-        let path = try inv.declared("file", String.self)
+    ) { inv in try execute(inv) }
+
+    struct Options { var file: String }
+
+    static func options(_ inv: Invocation) throws -> Options { Options(file: try inv.declared("file", String.self)) }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let path = o.file
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
             throw inv.error("cannot read '\(path)'", at: "file")
