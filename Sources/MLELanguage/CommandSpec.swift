@@ -152,7 +152,7 @@ public struct CommandRegistry: Sendable {
         (
             .models,
             [
-                ModelCommands.baseline, ModelCommands.logistic, ModelCommands.mlp, LossCommand.spec,
+                BaselineCommand.spec, LogisticCommand.spec, MLPCommand.spec, LossCommand.spec,
                 ModelCommands.save, SearchCommands.search
             ]
         ),
@@ -176,7 +176,7 @@ public struct CommandRegistry: Sendable {
         (
             .session,
             [
-                SessionCommands.help, VarsCommand.spec, SessionCommands.set, SourceCommand.spec,
+                HelpCommand.spec, VarsCommand.spec, SetCommand.spec, SourceCommand.spec,
                 QuitCommand.spec
             ]
         )

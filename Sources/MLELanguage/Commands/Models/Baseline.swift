@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension ModelCommands {
-    static let baseline = CommandSpec(
+/// `baseline`: a model that ignores the features (Burkov ch. 5).
+enum BaselineCommand: Command {
+    static let spec = CommandSpec(
         name: "baseline",
         summary: "Fit a baseline that ignores the features (Burkov ch. 5)",
         positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
@@ -16,17 +17,31 @@ extension ModelCommands {
         ],
         returns: "a model",
         examples: ["base = baseline train kind=zero_rule", "guess = baseline train kind=prior seed=1"]
-    ) { inv in
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var kind: BaselineModel.Kind
+        /// The random baselines' seed (0 for the others, which draw nothing).
+        var seed: UInt64
+        var recipe: Recipe
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let kind = try inv.choice("kind", BaselineModel.Kind.self)
-        let seed = kind == .uniform || kind == .prior ? inv.seed() : 0
+        return Options(
+            data: try inv.dataset("data"), kind: kind, seed: kind == .uniform || kind == .prior ? inv.seed() : 0,
+            recipe: try ModelCommands.baselineRecipe(inv))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         do {
             return .model(
                 ModelValue(
-                    model: try BaselineModel.fit(d, kind: kind, seed: seed), trainingNote: nil,
-                    recipe: try baselineRecipe(inv)))
+                    model: try BaselineModel.fit(o.data, kind: o.kind, seed: o.seed), trainingNote: nil,
+                    recipe: o.recipe))
         } catch let e as LearningError {
-            throw inv.error(e.description, at: kind == .zeroRule ? nil : "kind")
+            throw inv.error(e.description, at: o.kind == .zeroRule ? nil : "kind")
         }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension ModelCommands {
-    static let logistic = CommandSpec(
+/// `logistic`: logistic or softmax regression fitted to its optimum.
+enum LogisticCommand: Command {
+    static let spec = CommandSpec(
         name: "logistic",
         summary:
             "Fit logistic (two classes) or softmax regression to its optimum (L-BFGS, L2 penalty as scikit-learn's C)",
@@ -20,14 +21,25 @@ extension ModelCommands {
         ] + PreprocessOptions.specs,
         returns: "a model (a network without hidden layers: robust, save and the rest take it)",
         examples: ["lr = logistic train", "lr = logistic train c=0.1 class_weights=balanced"]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var config: LogisticConfig
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let d = try inv.dataset("data")
-        let config = try logisticConfig(inv, d)
-        let result = try LogisticTrainer.train(d, config: config, context: inv.context("logistic"))
+        return Options(data: d, config: try ModelCommands.logisticConfig(inv, d))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let result = try LogisticTrainer.train(o.data, config: o.config, context: inv.context("logistic"))
         var note = "\(result.iterations) L-BFGS iterations"
         if !result.converged {
             note += inv.cancellation.isCancelled ? " (interrupted)" : " (not converged; raise max_iter)"
         }
-        return .model(ModelValue(model: result.model, trainingNote: note, recipe: logisticRecipe(config)))
+        return .model(
+            ModelValue(model: result.model, trainingNote: note, recipe: ModelCommands.logisticRecipe(o.config)))
     }
 }

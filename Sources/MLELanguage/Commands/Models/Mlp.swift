@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension ModelCommands {
-    static let mlp = CommandSpec(
+/// `mlp`: train a multilayer perceptron.
+enum MLPCommand: Command {
+    static let spec = CommandSpec(
         name: "mlp",
         summary: "Train a multilayer perceptron (ReLU, softmax or MSE output, Adam, mini-batches)",
         positionals: [ParamSpec("data", .dataset, "the training data", required: true)],
@@ -46,10 +47,23 @@ extension ModelCommands {
             "net = mlp train hidden=[64] epochs=500 validation=0.2 patience=20 weight_decay=1e-4",
             "net = mlp train activation=tanh optimizer=momentum lr=0.01 class_weights=balanced"
         ]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        /// Every setting, checked, with the seed.
+        var config: MLPConfig
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let d = try inv.dataset("data")
-        var config = try mlpConfig(inv, d)
+        var config = try ModelCommands.mlpConfig(inv, d)
         config.seed = inv.seed()
+        return Options(data: d, config: config)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let d = o.data, config = o.config
 
         let progress = inv.session.progress
         progress.start("mlp", total: config.epochs)
@@ -68,7 +82,7 @@ extension ModelCommands {
             )
         }
         if let best = result.bestEpoch { note += "; early stopping kept epoch \(best)" }
-        var value = ModelValue(model: result.model, trainingNote: note, recipe: mlpRecipe(config))
+        var value = ModelValue(model: result.model, trainingNote: note, recipe: ModelCommands.mlpRecipe(config))
         value.lossHistory = result.lossHistory
         value.validationHistory = result.validationHistory
         return .model(value)

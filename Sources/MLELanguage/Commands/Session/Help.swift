@@ -1,22 +1,34 @@
 import Foundation
 import MLELearning
 
-extension SessionCommands {
-    static let help = CommandSpec(
+/// `help`: the commands by area, or one command's arguments, options and examples.
+enum HelpCommand: Command {
+    static let spec = CommandSpec(
         name: "help",
         summary: "List the commands, or explain one",
         positionals: [ParamSpec("command", .word, "a command name")],
         returns: "help text",
         examples: ["help", "help mlp"]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        /// The command asked about; the overview when nil.
+        var command: String?
+    }
+
+    static func options(_ inv: Invocation) throws -> Options { Options(command: inv.string("command")) }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        if let name = o.command, inv.session.registry[name] == nil {
+            throw inv.error(
+                "no command named '\(name)'\(Diagnostics.didYouMean(name, in: inv.session.registry.names))",
+                at: "command")
+        }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let registry = inv.session.registry
-        guard let name = inv.string("command") else {
-            return .report(overview(registry))
-        }
-        guard let spec = registry[name] else {
-            let hint = Diagnostics.didYouMean(name, in: registry.names)
-            throw inv.error("no command named '\(name)'\(hint)", at: "command")
-        }
+        guard let name = o.command, let spec = registry[name] else { return .report(overview(registry)) }
         return .report(detail(spec))
     }
 

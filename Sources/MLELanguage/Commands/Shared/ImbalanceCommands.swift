@@ -8,8 +8,8 @@ import Synchronization
 enum BaseModels {
     static let order = ["mlp", "logistic", "baseline"]
     static let specs: [String: CommandSpec] = [
-        "mlp": ModelCommands.mlp, "logistic": ModelCommands.logistic,
-        "baseline": ModelCommands.baseline
+        "mlp": MLPCommand.spec, "logistic": LogisticCommand.spec,
+        "baseline": BaselineCommand.spec
     ]
 
     /// The `model=` option.
