@@ -153,7 +153,7 @@ public struct CommandRegistry: Sendable {
             .models,
             [
                 BaselineCommand.spec, LogisticCommand.spec, MLPCommand.spec, LossCommand.spec,
-                ModelCommands.save, SearchCommands.search
+                SaveCommand.spec, SearchCommands.search
             ]
         ),
         (
@@ -167,8 +167,8 @@ public struct CommandRegistry: Sendable {
         (
             .imbalance,
             [
-                ImbalanceCommands.resample, ImbalanceCommands.ensemble, ImbalanceCommands.threshold,
-                ImbalanceCommands.priors, ImbalanceCommands.imbalance
+                ResampleCommand.spec, ImbalanceCommands.ensemble, ThresholdCommand.spec,
+                PriorsCommand.spec, ImbalanceCommands.imbalance
             ]
         ),
         (.coverage, [CoverageCommands.coverage]),

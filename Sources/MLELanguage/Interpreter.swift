@@ -250,9 +250,13 @@ public struct Interpreter {
         }
         let invocation = try bind(call, to: spec, assignedTo: name)
         defer { session.progress.finish() }
+        // A failed command leaves the session seed where it was, too: the next random command
+        // draws what it would have drawn without the failure.
+        let seed = session.seed
         do {
             return Interpreter.label(try spec.run(invocation), by: invocation)
         } catch {
+            session.seed = seed
             throw Diagnostics.render(error, in: invocation)
         }
     }

@@ -134,6 +134,16 @@ import Testing
     else { Issue.record("datasets expected"); return }
     #expect(a1.features == a2.features)
     #expect(a1.features != c1.features)
+    // A command that fails leaves the session seed as it was: the split after it is the same.
+    let (s3, out3, _) = run(
+        """
+        data = load "\(iris)" target=species
+        bad = resample data method=smote ratio=3
+        a, b = split data ratio=0.5
+        """, keepGoing: true)
+    #expect(out3.errors.count == 1)
+    guard case .dataset(let a3)? = s3.variables["a"] else { Issue.record("a expected"); return }
+    #expect(a3.features == a1.features && s3.seed == 1)
 }
 
 @Test func helpCoversEveryCommandFromTheRegistry() {

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension ImbalanceCommands {
-    static let priors = CommandSpec(
+/// `priors`: correct a classifier's probabilities for a change of class shares.
+enum PriorsCommand: Command {
+    static let spec = CommandSpec(
         name: "priors",
         summary:
             "Correct a classifier's probabilities for a change of class shares: trained on resampled data, deployed where the shares are the original ones",
@@ -20,7 +21,16 @@ extension ImbalanceCommands {
         examples: [
             "small = resample train method=under", "net = mlp small", "fixed = priors net trained=small deployed=train"
         ]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        /// The class shares the model was trained on and those of where it is deployed.
+        var trained: [Double]
+        var deployed: [Double]
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let m = try inv.model("model")
         guard case .classification(let names) = m.model.task else {
             throw inv.error("prior correction needs a classifier", at: "model")
@@ -41,8 +51,12 @@ extension ImbalanceCommands {
             }
             return counts.map { $0 / Double(labels.count) }
         }
+        return Options(model: m, trained: try shares("trained"), deployed: try shares("deployed"))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let corrected = try PriorCorrectedModel(
-            base: m.model, trainedShares: try shares("trained"), deployedShares: try shares("deployed"))
+            base: o.model.model, trainedShares: o.trained, deployedShares: o.deployed)
         return .model(ModelValue(model: corrected, trainingNote: nil, recipe: nil))
     }
 }

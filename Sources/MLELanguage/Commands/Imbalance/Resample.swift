@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension ImbalanceCommands {
-    static let resample = CommandSpec(
+/// `resample`: rebalance the classes of training data.
+enum ResampleCommand: Command {
+    static let spec = CommandSpec(
         name: "resample",
         summary:
             "Rebalance the classes of training data: random undersampling, random oversampling or SMOTE (test sets are refused)",
@@ -26,17 +27,34 @@ extension ImbalanceCommands {
             "balanced = resample train method=under seed=1", "bigger = resample train method=smote k=5",
             "half = resample train method=over ratio=0.5"
         ]
-    ) { inv in
-        let d = try inv.dataset("data")
-        try refuseHeldOut(inv, d, "data", doing: "resampling")
-        let method = try inv.choice("method", Resampler.Method.self)
-        let ratio = (try inv.declared("ratio", Double.self))
-        guard ratio > 0, ratio <= 1 else {
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var method: Resampler.Method
+        var ratio: Double
+        /// SMOTE's neighbours.
+        var k: Int
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            data: try inv.dataset("data"), method: try inv.choice("method", Resampler.Method.self),
+            ratio: try inv.declared("ratio", Double.self), k: try inv.declared("k", Int.self), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        try ImbalanceCommands.refuseHeldOut(inv, o.data, "data", doing: "resampling")
+        guard o.ratio > 0, o.ratio <= 1 else {
             throw inv.error("ratio must be in (0, 1]; 1 balances the classes", at: "ratio")
         }
-        let k = (try inv.declared("k", Int.self))
-        guard k >= 1, k <= 1000 else { throw inv.error("k must be between 1 and 1000", at: "k") }
-        let out = try Resampler.resample(d, method: method, ratio: ratio, neighbours: k, seed: inv.seed())
+        try inv.check("k", o.k, in: 1...1000)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let d = o.data
+        let out = try Resampler.resample(d, method: o.method, ratio: o.ratio, neighbours: o.k, seed: o.seed)
         if let before = d.classCounts, let after = out.classCounts, case .classes(_, let names)? = d.target {
             let changes = names.indices.filter { before[$0] != after[$0] }.map {
                 "\(names[$0]) \(before[$0]) → \(after[$0])"

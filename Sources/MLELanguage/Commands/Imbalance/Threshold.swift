@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension ImbalanceCommands {
-    static let threshold = CommandSpec(
+/// `threshold`: threshold moving, the cut that maximises a metric on validation data.
+enum ThresholdCommand: Command {
+    static let spec = CommandSpec(
         name: "threshold",
         summary:
             "Threshold moving: the decision threshold on the positive class's probability that maximises a metric on validation data",
@@ -23,17 +24,29 @@ extension ImbalanceCommands {
             "fit, valid = split train ratio=0.8 stratify seed=1", "net = mlp fit hidden=[32]",
             "tuned = threshold net valid metric=f1"
         ]
-    ) { inv in
-        let m = try inv.model("model")
-        let d = try inv.dataset("data")
-        let metric = try inv.choice("metric", Metric.self)
-        let (tuned, value) = try moveThreshold(
-            m.model, on: d, metric: metric, positive: inv.string("positive"), inv: inv)
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        var data: Dataset
+        var metric: Metric
+        var positive: String?
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            model: try inv.model("model"), data: try inv.dataset("data"), metric: try inv.choice("metric", Metric.self),
+            positive: inv.string("positive"))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let (tuned, value) = try ImbalanceCommands.moveThreshold(
+            o.model.model, on: o.data, metric: o.metric, positive: o.positive, inv: inv)
         return .model(
             ModelValue(
                 model: tuned,
                 trainingNote:
-                    "\(metric.rawValue) \(Format.metric(value)) on \(inv.names["data"] ?? "the validation data")",
+                    "\(o.metric.rawValue) \(Format.metric(value)) on \(inv.names["data"] ?? "the validation data")",
                 recipe: nil))
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension ModelCommands {
-    static let save = CommandSpec(
+/// `save`: write a network to a safetensors file, or a dataset to CSV.
+enum SaveCommand: Command {
+    static let spec = CommandSpec(
         name: "save",
         summary:
             "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges), or a dataset to a CSV file",
@@ -14,9 +15,22 @@ extension ModelCommands {
         ],
         returns: "nothing; the file is written atomically",
         examples: ["save net \"net.safetensors\"", "net2 = load \"net.safetensors\"", "save train \"train.csv\""]
-    ) { inv in
-        let path = try inv.declared("file", String.self)
-        if case .dataset(let d)? = inv.value("value") {
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        /// The model or dataset to write.
+        var value: Value
+        var file: String
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        guard let value = inv.value("value") else { throw inv.error("save takes a model or a dataset", at: "value") }
+        return Options(value: value, file: try inv.declared("file", String.self))
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let path = o.file
+        if case .dataset(let d) = o.value {
             guard path.hasSuffix(".csv") else {
                 throw inv.error("datasets are written as CSV; the file name should end in .csv", at: "file")
             }
@@ -28,7 +42,7 @@ extension ModelCommands {
             inv.session.output.note("wrote \(d.rowCount) rows to \(path)")
             return .none
         }
-        guard case .model(let value)? = inv.value("value") else {
+        guard case .model(let value) = o.value else {
             throw inv.error("save takes a model or a dataset", at: "value")
         }
         guard let net = value.model as? MLP else {
