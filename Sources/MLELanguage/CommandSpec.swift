@@ -146,7 +146,7 @@ public struct CommandRegistry: Sendable {
             [
                 DataCommands.load, DescribeCommand.spec, SplitCommand.spec, DataPrepCommands.sample,
                 FilterCommand.spec, DropnaCommand.spec, RelabelCommand.spec, GenerateCommand.spec,
-                DataPrepCommands.check, SearchCommands.adversarial
+                CheckCommand.spec, AdversarialCommand.spec
             ]
         ),
         (
@@ -160,7 +160,7 @@ public struct CommandRegistry: Sendable {
             .evaluation,
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
-                CompareCommand.spec, RetrainingCommands.cvtest, RetrainingCommands.retrain,
+                CompareCommand.spec, CVTestCommand.spec, RetrainCommand.spec,
                 IntervalCommands.abtest, BanditCommand.spec
             ]
         ),

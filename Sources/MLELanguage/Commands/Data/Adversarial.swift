@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension SearchCommands {
-    static let adversarial = CommandSpec(
+/// `adversarial`: adversarial validation (Burkov ch. 6), can a classifier tell training rows from test rows?
+enum AdversarialCommand: Command {
+    static let spec = CommandSpec(
         name: "adversarial",
         summary: "Adversarial validation (Burkov ch. 6): can a classifier tell the training rows from the test rows?",
         positionals: [
@@ -24,16 +25,34 @@ extension SearchCommands {
         ],
         returns: "a report; with validation=, two values: the report and the validation set",
         examples: ["adversarial train test", "report, val = adversarial train test validation=0.2"]
-    ) { inv in
-        let train = try inv.dataset("train"), test = try inv.dataset("test")
-        let k = (try inv.declared("folds", Int.self))
-        guard k >= 2, k <= 20 else { throw inv.error("folds must be between 2 and 20", at: "folds") }
-        let seed = inv.seed()
-        let kind = (try inv.declared("model", String.self))
-        let share = inv.number("validation")
-        if let s = share, !(s > 0 && s < 1) {
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var train: Dataset
+        var test: Dataset
+        var folds: Int
+        var seed: UInt64
+        /// The classifier's kind: mlp or logistic.
+        var model: String
+        /// The share of the most test-like training rows returned as a validation set.
+        var validation: Double?
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            train: try inv.dataset("train"), test: try inv.dataset("test"), folds: try inv.declared("folds", Int.self),
+            seed: inv.seed(), model: try inv.declared("model", String.self), validation: inv.number("validation"))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        try inv.check("folds", o.folds, in: 2...20)
+        if let s = o.validation, !(s > 0 && s < 1) {
             throw inv.error("validation is a share between 0 and 1", at: "validation")
         }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let train = o.train, test = o.test, k = o.folds, seed = o.seed, kind = o.model, share = o.validation
         let r: AdversarialValidation.Result
         do {
             r = try AdversarialValidation.run(train, test, folds: k, seed: seed) { data in

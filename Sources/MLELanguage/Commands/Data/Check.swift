@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let check = CommandSpec(
+/// `check`: Burkov ch. 3's checks of a dataset (and its overlap with a test set).
+enum CheckCommand: Command {
+    static let spec = CommandSpec(
         name: "check",
         summary:
             "Check a dataset (Burkov ch. 3): class balance, missing values, constant columns, duplicates, correlated pairs, possible leakage, train/test overlap",
@@ -23,19 +24,41 @@ extension DataPrepCommands {
         ],
         returns: "a data-check report",
         examples: ["check data", "check train test"]
-    ) { inv in
-        let d = try inv.dataset("data")
-        let test = inv.has("test") ? try inv.dataset("test") : nil
-        let corr = (try inv.declared("correlation", Double.self)), leak = (try inv.declared("leakage", Double.self))
-        guard corr > 0, corr <= 1 else { throw inv.error("correlation must be in (0, 1]", at: "correlation") }
-        guard leak > 0, leak <= 1 else { throw inv.error("leakage must be in (0, 1]", at: "leakage") }
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var test: Dataset?
+        /// |r| from which a pair of features is reported, and the score from which a feature is a possible leak.
+        var correlation: Double
+        var leakage: Double
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            data: try inv.dataset("data"), test: inv.has("test") ? try inv.dataset("test") : nil,
+            correlation: try inv.declared("correlation", Double.self), leakage: try inv.declared("leakage", Double.self)
+        )
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.correlation > 0, o.correlation <= 1 else {
+            throw inv.error("correlation must be in (0, 1]", at: "correlation")
+        }
+        guard o.leakage > 0, o.leakage <= 1 else { throw inv.error("leakage must be in (0, 1]", at: "leakage") }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let c: DataCheck
-        do { c = try DataCheck.run(d, test: test, correlation: corr, leakage: leak) } catch let e as LearningError {
+        do { c = try DataCheck.run(o.data, test: o.test, correlation: o.correlation, leakage: o.leakage) } catch let e
+            as LearningError
+        {
             throw inv.error(e.description, at: "test")
         }
         return .report(
-            checkReport(
-                c, name: inv.names["data"] ?? d.name, testName: inv.names["test"] ?? test?.name, correlation: corr,
-                leakage: leak))
+            DataPrepCommands.checkReport(
+                c, name: inv.names["data"] ?? o.data.name, testName: inv.names["test"] ?? o.test?.name,
+                correlation: o.correlation,
+                leakage: o.leakage))
     }
 }

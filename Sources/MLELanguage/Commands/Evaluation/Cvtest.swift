@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension RetrainingCommands {
-    static let cvtest = CommandSpec(
+/// `cvtest`: Dietterich's 5×2cv paired t-test of two training methods.
+enum CVTestCommand: Command {
+    static let spec = CommandSpec(
         name: "cvtest",
         summary: "Compare two training methods by Dietterich's 5×2cv paired t-test (ten trainings each)",
         positionals: [
@@ -19,12 +20,31 @@ extension RetrainingCommands {
         ],
         returns: "a 5×2cv report with a verdict",
         examples: ["cvtest base net train", "cvtest net1 net2 train metric=macro_f1 seed=3"]
-    ) { inv in
-        let ra = try recipe(inv, "a"), rb = try recipe(inv, "b")
-        let d = try inv.dataset("data")
-        let metric = try inv.choice("metric", Metric.self)
-        let level = try IntervalCommands.checkedLevel(inv)
-        let seed = inv.seed()
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        /// How to train each model again.
+        var methodA: Recipe
+        var methodB: Recipe
+        var data: Dataset
+        var metric: Metric
+        var level: Double
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            methodA: try RetrainingCommands.recipe(inv, "a"), methodB: try RetrainingCommands.recipe(inv, "b"),
+            data: try inv.dataset("data"), metric: try inv.choice("metric", Metric.self),
+            level: try inv.declared("level", Double.self), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let ra = o.methodA, rb = o.methodB, d = o.data, metric = o.metric, level = o.level, seed = o.seed
         let stratify = d.task?.isClassification ?? false
         let context = inv.context("cvtest") { done, _ in "replication \((done + 1) / 2), fold \(2 - done % 2)" }
         var differences: [[Double]] = []
@@ -34,8 +54,10 @@ extension RetrainingCommands {
             var pair: [Double] = []
             for (fold, (train, test)) in [(s1, s2), (s2, s1)].enumerated() {
                 let trainingSeed = seed &+ UInt64(10 * i + fold)
-                let va = try score(inv, try ra.train(train, trainingSeed, inv.cancellation), test, metric)
-                let vb = try score(inv, try rb.train(train, trainingSeed, inv.cancellation), test, metric)
+                let va = try RetrainingCommands.score(
+                    inv, try ra.train(train, trainingSeed, inv.cancellation), test, metric)
+                let vb = try RetrainingCommands.score(
+                    inv, try rb.train(train, trainingSeed, inv.cancellation), test, metric)
                 pair.append(vb - va)
                 rows.append([.count(i + 1), .count(fold + 1), .number(va), .number(vb), .number(vb - va)])
                 context.progress(2 * i + fold + 1, of: 10)

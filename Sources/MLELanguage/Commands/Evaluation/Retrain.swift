@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension RetrainingCommands {
-    static let retrain = CommandSpec(
+/// `retrain`: the spread of a test metric over retraining with several seeds.
+enum RetrainCommand: Command {
+    static let spec = CommandSpec(
         name: "retrain",
         summary: "Spread of a test metric over retraining with K seeds, beside the trained model's test-set interval",
         positionals: [
@@ -24,25 +25,51 @@ extension RetrainingCommands {
         ],
         returns: "a retraining report",
         examples: ["retrain net train test seeds=10", "retrain net train test seeds=20 resample_train metric=f1"]
-    ) { inv in
-        let m = try inv.model("model")
-        let r = try recipe(inv, "model")
-        let train = try inv.dataset("train"), test = try inv.dataset("test")
-        let metric = try inv.choice("metric", Metric.self)
-        let level = try IntervalCommands.checkedLevel(inv)
-        let k = (try inv.declared("seeds", Int.self))
-        guard k >= 2, k <= 10000 else { throw inv.error("seeds must be between 2 and 10000", at: "seeds") }
-        let seed = inv.seed()
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        /// How to train the model again.
+        var method: Recipe
+        var train: Dataset
+        var test: Dataset
+        var metric: Metric
+        var level: Double
+        var seeds: Int
+        var seed: UInt64
+        var resampleTrain: Bool
+        var resamples: Int
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            model: try inv.model("model"), method: try RetrainingCommands.recipe(inv, "model"),
+            train: try inv.dataset("train"), test: try inv.dataset("test"),
+            metric: try inv.choice("metric", Metric.self),
+            level: try inv.declared("level", Double.self), seeds: try inv.declared("seeds", Int.self), seed: inv.seed(),
+            resampleTrain: try inv.declared("resample_train", Bool.self),
+            resamples: try inv.declared("resamples", Int.self))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.check("seeds", o.seeds, in: 2...10000)
+        try inv.check("resamples", o.resamples, in: 100...10_000_000)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let m = o.model, r = o.method, train = o.train, test = o.test, metric = o.metric, level = o.level
+        let k = o.seeds, seed = o.seed
         let context = inv.context("retrain") { done, _ in "seed \(seed &+ UInt64(max(done - 1, 0)))" }
         var values: [Double] = []
         for i in 0..<k {
             let s = seed &+ UInt64(i)
             var data = train
-            if inv.bool("resample_train") {
+            if o.resampleTrain {
                 var rng = SeededGenerator(seed: s ^ 0x5DEE_CE66_D1CE_5EED)
                 data = train.subset((0..<train.rowCount).map { _ in rng.nextIndex(train.rowCount) }, name: train.name)
             }
-            values.append(try score(inv, try r.train(data, s, inv.cancellation), test, metric))
+            values.append(try RetrainingCommands.score(inv, try r.train(data, s, inv.cancellation), test, metric))
             context.progress(i + 1, of: k)
         }
         let sorted = values.sorted()
@@ -64,7 +91,7 @@ extension RetrainingCommands {
             do {
                 frozen = try Bootstrap.interval(
                     metric: metric, outcomes: labelled.outcomes, method: .bca, level: level,
-                    resamples: try IntervalCommands.checkedResamples(inv), seed: seed,
+                    resamples: o.resamples, seed: seed,
                     stratified: false, context: inv.context("bootstrap")
                 ).interval
             } catch is Cancelled { throw Interrupted() }
@@ -80,7 +107,7 @@ extension RetrainingCommands {
             ],
             rows: [
                 [
-                    .text("retraining, \(k) seeds\(inv.bool("resample_train") ? " + bootstrap training sets" : "")"),
+                    .text("retraining, \(k) seeds\(o.resampleTrain ? " + bootstrap training sets" : "")"),
                     .shown(.number(mean), as: "\(Format.metric(mean)) ± \(Format.metric(sd)) sd"), .number(sd),
                     .interval(low: spread.0, high: spread.1, .metric)
                 ],
@@ -106,7 +133,7 @@ extension RetrainingCommands {
                     Field("first_seed", "first seed", .count(Int(truncatingIfNeeded: seed))),
                     Field("metric", .text(metric.rawValue), audience: .machines),
                     Field("method", .text(r.description), audience: .machines),
-                    Field("resample_train", .flag(inv.bool("resample_train")), audience: .machines),
+                    Field("resample_train", .flag(o.resampleTrain), audience: .machines),
                     Field("mean", .number(mean), audience: .machines), Field("sd", .number(sd), audience: .machines),
                     Field("spread", .interval(low: spread.0, high: spread.1, .metric), audience: .machines),
                     Field(
