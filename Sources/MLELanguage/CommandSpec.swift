@@ -144,7 +144,7 @@ public struct CommandRegistry: Sendable {
         (
             .data,
             [
-                DataCommands.load, DescribeCommand.spec, SplitCommand.spec, DataPrepCommands.sample,
+                LoadCommand.spec, DescribeCommand.spec, SplitCommand.spec, DataPrepCommands.sample,
                 FilterCommand.spec, DropnaCommand.spec, RelabelCommand.spec, GenerateCommand.spec,
                 CheckCommand.spec, AdversarialCommand.spec
             ]
@@ -161,7 +161,7 @@ public struct CommandRegistry: Sendable {
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
                 CompareCommand.spec, CVTestCommand.spec, RetrainCommand.spec,
-                IntervalCommands.abtest, BanditCommand.spec
+                ABTestCommand.spec, BanditCommand.spec
             ]
         ),
         (

@@ -2,8 +2,9 @@ import Foundation
 import MLELearning
 import MLETensor
 
-extension DataCommands {
-    static let load = CommandSpec(
+/// `load`: a CSV file into a dataset, or a safetensors file into a model.
+enum LoadCommand: Command {
+    static let spec = CommandSpec(
         name: "load",
         summary:
             "Read a CSV file (header row; numeric and text columns, missing values) into a dataset, or a .safetensors file into a model",
@@ -42,35 +43,67 @@ extension DataCommands {
             "net = load \"net.safetensors\"",
             "torchnet = load \"torch_mlp.safetensors\" data=train"
         ]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    /// What the file holds, decided by its name.
+    enum Source {
+        /// A PyTorch or mle network, checked against `data` when given.
+        case model(data: Dataset?, activation: Kernels.Activation)
+        case csv(target: String?, options: ColumnOptions)
+    }
+
+    struct Options {
+        var file: String
+        var task: TaskChoice
+        var source: Source
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let path = try inv.declared("file", String.self)
         let task = try inv.choice("task", TaskChoice.self)
         if path.hasSuffix(".safetensors") {
-            for option in ["target", "na", "categorical", "numeric"] where inv.has(option) {
-                throw inv.error(
-                    "\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
-            }
-            return .model(
-                try loadModel(
-                    path: path, task: task, data: inv.has("data") ? try inv.dataset("data") : nil,
-                    dataName: inv.names["data"],
-                    // Without activation=, PyTorch's usual hidden activation.
+            // Without activation=, PyTorch's usual hidden activation.
+            return Options(
+                file: path, task: task,
+                source: .model(
+                    data: inv.has("data") ? try inv.dataset("data") : nil,
                     activation: try inv.optionalChoice("activation", Kernels.Activation.self) ?? .relu))
-        }
-        for option in ["data", "activation"] where inv.has(option) {
-            throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
         }
         var options = ColumnOptions()
         if let na = inv.stringList("na") { options.missingTokens = Set(na) }
         options.categorical = inv.stringList("categorical") ?? []
         options.numeric = inv.stringList("numeric") ?? []
-        let (data, dropped) = try Dataset.read(
-            path: path, targetName: inv.string("target"), task: task, options: options)
-        if dropped > 0 {
-            inv.session.output.note(
-                "\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(inv.string("target") ?? "")' left out"
-            )
+        return Options(file: path, task: task, source: .csv(target: inv.string("target"), options: options))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        switch o.source {
+        case .model:
+            for option in ["target", "na", "categorical", "numeric"] where inv.has(option) {
+                throw inv.error(
+                    "\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
+            }
+        case .csv:
+            for option in ["data", "activation"] where inv.has(option) {
+                throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
+            }
         }
-        return .dataset(data)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        switch o.source {
+        case .model(let data, let activation):
+            return .model(
+                try DataCommands.loadModel(
+                    path: o.file, task: o.task, data: data, dataName: inv.names["data"],
+                    activation: activation))
+        case .csv(let target, let options):
+            let (data, dropped) = try Dataset.read(path: o.file, targetName: target, task: o.task, options: options)
+            if dropped > 0 {
+                inv.session.output.note(
+                    "\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(target ?? "")' left out")
+            }
+            return .dataset(data)
+        }
     }
 }

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension IntervalCommands {
-    static let abtest = CommandSpec(
+/// `abtest`: an A/B test, a G-test on yes/no counts or a z-test on a numeric outcome.
+enum ABTestCommand: Command {
+    static let spec = CommandSpec(
         name: "abtest",
         summary: "A/B test: G-test on yes/no counts, or a two-sample z-test on a numeric outcome column",
         positionals: [
@@ -14,19 +15,56 @@ extension IntervalCommands {
             ParamSpec("a", .list(.integer), "successes and trials of group a, e.g. a=[120, 2000]"),
             ParamSpec("b", .list(.integer), "successes and trials of group b"),
             ParamSpec("outcome", .string, "the outcome column of DATA (0/1 values: G-test; other numbers: z-test)"),
-            levelOption
+            IntervalCommands.levelOption
         ],
         returns: "an A/B test report",
         examples: ["abtest a=[120, 2000] b=[152, 2000]", "abtest visits outcome=converted"]
-    ) { inv in
-        let level = try checkedLevel(inv)
+    ) { inv in try execute(inv) }
+
+    /// What the groups are given as.
+    enum Groups {
+        /// Successes and trials of a and b.
+        case counts(a: [Int], b: [Int])
+        /// Per-user rows: the target names the group, `outcome` a column.
+        case column(Dataset, outcome: String)
+    }
+
+    struct Options {
+        var groups: Groups
+        var level: Double
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        let level = try inv.declared("level", Double.self)
         if let a = inv.intList("a"), let b = inv.intList("b") {
-            guard a.count == 2, b.count == 2 else { throw inv.error("a= and b= take [successes, trials]", at: "a") }
-            return .report(try gTestReport(inv, a[0], a[1], b[0], b[1], level: level, names: ("a", "b")))
+            return Options(groups: .counts(a: a, b: b), level: level)
         }
         guard case .dataset(let d)? = inv.value("data"), let column = inv.string("outcome") else {
             throw inv.error("give counts (a=[successes, trials] b=[...]) or a dataset with outcome=COLUMN")
         }
+        return Options(groups: .column(d, outcome: column), level: level)
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        if case .counts(let a, let b) = o.groups, a.count != 2 || b.count != 2 {
+            throw inv.error("a= and b= take [successes, trials]", at: "a")
+        }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let level = o.level
+        switch o.groups {
+        case .counts(let a, let b):
+            return .report(
+                try IntervalCommands.gTestReport(inv, a[0], a[1], b[0], b[1], level: level, names: ("a", "b")))
+        case .column(let d, let column):
+            return try columnTest(d, column, level: level, inv)
+        }
+    }
+
+    /// The test on a column of per-user rows: a G-test when the outcome is 0/1, a z-test otherwise.
+    static func columnTest(_ d: Dataset, _ column: String, level: Double, _ inv: Invocation) throws -> Value {
         guard case .classes(let labels, let names)? = d.target, names.count == 2 else {
             throw inv.error("the dataset's target must name two groups (load it with target=GROUP)", at: "data")
         }
@@ -43,7 +81,7 @@ extension IntervalCommands {
         if groups.joined().allSatisfy({ $0 == 0 || $0 == 1 }) {
             let s = groups.map { Int($0.reduce(0, +)) }
             return .report(
-                try gTestReport(
+                try IntervalCommands.gTestReport(
                     inv, s[0], groups[0].count, s[1], groups[1].count, level: level,
                     names: (names[0], names[1])))
         }
