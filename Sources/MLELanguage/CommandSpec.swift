@@ -144,7 +144,7 @@ public struct CommandRegistry: Sendable {
         (
             .data,
             [
-                LoadCommand.spec, DescribeCommand.spec, SplitCommand.spec, DataPrepCommands.sample,
+                LoadCommand.spec, DescribeCommand.spec, SplitCommand.spec, SampleCommand.spec,
                 FilterCommand.spec, DropnaCommand.spec, RelabelCommand.spec, GenerateCommand.spec,
                 CheckCommand.spec, AdversarialCommand.spec
             ]
@@ -167,7 +167,7 @@ public struct CommandRegistry: Sendable {
         (
             .imbalance,
             [
-                ResampleCommand.spec, ImbalanceCommands.ensemble, ThresholdCommand.spec,
+                ResampleCommand.spec, EnsembleCommand.spec, ThresholdCommand.spec,
                 PriorsCommand.spec, ImbalanceCommands.imbalance
             ]
         ),

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension DataPrepCommands {
-    static let sample = CommandSpec(
+/// `sample`: a random sample of rows (Burkov ch. 3).
+enum SampleCommand: Command {
+    static let spec = CommandSpec(
         name: "sample",
         summary: "A random sample of rows (Burkov ch. 3): simple, systematic or stratified, by fraction or count",
         positionals: [ParamSpec("data", .dataset, "the dataset to sample from", required: true)],
@@ -26,45 +27,65 @@ extension DataPrepCommands {
             "imbalanced = sample data class=malignant fraction=0.1 seed=1",
             "every10 = sample data count=50 method=systematic"
         ]
-    ) { inv in
-        let d = try inv.dataset("data")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var data: Dataset
+        var size: RowSampler.Size
+        var method: RowSampler.Method
+        /// Only these classes are sampled; every other row is kept.
+        var classes: [String]?
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let size: RowSampler.Size
         switch (inv.number("fraction"), inv.int("count")) {
-        case (let f?, nil):
-            guard f > 0, f <= 1 else { throw inv.error("fraction must be in (0, 1]", at: "fraction") }
-            size = .fraction(f)
-        case (nil, let c?):
-            guard c >= 0 else { throw inv.error("count must be ≥ 0", at: "count") }
-            size = .count(c)
+        case (let f?, nil): size = .fraction(f)
+        case (nil, let c?): size = .count(c)
         case (.some, .some): throw inv.error("give fraction= or count=, not both", at: "count")
         case (nil, nil): throw inv.error("give fraction=F or count=N")
         }
-        let method = try inv.choice("method", RowSampler.Method.self)
-        var labels: [Int]?
-        if case .classes(let l, _)? = d.target { labels = l }
-        if method == .stratified, labels == nil {
+        return Options(
+            data: try inv.dataset("data"), size: size, method: try inv.choice("method", RowSampler.Method.self),
+            classes: inv.stringList("class"), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        switch o.size {
+        case .fraction(let f):
+            guard f > 0, f <= 1 else { throw inv.error("fraction must be in (0, 1]", at: "fraction") }
+        case .count(let c): guard c >= 0 else { throw inv.error("count must be ≥ 0", at: "count") }
+        }
+        if o.method == .stratified, o.data.task?.isClassification != true {
             throw inv.error(
-                "stratified sampling needs a class target; \(d.target == nil ? "this dataset has none" : "this one holds numbers")",
+                "stratified sampling needs a class target; \(o.data.target == nil ? "this dataset has none" : "this one holds numbers")",
                 at: "method")
         }
-        var candidates = Array(0..<d.rowCount)
-        var kept: [Int] = []
-        if let classes = inv.stringList("class") {
-            guard case .classes(let l, let names)? = d.target else {
+        if let classes = o.classes {
+            guard case .classes(_, let names)? = o.data.target else {
                 throw inv.error("class= needs a class target", at: "class")
             }
-            let ks = try classes.map { c -> Int in
-                guard let k = names.firstIndex(of: c) else {
-                    let hint = Diagnostics.didYouMean(c, in: names)
-                    throw inv.error("no class '\(c)'\(hint) (classes: \(names.joined(separator: ", ")))", at: "class")
-                }
-                return k
+            for c in classes where !names.contains(c) {
+                throw inv.error(
+                    Diagnostics.message(UnknownNameError(kind: "class", name: c, known: names, listing: "classes")),
+                    at: "class")
             }
+        }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let d = o.data
+        var labels: [Int]?
+        if case .classes(let l, _)? = d.target { labels = l }
+        var candidates = Array(0..<d.rowCount)
+        var kept: [Int] = []
+        if let classes = o.classes, case .classes(let l, let names)? = d.target {
+            let ks = classes.compactMap { names.firstIndex(of: $0) }
             candidates = candidates.filter { ks.contains(l[$0]) }
             kept = (0..<d.rowCount).filter { !ks.contains(l[$0]) }
         }
-        let drawn = try RowSampler.draw(candidates, size: size, method: method, labels: labels, seed: inv.seed())
-        let rows = (kept + drawn).sorted()
-        return .dataset(d.subset(rows, name: d.name))
+        let drawn = try RowSampler.draw(candidates, size: o.size, method: o.method, labels: labels, seed: o.seed)
+        return .dataset(d.subset((kept + drawn).sorted(), name: d.name))
     }
 }
