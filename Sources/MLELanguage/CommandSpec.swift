@@ -168,7 +168,7 @@ public struct CommandRegistry: Sendable {
             .imbalance,
             [
                 ResampleCommand.spec, EnsembleCommand.spec, ThresholdCommand.spec,
-                PriorsCommand.spec, ImbalanceCommands.imbalance
+                PriorsCommand.spec, ImbalanceCommand.spec
             ]
         ),
         (.coverage, [CoverageCommands.coverage]),

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension ImbalanceCommands {
-    static let imbalance = CommandSpec(
+/// `imbalance compare`: every remedy for imbalanced classes with one model kind, compared on the test set.
+enum ImbalanceCommand: Command {
+    static let spec = CommandSpec(
         name: "imbalance",
         summary:
             "imbalance compare: train one model kind under every remedy for imbalanced classes and compare them on the test set",
@@ -33,34 +34,64 @@ extension ImbalanceCommands {
             "imbalance compare train test model=mlp hidden=[32] epochs=60 seed=1",
             "imbalance compare train test model=logistic"
         ]
-    ) { inv in
-        let train = try inv.dataset("train")
-        let test = try inv.dataset("test")
-        try refuseHeldOut(inv, train, "train", doing: "resampling")
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var train: Dataset
+        var test: Dataset
+        var classNames: [String]
+        /// The class one-vs-rest metrics are about (default: the smaller class).
+        var positive: String
+        /// The model kind and how to train it, plain and with balanced class weights.
+        var kind: String
+        var recipe: Recipe
+        var weighted: Recipe?
+        /// SMOTE's neighbours; threshold moving's held-out share and metric; the ensembles' members.
+        var k: Int
+        var holdout: Double
+        var metric: Metric
+        var members: Int
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        let train = try inv.dataset("train"), test = try inv.dataset("test")
         guard case .classes(_, let names)? = train.target, let counts = train.classCounts else {
             throw inv.error("imbalance compare needs a class target", at: "train")
         }
-        guard test.target != nil else { throw inv.error("the test data needs the target to score against", at: "test") }
-        let positive = inv.string("positive") ?? smallerClass(train) ?? names[0]
-        guard names.contains(positive) else {
-            throw inv.error("no class '\(positive)' (classes: \(names.joined(separator: ", ")))", at: "positive")
+        let kind = try inv.declared("model", String.self)
+        return Options(
+            train: train, test: test, classNames: names,
+            positive: inv.string("positive") ?? ImbalanceCommands.smallerClass(train) ?? names[0], kind: kind,
+            recipe: try BaseModels.recipe(inv, data: train),
+            weighted: kind == "baseline"
+                ? nil : try BaseModels.recipe(inv, data: train, overrides: ["class_weights": .symbol("balanced")]),
+            k: try inv.declared("k", Int.self), holdout: try inv.declared("holdout", Double.self),
+            metric: try inv.choice("metric", Metric.self),
+            // The book's default: as many members as the imbalance ratio.
+            members: inv.int("chunks") ?? EnsemblePlan.defaultMembers(counts), seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        try ImbalanceCommands.refuseHeldOut(inv, o.train, "train", doing: "resampling")
+        guard o.test.target != nil else {
+            throw inv.error("the test data needs the target to score against", at: "test")
         }
-        let kind = (try inv.declared("model", String.self))
-        let k = (try inv.declared("k", Int.self))
-        guard k >= 1, k <= 1000 else { throw inv.error("k must be between 1 and 1000", at: "k") }
-        let holdout = (try inv.declared("holdout", Double.self))
-        guard holdout > 0, holdout < 0.9 else { throw inv.error("holdout is a share in (0, 0.9)", at: "holdout") }
-        let members = inv.int("chunks") ?? EnsemblePlan.defaultMembers(counts)
-        guard members >= 1, members <= 10_000 else {
-            throw inv.error("chunks must be between 1 and 10000", at: "chunks")
+        guard o.classNames.contains(o.positive) else {
+            throw inv.error(
+                Diagnostics.message(
+                    UnknownNameError(kind: "class", name: o.positive, known: o.classNames, listing: "classes")),
+                at: "positive")
         }
-        let thresholdMetric = try inv.choice("metric", Metric.self)
-        let recipe = try BaseModels.recipe(inv, data: train)
-        let weighted: Recipe? =
-            kind == "baseline"
-            ? nil
-            : try BaseModels.recipe(inv, data: train, overrides: ["class_weights": .symbol("balanced")])
-        let seed = inv.seed()
+        try inv.check("k", o.k, in: 1...1000)
+        guard o.holdout > 0, o.holdout < 0.9 else { throw inv.error("holdout is a share in (0, 0.9)", at: "holdout") }
+        try inv.check("chunks", o.members, in: 1...10_000)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let train = o.train, test = o.test, names = o.classNames, positive = o.positive, kind = o.kind, k = o.k
+        let holdout = o.holdout, members = o.members, thresholdMetric = o.metric, recipe = o.recipe
+        let weighted = o.weighted, seed = o.seed, counts = o.train.classCounts ?? []
         let cancel = inv.cancellation
 
         typealias Outcome = Result<(any Model, String?), LearningError>
@@ -123,7 +154,7 @@ extension ImbalanceCommands {
                     return try attempt {
                         let (fit, valid) = try Splitter.split(train, ratio: 1 - holdout, stratify: true, seed: seed)
                         let model = try recipe.train(fit, seed, cancel)
-                        let (tuned, value) = try moveThreshold(
+                        let (tuned, value) = try ImbalanceCommands.moveThreshold(
                             model, on: valid, metric: thresholdMetric, positive: positive, inv: inv)
                         return (
                             tuned,
