@@ -153,7 +153,7 @@ public struct CommandRegistry: Sendable {
             .models,
             [
                 BaselineCommand.spec, LogisticCommand.spec, MLPCommand.spec, LossCommand.spec,
-                SaveCommand.spec, SearchCommands.search
+                SaveCommand.spec, SearchCommand.spec
             ]
         ),
         (

@@ -3,8 +3,9 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension SearchCommands {
-    static let search = CommandSpec(
+/// `search`: hyperparameter search by k-fold cross-validation (Burkov ch. 5).
+enum SearchCommand: Command {
+    static let spec = CommandSpec(
         name: "search",
         summary:
             "Hyperparameter search (Burkov ch. 5): grid, random or coarse-to-fine, scored by k-fold cross-validation on the training set",
@@ -37,28 +38,29 @@ extension SearchCommands {
             "best, results = search train method=random trials=30 lr=[0.0001, 0.1] hidden=[[32]] seed=1",
             "best, results = search train model=logistic method=coarse c=[0.001, 100] trials=12"
         ]
-    ) { inv in
+    ) { inv in try execute(inv) }
+
+    /// Numeric hyperparameters a [low, high] pair makes a range for random search, and whether
+    /// the range is searched on a log scale.
+    static let ranged: [String: Bool] = ["lr": true, "c": true, "weight_decay": true, "momentum": false]
+
+    struct Options {
+        var data: Dataset
+        var settings: HyperSearch.Settings
+        /// The model kind, mlp or logistic, and the values searched.
+        var kind: String
+        var space: [HyperSearch.Parameter]
+        var classification: Bool
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
         let d = try inv.dataset("data")
-        guard d.target != nil else {
-            throw inv.error("search needs a target to score against; load the data with target=COLUMN", at: "data")
-        }
         var settings = HyperSearch.Settings()
         settings.method = try inv.choice("method", HyperSearch.Method.self)
         settings.trials = (try inv.declared("trials", Int.self))
-        guard settings.trials >= 1, settings.trials <= 10_000 else {
-            throw inv.error("trials must be between 1 and 10000", at: "trials")
-        }
         settings.folds = (try inv.declared("folds", Int.self))
-        guard settings.folds >= 2, settings.folds <= 100 else {
-            throw inv.error("folds must be between 2 and 100", at: "folds")
-        }
         let classification = d.task?.isClassification ?? true
         settings.metric = Metric(rawValue: inv.string("metric") ?? "") ?? (classification ? .accuracy : .rmse)
-        guard settings.metric.isRegression != classification else {
-            throw inv.error(
-                "metric=\(settings.metric.rawValue) does not fit a \(classification ? "class" : "numeric") target",
-                at: "metric")
-        }
         settings.positive = inv.string("positive")
         settings.seed = inv.seed()
         let kind = (try inv.declared("model", String.self))
@@ -89,7 +91,7 @@ extension SearchCommands {
             for name in ["hidden", "lr", "weight_decay"] where inv.has(name) {
                 throw inv.error("\(name) is an mlp setting; logistic searches c", at: name)
             }
-            try add("c", try numbers("c") ?? [0.01, 0.1, 1, 10, 100])
+            try add("c", try numbers("c") ?? [0.01, 0.1, 1, 10, 100])  // a decade either side of LogisticConfig().c
         } else {
             if inv.has("c") {
                 throw inv.error(
@@ -114,12 +116,12 @@ extension SearchCommands {
                     return out
                 }
                 layouts = nested ? try items.map(sizes) : [try sizes(.list(items))]
-            default: layouts = [[32]]
+            default: layouts = [MLPConfig().hidden]
             }
             space.append(HyperSearch.Parameter(name: "hidden", choices: layouts.map { .sizes($0) }))
-            try add("lr", try numbers("lr") ?? [0.001])
-            try add("epochs", try numbers("epochs") ?? [50])
-            try add("batch", try numbers("batch") ?? [32])
+            try add("lr", try numbers("lr") ?? [Double(String(MLPConfig().learningRate)) ?? 0.001])
+            try add("epochs", try numbers("epochs") ?? [Double(MLPConfig().epochs)])
+            try add("batch", try numbers("batch") ?? [Double(MLPConfig().batchSize)])
             if let wd = try numbers("weight_decay") { try add("weight_decay", wd) }
             for name in ["epochs", "batch"] {
                 if let v = try numbers(name), !v.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= 100_000 }) {
@@ -128,18 +130,37 @@ extension SearchCommands {
             }
         }
 
+        return Options(data: d, settings: settings, kind: kind, space: space, classification: classification)
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        guard o.data.target != nil else {
+            throw inv.error("search needs a target to score against; load the data with target=COLUMN", at: "data")
+        }
+        try inv.check("trials", o.settings.trials, in: 1...10_000)
+        try inv.check("folds", o.settings.folds, in: 2...100)
+        guard o.settings.metric.isRegression != o.classification else {
+            throw inv.error(
+                "metric=\(o.settings.metric.rawValue) does not fit a \(o.classification ? "class" : "numeric") target",
+                at: "metric")
+        }
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let d = o.data, settings = o.settings, kind = o.kind, space = o.space, classification = o.classification
         let train: @Sendable (Dataset, HyperSearch.Candidate, UInt64) throws -> any Model = { data, c, seed in
             if kind == "logistic" {
                 var config = LogisticConfig()
-                config.c = c["c"]?.number ?? 1
+                if let v = c["c"]?.number { config.c = v }
                 return try LogisticTrainer.train(data, config: config).model
             }
             var config = MLPConfig()
             if case .sizes(let s)? = c["hidden"] { config.hidden = s }
-            config.learningRate = Float(c["lr"]?.number ?? 0.001)
-            config.epochs = Int(c["epochs"]?.number ?? 50)
-            config.batchSize = Int(c["batch"]?.number ?? 32)
-            config.weightDecay = Float(c["weight_decay"]?.number ?? 0)
+            // A setting the search leaves out keeps MLPConfig's default.
+            if let v = c["lr"]?.number { config.learningRate = Float(v) }
+            if let v = c["epochs"]?.number { config.epochs = Int(v) }
+            if let v = c["batch"]?.number { config.batchSize = Int(v) }
+            if let v = c["weight_decay"]?.number { config.weightDecay = Float(v) }
             config.seed = seed
             return try MLPTrainer.train(data, config: config).model
         }
