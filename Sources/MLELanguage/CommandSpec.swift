@@ -171,7 +171,7 @@ public struct CommandRegistry: Sendable {
                 PriorsCommand.spec, ImbalanceCommand.spec
             ]
         ),
-        (.coverage, [CoverageCommands.coverage]),
+        (.coverage, [CoverageCommand.spec]),
         (.robustness, [RobustCommand.spec, RadiusCommand.spec]),
         (
             .session,

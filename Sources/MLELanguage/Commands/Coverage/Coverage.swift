@@ -3,8 +3,10 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 
-extension CoverageCommands {
-    static let coverage = CommandSpec(
+/// `coverage`: neuron coverage of a network by a test set (Burkov ch. 7) beside DeepXplore's and
+/// DeepGauge's criteria.
+enum CoverageCommand: Command {
+    static let spec = CommandSpec(
         name: "coverage",
         summary:
             "Neuron coverage of a network by a test set: the book's loop over correctly predicted inputs, DeepXplore's and DeepGauge's criteria",
@@ -15,7 +17,7 @@ extension CoverageCommands {
         ],
         options: [
             ParamSpec(
-                "criterion", .choice(criterionChoices),
+                "criterion", .choice(CoverageCommands.criterionChoices),
                 "criteria in the table: neuron, kmnc (k-multisection), nbc (boundary), snac (strong activation), tknc (top-k), or all",
                 default: .symbol("all")),
             ParamSpec(
@@ -61,34 +63,35 @@ extension CoverageCommands {
             "coverage net test half criterion=all",
             "coverage net test search to=\"found.csv\""
         ]
-    ) { inv in
-        let net = try network(inv, purpose: "coverage looks inside a neural network", lacks: ", which has no units")
-        let data = try inv.dataset("data")
-        let modelName = inv.names["model"] ?? "the model"
-        let dataName = inv.names["data"] ?? data.name
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var net: MLP
+        var data: Dataset
+        var settings: CoverageSettings
+        /// The units' training ranges: measured on `train` when given, else the model's own.
+        var profile: UnitProfile?
+        var train: Dataset?
+        /// Which criteria the table shows: all, or one.
+        var criterion: String
+        var versus: Dataset?
+        var plot: Bool
+        var search: Bool
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        let net = try CoverageCommands.network(
+            inv, purpose: "coverage looks inside a neural network", lacks: ", which has no units")
         var settings = CoverageSettings()
-        let t = (try inv.declared("threshold", Double.self))
-        guard t.isFinite else { throw inv.error("threshold must be a finite number", at: "threshold") }
+        let t = try inv.declared("threshold", Double.self)
         settings.rule = inv.string("rule") == "scaled" ? .scaled(Float(t)) : .threshold(Float(t))
         settings.values = try inv.choice("values", ActivationValues.self)
         settings.inputs = try inv.choice("inputs", CoverageInputs.self)
-        settings.layers = try layers(inv, net)
-        settings.target = (try inv.declared("target", Double.self))
-        guard settings.target > 0, settings.target <= 1 else {
-            throw inv.error("target is a share above 0 and at most 1 (1 = 100%)", at: "target")
-        }
-        settings.sections = (try inv.declared("sections", Int.self))
-        guard settings.sections >= 1, settings.sections <= 100_000 else {
-            throw inv.error("sections must be between 1 and 100000", at: "sections")
-        }
-        settings.top = (try inv.declared("top", Int.self))
-        guard settings.top >= 1 else { throw inv.error("top must be at least 1", at: "top") }
-        if settings.inputs == .correct, !net.task.isClassification {
-            throw inv.error(
-                "only a classifier's inputs are right or wrong; for a regression network give inputs=all", at: "inputs")
-        }
+        settings.layers = try CoverageCommands.layers(inv, net)
+        settings.target = try inv.declared("target", Double.self)
+        settings.sections = try inv.declared("sections", Int.self)
+        settings.top = try inv.declared("top", Int.self)
         settings.seed = inv.seed()
-
         var profile = net.profile
         var train: Dataset?
         if inv.has("train") {
@@ -96,16 +99,47 @@ extension CoverageCommands {
             profile = try UnitProfile.measure(net, on: try net.inputs(d))
             train = d
         }
-        let criterionChoice = (try inv.declared("criterion", String.self))
-        if criterionChoice != "all", let c = CoverageCriterion(rawValue: criterionChoice),
-            [.kmnc, .nbc, .snac].contains(c), profile == nil
+        return Options(
+            net: net, data: try inv.dataset("data"), settings: settings, profile: profile, train: train,
+            criterion: try inv.declared("criterion", String.self),
+            versus: inv.has("versus") ? try inv.dataset("versus") : nil,
+            plot: try inv.declared("plot", Bool.self), search: try inv.declared("search", Bool.self))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        let s = o.settings
+        let t: Float
+        switch s.rule {
+        case .threshold(let v), .scaled(let v): t = v
+        }
+        guard t.isFinite else { throw inv.error("threshold must be a finite number", at: "threshold") }
+        guard s.target > 0, s.target <= 1 else {
+            throw inv.error("target is a share above 0 and at most 1 (1 = 100%)", at: "target")
+        }
+        try inv.check("sections", s.sections, in: 1...100_000)
+        guard s.top >= 1 else { throw inv.error("top must be at least 1", at: "top") }
+        if s.inputs == .correct, !o.net.task.isClassification {
+            throw inv.error(
+                "only a classifier's inputs are right or wrong; for a regression network give inputs=all", at: "inputs")
+        }
+        if o.criterion != "all", let c = CoverageCriterion(rawValue: o.criterion), [.kmnc, .nbc, .snac].contains(c),
+            o.profile == nil
         {
             throw inv.error(
                 "\(c.rawValue) needs each unit's range on the training set; this model has none kept, so give train=DATA",
                 at: "criterion")
         }
+        if !o.search, inv.has("to") {
+            throw inv.error("to= writes the inputs a search finds; add the flag search", at: "to")
+        }
+    }
 
-        let analysis = try analyse(net, data, settings: settings, profile: profile)
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let net = o.net, data = o.data, settings = o.settings, profile = o.profile, train = o.train
+        let criterionChoice = o.criterion
+        let modelName = inv.names["model"] ?? "the model"
+        let dataName = inv.names["data"] ?? data.name
+        let analysis = try CoverageCommands.analyse(net, data, settings: settings, profile: profile)
         let layerNumbers = analysis.layers
         var dead: [NetworkUnit]?
         var deadSource = ""
@@ -117,27 +151,30 @@ extension CoverageCommands {
             deadSource = "on the \(p.rows) training rows"
         }
 
-        var report = coverageReport(
+        var report = CoverageCommands.coverageReport(
             analysis, net: net, model: modelName, data: dataName, criterion: criterionChoice,
             dead: dead, deadSource: deadSource, hasProfile: profile != nil)
         var plotSeries = [TextPlot.Series(dataName, analysis.growth)]
 
-        if inv.has("versus") {
-            let other = try inv.dataset("versus")
+        if let other = o.versus {
             let otherName = inv.names["versus"] ?? other.name
-            let second = try analyse(net, other, settings: settings, profile: profile)
+            let second = try CoverageCommands.analyse(net, other, settings: settings, profile: profile)
             report.tables.append(
-                versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice))
-            report.notes.append(versusReading(analysis, second, names: (dataName, otherName)))
-            plotSeries = [TextPlot.Series(dataName, curve(analysis)), TextPlot.Series(otherName, curve(second))]
+                CoverageCommands.versusTable(analysis, second, names: (dataName, otherName), criterion: criterionChoice)
+            )
+            report.notes.append(CoverageCommands.versusReading(analysis, second, names: (dataName, otherName)))
+            plotSeries = [
+                TextPlot.Series(dataName, CoverageCommands.curve(analysis)),
+                TextPlot.Series(otherName, CoverageCommands.curve(second))
+            ]
             report.fields += [
                 Field("versus_data", .text(otherName), audience: .machines),
                 Field("versus_examples", .count(second.examples), audience: .machines)
             ]
         }
-        if inv.bool("plot") {
+        if o.plot {
             let curveTitle =
-                inv.has("versus")
+                o.versus != nil
                 ? "neuron coverage after each example, all examples fed"
                 : "neuron coverage after each example fed (the book's loop)"
             report.plots.append(
@@ -146,10 +183,9 @@ extension CoverageCommands {
                     yRange: 0...1, percent: true))
         }
 
-        if inv.bool("search") {
-            try addSearch(to: &report, inv: inv, net: net, data: data, analysis: analysis, profile: profile)
-        } else if inv.has("to") {
-            throw inv.error("to= writes the inputs a search finds; add the flag search", at: "to")
+        if o.search {
+            try CoverageCommands.addSearch(
+                to: &report, inv: inv, net: net, data: data, analysis: analysis, profile: profile)
         }
         return .report(report)
     }
