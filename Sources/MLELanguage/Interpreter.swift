@@ -179,11 +179,11 @@ public struct Interpreter {
                 CSVText.line(["variable", "type", "value"]) + "\n"
                     + pairs.map { CSVText.line([$0.0, $0.1.typeName, $0.1.summary]) }.joined(separator: "\n") + "\n")
         case .table:
-            if pairs.count == 1 {
-                session.output.result("\(pairs[0].0): \(pairs[0].1.summary)")
-            } else {
-                session.output.result(pairs.map { "\($0.0): \(Interpreter.brief($0.1))" }.joined(separator: " · "))
-            }
+            let line =
+                pairs.count == 1
+                ? "\(pairs[0].0): \(pairs[0].1.summary)"
+                : pairs.map { "\($0.0): \(Interpreter.brief($0.1))" }.joined(separator: " · ")
+            session.output.result(TextLayout.hanging(line, width: session.width))
         }
     }
 

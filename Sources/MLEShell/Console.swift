@@ -2,12 +2,19 @@ import CEditLine
 import Foundation
 import MLELanguage
 
-/// Results to stdout; notes and errors to stderr.
+/// Results to stdout; notes and errors to stderr. On a terminal, errors and notes wrap at word
+/// boundaries to its width; elsewhere each stays one line, as tools reading FILE:LINE:COL expect.
 public final class ConsoleOutput: OutputSink {
+    private let wrapStderr = isatty(STDERR_FILENO) != 0
     public init() {}
     public func result(_ text: String) { mle_write_stdout(text + "\n") }
-    public func note(_ text: String) { mle_write_stderr(text + "\n") }
-    public func error(_ text: String) { mle_write_stderr(text + "\n") }
+    public func note(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
+    public func error(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
+
+    private func fitted(_ text: String) -> String {
+        guard wrapStderr, let width = terminalWidth() else { return text }
+        return TextLayout.hanging(text, width: width)
+    }
 }
 
 /// The width output is fitted to: `COLUMNS` when set (as shells and `COLUMNS=80 mle ...` give

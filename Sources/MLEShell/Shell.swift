@@ -31,7 +31,9 @@ public enum Shell {
         if let text = try? String(contentsOfFile: history, encoding: .utf8) {
             for line in text.split(separator: "\n") where !line.isEmpty { mle_history_add(String(line)) }
         }
-        mle_write_stderr("mle — type 'help' for commands, Tab to complete, Ctrl-D to leave\n")
+        let banner = "mle — type 'help' for commands, Tab to complete, Ctrl-D to leave"
+        mle_write_stderr(
+            TextLayout.hanging(banner, width: terminalWidth() ?? TextLayout.defaultWidth, indent: 0) + "\n")
         let interpreter = Interpreter(session: session)
         var buffer = ""
         var lineNumber = 1  // the next input line's number, for <stdin>:LINE:COL

@@ -77,6 +77,18 @@ public enum TextLayout {
         return s
     }
 
+    /// Text whose first line starts at the margin and whose wrapped continuations are indented
+    /// (an assignment's summary, an error message): each line of `text` fitted to `width`.
+    public static func hanging(_ text: String, width: Int, indent: Int = 4) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            let lines = wrap(String(line), width: width)
+            guard lines.count > 1 else { return lines }
+            let pad = String(repeating: " ", count: indent)
+            let rest = wrap(lines.dropFirst().joined(separator: " "), width: max(width - indent, minimumWidth / 2))
+            return [lines[0]] + rest.map { pad + $0 }
+        }.joined(separator: "\n")
+    }
+
     /// `label  value` lines with the values aligned; a long value wraps under itself.
     public static func facts(_ pairs: [(String, String)], width: Int) -> String {
         let w = pairs.map(\.0.count).max() ?? 0
