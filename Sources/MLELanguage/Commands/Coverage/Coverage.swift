@@ -20,10 +20,10 @@ enum CoverageCommand: Command {
                 "criterion", .choice(CoverageCommands.criterionChoices),
                 "criteria in the table: neuron, kmnc (k-multisection), nbc (boundary), snac (strong activation), tknc (top-k), or all",
                 default: .symbol("all")),
-            ParamSpec(
-                "rule", .choice(["threshold", "scaled"]),
+            .choice(
+                "rule", Rule.self,
                 "a unit is activated when its value is above the threshold (threshold), or when its value min-max scaled within its layer for that input is (scaled: DeepXplore)",
-                default: .symbol("threshold")),
+                default: .threshold),
             ParamSpec("threshold", .number, "the activation threshold t", default: .number(0)),
             .choice(
                 "values", ActivationValues.self,
@@ -65,6 +65,10 @@ enum CoverageCommand: Command {
         ]
     ) { inv in try execute(inv) }
 
+    /// When a unit counts as activated: its value above the threshold, or its value scaled within
+    /// its layer above it (DeepXplore).
+    enum Rule: String, CaseIterable { case threshold, scaled }
+
     struct Options {
         var net: MLP
         var data: Dataset
@@ -84,7 +88,7 @@ enum CoverageCommand: Command {
             inv, purpose: "coverage looks inside a neural network", lacks: ", which has no units")
         var settings = CoverageSettings()
         let t = try inv.declared("threshold", Double.self)
-        settings.rule = inv.string("rule") == "scaled" ? .scaled(Float(t)) : .threshold(Float(t))
+        settings.rule = try inv.choice("rule", Rule.self) == .scaled ? .scaled(Float(t)) : .threshold(Float(t))
         settings.values = try inv.choice("values", ActivationValues.self)
         settings.inputs = try inv.choice("inputs", CoverageInputs.self)
         settings.layers = try CoverageCommands.layers(inv, net)

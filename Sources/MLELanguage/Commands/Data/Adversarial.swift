@@ -13,9 +13,8 @@ enum AdversarialCommand: Command {
             ParamSpec("test", .dataset, "the test (or production) set", required: true)
         ],
         options: [
-            ParamSpec(
-                "model", .choice(["logistic", "mlp"]), "the classifier that tries to tell them apart",
-                default: .symbol("mlp")),
+            .choice(
+                "model", ModelKind.self, "the classifier that tries to tell them apart", default: .mlp),
             ParamSpec(
                 "folds", .integer, "k of the cross-validation that scores every row out of fold", default: .number(5)),
             ParamSpec(
@@ -26,6 +25,9 @@ enum AdversarialCommand: Command {
         returns: "a report; with validation=, two values: the report and the validation set",
         examples: ["adversarial train test", "report, val = adversarial train test validation=0.2"]
     ) { inv in try execute(inv) }
+
+    /// The classifiers that can tell the two sets apart.
+    enum ModelKind: String, CaseIterable { case logistic, mlp }
 
     struct Options {
         var train: Dataset
@@ -41,7 +43,8 @@ enum AdversarialCommand: Command {
     static func options(_ inv: Invocation) throws -> Options {
         Options(
             train: try inv.dataset("train"), test: try inv.dataset("test"), folds: try inv.declared("folds", Int.self),
-            seed: inv.seed(), model: try inv.declared("model", String.self), validation: inv.number("validation"))
+            seed: inv.seed(), model: try inv.choice("model", ModelKind.self).rawValue,
+            validation: inv.number("validation"))
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {

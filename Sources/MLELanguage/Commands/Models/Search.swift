@@ -11,7 +11,7 @@ enum SearchCommand: Command {
             "Hyperparameter search (Burkov ch. 5): grid, random or coarse-to-fine, scored by k-fold cross-validation on the training set",
         positionals: [ParamSpec("data", .dataset, "the training set", required: true)],
         options: [
-            ParamSpec("model", .choice(["mlp", "logistic"]), "the kind of model", default: .symbol("mlp")),
+            .choice("model", ModelKind.self, "the kind of model", default: .mlp),
             .choice(
                 "method", HyperSearch.Method.self,
                 "grid: every combination; random: trials= draws; coarse: random draws, then a grid around the best",
@@ -40,6 +40,9 @@ enum SearchCommand: Command {
         ]
     ) { inv in try execute(inv) }
 
+    /// The kinds of model a search trains.
+    enum ModelKind: String, CaseIterable { case mlp, logistic }
+
     /// Numeric hyperparameters a [low, high] pair makes a range for random search, and whether
     /// the range is searched on a log scale.
     static let ranged: [String: Bool] = ["lr": true, "c": true, "weight_decay": true, "momentum": false]
@@ -63,7 +66,7 @@ enum SearchCommand: Command {
         settings.metric = Metric(rawValue: inv.string("metric") ?? "") ?? (classification ? .accuracy : .rmse)
         settings.positive = inv.string("positive")
         settings.seed = inv.seed()
-        let kind = (try inv.declared("model", String.self))
+        let kind = (try inv.choice("model", ModelKind.self).rawValue)
 
         var space: [HyperSearch.Parameter] = []
         func numbers(_ name: String) throws -> [Double]? {

@@ -7,12 +7,15 @@ enum SetCommand: Command {
         name: "set",
         summary: "Change a session setting: format (table, json, csv), seed, or timer (on, off)",
         positionals: [
-            ParamSpec("setting", .choice(["format", "seed", "timer"]), "the setting to change", required: true),
+            ParamSpec("setting", .choice(Setting.allCases.map(\.rawValue)), "the setting to change", required: true),
             ParamSpec("value", .word, "its new value", required: true)
         ],
         returns: "nothing",
         examples: ["set format json", "set seed 42", "set timer on"]
     ) { inv in try execute(inv) }
+
+    /// The settings `set` changes.
+    enum Setting: String, CaseIterable { case format, seed, timer }
 
     /// A setting and its new value, decoded.
     enum Options {
@@ -23,14 +26,14 @@ enum SetCommand: Command {
 
     static func options(_ inv: Invocation) throws -> Options {
         let value = inv.value("value")
-        switch inv.string("setting") {
-        case "format":
+        switch try inv.choice("setting", Setting.self) {
+        case .format:
             guard case .symbol(let s)? = value, let f = OutputFormat(rawValue: s) else {
                 let choices = SessionCommands.settingValues["format", default: []].joined(separator: ", ")
                 throw inv.error("'\(value?.summary ?? "")' is not an output format (choices: \(choices))", at: "value")
             }
             return .format(f)
-        case "timer":
+        case .timer:
             switch value {
             case .symbol("on")?, .symbol("true")?, .bool(true)?: return .timer(true)
             case .symbol("off")?, .symbol("false")?, .bool(false)?: return .timer(false)
@@ -38,7 +41,7 @@ enum SetCommand: Command {
                 let choices = SessionCommands.settingValues["timer", default: []].joined(separator: ", ")
                 throw inv.error("'\(value?.summary ?? "")' is not a timer setting (choices: \(choices))", at: "value")
             }
-        default:
+        case .seed:
             guard case .number(let v)? = value, v >= 0, v == v.rounded(), v < 9.2e18 else {
                 throw inv.error("seed takes a whole number of 0 or more", at: "value")
             }
