@@ -128,11 +128,6 @@ enum EvaluationCommands {
         }
     }
 
-    /// The variable name an argument was written as, for report titles.
-    static func argumentName(_ inv: Invocation, _ param: String) -> String? {
-        inv.names[param]
-    }
-
     static func evaluationReport(_ e: Evaluation, model: String, data: String, kind: String) -> Report {
         switch e {
         case .classification(let m):
