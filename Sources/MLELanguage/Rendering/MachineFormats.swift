@@ -10,7 +10,7 @@ extension Report {
         head += subjects.map { ($0.0, .string($0.1)) }
         var out = head
         out += fields.filter { $0.audience != .people }.map { ($0.key, $0.value.json) }
-        for t in tables {
+        for t in tables where t.audience != .people {
             let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
             out.append(
                 (
