@@ -2,6 +2,11 @@
 public struct Parser {
     private var tokens: [Token]
     private var position = 0
+    /// Open lists, parentheses and loop bodies around the current token.
+    private var depth = 0
+    /// How deep lists, parentheses and `for` loops may nest: the parser, the interpreter and the
+    /// values recurse once per level, so a limit keeps any input from exhausting the stack.
+    public static let maximumDepth = 100
 
     public init(_ text: String, file: String, firstLine: Int = 1) {
         var lexer = Lexer(text, file: file, firstLine: firstLine)
@@ -107,7 +112,18 @@ public struct Parser {
         return .call(try call())
     }
 
+    /// Enters one more level of nesting opened at `loc`.
+    /// - Throws: `MLEError` at `loc` past `maximumDepth` levels.
+    private mutating func enter(_ loc: SourceLocation) throws {
+        guard depth < Parser.maximumDepth else {
+            throw MLEError(loc, "lists, parentheses and loops nest at most \(Parser.maximumDepth) levels deep")
+        }
+        depth += 1
+    }
+
     private mutating func forLoop(_ loc: SourceLocation) throws -> Statement {
+        try enter(loc)
+        defer { depth -= 1 }
         advance()
         guard case .identifier(let v) = current.kind else { throw unexpected("a loop variable after 'for'") }
         advance()
@@ -161,12 +177,16 @@ public struct Parser {
         case .string(let s): advance(); return .string(s, loc)
         case .identifier(let n): advance(); return .name(n, loc)
         case .leftParen:
+            try enter(loc)
+            defer { depth -= 1 }
             advance()
             let e = try expression()
             guard current.kind == .rightParen else { throw unexpected("')'") }
             advance()
             return e
         case .leftBracket:
+            try enter(loc)
+            defer { depth -= 1 }
             advance()
             var items: [Expr] = []
             if current.kind == .rightBracket { advance(); return .list([], loc) }

@@ -28,6 +28,7 @@ public enum ReferenceDoc {
               bare word (`target=species`, `kind=zero_rule`).
             - Random commands take `seed=`; without it they use the session seed (`set seed N`, default
               0) and advance it, so a script prints the same output every run.
+            - Lists, parentheses and `for` loops nest at most 100 levels deep.
             - A failed command changes no variable. Errors read `FILE:LINE:COL: error: message` on
               stderr (`<stdin>` at the prompt, `<command line>` for `-c`).
 

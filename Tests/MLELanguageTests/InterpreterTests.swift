@@ -446,3 +446,23 @@ final class RecordingProgress: ProgressSink {
         #expect(text?.contains("name: \"\(name)\"") == true, "\(name): no \(file.path) declaring it")
     }
 }
+
+@Test func emptyDataIsRefusedWhereItWouldBreakACommand() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("mle-empty-\(UUID().uuidString).csv").path
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    try "x,y\n".write(toFile: file, atomically: true, encoding: .utf8)
+    let (s, out, _) = run(
+        """
+        d = load "\(file)" target=y
+        iris = load "\(dataPath("iris.csv"))" target=species
+        none = filter iris "sepal_length > 100"
+        imbalance compare none iris model=logistic
+        after = 1
+        """, keepGoing: true)
+    #expect(
+        out.errors == [
+            "t.mle:1:10: error: '\(file)' has a header but no data rows",
+            "t.mle:4:19: error: 'none' has no rows"
+        ])
+    #expect(s.variables["d"] == nil && s.variables["after"] != nil)
+}

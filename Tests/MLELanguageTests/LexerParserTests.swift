@@ -87,3 +87,27 @@ func kinds(_ text: String) -> [TokenKind] {
         try Parser.parseAll("mlp epochs=", file: "p.mle")
     }
 }
+
+@Test func deepNestingIsAnErrorNotACrash() {
+    // Deep enough to overflow a recursive parser's stack without the limit.
+    let script = [
+        "a = 1",
+        "y = " + String(repeating: "[", count: 25_000) + String(repeating: "]", count: 25_000),
+        "z = " + String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000),
+        String(repeating: "for i in [1] { ", count: 10_000) + "b = 2" + String(repeating: " }", count: 10_000),
+        "a = 3"
+    ].joined(separator: "\n")
+    let (s, out, ok) = run(script, keepGoing: true)
+    #expect(!ok)
+    let message = "lists, parentheses and loops nest at most 100 levels deep"
+    #expect(
+        out.errors == [
+            "t.mle:2:105: error: \(message)", "t.mle:3:105: error: \(message)", "t.mle:4:1495: error: \(message)"
+        ])
+    // The statements around them ran; nothing half-parsed was bound.
+    guard case .number(let a)? = s.variables["a"] else { Issue.record("a expected"); return }
+    #expect(a == 3 && s.variables["y"] == nil && s.variables["z"] == nil && s.variables["b"] == nil)
+    // A hundred levels are fine.
+    let (_, _, ok100) = run("w = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+    #expect(ok100)
+}

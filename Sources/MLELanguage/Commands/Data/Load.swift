@@ -99,6 +99,12 @@ enum LoadCommand: Command {
                     activation: activation))
         case .csv(let target, let options):
             let (data, dropped) = try Dataset.read(path: o.file, targetName: target, task: o.task, options: options)
+            guard data.rowCount > 0 else {
+                throw inv.error(
+                    dropped > 0
+                        ? "'\(o.file)' has no row with a value of the target '\(target ?? "")'"
+                        : "'\(o.file)' has a header but no data rows", at: "file")
+            }
             if dropped > 0 {
                 inv.session.output.note(
                     "\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(target ?? "")' left out")

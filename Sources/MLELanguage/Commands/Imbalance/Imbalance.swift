@@ -62,7 +62,7 @@ enum ImbalanceCommand: Command {
         let kind = try inv.declared("model", String.self)
         return Options(
             train: train, test: test, classNames: names,
-            positive: inv.string("positive") ?? ImbalanceCommands.smallerClass(train) ?? names[0], kind: kind,
+            positive: inv.string("positive") ?? ImbalanceCommands.smallerClass(train) ?? names.first ?? "", kind: kind,
             recipe: try BaseModels.recipe(inv, data: train),
             weighted: kind == "baseline"
                 ? nil : try BaseModels.recipe(inv, data: train, overrides: ["class_weights": .symbol("balanced")]),
@@ -74,6 +74,9 @@ enum ImbalanceCommand: Command {
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
         try ImbalanceCommands.refuseHeldOut(inv, o.train, "train", doing: "resampling")
+        for (name, d) in [("train", o.train), ("test", o.test)] where d.rowCount == 0 {
+            throw inv.error("'\(inv.names[name] ?? d.name)' has no rows", at: name)
+        }
         guard o.test.target != nil else {
             throw inv.error("the test data needs the target to score against", at: "test")
         }
