@@ -65,7 +65,8 @@ enum Diagnostics {
                 text += didYouMean(unknown.name, in: unknown.known)
                 if let listing = unknown.listing { text += " (\(listing): \(unknown.known.joined(separator: ", ")))" }
             }
-            return MLEError(inv.location, text)
+            // At the file argument when the command has one (load), else at the command.
+            return inv.error(text, at: inv.spec.positionals.contains { $0.name == "file" } ? "file" : nil)
         case let e as LearningError:
             if case .noTarget = e {
                 return MLEError(inv.location, e.description, notes: ["load the data with target=COLUMN"])

@@ -398,6 +398,11 @@ private struct BlockInput {
     init(path: String) throws {
         self.path = path
         var st = stat()
+        // A FIFO would block the open until a writer comes, a device (/dev/zero) never ends: only
+        // regular files are read.
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFDIR {
+            throw DataFileError(file: path, position: nil, message: "cannot open: it is not a regular file")
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             var isDir: ObjCBool = false

@@ -20,6 +20,11 @@ public struct SafeTensors: Sendable {
 
     /// Reads a file; every malformed part is a `LearningError.invalid` naming it.
     public static func read(path: String) throws -> SafeTensors {
+        // Only regular files: a FIFO would block, a device never end.
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            throw LearningError.invalid("cannot read '\(path)': it is not a regular file")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw LearningError.invalid("cannot read '\(path)': \((error as NSError).localizedDescription)")

@@ -27,7 +27,7 @@ import Testing
     let iris = dataPath("iris.csv")
     let (s, out, _) = run(
         "data = load \"\(iris)\" target=species\ndata = load \"/no/such.csv\" target=species", keepGoing: true)
-    #expect(out.errors == ["t.mle:2:8: error: /no/such.csv: cannot open: no such file"])
+    #expect(out.errors == ["t.mle:2:13: error: /no/such.csv: cannot open: no such file"])
     guard case .dataset(let d)? = s.variables["data"] else { Issue.record("data should survive"); return }
     #expect(d.rowCount == 150)
     // A pair assignment from a failing split leaves both names unbound.
@@ -51,10 +51,10 @@ import Testing
     let (_, out, _) = run("d = load \"\(bad)\" target=y numeric=[x]")
     #expect(
         out.errors == [
-            "t.mle:1:5: error: \(bad):3:1: 'foo' in column 'x' is not a number (the column was declared numeric)"
+            "t.mle:1:10: error: \(bad):3:1: 'foo' in column 'x' is not a number (the column was declared numeric)"
         ])
     let (_, out2, _) = run("d = load \"\(bad)\" target=z")
-    #expect(out2.errors.first?.hasPrefix("t.mle:1:5: error: \(bad):1:1: no column named 'z' in the header") == true)
+    #expect(out2.errors.first?.hasPrefix("t.mle:1:10: error: \(bad):1:1: no column named 'z' in the header") == true)
 }
 
 @Test func argumentTypesAreChecked() {
@@ -431,7 +431,7 @@ final class RecordingProgress: ProgressSink {
             "t.mle:3:23: error: class 'benign' has 357 rows, fewer than the 500 chunks asked for; use chunks=357 or fewer",
             "t.mle:5:37: error: no class named 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
             "t.mle:6:14: error: 'diagnosis' has no class 'malignnt'; did you mean 'malignant'? (classes: benign, malignant)",
-            "t.mle:7:5: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
+            "t.mle:7:10: error: \(iris):1:1: no column named 'specis' in the header; did you mean 'species'? "
                 + "(columns: sepal_length, sepal_width, petal_length, petal_width, species)"
         ])
 }
@@ -465,4 +465,17 @@ final class RecordingProgress: ProgressSink {
             "t.mle:4:19: error: 'none' has no rows"
         ])
     #expect(s.variables["d"] == nil && s.variables["after"] != nil)
+}
+
+@Test func onlyRegularFilesAreRead() throws {
+    let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("mle-fifo-\(UUID().uuidString)").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    defer { try? FileManager.default.removeItem(atPath: fifo) }
+    // A FIFO with no writer would block the open forever; a device never ends.
+    let (_, out, _) = run("a = load \"\(fifo)\"\nb = load \"/dev/zero\"\nc = 1", keepGoing: true)
+    #expect(
+        out.errors == [
+            "t.mle:1:10: error: \(fifo): cannot open: it is not a regular file",
+            "t.mle:2:10: error: /dev/zero: cannot open: it is not a regular file"
+        ])
 }
