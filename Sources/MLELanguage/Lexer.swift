@@ -158,6 +158,10 @@ public struct Lexer {
         guard let v = Double(text) else {
             return Token(kind: .error("'\(text)' is not a number"), location: loc)
         }
+        // 1e999 would silently become infinity.
+        guard v.isFinite else {
+            return Token(kind: .error("'\(text)' is too large for a number (at most about 1.8e308)"), location: loc)
+        }
         return Token(kind: .number(v), location: loc)
     }
 

@@ -111,3 +111,13 @@ func kinds(_ text: String) -> [TokenKind] {
     let (_, _, ok100) = run("w = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
     #expect(ok100)
 }
+
+@Test func numberLiteralsOutOfRangeAreErrors() {
+    let (s, out, _) = run("x = 1e999\ny = -2e400\nz = 1e308", keepGoing: true)
+    #expect(
+        out.errors == [
+            "t.mle:1:5: error: '1e999' is too large for a number (at most about 1.8e308)",
+            "t.mle:2:5: error: '-2e400' is too large for a number (at most about 1.8e308)"
+        ])
+    #expect(s.variables["x"] == nil && s.variables["y"] == nil && s.variables["z"] != nil)
+}
