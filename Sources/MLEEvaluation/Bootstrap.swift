@@ -110,7 +110,6 @@ public enum Bootstrap {
         resamples: Int, seed: UInt64, stratified: Bool,
         context: ExecutionContext = .standard
     ) throws -> BootstrapResult {
-        let cancellation = context.cancellation
         let evaluator = WeightedEvaluator(metric: metric, outcomes: outcomes)
         let ones = [Double](repeating: 1, count: outcomes.count)
         guard let estimate = evaluator.value(weights: ones) else {

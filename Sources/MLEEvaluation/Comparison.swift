@@ -53,7 +53,6 @@ public struct PairedComparison: Sendable {
         _ a: Outcomes, _ b: Outcomes, metric: Metric, level: Double, resamples: Int,
         seed: UInt64, stratified: Bool, context: ExecutionContext = .standard
     ) throws -> PairedComparison {
-        let cancellation = context.cancellation
         let ones = [Double](repeating: 1, count: a.count)
         guard let va = WeightedEvaluator(metric: metric, outcomes: a).value(weights: ones),
             let vb = WeightedEvaluator(metric: metric, outcomes: b).value(weights: ones)

@@ -218,7 +218,6 @@ public struct EnsembleModel: Model {
         check: @escaping @Sendable (Int, any Model) throws -> C,
         done: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws -> (EnsembleModel, [Dataset], [C]) {
-        let cancellation = context.cancellation
         let trained = try EnsemblePlan.trainMembers(
             plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
             seed: seed, workers: workers, context: context,

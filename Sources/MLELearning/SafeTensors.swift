@@ -149,7 +149,7 @@ public struct SafeTensors: Sendable {
     /// Writes the file atomically (a temporary file renamed over the target).
     public func write(path: String) throws {
         let data = try serialized()
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        do { try AtomicFile.write(data, to: path) } catch {
             throw LearningError.invalid("cannot write '\(path)': \((error as NSError).localizedDescription)")
         }
     }

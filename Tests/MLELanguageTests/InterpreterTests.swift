@@ -479,3 +479,15 @@ final class RecordingProgress: ProgressSink {
             "t.mle:2:10: error: /dev/zero: cannot open: it is not a regular file"
         ])
 }
+
+@Test func writingAFileKeepsItsPermissions() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("mle-perm-\(UUID().uuidString).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "old\n".write(toFile: path, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    let (_, _, ok) = run("d = load \"\(dataPath("iris.csv"))\" target=species\nsave d \"\(path)\"")
+    #expect(ok)
+    let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber
+    #expect(mode?.intValue == 0o600)
+    #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("sepal_length"))
+}

@@ -68,9 +68,8 @@ enum PredictCommand: Command {
         }
         var table = Table(key: "predictions", columns: columns, rows: rows)
         if let path = o.file {
-            let url = URL(fileURLWithPath: path)
             do {
-                try Data((table.csv() + "\n").utf8).write(to: url, options: .atomic)
+                try AtomicFile.write(Data((table.csv() + "\n").utf8), to: path)
             } catch {
                 throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
             }

@@ -35,7 +35,7 @@ enum SaveCommand: Command {
                 throw inv.error("datasets are written as CSV; the file name should end in .csv", at: "file")
             }
             do {
-                try Data(d.csv().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                try AtomicFile.write(Data(d.csv().utf8), to: path)
             } catch {
                 throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "file")
             }

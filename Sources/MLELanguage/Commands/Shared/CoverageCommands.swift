@@ -407,7 +407,7 @@ enum CoverageCommands {
                         + f.input.map { Format.number(Double($0)) }
                 })
             do {
-                try Data((table.csv() + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                try AtomicFile.write(Data((table.csv() + "\n").utf8), to: path)
             } catch {
                 throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
             }

@@ -71,8 +71,6 @@ enum DataPrepCommands {
         }
         var notes: [String] = []
         notes.append(warnings == 0 ? "no problems found" : "\(warnings) thing\(warnings == 1 ? "" : "s") to look at")
-        if let counts = c.classCounts {
-        }
         return Report(
             kind: "check", title: "check \(name)", fields: facts, tables: tables, notes: notes)
     }
