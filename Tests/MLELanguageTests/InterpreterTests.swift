@@ -491,3 +491,18 @@ final class RecordingProgress: ProgressSink {
     #expect(mode?.intValue == 0o600)
     #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("sepal_length"))
 }
+
+@Test func toWritesOnlyCSVFiles() {
+    let (_, out, _) = run(
+        """
+        d = load "\(dataPath("iris.csv"))" target=species
+        net = mlp d hidden=[4] epochs=2 seed=1
+        predict net d to="/tmp/.profile"
+        coverage net d search to="x.sh"
+        """, keepGoing: true)
+    #expect(
+        out.errors == [
+            "t.mle:3:18: error: to= writes a CSV file; its name should end in .csv",
+            "t.mle:4:26: error: to= writes a CSV file; its name should end in .csv"
+        ])
+}

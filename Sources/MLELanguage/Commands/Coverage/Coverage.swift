@@ -136,6 +136,9 @@ enum CoverageCommand: Command {
         if !o.search, inv.has("to") {
             throw inv.error("to= writes the inputs a search finds; add the flag search", at: "to")
         }
+        if let f = inv.string("to"), !f.hasSuffix(".csv") {
+            throw inv.error("to= writes a CSV file; its name should end in .csv", at: "to")
+        }
     }
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {

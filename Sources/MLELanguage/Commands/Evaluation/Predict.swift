@@ -35,6 +35,13 @@ enum PredictCommand: Command {
             rows: max(try inv.declared("rows", Int.self), 0))
     }
 
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        // Like save: a CSV file's name, not any path (a shell profile, a script).
+        if let f = o.file, !f.hasSuffix(".csv") {
+            throw inv.error("to= writes a CSV file; its name should end in .csv", at: "to")
+        }
+    }
+
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let m = o.model, d = o.data
         let prediction = try m.model.predict(d)
