@@ -256,7 +256,8 @@ public struct Interpreter {
         do {
             return Interpreter.label(try spec.run(invocation), by: invocation)
         } catch {
-            session.seed = seed
+            // Not after `source`: the statements of the script that ran keep what they drew.
+            if spec.name != "source" { session.seed = seed }
             throw Diagnostics.render(error, in: invocation)
         }
     }

@@ -506,3 +506,21 @@ final class RecordingProgress: ProgressSink {
             "t.mle:4:26: error: to= writes a CSV file; its name should end in .csv"
         ])
 }
+
+@Test func aFailedSourceKeepsWhatItsScriptDrew() throws {
+    let inner = FileManager.default.temporaryDirectory.appendingPathComponent("mle-src-\(UUID().uuidString).mle").path
+    defer { try? FileManager.default.removeItem(atPath: inner) }
+    try "a, b = split data ratio=0.5\nbad = nosuch\n".write(toFile: inner, atomically: true, encoding: .utf8)
+    let (s, out, _) = run(
+        """
+        data = load "\(dataPath("iris.csv"))" target=species
+        source "\(inner)"
+        c, d = split data ratio=0.5
+        """, keepGoing: true)
+    #expect(out.errors.count == 2)
+    // The sourced split drew seed 0 and keeps it; the split after the failure draws seed 1.
+    guard case .dataset(let a)? = s.variables["a"], case .dataset(let c)? = s.variables["c"] else {
+        Issue.record("a and c expected"); return
+    }
+    #expect(a.features != c.features && s.seed == 2)
+}
