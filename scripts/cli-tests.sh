@@ -147,5 +147,18 @@ COLUMNS=80 "$mle" -c 'help' > "$tmp/help80"
 check "help at COLUMNS=80" python3 -c "assert max(len(l) for l in open('$tmp/help80', encoding='utf-8').read().split('\n')) <= 80"
 check "help on an 80-column terminal" python3 scripts/checks/pty_width.py "$mle" 80 "help" "help ensemble" "help robust" "help coverage"
 
+# Deep nesting through the binary is an error at the bracket, never a crash (status 139): 60,000
+# nested brackets, parentheses and loops, with --keep-going running the statement after them.
+python3 -c "
+n = 60000
+print('y = ' + '[' * n + ']' * n)
+print('z = ' + '(' * n + '1' + ')' * n)
+print('for i in [1] { ' * n + ' }' * n)
+print('after = 1')" > "$tmp/deep.mle"
+"$mle" --keep-going "$tmp/deep.mle" > "$tmp/deep_out" 2> "$tmp/deep_err"; status=$?
+check "deep nesting: status 1, not a crash (got $status)" [ "$status" -eq 1 ]
+check "deep nesting: three errors at the brackets" bash -c "[ \$(grep -c 'nest at most 100 levels deep' '$tmp/deep_err') -eq 3 ]"
+check "deep nesting: the statement after runs" grep -q '^after: 1$' "$tmp/deep_out"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -46,7 +46,7 @@ enum ABTestCommand: Command {
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
-        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.checkLevel(o.level)
         if case .counts(let a, let b) = o.groups, a.count != 2 || b.count != 2 {
             throw inv.error("a= and b= take [successes, trials]", at: "a")
         }

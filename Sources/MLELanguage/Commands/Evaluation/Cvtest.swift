@@ -40,7 +40,7 @@ enum CVTestCommand: Command {
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
-        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.checkLevel(o.level)
     }
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {

@@ -73,7 +73,7 @@ enum IntervalCommand: Command {
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
-        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.checkLevel(o.level)
         switch o.method {
         case .proportion(let p):
             guard o.metric.isProportion else {

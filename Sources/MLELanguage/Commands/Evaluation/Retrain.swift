@@ -52,7 +52,7 @@ enum RetrainCommand: Command {
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
-        guard o.level > 0, o.level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.checkLevel(o.level)
         try inv.check("seeds", o.seeds, in: 2...10000)
         try inv.check("resamples", o.resamples, in: 100...10_000_000)
     }

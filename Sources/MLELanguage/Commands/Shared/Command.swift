@@ -26,6 +26,11 @@ extension Command {
 
 /// Range checks for validation steps, with the error at the option.
 extension Invocation {
+    /// - Throws: at `level=` unless the confidence level lies strictly between 0 and 1.
+    func checkLevel(_ level: Double) throws {
+        guard level > 0, level < 1 else { throw error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+    }
+
     /// - Throws: "NAME must be between LOW and HIGH" at the option when `value` is outside.
     func check<T: Comparable>(_ name: String, _ value: T, in range: ClosedRange<T>) throws {
         guard range.contains(value) else {

@@ -26,7 +26,7 @@ enum IntervalCommands {
 
     static func checkedLevel(_ inv: Invocation) throws -> Double {
         let level = (try inv.declared("level", Double.self))
-        guard level > 0, level < 1 else { throw inv.error("level must be between 0 and 1, e.g. 0.95", at: "level") }
+        try inv.checkLevel(level)
         return level
     }
 
