@@ -59,8 +59,10 @@ public struct ClassificationMetrics: Equatable, Sendable {
             let predicted = confusion.reduce(0) { $0 + $1[i] }
             let precision = predicted == 0 ? nil : Double(tp) / Double(predicted)
             let recall = support == 0 ? nil : Double(tp) / Double(support)
-            var f1: Double?
-            if let p = precision, let r = recall { f1 = p + r == 0 ? 0 : 2 * p * r / (p + r) }
+            // 2·tp / (2·tp + fp + fn): defined (0) for a class with support that is never
+            // predicted, as scikit-learn's f1_score and the imbalanced report give it.
+            let f1Denominator = predicted + support
+            let f1 = f1Denominator == 0 ? nil : Double(2 * tp) / Double(f1Denominator)
             per.append(ClassMetrics(name: name, precision: precision, recall: recall, f1: f1, support: support))
         }
         perClass = per

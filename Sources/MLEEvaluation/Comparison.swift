@@ -8,7 +8,8 @@ public struct McNemar: Equatable, Sendable {
     public var onlyB: Int
     /// Exact two-sided binomial p-value: min(1, 2·P(X ≤ min(b, c))), X ~ Bin(b + c, ½).
     public var exactP: Double
-    /// χ² with continuity correction (|b − c| − 1)² / (b + c), and its p-value (1 d.f.).
+    /// χ² with continuity correction (|b − c| − 1)² / (b + c), and its p-value (1 d.f.); with no
+    /// discordant pairs χ² 0 and p 1 (statsmodels divides by zero).
     public var chiSquare: Double
     public var chiSquareP: Double
 
@@ -19,7 +20,8 @@ public struct McNemar: Equatable, Sendable {
             exactP = 1; chiSquare = 0; chiSquareP = 1
         } else {
             exactP = min(1, 2 * Distributions.binomialCDF(min(onlyA, onlyB), n: n, p: 0.5))
-            let d = max(Double(abs(onlyA - onlyB)) - 1, 0)
+            // (|b − c| − 1)² as statsmodels computes it: equal counts give 1 / (b + c), not 0.
+            let d = Double(abs(onlyA - onlyB)) - 1
             chiSquare = d * d / Double(n)
             chiSquareP = Distributions.chiSquare1Survival(chiSquare)
         }

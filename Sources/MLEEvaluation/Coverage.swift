@@ -339,13 +339,17 @@ public enum Coverage {
                         // A range that is not finite (a network giving infinities) covers nothing.
                         guard lo.isFinite, hi.isFinite else { continue }
                         // Pass 1, branch-free: each value's slot — its section, or k (above the
-                        // range), k + 1 (below) or k + 2 (not a number).
+                        // range), k + 1 (below) or k + 2 (not a number, or a value of a unit whose
+                        // range is a single point: DeepGauge's sections of it are empty, so
+                        // nothing inside it counts as a section hit).
+                        let point = f == 0
                         for i in 0..<count {
                             let v = values[i]
                             let above = v > hi, below = v < lo, nan = v != v
                             let inside = above || below || nan ? lo : v
                             let section = min(Int32(k - 1), Int32((inside - lo) * f))
-                            slots[i] = above ? Int32(k) : below ? Int32(k + 1) : nan ? Int32(k + 2) : section
+                            slots[i] =
+                                above ? Int32(k) : below ? Int32(k + 1) : nan || point ? Int32(k + 2) : section
                         }
                         // Pass 2: the first position of each slot; a branch only on a first hit.
                         var hits = 0

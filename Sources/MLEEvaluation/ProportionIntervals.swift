@@ -34,7 +34,8 @@ public enum ProportionMethod: String, CaseIterable, Sendable {
         switch self {
         case .wald:
             let half = z * (p * (1 - p) / nd).squareRoot()
-            return Interval(estimate: p, low: p - half, high: p + half)
+            // Clipped to [0, 1], as statsmodels does.
+            return Interval(estimate: p, low: max(0, p - half), high: min(1, p + half))
         case .wilson:
             let z2 = z * z
             let center = (p + z2 / (2 * nd)) / (1 + z2 / nd)
@@ -45,16 +46,18 @@ public enum ProportionMethod: String, CaseIterable, Sendable {
             let nTilde = nd + z2
             let pTilde = (Double(x) + z2 / 2) / nTilde
             let half = z * (pTilde * (1 - pTilde) / nTilde).squareRoot()
-            return Interval(estimate: p, low: pTilde - half, high: pTilde + half)
+            return Interval(estimate: p, low: max(0, pTilde - half), high: min(1, pTilde + half))
         case .clopperPearson:
             let low = x == 0 ? 0 : Distributions.betaQuantile(alpha / 2, Double(x), Double(n - x + 1))
             let high = x == n ? 1 : Distributions.betaQuantile(1 - alpha / 2, Double(x + 1), Double(n - x))
             return Interval(estimate: p, low: low, high: high)
         case .jeffreys:
+            // The plain beta quantiles at every x, as statsmodels gives them (Brown, Cai and
+            // DasGupta's variant sets the bound at x = 0 or n to 0 or 1 instead).
             let a = Double(x) + 0.5, b = Double(n - x) + 0.5
-            let low = x == 0 ? 0 : Distributions.betaQuantile(alpha / 2, a, b)
-            let high = x == n ? 1 : Distributions.betaQuantile(1 - alpha / 2, a, b)
-            return Interval(estimate: p, low: low, high: high)
+            return Interval(
+                estimate: p, low: Distributions.betaQuantile(alpha / 2, a, b),
+                high: Distributions.betaQuantile(1 - alpha / 2, a, b))
         }
     }
 }

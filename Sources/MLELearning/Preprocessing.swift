@@ -299,13 +299,21 @@ public struct Preprocessor: Equatable, Sendable, Codable {
     /// Interior edges of `bins` bins over `v`, as scikit-learn's KBinsDiscretizer places them:
     /// equal widths; linear-interpolated quantiles (coinciding edges merged); or the midpoints
     /// between sorted 1-D k-means centres started from the uniform bins' centres.
+    ///
+    /// scikit-learn works on the double each CSV cell holds; mle keeps cells as float32. The edges
+    /// are therefore placed on the cells' decimal values (`decimalValue`) in double, as numpy's
+    /// linspace computes them, and each is stored as the float threshold that sends a float
+    /// cell to the same side as its decimal value (`threshold`): a value on an edge lands in
+    /// the upper bin as in scikit-learn (edges rounded to float32 once sent 3 of 240 penguins
+    /// rows to the wrong bin).
     static func binEdges(_ v: [Float], bins: Int, how: PreprocessSettings.Binning) -> [Float] {
-        let s = v.map(Double.init).sorted()
+        let s = v.map(decimalValue).sorted()
         guard let lo = s.first, let hi = s.last, hi > lo else { return [] }
         var edges: [Double]
         switch how {
         case .uniform:
-            edges = (1..<bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
+            let step = (hi - lo) / Double(bins)
+            edges = (1..<bins).map { Double($0) * step + lo }
         case .quantile:
             edges = (1..<bins).map { k -> Double in
                 let pos = Double(s.count - 1) * Double(k) / Double(bins)
@@ -344,7 +352,23 @@ public struct Preprocessor: Equatable, Sendable, Codable {
             centres.sort()
             edges = (1..<bins).map { (centres[$0 - 1] + centres[$0]) / 2 }
         }
-        return edges.map { Float($0) }
+        return edges.map(threshold)
+    }
+
+    /// The double a CSV cell held, recovered from its float32 as the shortest decimal that reads
+    /// back as the same float (exact for cells of up to 7 significant digits).
+    static func decimalValue(_ v: Float) -> Double {
+        v.isFinite ? Double(v.description) ?? Double(v) : Double(v)
+    }
+
+    /// The smallest float whose decimal value is ≥ `edge`, so that `x >= threshold(edge)` for a
+    /// float x exactly when `decimalValue(x) >= edge`. The decimal value of a float lies within
+    /// half a unit in the last place of it, so the answer is the float nearest the edge or one
+    /// of its neighbours.
+    static func threshold(_ edge: Double) -> Float {
+        let nearest = Float(edge)
+        for x in [nearest.nextDown, nearest] where decimalValue(x) >= edge { return x }
+        return nearest.nextUp
     }
 
     /// The bin of `v`: how many edges are ≤ v.

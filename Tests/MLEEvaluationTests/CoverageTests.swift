@@ -109,6 +109,19 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
     let correct = try handAnalysis({ $0.sections = 4 }, profile: wide)
     #expect(value(correct, .kmnc) == 5)
     #expect(value(all, .nbc) == 0 && value(all, .snac) == 0)
+    // h3's training range a single point [0, 0]: DeepGauge's sections of it are empty, so A's and
+    // B's h3 = 0 hit no section (h1 and h2 still hit 3 each) and C's h3 = 1 lies above it.
+    let point = UnitProfile(
+        rows: 3, preLow: wide.preLow, preHigh: wide.preHigh,
+        postLow: [[0, 0, 0], [0, 0]], postHigh: [[2, 2, 0], [5, 5]],
+        featureLow: [0, 0], featureHigh: [2, 2])
+    let single = try handAnalysis(
+        {
+            $0.inputs = .all; $0.sections = 4
+        }, profile: point)
+    #expect(value(single, .kmnc) == 6)
+    #expect(value(single, .snac) == 1)
+    #expect(single.degenerateRanges == 1)
 
     // Narrow upper bounds [1.5, 1.5, 0.5]: C exceeds all three; A and B none.
     let narrow = UnitProfile(
@@ -263,8 +276,8 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
                                 above = true
                             } else if v < lo {
                                 below = true
-                            } else {
-                                hit.insert(hi > lo ? min(19, Int((v - lo) / (hi - lo) * 20)) : 0)
+                            } else if hi > lo {
+                                hit.insert(min(19, Int((v - lo) / (hi - lo) * 20)))
                             }
                             let rank = layerValues.indices.filter {
                                 layerValues[$0] > v || (layerValues[$0] == v && $0 < j)

@@ -18,7 +18,8 @@ import Testing
 
 @Test func classNeverPredictedHasUndefinedPrecision() {
     let m = ClassificationMetrics(truth: [0, 0, 0, 1], predicted: [0, 0, 0, 0], classNames: ["neg", "pos"])
-    #expect(m.perClass[1].precision == nil && m.perClass[1].recall == 0 && m.perClass[1].f1 == nil)
+    // Precision 0/0 is undefined; F1 = 2·tp / (2·tp + fp + fn) = 0 / 1 is 0, as scikit-learn gives it.
+    #expect(m.perClass[1].precision == nil && m.perClass[1].recall == 0 && m.perClass[1].f1 == 0)
     #expect(m.hasUndefined)
     // F1 of neg = 2·0.75·1/1.75 = 6/7; macro = (6/7 + 0)/2.
     #expect(abs(m.macroF1 - 3.0 / 7.0) < 1e-12)
