@@ -250,6 +250,8 @@ private struct RandomCSV {
             #expect(dropped == (variant == 1 ? (0..<rows).filter { $0 % 1_003 == 7 }.count : 0))
             #expect(d.columnKinds[2].isNumeric == (variant != 2))
             #expect(!d.columnKinds[4].isNumeric)
+        } else {
+            Issue.record("variant \(variant): the streamed loader failed: \(b)")
         }
     }
 }

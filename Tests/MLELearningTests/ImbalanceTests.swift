@@ -206,7 +206,7 @@ private struct Fixed: Model {
     // Row 0: votes a, b, a → a. Row 1: b, c, a → a three-way tie, c has the highest mean (1.6/3).
     // Row 2: c, c, b → c.
     #expect(try hard.predict(data).predictedClasses == [0, 2, 2])
-    guard case .probabilities(let v) = try hard.predict(data) else { return }
+    guard case .probabilities(let v) = try hard.predict(data) else { Issue.record("no probabilities"); return }
     #expect(abs(v[0, 0] - 2.0 / 3) < 1e-6 && abs(v[2, 2] - 2.0 / 3) < 1e-6)
     // Two members tied one-one: the higher mean probability wins.
     let two = try EnsembleModel(
@@ -263,7 +263,9 @@ private struct Fixed: Model {
         base: Fixed(rows: [[Float(1 - ps), Float(ps)]]),
         trainedShares: [100 * beta / (100 * beta + 20), 20 / (100 * beta + 20)],
         deployedShares: [100.0 / 120, 20.0 / 120])
-    guard case .probabilities(let q) = try under.predict(try Matrix([[0]])) else { return }
+    guard case .probabilities(let q) = try under.predict(try Matrix([[0]])) else {
+        Issue.record("no probabilities"); return
+    }
     #expect(abs(Double(q[0, 1]) - beta * ps / (beta * ps - ps + 1)) < 1e-6)
 }
 
@@ -272,7 +274,7 @@ private struct Fixed: Model {
     let tuned = try ThresholdModel(base: base, positive: 1, threshold: 0.25)
     let x = try Matrix([[0], [0], [0], [0], [0]])
     #expect(try tuned.predict(x).predictedClasses == [0, 0, 1, 1, 1])  // 0.25 itself counts as positive
-    guard case .probabilities(let p) = try tuned.predict(x) else { return }
+    guard case .probabilities(let p) = try tuned.predict(x) else { Issue.record("no probabilities"); return }
     let scores = (0..<5).map { p[$0, 1] }
     #expect(scores == scores.sorted())  // order kept
     #expect(throws: LearningError.self) {
