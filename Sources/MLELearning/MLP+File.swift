@@ -74,6 +74,22 @@ extension MLP {
             else { throw bad("metadata '\(key)' is not a JSON list of names") }
             return list
         }
+        // mle writes layers.0 … layers.N−1, each a 2-D weight and a 1-D bias: anything else (a
+        // missing or extra layer, a 1-D weight, a stray tensor) is a damaged file, not a smaller network.
+        let layerKeys = Set(file.tensors.keys.filter { $0.hasPrefix("layers.") })
+        let layerCount = layerKeys.count / 2
+        let expectedKeys = Set((0..<layerCount).flatMap { ["layers.\($0).weight", "layers.\($0).bias"] })
+        guard layerCount > 0, layerKeys == expectedKeys else {
+            let found = layerKeys.sorted { MLP.naturalOrder($0, $1) }
+            throw bad(
+                "the layers are not layers.0 … layers.N, each with a weight and a bias (found \(found.prefix(8).joined(separator: ", "))\(found.count > 8 ? ", …" : ""))"
+            )
+        }
+        for i in 0..<layerCount {
+            guard file.tensors["layers.\(i).weight"]?.shape.count == 2,
+                file.tensors["layers.\(i).bias"]?.shape.count == 1
+            else { throw bad("layers.\(i) is not a 2-D weight with a 1-D bias") }
+        }
         let layers = try MLP.linearLayers(in: file, prefix: "layers.", name: name)
         let features = try strings("features")
         guard let mean = file.tensors["standardizer.mean"]?.values,
@@ -85,6 +101,7 @@ extension MLP {
         guard scale.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw bad("a standardizer scale is not a positive number")
         }
+        guard mean.allSatisfy(\.isFinite) else { throw bad("a standardizer mean is not a finite number") }
         let task: Task
         switch file.metadata["task"] {
         case "classification":
@@ -102,6 +119,9 @@ extension MLP {
             let targetScale = Float(file.metadata["target_scale"] ?? "")
         else {
             throw bad("metadata target_mean and target_scale are not numbers")
+        }
+        guard targetMean.isFinite, targetScale.isFinite, targetScale > 0 else {
+            throw bad("metadata target_mean is not finite or target_scale is not a positive number")
         }
         self.init(
             layers: layers, standardizer: Standardizer(mean: mean, scale: scale), featureNames: features,
@@ -124,7 +144,9 @@ extension MLP {
         if let rows = Int(file.metadata["profile_rows"] ?? "") {
             func per(_ key: String) throws -> [[Float]] {
                 try layers.indices.map { i in
-                    guard let v = file.tensors["profile.\(i).\(key)"]?.values, v.count == layers[i].outputs else {
+                    guard let v = file.tensors["profile.\(i).\(key)"]?.values, v.count == layers[i].outputs,
+                        !v.contains(where: \.isNaN)
+                    else {
                         throw bad("profile.\(i).\(key) is missing or the wrong size")
                     }
                     return v
@@ -132,8 +154,9 @@ extension MLP {
             }
             guard let low = file.tensors["profile.feature_low"]?.values,
                 let high = file.tensors["profile.feature_high"]?.values,
-                low.count == features.count, high.count == features.count
-            else { throw bad("the profile's feature ranges are missing") }
+                low.count == features.count, high.count == features.count,
+                !low.contains(where: \.isNaN), !high.contains(where: \.isNaN)
+            else { throw bad("the profile's feature ranges are missing or not numbers") }
             profile = UnitProfile(
                 rows: rows, preLow: try per("pre_low"), preHigh: try per("pre_high"), postLow: try per("post_low"),
                 postHigh: try per("post_high"), featureLow: low, featureHigh: high)

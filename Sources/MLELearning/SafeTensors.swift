@@ -47,6 +47,7 @@ public struct SafeTensors: Sendable {
         }
         let body = headerEnd
         var result = SafeTensors()
+        var spans: [(Int, Int, String)] = []
         for (key, value) in header {
             if key == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw bad("__metadata__ is not an object") }
@@ -57,11 +58,15 @@ public struct SafeTensors: Sendable {
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count
+                let shapeList = entry["shape"] as? [Any], let offsetList = entry["data_offsets"] as? [Any]
             else {
                 throw bad("tensor '\(key)' lacks a dtype, shape or data_offsets")
+            }
+            guard let shape = wholeNumbers(shapeList) else {
+                throw bad("tensor '\(key)' has a shape that is not a list of whole numbers")
+            }
+            guard let offsets = wholeNumbers(offsetList), offsets.count == 2 else {
+                throw bad("tensor '\(key)' has data_offsets that are not two whole numbers [begin, end]")
             }
             guard shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }) else {
                 throw bad("tensor '\(key)' has a negative or huge dimension")
@@ -103,8 +108,34 @@ public struct SafeTensors: Sendable {
                 }
             }
             result.tensors[key] = Tensor(shape: shape, values: values)
+            spans.append((begin, end, key))
+        }
+        // As the format requires: the tensors tile the data exactly, with no overlap and no gap.
+        var covered = 0
+        for (begin, end, key) in spans.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where end > begin {
+            if begin < covered {
+                throw bad("tensor '\(key)' overlaps another tensor's data (bytes \(begin)..<\(covered))")
+            }
+            if begin > covered { throw bad("bytes \(covered)..<\(begin) of the data belong to no tensor") }
+            covered = end
+        }
+        guard covered == bytes.count - body else {
+            throw bad("bytes \(covered)..<\(bytes.count - body) of the data belong to no tensor")
         }
         return result
+    }
+
+    /// The integers of a JSON list, or nil when an element is not a whole number (2.5, true, "3").
+    static func wholeNumbers(_ list: [Any]) -> [Int]? {
+        var out: [Int] = []
+        for element in list {
+            // JSON true and false arrive as numbers of Objective-C type "c".
+            guard let n = element as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+            let d = n.doubleValue
+            guard d == d.rounded(), abs(d) < 9e15 else { return nil }
+            out.append(Int(d))
+        }
+        return out
     }
 
     /// IEEE half precision to float, by hand (Float16 is not available on every platform Swift runs on).

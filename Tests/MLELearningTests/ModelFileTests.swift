@@ -144,3 +144,103 @@ private func handMade(dtype: String, shape: [Int], bytes: [UInt8], offsets: [Int
     #expect(throws: LearningError.self) { try MLP.linearLayers(in: file, prefix: "", name: "f") }
     #expect(MLP.naturalOrder("fc2", "fc10") && MLP.naturalOrder("2", "10") && !MLP.naturalOrder("net.10", "net.2"))
 }
+
+/// A safetensors file with the given header text over `bytes`.
+private func rawFile(_ header: String, bytes: [UInt8]) -> Data {
+    var out = Data()
+    var n = UInt64(header.utf8.count).littleEndian
+    withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+    out.append(contentsOf: Array(header.utf8))
+    out.append(contentsOf: bytes)
+    return out
+}
+
+private func message(_ body: () throws -> Void) -> String {
+    do { try body() } catch { return "\(error)" }
+    return "no error"
+}
+
+@Test func damagedSafetensorsHeadersAreRefusedWithTheReason() throws {
+    let four: [UInt8] = [0, 0, 0xC0, 0x3F, 0, 0, 0x80, 0x3F]
+    let cases: [(String, [UInt8], String)] = [
+        (#"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}"#, four, "two whole numbers"),
+        (#"{"t":{"dtype":"F32","shape":[1],"data_offsets":["0",4]}}"#, four, "two whole numbers"),
+        (#"{"t":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, four, "not a list of whole numbers"),
+        (#"{"t":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, four, "not a list of whole numbers"),
+        (#"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0.5,4]}}"#, four, "two whole numbers"),
+        (
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            four, "overlaps"
+        ),
+        (
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, four,
+            "bytes 0..<4 of the data belong to no tensor"
+        ),
+        (
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, four,
+            "bytes 4..<8 of the data belong to no tensor"
+        )
+    ]
+    for (header, bytes, reason) in cases {
+        let m = message { _ = try SafeTensors.parse(rawFile(header, bytes: bytes)) }
+        #expect(m.contains(reason), "\(header): \(m)")
+    }
+    // Two tensors that tile the data exactly are read.
+    let two = try SafeTensors.parse(
+        rawFile(
+            #"{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+            bytes: four))
+    #expect(two.tensors["a"]?.values == [1.5] && two.tensors["b"]?.values == [1])
+}
+
+@Test func damagedMLEModelFilesAreRefusedRatherThanLoadedSmallerOrWrong() throws {
+    let data = try Dataset.load(path: dataPath("iris.csv"), targetName: "species")
+    var config = MLPConfig()
+    config.hidden = [5, 4]
+    config.epochs = 2
+    let net = try MLPTrainer.train(data, config: config).model
+    let good = net.safeTensors()
+    #expect(try MLP(mleFile: try SafeTensors.parse(try good.serialized()), name: "m").layers.count == 3)
+    func damaged(_ change: (inout SafeTensors) -> Void) -> String {
+        var file = good
+        change(&file)
+        return message {
+            // Through the bytes, as a file on disk would be read.
+            _ = try MLP(mleFile: try SafeTensors.parse(try file.serialized()), name: "m.safetensors")
+        }
+    }
+    let cases: [(String, (inout SafeTensors) -> Void, String)] = [
+        ("NaN mean", { $0.tensors["standardizer.mean"]?.values[1] = .nan }, "standardizer mean is not a finite"),
+        ("inf mean", { $0.tensors["standardizer.mean"]?.values[0] = .infinity }, "standardizer mean is not a finite"),
+        ("zero scale", { $0.tensors["standardizer.scale"]?.values[0] = 0 }, "scale is not a positive"),
+        (
+            "no layers.0",
+            {
+                $0.tensors["layers.0.weight"] = nil; $0.tensors["layers.0.bias"] = nil
+            }, "not layers.0 … layers.N"
+        ),
+        ("no bias", { $0.tensors["layers.1.bias"] = nil }, "not layers.0 … layers.N"),
+        (
+            "1-D weight",
+            {
+                let w = $0.tensors["layers.0.weight"]!
+                $0.tensors["layers.0.weight"] = .init(shape: [w.values.count], values: w.values)
+            }, "layers.0 is not a 2-D weight"
+        ),
+        (
+            "extra layer",
+            {
+                $0.tensors["layers.7.weight"] = .init(shape: [1, 1], values: [1])
+                $0.tensors["layers.7.bias"] = .init(shape: [1], values: [0])
+            }, "not layers.0 … layers.N"
+        ),
+        ("NaN weight", { $0.tensors["layers.2.weight"]?.values[3] = .nan }, "not finite"),
+        ("NaN profile", { $0.tensors["profile.1.post_high"]?.values[0] = .nan }, "profile.1.post_high"),
+        ("NaN target mean", { $0.metadata["target_mean"] = "nan" }, "target_mean is not finite"),
+        ("zero target scale", { $0.metadata["target_scale"] = "0" }, "target_scale is not a positive")
+    ]
+    for (what, change, reason) in cases {
+        let m = damaged(change)
+        #expect(m.contains(reason), "\(what): \(m)")
+    }
+}
