@@ -160,5 +160,27 @@ check "deep nesting: status 1, not a crash (got $status)" [ "$status" -eq 1 ]
 check "deep nesting: three errors at the brackets" bash -c "[ \$(grep -c 'nest at most 100 levels deep' '$tmp/deep_err') -eq 3 ]"
 check "deep nesting: the statement after runs" grep -q '^after: 1$' "$tmp/deep_out"
 
+# A file that is not a table (one 70 MB line) is refused at its record, not read until memory
+# runs out; a load larger than the memory left (MLE_MEMORY_LIMIT stands in for a small machine)
+# and a network too large for it are errors, and the session goes on.
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('a,b\n1,2\n' + 'x' * 70_000_000 + ',3\n')" "$tmp/huge.csv"
+printf 'x = 1\nd = load "%s"\nx\n' "$tmp/huge.csv" > "$tmp/huge.mle"
+"$mle" --keep-going "$tmp/huge.mle" > "$tmp/huge_out" 2> "$tmp/huge_err"; status=$?
+check "one huge record: status 1 (got $status)" [ "$status" -eq 1 ]
+check "one huge record: error at its line" grep -qF "huge.csv:3:1: the record starting here is longer than 67.1 MB" "$tmp/huge_err"
+check "one huge record: the session goes on" bash -c "grep -q '^x: 1$' '$tmp/huge_out' && grep -qx 1 '$tmp/huge_out'"
+rm -f "$tmp/huge.csv"
+printf 'x = 1\nd = load "datasets/digits.csv" target=digit\nx\n' > "$tmp/mem.mle"
+MLE_MEMORY_LIMIT=200K "$mle" --keep-going "$tmp/mem.mle" > "$tmp/mem_out" 2> "$tmp/mem_err"; status=$?
+check "load beyond the memory left: status 1" [ "$status" -eq 1 ]
+check "load beyond the memory left: error at the file" grep -qE "mem.mle:2:10: error: not enough memory to load digits.csv .*: it needs about .* and 205 KB is free" "$tmp/mem_err"
+check "load beyond the memory left: the session goes on" bash -c "grep -q '^x: 1$' '$tmp/mem_out' && grep -qx 1 '$tmp/mem_out'"
+"$mle" -c 'd = load "datasets/iris.csv" target=species; net = mlp d hidden=[65536, 65536]; net' > "$tmp/big_out" 2> "$tmp/big_err"; status=$?
+check "mlp hidden=[65536, 65536]: status 1" [ "$status" -eq 1 ]
+check "mlp hidden=[65536, 65536]: error at hidden" grep -qE "^<command line>:1:65: error: not enough memory to train a network with hidden layers of \[65536, 65536\] units on 150 rows: it needs about 13[0-9] GB" "$tmp/big_err"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

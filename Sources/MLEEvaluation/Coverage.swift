@@ -267,7 +267,10 @@ public enum Coverage {
             case .scaled(let t): return (t, true)
             }
         }()
-        let top = settings.top
+        // A top at least a layer's width puts every unit of it in the top; beyond the widest
+        // layer a larger top changes nothing, so the buffers are no larger than that layer
+        // (top=1000000000 once tried to allocate 12 GB).
+        let top = min(settings.top, layerValues.map(\.cols).max() ?? 1)
         var topValues = [Float](repeating: 0, count: top)
         var topIndices = [Int](repeating: 0, count: top)
 

@@ -57,6 +57,10 @@ enum Diagnostics {
             case .example(let x)?: text += ", e.g. \(shown)=\(x)"
             }
             return inv.error(text, at: option)
+        case let e as MemoryError:
+            // At the setting that sized the work, else at the file being read (load).
+            let file = inv.spec.positionals.contains { $0.name == "file" } ? "file" : nil
+            return inv.error(e.description, at: e.setting.flatMap { option(for: $0, in: inv.spec) } ?? file)
         case let e as UnknownNameError:
             return inv.error(message(e), at: e.setting.flatMap { option(for: $0, in: inv.spec) })
         case let e as DataFileError:

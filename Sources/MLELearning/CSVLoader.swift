@@ -21,6 +21,8 @@ struct CSVLoader {
     let options: ColumnOptions
 
     static let blockSize = 1 << 20
+    /// The longest record read (a line, or a quoted field's several lines).
+    static let maximumRecordBytes = 1 << 26
     /// Rows per call of the C scanner (bounds the text-range buffer).
     static let scanRows = 4096
     /// Unread bytes from which a block is read on two threads.
@@ -74,7 +76,7 @@ struct CSVLoader {
         var targetValues: [String] = []
         var badTarget: DataFileError?
 
-        var storage = FeatureRows(columns: d, fileSize: input.fileSize)
+        var storage = FeatureRows(columns: d, fileSize: input.fileSize, fileName: (path as NSString).lastPathComponent)
         var rows = 0, dropped = 0
 
         // Turns column j to text at the current row; earlier present numbers need a second pass.
@@ -96,7 +98,7 @@ struct CSVLoader {
                 dropped += 1
                 return
             }
-            storage.ensure(rows: rows + 1)
+            try storage.ensure(rows: rows + 1)
             for j in 0..<ncols {
                 let cell = String(trimSpaces(record[j].text))
                 if !isText[j] {
@@ -190,7 +192,7 @@ struct CSVLoader {
                     {
                         let linesA = input.lineEnds(from: start, to: cut)
                         let linesB = input.lineEnds(from: cut, to: start + input.available)
-                        storage.ensure(rows: rows + linesA + linesB)
+                        try storage.ensure(rows: rows + linesA + linesB)
                         var rangesA = [UInt32](repeating: 0, count: linesA * textColumns.count * 2)
                         var rangesB = [UInt32](repeating: 0, count: linesB * textColumns.count * 2)
                         let (a, b) = input.withBuffer { buf in
@@ -224,7 +226,7 @@ struct CSVLoader {
                         if lines == 0 { break }
                         continue
                     }
-                    if storage.rowCapacity == rows { storage.ensure(rows: rows + Self.scanRows) }
+                    if storage.rowCapacity == rows { try storage.ensure(rows: rows + Self.scanRows) }
                     let maxRows = min(Self.scanRows, storage.rowCapacity - rows)
                     var ranges = [UInt32](repeating: 0, count: maxRows * textColumns.count * 2)
                     let done = input.withBuffer { buf in
@@ -242,7 +244,7 @@ struct CSVLoader {
                     let first = rows
                     try input.withBuffer { buf in try absorb(done.rows, from: first, ranges, buf: buf, line: line) }
                     input.advance(to: done.pos, lines: done.rows)
-                    storage.estimate(bytesPerRow: input.bytesPerRow)
+                    try storage.estimate(bytesPerRow: input.bytesPerRow)
                 }
             }
             guard let record = try input.generalRecord() else { break }
@@ -330,29 +332,38 @@ struct CSVField {
 private struct FeatureRows {
     let columns: Int
     let fileSize: Int
+    let fileName: String
     var values: [Float] = []
     var estimated = false
 
-    init(columns: Int, fileSize: Int) { self.columns = columns; self.fileSize = fileSize }
+    init(columns: Int, fileSize: Int, fileName: String) {
+        self.columns = columns; self.fileSize = fileSize; self.fileName = fileName
+    }
 
     /// Rows there is room for.
     var rowCapacity: Int { columns == 0 ? Int.max / 2 : values.count / columns }
 
-    /// Room for at least `rows` rows.
-    mutating func ensure(rows: Int) {
-        let needed = rows * columns
+    /// Room for at least `rows` rows; an error, before allocating, when the machine has not the
+    /// memory for them.
+    mutating func ensure(rows: Int) throws {
+        let needed = Memory.product(rows, columns)
         guard needed > values.count else { return }
         let grown = max(needed, values.count + values.count / 4, 1024 * max(columns, 1))
+        let bytes = Memory.product(grown, MemoryLayout<Float>.stride)
+        // Growing keeps the old values until the copy is made. (Growth is geometric: few checks.)
+        try Memory.reserve(
+            Memory.product(bytes, values.isEmpty ? 1 : 2),
+            for: "load \(fileName) (room for \(rows) rows × \(columns) columns)")
         values.reserveCapacity(grown)
         values.append(contentsOf: repeatElement(0, count: grown - values.count))
     }
 
     /// After the first rows: reserve the whole file's rows once, with 2% to spare.
-    mutating func estimate(bytesPerRow: Double) {
+    mutating func estimate(bytesPerRow: Double) throws {
         guard !estimated, bytesPerRow > 0 else { return }
         estimated = true
-        let rows = Int(Double(fileSize) / bytesPerRow * 1.02) + 64
-        ensure(rows: rows)
+        let rows = Int(min(Double(fileSize) / bytesPerRow * 1.02, 1e15)) + 64
+        try ensure(rows: rows)
     }
 
     mutating func set(row: Int, column: Int, _ v: Float) {
@@ -462,7 +473,18 @@ private struct BlockInput {
             count -= position
             position = 0
         }
-        if count == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        if count == buffer.count {
+            // One record fills the buffer: grow it, up to a limit, so that a file that is not a
+            // table (one enormous line) is an error rather than memory doubling until it runs out.
+            guard buffer.count < CSVLoader.maximumRecordBytes else {
+                throw DataFileError(
+                    file: path, position: TextPosition(line: line, column: 1),
+                    message:
+                        "the record starting here is longer than \(Memory.describe(CSVLoader.maximumRecordBytes)); mle reads records up to that length (is this a CSV file?)"
+                )
+            }
+            buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+        }
         let n = buffer.withUnsafeMutableBufferPointer { b in
             Foundation.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
         }
@@ -517,7 +539,15 @@ private struct BlockInput {
             do {
                 return try parseRecord()
             } catch is Incomplete {
-                guard try refill() else { return try parseRecord() }
+                // Read until a line feed arrives after the bytes already there (memchr, fast)
+                // before parsing again, so a long record is parsed about once rather than once
+                // per doubling of the buffer.
+                var seen = count - position
+                repeat {
+                    guard try refill() else { return try parseRecord() }
+                    defer { seen = count - position }
+                    if lineEnd(near: position + seen) != nil { break }
+                } while true
             }
         }
     }

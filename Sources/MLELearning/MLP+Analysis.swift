@@ -106,7 +106,8 @@ extension MLP {
     /// Every layer's pre- and post-activation values for rows that are already standardised:
     /// one batched pass, no loop per row.
     public func forward(standardized x: Matrix) throws -> [LayerValues] {
-        try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
+        try reservePass(rows: x.rows, keepingEveryLayer: true)
+        return try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
     }
 
     /// The largest m·n·k of a pass over `rows` rows, to choose OpenBLAS's thread count.

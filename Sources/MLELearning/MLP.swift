@@ -100,6 +100,7 @@ public struct MLP: Model {
     /// The output layer's values (logits, or the standardised regression output) for rows that
     /// are already standardised.
     public func outputs(standardized x: Matrix) throws -> Matrix {
+        try reservePass(rows: x.rows, keepingEveryLayer: false)
         var a = x
         for (l, layer) in layers.enumerated() {
             var z = Kernels.repeatedRows(layer.bias, rows: a.rows)
@@ -108,6 +109,18 @@ public struct MLP: Model {
             a = z
         }
         return a
+    }
+
+    /// Checks that a pass over `rows` rows fits in the memory left, when it is large enough to
+    /// matter (a network imported with 65536-unit layers run on a million rows needs 500 GB).
+    func reservePass(rows: Int, keepingEveryLayer: Bool) throws {
+        let widths = layers.map(\.outputs)
+        let floats =
+            keepingEveryLayer
+            ? Memory.product(rows, widths.reduce(0, +), 2) : Memory.product(rows, widths.max() ?? 0, 2)
+        let bytes = Memory.product(floats, 4)
+        guard Memory.worthChecking(bytes) else { return }
+        try Memory.reserve(bytes, for: "run the network on \(rows) rows")
     }
 
     /// `outputs(standardized:)` for callers that run many batches: each layer's values go into

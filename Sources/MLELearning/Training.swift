@@ -54,6 +54,38 @@ public enum MLPTrainer {
     ///     weights learned so far.
     /// - Throws: `LearningError` for a dataset without target or rows, bad settings, or a loss
     ///   that became non-finite (the learning rate is too high).
+    /// Checks that training fits in the memory left: the parameters with their gradients, Adam's
+    /// two moments, the best epoch's copy and a gradient per worker (about 8 copies), a batch's
+    /// activations and gradients through every layer (about 8 copies), and the whole data's widest
+    /// layer twice (evaluation and the unit profile). Each size may be valid alone
+    /// (hidden=[65536, 65536]) and still need 140 GB together.
+    static func reserveMemory(_ data: Dataset, task: Task, config: MLPConfig) throws {
+        let outputs: Int
+        switch task {
+        case .classification(let names): outputs = names.count
+        case .regression: outputs = 1
+        }
+        let widths = [data.featureNames.count] + config.hidden + [outputs]
+        var parameters = 0
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            parameters = parameters.addingReportingOverflow(Memory.product(a + 1, b)).partialValue
+        }
+        let widthSum = widths.reduce(0, +), widest = widths.max() ?? 0
+        let rows = data.rowCount, batch = min(config.batchSize, rows)
+        let floats = [
+            Memory.product(parameters, 8), Memory.product(batch, widthSum, 8), Memory.product(rows, widest, 2)
+        ]
+        var total = 0
+        for f in floats {
+            let (sum, overflow) = total.addingReportingOverflow(f)
+            total = overflow ? Int.max : sum
+        }
+        let layout = config.hidden.map(String.init).joined(separator: ", ")
+        try Memory.reserve(
+            Memory.product(total, 4), for: "train a network with hidden layers of [\(layout)] units on \(rows) rows",
+            setting: "hidden")
+    }
+
     public static func train(
         _ data: Dataset, config: MLPConfig,
         context: ExecutionContext = .standard,
@@ -84,6 +116,7 @@ public enum MLPTrainer {
         guard config.learningRate > 0, config.learningRate.isFinite else {
             throw SettingError("learningRate", "the learning rate must be a positive number")
         }
+        try reserveMemory(data, task: task, config: config)
 
         var rng = SeededGenerator(seed: config.seed)
         // Early stopping holds out a validation share, drawn from its own stream so the rest of

@@ -151,6 +151,12 @@ func value(_ a: CoverageAnalysis, _ c: CoverageCriterion) -> Int? { a.criteria.f
             try handAnalysis {
                 $0.inputs = .all; $0.top = 3
             }, .tknc) == 3)
+    // A top beyond every layer's width puts every unit in it, without buffers of that size.
+    #expect(
+        value(
+            try handAnalysis {
+                $0.inputs = .all; $0.top = 1_000_000_000
+            }, .tknc) == 3)
     // Without a profile the range criteria are left out.
     #expect(value(try handAnalysis { _ in }, .kmnc) == nil)
 }
