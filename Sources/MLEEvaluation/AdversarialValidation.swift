@@ -69,7 +69,7 @@ public enum AdversarialValidation {
     /// Runs adversarial validation with `classifier` trained on k folds of the combined rows.
     public static func run(
         _ train: Dataset, _ test: Dataset, folds k: Int = 5, seed: UInt64,
-        classifier: (Dataset) throws -> any Model
+        cancellation: Cancellation = .never, classifier: (Dataset) throws -> any Model
     ) throws -> Result {
         let all = try combined(train, test)
         guard train.rowCount >= k, test.rowCount >= k else {
@@ -77,6 +77,7 @@ public enum AdversarialValidation {
         }
         var scores = [Double](repeating: 0, count: all.rowCount)
         for fold in HyperSearch.folds(all, k: k, seed: seed) {
+            if cancellation.isCancelled { throw Cancelled() }
             let held = Set(fold)
             let model = try classifier(all.subset((0..<all.rowCount).filter { !held.contains($0) }, name: all.name))
             guard case .probabilities(let p) = try model.predict(all.subset(fold, name: all.name)) else {
@@ -92,6 +93,7 @@ public enum AdversarialValidation {
         var shifts: [FeatureShift] = []
         let n = train.rowCount
         for (j, name) in all.featureNames.enumerated() {
+            if cancellation.isCancelled { throw Cancelled() }
             let a = (0..<n).map { all.features[$0, j] }.filter { !$0.isNaN }
             let b = (n..<all.rowCount).map { all.features[$0, j] }.filter { !$0.isNaN }
             switch all.columnKinds[j] {

@@ -40,9 +40,11 @@ public struct DataCheck: Sendable {
     ///   - leakage: the single-feature score at or above which a feature is reported.
     public static func run(
         _ data: Dataset, test: Dataset? = nil, correlation: Double = 0.95,
-        leakage: Double = 0.95
+        leakage: Double = 0.95, cancellation: Cancellation = .never
     ) throws -> DataCheck {
         let n = data.rowCount, d = data.featureNames.count
+        // Ctrl-C is seen between columns, pairs and blocks of 4096 rows.
+        func stop() throws { if cancellation.isCancelled { throw Cancelled() } }
         let x = data.features
         var counts: [(String, Int)]?
         var ratio: Double?
@@ -54,6 +56,7 @@ public struct DataCheck: Sendable {
         // Constant: a single distinct present value (or none at all).
         var constant: [String] = []
         for j in 0..<d {
+            try stop()
             var first: Float?
             var varies = false
             for r in 0..<n where !x[r, j].isNaN {
@@ -66,6 +69,7 @@ public struct DataCheck: Sendable {
         var duplicates = 0
         var firstDuplicate: (Int, Int)?
         for r in 0..<n {
+            if r & 4095 == 0 { try stop() }
             let key = RowKey(data, r, withTarget: true)
             if let earlier = seen[key] {
                 duplicates += 1
@@ -79,6 +83,7 @@ public struct DataCheck: Sendable {
         let numeric = (0..<d).filter { data.columnKinds[$0].isNumeric && !constant.contains(data.featureNames[$0]) }
         for (ia, a) in numeric.enumerated() {
             for b in numeric[(ia + 1)...] {
+                try stop()
                 if let r = pearson(x, a, b, rows: n), abs(r) >= correlation {
                     pairs.append(Pair(a: data.featureNames[a], b: data.featureNames[b], correlation: r))
                 }
@@ -91,6 +96,7 @@ public struct DataCheck: Sendable {
         case .classes(let labels, let names)?:
             let zeroRule = Double(data.classCounts?.max() ?? 0) / Double(max(n, 1))
             for j in 0..<d {
+                try stop()
                 let groups = groupsOf(x, j, kind: data.columnKinds[j], rows: n)
                 var table: [Int: [Int]] = [:]
                 for r in 0..<n { table[groups[r], default: [Int](repeating: 0, count: names.count)][labels[r]] += 1 }
@@ -102,6 +108,7 @@ public struct DataCheck: Sendable {
             }
         case .values(let v)?:
             for j in 0..<d where data.columnKinds[j].isNumeric {
+                try stop()
                 var xs: [Double] = [], ys: [Double] = []
                 for r in 0..<n where !x[r, j].isNaN { xs.append(Double(x[r, j])); ys.append(Double(v[r])) }
                 if let r = pearson(xs, ys), abs(r) >= leakage {
@@ -118,8 +125,17 @@ public struct DataCheck: Sendable {
                 throw LearningError.invalid(
                     "the test set's columns differ from the training set's; overlap compares rows column by column")
             }
-            let trainKeys = Set((0..<n).map { RowKey(data, $0, withTarget: false) })
-            shared = (0..<t.rowCount).filter { trainKeys.contains(RowKey(t, $0, withTarget: false)) }.count
+            var trainKeys = Set<RowKey>()
+            for r in 0..<n {
+                if r & 4095 == 0 { try stop() }
+                trainKeys.insert(RowKey(data, r, withTarget: false))
+            }
+            var count = 0
+            for r in 0..<t.rowCount {
+                if r & 4095 == 0 { try stop() }
+                if trainKeys.contains(RowKey(t, r, withTarget: false)) { count += 1 }
+            }
+            shared = count
         }
         return DataCheck(
             rows: n, classCounts: counts, imbalanceRatio: ratio, missingCells: missing.reduce(0, +),

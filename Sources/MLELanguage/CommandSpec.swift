@@ -61,6 +61,17 @@ public struct CommandSpec: Sendable {
     /// Where the command sits in `help` (and its folder under Commands/); set by the registry.
     public var area: CommandArea = .session
     public var run: @Sendable (Invocation) throws -> Value
+    /// Whether the command's result after Ctrl-C means something (a network with the weights
+    /// learned so far, the candidates scored so far) and is bound, marked as interrupted. For
+    /// every other command a result that arrives after Ctrl-C is dropped and nothing is bound.
+    public var keepsPartialResults = false
+
+    /// The same command, keeping what it returns after Ctrl-C.
+    public func keepingPartialResults() -> CommandSpec {
+        var s = self
+        s.keepsPartialResults = true
+        return s
+    }
 
     public init(
         name: String, summary: String, positionals: [ParamSpec] = [], options: [ParamSpec] = [],

@@ -254,7 +254,11 @@ public struct Interpreter {
         // draws what it would have drawn without the failure.
         let seed = session.seed
         do {
-            return Interpreter.label(try spec.run(invocation), by: invocation)
+            let value = try spec.run(invocation)
+            // Ctrl-C while the command ran, and it finished anyway: its result is dropped
+            // unless it is a partial result the command marks.
+            if session.cancellation.isCancelled, !spec.keepsPartialResults { throw Interrupted() }
+            return Interpreter.label(value, by: invocation)
         } catch {
             // Not after `source`: the statements of the script that ran keep what they drew.
             if spec.name != "source" { session.seed = seed }

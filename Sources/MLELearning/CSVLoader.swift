@@ -19,6 +19,8 @@ struct CSVLoader {
     let targetName: String?
     let task: TaskChoice
     let options: ColumnOptions
+    /// Seen between blocks of the scanner and every 1024 records of the general reader.
+    var cancellation: Cancellation = .never
 
     static let blockSize = 1 << 20
     /// The longest record read (a line, or a quoted field's several lines).
@@ -128,6 +130,7 @@ struct CSVLoader {
 
         // The body: plain records through the C scanner, the rest through the general reader.
         let useScanner = numericMissing.isEmpty
+        var generalRecords = 0
         let blankIsMissing: Int32 = missing.contains("") ? 1 : 0
         while true {
             if useScanner {
@@ -182,6 +185,7 @@ struct CSVLoader {
                 }
 
                 while true {
+                    if cancellation.isCancelled { throw Cancelled() }
                     try input.fill()
                     let start = input.position
                     // Once the row count is estimated, a large block is cut at a line end near its
@@ -248,6 +252,8 @@ struct CSVLoader {
                 }
             }
             guard let record = try input.generalRecord() else { break }
+            generalRecords += 1
+            if generalRecords & 1023 == 0, cancellation.isCancelled { throw Cancelled() }
             try take(record)
         }
         if !rescan.isEmpty { throw Rescan(columns: rescan) }

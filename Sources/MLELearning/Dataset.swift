@@ -314,11 +314,14 @@ extension Dataset {
 
     /// Reads a CSV file into a dataset, with column options; also returns how many rows were
     /// dropped because their target was missing.
+    /// - Throws: `Cancelled` within a block (1 MB) of the caller's asking.
     public static func read(
         path: String, targetName: String?, task: TaskChoice = .auto,
-        options: ColumnOptions = ColumnOptions()
+        options: ColumnOptions = ColumnOptions(), cancellation: Cancellation = .never
     ) throws -> (data: Dataset, droppedRows: Int) {
-        try CSVLoader(path: path, targetName: targetName, task: task, options: options).read()
+        try CSVLoader(
+            path: path, targetName: targetName, task: task, options: options, cancellation: cancellation
+        ).read()
     }
 }
 

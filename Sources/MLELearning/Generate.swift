@@ -17,6 +17,8 @@ public enum Generator {
         /// Standard deviation of noise added to the target (regression) or points (moons, blobs).
         public var noise = 0.0
         public var seed: UInt64 = 0
+        /// Seen every 4096 rows.
+        public var cancellation: Cancellation = .never
         public init() {}
     }
 
@@ -69,6 +71,7 @@ public enum Generator {
         rng.shuffle(&labels)
         var x = Matrix(rows: s.rows, cols: s.features)
         for r in 0..<s.rows {
+            if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             for j in 0..<s.features {
                 let centre = j < s.informative ? vertices[labels[r]][j] : 0
                 x[r, j] = Float(centre + rng.nextNormal())
@@ -98,6 +101,7 @@ public enum Generator {
         var x = Matrix(rows: s.rows, cols: s.features)
         var y = [Float](repeating: 0, count: s.rows)
         for r in 0..<s.rows {
+            if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             var sum = 0.0
             for j in 0..<s.features {
                 let v = rng.nextNormal()
@@ -124,6 +128,7 @@ public enum Generator {
         for (k, n) in sizes.enumerated() { labels += Array(repeating: k, count: n) }
         rng.shuffle(&labels)
         for r in 0..<s.rows {
+            if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             let t = Double.pi * rng.nextUnit()
             let (a, b) = labels[r] == 0 ? (cos(t), sin(t)) : (1 - cos(t), 0.5 - sin(t))
             x[r, 0] = Float(a + s.noise * rng.nextNormal())
@@ -149,6 +154,7 @@ public enum Generator {
         let sd = s.noise > 0 ? s.noise : 1
         var x = Matrix(rows: s.rows, cols: s.features)
         for r in 0..<s.rows {
+            if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             for j in 0..<s.features { x[r, j] = Float(centres[labels[r]][j] + sd * rng.nextNormal()) }
         }
         return (

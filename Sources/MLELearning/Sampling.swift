@@ -187,7 +187,8 @@ extension Dataset {
 
     /// The dataset as CSV text: a header, categories by name, missing values as `NA`, text
     /// quoted when it holds a comma, quote or line break.
-    public func csv() -> String {
+    /// - Throws: `Cancelled` within 4096 rows of the caller's asking.
+    public func csv(cancellation: Cancellation = .never) throws -> String {
         func quoted(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
@@ -195,6 +196,7 @@ extension Dataset {
         var lines: [String] = [(featureNames + (targetName.map { [$0] } ?? [])).map(quoted).joined(separator: ",")]
         lines.reserveCapacity(rowCount + 1)
         for r in 0..<rowCount {
+            if r & 4095 == 0, cancellation.isCancelled { throw Cancelled() }
             var cells: [String] = []
             for j in 0..<features.cols {
                 let v = features[r, j]

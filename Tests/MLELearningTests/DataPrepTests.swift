@@ -110,7 +110,7 @@ import Testing
 @Test func datasetsWriteAsCSVAndReadBack() throws {
     let csv = "x,colour,y\n1.5,\"red, dark\",a\nNA,blue,b\n3,,a\n"
     let d = try Dataset.fromCSV(try CSVReader.parse(csv, file: "w.csv"), file: "w.csv", targetName: "y")
-    let text = d.csv()
+    let text = try d.csv()
     #expect(text == "x,colour,y\n1.5,\"red, dark\",a\nNA,blue,b\n3,NA,a\n")
     let back = try Dataset.fromCSV(try CSVReader.parse(text, file: "w2.csv"), file: "w2.csv", targetName: "y")
     #expect(back.columnKinds == d.columnKinds && back.target == d.target)

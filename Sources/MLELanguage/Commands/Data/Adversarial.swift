@@ -58,13 +58,23 @@ enum AdversarialCommand: Command {
         let train = o.train, test = o.test, k = o.folds, seed = o.seed, kind = o.model, share = o.validation
         let r: AdversarialValidation.Result
         do {
-            r = try AdversarialValidation.run(train, test, folds: k, seed: seed) { data in
-                if kind == "logistic" { return try LogisticTrainer.train(data, config: LogisticConfig()).model }
+            // Each fold's training hears Ctrl-C too (it stops early; the fold is then abandoned).
+            let context = ExecutionContext(cancellation: inv.cancellation, threads: inv.session.threads)
+            func stopped() throws { if context.isCancelled { throw Cancelled() } }
+            r = try AdversarialValidation.run(train, test, folds: k, seed: seed, cancellation: inv.cancellation) {
+                data in
+                if kind == "logistic" {
+                    let fit = try LogisticTrainer.train(data, config: LogisticConfig(), context: context)
+                    try stopped()
+                    return fit.model
+                }
                 var config = MLPConfig()
                 config.hidden = [32]; config.epochs = 30; config.seed = seed
                 // Train and test may differ in size.
                 config.classWeights = (data.balancedClassWeights ?? []).map(Float.init)
-                return try MLPTrainer.train(data, config: config).model
+                let fit = try MLPTrainer.train(data, config: config, context: context)
+                try stopped()
+                return fit.model
             }
         } catch let e as LearningError {
             throw inv.error(e.description)

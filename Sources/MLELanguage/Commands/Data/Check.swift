@@ -50,7 +50,11 @@ enum CheckCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let c: DataCheck
-        do { c = try DataCheck.run(o.data, test: o.test, correlation: o.correlation, leakage: o.leakage) } catch let e
+        do {
+            c = try DataCheck.run(
+                o.data, test: o.test, correlation: o.correlation, leakage: o.leakage,
+                cancellation: inv.cancellation)
+        } catch let e
             as LearningError
         {
             throw inv.error(e.description, at: "test")

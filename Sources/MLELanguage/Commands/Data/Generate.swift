@@ -44,6 +44,7 @@ enum GenerateCommand: Command {
 
     static func options(_ inv: Invocation) throws -> Options {
         var s = Generator.Settings()
+        s.cancellation = inv.cancellation
         s.rows = try inv.declared("rows", Int.self)
         s.features = try inv.declared("features", Int.self)
         s.informative = try inv.declared("informative", Int.self)

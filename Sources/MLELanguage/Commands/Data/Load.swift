@@ -98,7 +98,8 @@ enum LoadCommand: Command {
                     path: o.file, task: o.task, data: data, dataName: inv.names["data"],
                     activation: activation))
         case .csv(let target, let options):
-            let (data, dropped) = try Dataset.read(path: o.file, targetName: target, task: o.task, options: options)
+            let (data, dropped) = try Dataset.read(
+                path: o.file, targetName: target, task: o.task, options: options, cancellation: inv.cancellation)
             guard data.rowCount > 0 else {
                 throw inv.error(
                     dropped > 0

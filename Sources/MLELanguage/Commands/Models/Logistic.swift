@@ -22,6 +22,7 @@ enum LogisticCommand: Command {
         returns: "a model (a network without hidden layers: robust, save and the rest take it)",
         examples: ["lr = logistic train", "lr = logistic train c=0.1 class_weights=balanced"]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var data: Dataset

@@ -48,6 +48,7 @@ enum MLPCommand: Command {
             "net = mlp train activation=tanh optimizer=momentum lr=0.01 class_weights=balanced"
         ]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var data: Dataset

@@ -35,7 +35,9 @@ enum SaveCommand: Command {
                 throw inv.error("datasets are written as CSV; the file name should end in .csv", at: "file")
             }
             do {
-                try AtomicFile.write(Data(d.csv().utf8), to: path)
+                try AtomicFile.write(Data(try d.csv(cancellation: inv.cancellation).utf8), to: path)
+            } catch is Cancelled {
+                throw Interrupted()
             } catch {
                 throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "file")
             }

@@ -39,6 +39,7 @@ enum SearchCommand: Command {
             "best, results = search train model=logistic method=coarse c=[0.001, 100] trials=12"
         ]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     /// The kinds of model a search trains.
     enum ModelKind: String, CaseIterable { case mlp, logistic }

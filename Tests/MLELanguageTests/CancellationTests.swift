@@ -1,0 +1,68 @@
+import Foundation
+import MLEEvaluation
+import MLELanguage
+import MLELearning
+import MLETensor
+import MLETestSupport
+import Synchronization
+import Testing
+
+/// Ctrl-C as the shell delivers it: the first `passes` checks see nothing, every later one sees it.
+private final class Tripwire: Sendable {
+    let checks = Atomic<Int>(0)
+    let passes: Int
+    init(passes: Int) { self.passes = passes }
+    var cancellation: Cancellation { Cancellation { self.checks.add(1, ordering: .relaxed).newValue > self.passes } }
+}
+
+private let stopped = Cancellation { true }
+
+@Test func longDataWorkHearsCtrlCInsideItsLoops() throws {
+    // Each entry point throws Cancelled on its own, before finishing, when Ctrl-C is pressed.
+    #expect(throws: Cancelled.self) {
+        try Dataset.read(path: dataPath("digits.csv"), targetName: "digit", cancellation: stopped)
+    }
+    let digits = try Dataset.load(path: dataPath("digits.csv"), targetName: "digit")
+    #expect(throws: Cancelled.self) { try DataCheck.run(digits, cancellation: stopped) }
+    #expect(throws: Cancelled.self) { try digits.csv(cancellation: stopped) }
+    var s = Generator.Settings()
+    s.cancellation = stopped
+    #expect(throws: Cancelled.self) { try Generator.classification(s) }
+    #expect(throws: Cancelled.self) { try Generator.regression(s) }
+    #expect(throws: Cancelled.self) { try Generator.moons(s) }
+    #expect(throws: Cancelled.self) { try Generator.blobs(s) }
+    #expect(throws: Cancelled.self) {
+        try AdversarialValidation.run(digits, digits, seed: 1, cancellation: stopped) { _ in
+            Issue.record("no fold should be trained after Ctrl-C")
+            return try BaselineModel.fit(digits, kind: .prior)
+        }
+    }
+    // The loader sees Ctrl-C in the general reader too (quoted fields), every 1024 records.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("mle-cancel-\(getpid()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try ("a,b\n" + String(repeating: "\"1\",2\n", count: 5000)).write(toFile: path, atomically: true, encoding: .utf8)
+    let wire = Tripwire(passes: 2)
+    #expect(throws: Cancelled.self) { try Dataset.read(path: path, targetName: "b", cancellation: wire.cancellation) }
+}
+
+@Test func aCommandThatFinishesAfterCtrlCBindsNothing() throws {
+    let (session, _, ok) = run("d = load \"\(dataPath("iris.csv"))\" target=species\nkept = 1")
+    #expect(ok)
+    // The statement's own check passes; Ctrl-C arrives while the command runs.
+    for statement in [
+        "x = describe d", "x = split d ratio=0.5", "x = check d", "x = generate kind=moons rows=100",
+        "x = load \"\(dataPath("iris.csv"))\" target=species"
+    ] {
+        session.cancellation = Tripwire(passes: 1).cancellation
+        let (_, _, done) = run(statement, in: session)
+        #expect(!done, "\(statement) should be interrupted")
+        #expect(session.variables["x"] == nil, "\(statement) bound x after Ctrl-C")
+    }
+    if case .number(let kept)? = session.variables["kept"] { #expect(kept == 1) } else { Issue.record("kept lost") }
+    // A command that keeps partial results still binds them: the network learned so far.
+    session.cancellation = Tripwire(passes: 3).cancellation
+    let (_, output, _) = run("net = mlp d hidden=[4] epochs=100000", in: session)
+    #expect(session.variables["net"] != nil)
+    #expect(
+        output.notes.contains { $0.contains("interrupted") } || output.results.contains { $0.contains("interrupted") })
+}
