@@ -129,7 +129,10 @@ public struct Lexer {
                 return lexNumber(loc)
             }
             advance()
-            return Token(kind: .error("unexpected character '\(c)'"), location: loc)
+            let shown =
+                c.properties.generalCategory == .control || c.properties.isWhitespace
+                ? "U+\(String(c.value, radix: 16, uppercase: true).leftPadded(to: 4))" : "'\(c)'"
+            return Token(kind: .error("unexpected character \(shown)"), location: loc)
         }
     }
 
@@ -193,4 +196,9 @@ public struct Lexer {
         }
         return Token(kind: .error("unterminated string: add the closing \""), location: loc)
     }
+}
+
+extension String {
+    /// The string with zeros before it up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -8,9 +8,17 @@ public struct Parser {
     /// values recurse once per level, so a limit keeps any input from exhausting the stack.
     public static let maximumDepth = 100
 
+    /// The text and where it starts, to lex again from a line after an error (`skipStatement`).
+    private let text: String
+    private let file: String
+    private var firstLine: Int
+    /// Where the statement being parsed starts.
+    private var statementStart = 0
+
     public init(_ text: String, file: String, firstLine: Int = 1) {
         var lexer = Lexer(text, file: file, firstLine: firstLine)
         tokens = lexer.tokenize()
+        self.text = text; self.file = file; self.firstLine = firstLine
     }
 
     private var current: Token { tokens[min(position, tokens.count - 1)] }
@@ -21,15 +29,35 @@ public struct Parser {
     public mutating func nextStatement() throws -> Statement? {
         while current.kind == .newline { advance() }
         if current.kind == .end { return nil }
+        statementStart = position
+        depth = 0
         let s = try statement()
         try endOfStatement()
         return s
     }
 
     /// Skips to the start of the next statement (after an error).
+    ///
+    /// Inside an unclosed `[` or `(` the lexer joins lines, so one missing bracket would swallow
+    /// the rest of the script. A line that the statement reached this way, and that starts after
+    /// a complete value (not after a comma, an opening bracket or `=`), is taken as the next
+    /// statement: the text is lexed again from there, so each later error is reported.
     public mutating func skipStatement() {
         var depth = 0
         while current.kind != .end {
+            if position > statementStart, position > 0 {
+                let previous = tokens[position - 1]
+                let joined = previous.location.line < current.location.line && previous.kind != .newline
+                let continues: Bool
+                switch previous.kind {
+                case .comma, .leftBracket, .leftParen, .equals: continues = true
+                default: continues = false
+                }
+                if joined, !continues {
+                    relex(fromLine: current.location.line)
+                    return
+                }
+            }
             switch current.kind {
             case .leftBrace: depth += 1
             case .rightBrace: depth -= 1
@@ -39,6 +67,20 @@ public struct Parser {
             }
             advance()
         }
+    }
+
+    /// Lexes the text again from the start of `line` (its first token starts the next statement).
+    private mutating func relex(fromLine line: Int) {
+        var rest = Substring(text)
+        var at = firstLine
+        while at < line, let newline = rest.firstIndex(of: "\n") {
+            rest = rest[rest.index(after: newline)...]
+            at += 1
+        }
+        var lexer = Lexer(String(rest), file: file, firstLine: at)
+        tokens = lexer.tokenize()
+        position = 0
+        statementStart = 0
     }
 
     /// Parses a whole text; throws at the first error.

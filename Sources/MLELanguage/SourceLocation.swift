@@ -20,9 +20,43 @@ public struct MLEError: Error, Equatable, Sendable {
         self.location = location; self.message = message; self.notes = notes
     }
 
-    /// `file:line:col: error: message`, then any notes indented.
+    /// `file:line:col: error: message`, then any notes indented. Text that came from the input
+    /// is made safe to print: control characters are shown as `\u{1B}` (a NUL once cut the message
+    /// and an escape sequence recoloured the terminal) and a run of more than 120 characters
+    /// without a space is cut in the middle (a megabyte-long name is shown as its ends).
     public var rendered: String {
-        (["\(location): error: \(message)"] + notes.map { "    " + $0 }).joined(separator: "\n")
+        (["\(location): error: \(MLEError.printable(message))"] + notes.map { "    " + MLEError.printable($0) })
+            .joined(separator: "\n")
+    }
+
+    /// `text` with control characters escaped and long unbroken runs cut.
+    public static func printable(_ text: String) -> String {
+        var out = ""
+        var run: [Character] = []
+        func flush() {
+            if run.count > 120 {
+                out += String(run.prefix(80)) + "…(\(run.count - 100) more characters)…" + String(run.suffix(20))
+            } else {
+                out += String(run)
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+        for c in text {
+            if c == " " || c == "\n" {
+                flush(); out.append(c); continue
+            }
+            if c.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                for u in c.unicodeScalars {
+                    run += Array(
+                        u.properties.generalCategory == .control
+                            ? "\\u{\(String(u.value, radix: 16, uppercase: true))}" : "\(u)")
+                }
+                continue
+            }
+            run.append(c)
+        }
+        flush()
+        return out
     }
 }
 

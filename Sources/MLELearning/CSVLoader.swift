@@ -109,6 +109,12 @@ struct CSVLoader {
                         continue
                     }
                     if missing.contains(cell) { storage.set(row: rows, column: slot[j], .nan); continue }
+                    if j != targetIndex, Float(cell)?.isInfinite == true, storage.hasNumber(column: slot[j], rows: rows)
+                    {
+                        throw DataFileError(
+                            file: path, position: record[j].position,
+                            message: Dataset.outOfRangeMessage(cell, column: header[j]))
+                    }
                     if declaredNumeric.contains(j) {
                         throw DataFileError(
                             file: path, position: record[j].position,

@@ -227,6 +227,11 @@ extension Dataset {
                         numbers[r] = v; continue
                     }
                     if options.missingTokens.contains(String(cell)) { continue }
+                    if Float(cell)?.isInfinite == true, numbers.contains(where: { !$0.isNaN }) {
+                        throw DataFileError(
+                            file: file, position: table.positions[rec][j],
+                            message: outOfRangeMessage(String(cell), column: table.header[j]))
+                    }
                     textRow = rec; break
                 }
             }
@@ -269,6 +274,13 @@ extension Dataset {
                 features: features, targetName: targetName, target: target, columnKinds: kinds),
             table.records.count - n
         )
+    }
+
+    /// A cell spelled as a number beyond float32's range (1e400, inf) in a column of numbers: an
+    /// error, not a silent change of the column into categories.
+    static func outOfRangeMessage(_ cell: String, column: String) -> String {
+        "'\(cell)' in column '\(column)' is beyond the range of numbers mle keeps (±3.4e38) in a column of numbers; "
+            + "list it as a missing-value cell to read it as missing"
     }
 
     private static func readTarget(

@@ -20,6 +20,8 @@ public enum Suggest {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo
     /// (distance at most a third of the word's length, at least 1), or a prefix of it.
     public static func closest(to word: String, in candidates: [String]) -> String? {
+        // No name people type is this long; the edit distance of a megabyte-long one would take seconds.
+        guard word.utf8.count <= 256 else { return nil }
         let limit = Swift.max(1, word.count / 3)
         var best: (String, Int)?
         for c in candidates {

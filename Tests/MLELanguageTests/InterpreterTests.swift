@@ -524,3 +524,30 @@ final class RecordingProgress: ProgressSink {
     }
     #expect(a.features != c.features && s.seed == 2)
 }
+
+@Test func keepGoingReportsEachErrorAfterAnUnclosedBracket() {
+    let text = "a = [1, 2\nb = 2\nc = (3\nd = 4\nnet = mlp nosuch\ne = 5\nf = [1,\n  2]\n"
+    let (s, out, ok) = run(text, keepGoing: true)
+    #expect(!ok)
+    #expect(
+        out.errors == [
+            "t.mle:2:1: error: expected ',' or ']' in the list, found 'b'",
+            "t.mle:4:1: error: expected ')', found 'd'",
+            "t.mle:5:11: error: unknown variable 'nosuch'"
+        ])
+    // Every statement that is whole runs; a list continued after a comma is still one statement.
+    for name in ["b", "d", "e", "f"] { #expect(s.variables[name] != nil, "\(name) did not run") }
+    #expect(s.variables["a"] == nil && s.variables["c"] == nil)
+}
+
+@Test func messagesEscapeControlCharactersAndCutLongNames() {
+    let (_, out, _) = run(
+        "x = 1\ny = \u{0} 2\nz = nosuch\u{1B}[31m\nw = " + String(repeating: "a", count: 100_000), keepGoing: true)
+    #expect(
+        out.errors.prefix(2) == [
+            "t.mle:2:5: error: unexpected character U+0000", "t.mle:3:11: error: unexpected character U+001B"
+        ])
+    let long = out.errors.last ?? ""
+    #expect(long.count < 300 && long.contains("…(99902 more characters)…"), "\(long.prefix(300))")
+    #expect(MLEError.printable("a\u{7}b") == "a\\u{7}b")
+}

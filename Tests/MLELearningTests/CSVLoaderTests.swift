@@ -283,3 +283,36 @@ private struct RandomCSV {
     #expect(load(Array("x,y\n".utf8)) == "loaded")
     #expect(load(Array("x,y\n1,2".utf8)) == "loaded")
 }
+
+@Test func numbersBeyondFloat32InAColumnOfNumbersAreErrorsAtTheCell() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-range-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let big = (0..<20_000).map { "\($0),\($0 * 2),x\n" }.joined()
+    let cases: [(String, String?, String?)] = [
+        ("a,b,y\n1,2,x\n1e400,3,y\n2,4,x\n", "1e400", "3:1"),
+        ("a,b,y\n1,2,x\n2, inf ,y\n", "inf", "3:3"),
+        ("a,b,y\n" + big + "-1e400,3,y\n", "-1e400", "20002:1"),
+        // Where no number came before it, a word such as inf may be a category.
+        ("a,b,y\ninf,2,x\nlow,3,y\n", nil, nil),
+        // 3e38 is within range.
+        ("a,b,y\n1,2,x\n3e38,3,y\n", nil, nil)
+    ]
+    for (i, (text, cell, position)) in cases.enumerated() {
+        let path = dir.appendingPathComponent("c\(i).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        for outcome in [
+            reference(path, target: "y", task: .auto, options: ColumnOptions()),
+            streamed(path, target: "y", task: .auto, options: ColumnOptions())
+        ] {
+            if let cell, let position {
+                #expect(
+                    outcome.description
+                        == "error: \(path):\(position): '\(cell)' in column '\(position.hasSuffix(":3") ? "b" : "a")' is beyond the range of numbers mle keeps (±3.4e38) in a column of numbers; list it as a missing-value cell to read it as missing",
+                    "case \(i): \(outcome)")
+            } else if case .failure = outcome {
+                Issue.record("case \(i): \(outcome)")
+            }
+        }
+    }
+}
