@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "mle",
             dependencies: [
-                "MLEShell", "MLELanguage", "MLETensor",
+                "MLEShell", "MLELanguage", "MLELearning", "MLETensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // Paths, fixtures, running scripts and approximate equality, shared by the test targets.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLELanguage
+import MLELearning
 import MLEShell
 import MLETensor
 
@@ -40,6 +41,8 @@ struct MLE: ParsableCommand {
         guard let outputFormat = OutputFormat(rawValue: format) else {
             throw ValidationError("--format takes table, json or csv")
         }
+        // Temporary files of writes a killed mle left behind.
+        AtomicFile.sweepAbandoned()
         // Nothing else runs yet: OpenBLAS's spinning start-up workers can be stopped safely.
         BLASThreads.stopIdleWorkers()
         let session = Session(

@@ -244,3 +244,44 @@ private func message(_ body: () throws -> Void) -> String {
         #expect(m.contains(reason), "\(what): \(m)")
     }
 }
+
+@Test func atomicWritesLeaveNoPartialFileAndSweepWhatAKilledProcessLeft() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-atomic-\(getpid())")
+    let state = dir.appendingPathComponent("state").path, markers = state + "/partial"
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("out.csv").path
+    try AtomicFile.write(Data("a\n1\n".utf8), to: path, markers: markers)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "a\n1\n")
+    // A write that fails (its folder is not writable) leaves the old file and nothing beside it.
+    let locked = dir.appendingPathComponent("locked")
+    try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+    chmod(locked.path, 0o500)
+    defer { chmod(locked.path, 0o700) }
+    if getuid() != 0 {
+        #expect(throws: (any Error).self) {
+            try AtomicFile.write(Data("x".utf8), to: locked.path + "/f.csv", markers: markers)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: locked.path).isEmpty)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["locked", "out.csv", "state"])
+    // No marker outlives a write.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/partial").isEmpty)
+
+    // A process killed mid-write left a partial file and its marker: the next start removes both.
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/true")
+    try child.run()
+    child.waitUntilExit()
+    let dead = child.processIdentifier
+    let partial = dir.appendingPathComponent(".big.csv.\(dead).1.mle-partial").path
+    try Data(count: 1000).write(to: URL(fileURLWithPath: partial))
+    try Data(partial.utf8).write(to: URL(fileURLWithPath: state + "/partial/\(dead)-1"))
+    // A write still in progress in a live process (this one) is left alone.
+    let live = dir.appendingPathComponent(".other.csv.\(getpid()).9.mle-partial").path
+    try Data(count: 10).write(to: URL(fileURLWithPath: live))
+    try Data(live.utf8).write(to: URL(fileURLWithPath: state + "/partial/\(getpid())-999999"))
+    #expect(AtomicFile.sweepAbandoned(markers: markers) == [partial])
+    #expect(!FileManager.default.fileExists(atPath: partial) && FileManager.default.fileExists(atPath: live))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/partial") == ["\(getpid())-999999"])
+}
