@@ -32,20 +32,30 @@ struct CSVLoader {
 
     /// Columns to read as text from the start: when a column that looked numeric meets text after
     /// some numbers, their spelling is needed for the levels, and the file is read again.
-    private struct Rescan: Error { var columns: Set<Int> }
+    private struct Rescan: Error {
+        var columns: Set<Int>
+        /// The first number out of range the pass met (thrown once the file has been read).
+        var outOfRange: DataFileError?
+    }
 
     func read() throws -> (data: Dataset, droppedRows: Int) {
         var forced = Set<Int>()
+        var outOfRange: DataFileError?
         while true {
             do {
-                return try pass(forcedText: forced)
+                return try pass(forcedText: forced, outOfRange: outOfRange)
             } catch let r as Rescan {
                 forced.formUnion(r.columns)
+                outOfRange = outOfRange ?? r.outOfRange
             }
         }
     }
 
-    private func pass(forcedText: Set<Int>) throws -> (data: Dataset, droppedRows: Int) {
+    /// - Parameter outOfRange: a number out of range an earlier pass met in a column now read as text.
+    private func pass(forcedText: Set<Int>, outOfRange earlier: DataFileError?) throws -> (
+        data: Dataset, droppedRows: Int
+    ) {
+        var outOfRange = earlier
         var input = try BlockInput(path: path)
         defer { input.close() }
 
@@ -109,9 +119,10 @@ struct CSVLoader {
                         continue
                     }
                     if missing.contains(cell) { storage.set(row: rows, column: slot[j], .nan); continue }
-                    if j != targetIndex, Float(cell)?.isInfinite == true, storage.hasNumber(column: slot[j], rows: rows)
+                    if outOfRange == nil, j != targetIndex, !declaredNumeric.contains(j),
+                        Float(cell)?.isInfinite == true, storage.hasNumber(column: slot[j], rows: rows)
                     {
-                        throw DataFileError(
+                        outOfRange = DataFileError(
                             file: path, position: record[j].position,
                             message: Dataset.outOfRangeMessage(cell, column: header[j]))
                     }
@@ -262,7 +273,8 @@ struct CSVLoader {
             if generalRecords & 1023 == 0, cancellation.isCancelled { throw Cancelled() }
             try take(record)
         }
-        if !rescan.isEmpty { throw Rescan(columns: rescan) }
+        if !rescan.isEmpty { throw Rescan(columns: rescan, outOfRange: outOfRange) }
+        if let e = outOfRange { throw e }
         if let e = badTarget { throw e }
 
         // Categorical columns: levels sorted (numerically when every level is a number).

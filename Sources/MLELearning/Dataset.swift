@@ -216,6 +216,10 @@ extension Dataset {
         var kinds: [ColumnKind] = []
         // Missing-value tokens that read as numbers (a sentinel such as -999).
         let numericMissing = options.missingTokens.filter { Float($0)?.isFinite == true }
+        // The first number out of range in a column of numbers, by place in the file: thrown once
+        // every column has been read, as the streaming loader does.
+        var outOfRange: TextPosition?
+        var outOfRangeError: DataFileError?
         for (k, j) in featureColumns.enumerated() {
             var numbers = [Float](repeating: .nan, count: n)
             var textRow: Int?
@@ -227,10 +231,16 @@ extension Dataset {
                         numbers[r] = v; continue
                     }
                     if options.missingTokens.contains(String(cell)) { continue }
-                    if Float(cell)?.isInfinite == true, numbers.contains(where: { !$0.isNaN }) {
-                        throw DataFileError(
-                            file: file, position: table.positions[rec][j],
-                            message: outOfRangeMessage(String(cell), column: table.header[j]))
+                    if Float(cell)?.isInfinite == true, !declaredNumeric.contains(j),
+                        numbers.contains(where: { !$0.isNaN })
+                    {
+                        let position = table.positions[rec][j]
+                        if outOfRange.map({ (position.line, position.column) < ($0.line, $0.column) }) ?? true {
+                            outOfRange = position
+                            outOfRangeError = DataFileError(
+                                file: file, position: position,
+                                message: outOfRangeMessage(String(cell), column: table.header[j]))
+                        }
                     }
                     textRow = rec; break
                 }
@@ -261,6 +271,7 @@ extension Dataset {
             }
             kinds.append(.categorical(levels: levels))
         }
+        if let e = outOfRangeError { throw e }
         let features = try Matrix(rows: n, cols: d, storage: storage)
         var target: Target?
         if let tj = targetIndex {

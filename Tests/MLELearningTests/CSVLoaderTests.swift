@@ -128,7 +128,7 @@ private struct RandomCSV {
         let styles = (0..<ncols).map { _ in rng.nextIndex(6) }
         let crlf = rng.nextIndex(3) == 0
         let eol = crlf ? "\r\n" : "\n"
-        let injected = rng.nextIndex(6) == 0 ? rng.nextIndex(7) : -1
+        let injected = rng.nextIndex(6) == 0 ? rng.nextIndex(8) : -1
         let errorRow = rows > 0 ? rng.nextIndex(rows) : 0
         var text = rng.nextIndex(8) == 0 ? "\u{FEFF}" : ""
         var header = names.map { rng.nextIndex(8) == 0 ? " \($0) " : $0 }
@@ -155,7 +155,7 @@ private struct RandomCSV {
                     cell =
                         [
                             String(Float(x)), String(format: "%.10e", x), " \(String(format: "%.2f", x))\t",
-                            "\"\(String(format: "%.1f", x))\"", "1e39", "inf", "-0", "+.5", "5.",
+                            "\"\(String(format: "%.1f", x))\"", "1e38", "-1e-40", "-0", "+.5", "5.",
                             String(format: "%.22f", x)
                         ][rng.nextIndex(10)]
                 }
@@ -170,6 +170,8 @@ private struct RandomCSV {
                 case 3: fields[0] = "\"never closed"
                 case 4: fields[0] = "\"done\"x"
                 case 5: fields[0] = "\u{FFFF}bad"
+                // A number beyond float32: an error when its column held numbers before it.
+                case 7: fields[rng.nextIndex(ncols)] = ["1e39", "inf", "-Infinity"][rng.nextIndex(3)]
                 default: break
                 }
             }
