@@ -5,10 +5,12 @@ import MLETensor
 /// Projected gradient ascent on ‖f(x′) − f(x)‖² over the ball, with random restarts, all
 /// examples and restarts in one batch per step.
 enum Attack {
+    /// - Returns: the farthest output found per example, and how many leading examples were
+    ///   attacked to the end (fewer than all after Ctrl-C).
     static func run(
         _ net: MLP, centers: Matrix, centerOutputs: Robustness.Outputs, settings: RobustSettings,
         cancellation: Cancellation, progress: (Int) -> Void
-    ) throws -> [(distance: Double, point: [Float])] {
+    ) throws -> (best: [(distance: Double, point: [Float])], completed: Int) {
         let d = centers.cols
         let restarts = settings.restarts
         let delta = Float(settings.delta)
@@ -32,8 +34,10 @@ enum Attack {
                     for c in 0..<reference.cols { reference[row, c] = centerOutputs.measured[e, c] }
                 }
             }
+            var cut = false
             for step in 0...settings.steps {
-                if cancellation.isCancelled { throw Cancelled() }
+                // Ctrl-C: the batch under way is abandoned; the batches before it are complete.
+                if cancellation.isCancelled { cut = true; break }
                 let (values, distances, seed) = try objective(net, x, reference: reference, output: settings.output)
                 for row in 0..<rows {
                     let e = examples[row / restarts]
@@ -47,10 +51,14 @@ enum Attack {
                         alpha: alpha, delta: delta, norm: settings.norm)
                 }
             }
+            if cut {
+                for e in examples { best[e] = (0, centers.row(e)) }
+                return (best, start)
+            }
             start += examples.count
             progress(start)
         }
-        return best
+        return (best, start)
     }
 
     /// One projected ascent step of `row` of `x` along `g`: normalised (L2) or signed (L∞) with

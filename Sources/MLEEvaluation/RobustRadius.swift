@@ -43,11 +43,25 @@ public enum LabelRadius {
     /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers around each certification round
     ///   (two threads of ours bound the balls meanwhile), as `BLASThreads.single(stopIdleWorkers:)`
     ///   explains (only for the owner of the process).
+    /// - Throws: `Cancelled` on Ctrl-C (`measureKeepingBrackets` keeps the brackets reached).
     public static func measure(
         _ model: MLP, x: Matrix, settings: RadiusSettings,
         context: ExecutionContext = .standard
     ) throws -> [RadiusExample] {
+        let (results, interrupted) = try measureKeepingBrackets(model, x: x, settings: settings, context: context)
+        if interrupted { throw Cancelled() }
+        return results
+    }
+
+    /// `measure`, keeping on Ctrl-C every example's bracket as far as the bisection got: the
+    /// certified radius is still proved and the attacked one still a replayed counterexample;
+    /// only the bracket may be wider than the tolerance (at worst [0, the largest radius]).
+    public static func measureKeepingBrackets(
+        _ model: MLP, x: Matrix, settings: RadiusSettings,
+        context: ExecutionContext = .standard
+    ) throws -> (results: [RadiusExample], interrupted: Bool) {
         let cancellation = context.cancellation
+        var interrupted = false
         let stopIdleWorkers = context.threads.mayStopIdleWorkers
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
         guard case .classification(let classes) = model.task, classes.count >= 2 else {
@@ -83,11 +97,16 @@ public enum LabelRadius {
         var radii = [Double](repeating: settings.maxRadius, count: n)
         var active = Array(0..<n)
         while !active.isEmpty, round < attackRounds {
-            if cancellation.isCancelled { throw Cancelled() }
-            let points = try Attack.flip(
-                net, centers: centers, examples: active, labels: labels,
-                radii: active.map { Float(radii[$0]) }, norm: settings.norm, steps: settings.steps,
-                restarts: settings.restarts, rng: &rng, cancellation: cancellation)
+            if cancellation.isCancelled { interrupted = true; break }
+            let points: [[Float]?]
+            do {
+                points = try Attack.flip(
+                    net, centers: centers, examples: active, labels: labels,
+                    radii: active.map { Float(radii[$0]) }, norm: settings.norm, steps: settings.steps,
+                    restarts: settings.restarts, rng: &rng, cancellation: cancellation)
+            } catch is Cancelled {
+                interrupted = true; break
+            }
             for (i, e) in active.enumerated() {
                 if let p = points[i] {
                     let dist = distance(p, centers.row(e), settings.norm)
@@ -118,6 +137,8 @@ public enum LabelRadius {
             var out: [Bool] = []
             var start = 0
             while start < examples.count {
+                // Ctrl-C: the examples bounded so far keep their answers; the caller stops.
+                if cancellation.isCancelled { break }
                 let chunk = Array(examples[start..<min(start + 32, examples.count)])
                 let bounds = Certify.bounds(
                     plan, centers: chunk.map { centers.row($0).map(Double.init) },
@@ -132,12 +153,12 @@ public enum LabelRadius {
             return out
         }
         // With no flip found, the whole searched range may be certified.
-        let open = (0..<n).filter { found[$0] == nil }
+        let open = interrupted ? [] : (0..<n).filter { found[$0] == nil }
         for (i, ok) in certified(open, open.map { high[$0] }).enumerated() where ok { low[open[i]] = high[open[i]] }
-        active = (0..<n).filter { high[$0] - low[$0] > settings.tolerance * high[$0] }
+        active = interrupted ? [] : (0..<n).filter { high[$0] - low[$0] > settings.tolerance * high[$0] }
         var rounds = 0
         while !active.isEmpty, rounds < certifyRounds {
-            if cancellation.isCancelled { throw Cancelled() }
+            if cancellation.isCancelled { interrupted = true; break }
             let mids = active.map { (low[$0] + high[$0]) / 2 }
             for (i, ok) in certified(active, mids).enumerated() {
                 if ok { low[active[i]] = mids[i] } else { high[active[i]] = mids[i] }
@@ -154,7 +175,7 @@ public enum LabelRadius {
             let p = space.toRaw(found[e]?.point ?? []); for j in 0..<min(d, p.count) { raw[i, j] = p[j] }
         }
         let check = examples.isEmpty ? [] : (try model.predict(raw).predictedClasses ?? [])
-        return (0..<n).map { e in
+        let results = (0..<n).map { e in
             var result = RadiusExample(row: e, label: labels[e], certified: low[e])
             if let f = found[e], let i = examples.firstIndex(of: e), i < check.count, check[i] != labels[e] {
                 result.attacked = f.distance
@@ -163,6 +184,7 @@ public enum LabelRadius {
             }
             return result
         }
+        return (results, interrupted)
     }
 
     /// Rounds of bisection until the interval is `tolerance` of its end, capped at `limit`.

@@ -131,10 +131,24 @@ public enum Robustness {
     /// Checks every row of `x` (raw units).
     /// - Parameter stopIdleWorkers: stop OpenBLAS's idle workers before sampling, as
     ///   `BLASThreads.single(stopIdleWorkers:)` explains (only for the owner of the process).
+    /// - Throws: `Cancelled` on Ctrl-C (`checkKeepingDecided` keeps what was decided).
     public static func check(
         _ model: MLP, x: Matrix, settings: RobustSettings,
         context: ExecutionContext = .standard
     ) throws -> [RobustExample] {
+        let (results, interrupted) = try checkKeepingDecided(model, x: x, settings: settings, context: context)
+        if interrupted { throw Cancelled() }
+        return results
+    }
+
+    /// `check`, keeping on Ctrl-C the examples already decided: those with a counterexample
+    /// beyond ε from the methods that reached them (not robust), those certified within ε
+    /// (robust), and those every method reached (possibly unknown). The rest are left out.
+    /// - Returns: the examples kept, in row order, and whether the check was interrupted.
+    public static func checkKeepingDecided(
+        _ model: MLP, x: Matrix, settings: RobustSettings,
+        context: ExecutionContext = .standard
+    ) throws -> (results: [RobustExample], interrupted: Bool) {
         let cancellation = context.cancellation
         let stopIdleWorkers = context.threads.mayStopIdleWorkers
         func progress(_ done: Int, _ total: Int) { context.progress(done, of: total) }
@@ -170,33 +184,40 @@ public enum Robustness {
         }
         let total = x.rows * settings.methods.count
         var done = 0
+        // How many leading rows every method so far reached; after Ctrl-C no later method runs.
+        var reached = x.rows
+        var interrupted = false
 
         if settings.methods.contains(.sample) {
-            let sampled = try sample(
+            let (sampled, completed) = try sample(
                 space.net, points: points, centerOut: centerOut, settings: settings,
                 cancellation: cancellation, stopIdleWorkers: stopIdleWorkers
             ) { n in progress(done + n, total) }
-            for r in 0..<x.rows {
+            for r in 0..<completed {
                 results[r].sampled = sampled[r].distance
                 consider(r, sampled[r].distance, sampled[r].point)
             }
+            reached = min(reached, completed)
+            interrupted = completed < x.rows
             done += x.rows
             progress(done, total)
         }
 
-        if settings.methods.contains(.attack) {
-            let attack = try Attack.run(
+        if settings.methods.contains(.attack), !interrupted {
+            let (attack, completed) = try Attack.run(
                 space.net, centers: centers, centerOutputs: centerOut, settings: settings,
                 cancellation: cancellation
             ) { n in progress(done + n, total) }
-            for r in 0..<x.rows {
+            for r in 0..<completed {
                 results[r].attacked = attack[r].distance
                 consider(r, attack[r].distance, attack[r].point)
             }
+            reached = min(reached, completed)
+            interrupted = completed < x.rows
             done += x.rows
         }
 
-        if settings.methods.contains(.certify) {
+        if settings.methods.contains(.certify), !interrupted {
             let plan = Certify.Plan(space.net, norm: settings.norm)
             // Batches of 32 balls, two threads taking one ball at a time: between batches the
             // caller reports progress and Ctrl-C is seen.
@@ -204,7 +225,7 @@ public enum Robustness {
             var start = 0
             try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
                 while start < x.rows {
-                    if cancellation.isCancelled { throw Cancelled() }
+                    if cancellation.isCancelled { interrupted = true; break }
                     let rows = Array(start..<min(start + perBatch, x.rows))
                     let bounds = Certify.bounds(
                         plan, centers: rows.map { points[$0].map(Double.init) },
@@ -224,6 +245,7 @@ public enum Robustness {
                     progress(done, total)
                 }
             }
+            reached = min(reached, start)
         }
 
         for r in 0..<x.rows {
@@ -238,7 +260,11 @@ public enum Robustness {
                 results[r].verdict = .robust
             }
         }
-        return results
+        guard interrupted else { return (results, false) }
+        // A method that did not start reached no row.
+        if settings.methods.contains(.attack), results.allSatisfy({ $0.attacked == nil }) { reached = 0 }
+        if settings.methods.contains(.certify), results.allSatisfy({ $0.certified == nil }) { reached = 0 }
+        return (results.filter { $0.row < reached || $0.verdict != .unknown }, true)
     }
 
     /// The largest output distance among `settings.samples` random points in each example's ball,
@@ -254,7 +280,7 @@ public enum Robustness {
         _ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
         cancellation: Cancellation, stopIdleWorkers: Bool = false,
         progress: (Int) -> Void
-    ) throws -> [(distance: Double, point: [Float])] {
+    ) throws -> (found: [(distance: Double, point: [Float])], completed: Int) {
         try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
             try sampleRounds(
                 net, points: points, centerOut: centerOut, settings: settings, cancellation: cancellation,
@@ -265,7 +291,7 @@ public enum Robustness {
     private static func sampleRounds(
         _ net: MLP, points: [[Float]], centerOut: Outputs, settings: RobustSettings,
         cancellation: Cancellation, progress: (Int) -> Void
-    ) throws -> [(distance: Double, point: [Float])] {
+    ) throws -> (found: [(distance: Double, point: [Float])], completed: Int) {
         let n = points.count, d = points.first?.count ?? 0
         let perBatch = max(1, 8_192 / settings.samples)
         let batches = stride(from: 0, to: n, by: perBatch).map { Array($0..<min($0 + perBatch, n)) }
@@ -276,7 +302,8 @@ public enum Robustness {
         let buffers = (0..<workers).map { _ in SampleBuffers() }
         // Rounds of one batch per worker; between rounds the caller reports progress.
         for round in stride(from: 0, to: batches.count, by: workers) {
-            if cancellation.isCancelled { throw Cancelled() }
+            // Ctrl-C between rounds: the rounds before are complete (batches are row ranges in order).
+            if cancellation.isCancelled { return (found, batches[round].first ?? n) }
             let count = min(workers, batches.count - round)
             found.withUnsafeMutableBufferPointer { foundBuffer in
                 failures.withUnsafeMutableBufferPointer { failureBuffer in
@@ -319,7 +346,7 @@ public enum Robustness {
             if let failure = failures.compactMap({ $0 }).first { throw failure }
             progress(batches[round + count - 1].last.map { $0 + 1 } ?? n)
         }
-        return found
+        return (found, n)
     }
 
     /// Writes `samples` points around `center` (rows of `out`): even rows uniform in the ball of

@@ -131,27 +131,62 @@ public enum EnsemblePlan {
         check: @escaping @Sendable (Int, any Model) throws -> C,
         done: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws -> [(Dataset, any Model, C)] {
+        let (finished, interrupted) = try trainFinishedMembers(
+            count, dataset: dataset, seed: seed, workers: workers, context: context, train: train, check: check,
+            done: done)
+        if interrupted { throw Cancelled() }
+        return finished.map { ($0.data, $0.model, $0.check) }
+    }
+
+    /// A member trained to the end, with its place in the plan.
+    public struct Finished<C: Sendable>: Sendable {
+        public var index: Int
+        public var data: Dataset
+        public var model: any Model
+        public var check: C
+    }
+
+    /// `trainMembers`, keeping on Ctrl-C the members whose training had finished (a member cut
+    /// short is left out: its weights are not what its recipe trains).
+    /// - Returns: the finished members in plan order, and whether the cancellation fired.
+    /// - Throws: the lowest failed member's error (not `Cancelled`).
+    public static func trainFinishedMembers<C: Sendable>(
+        _ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
+        seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
+        train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+        check: @escaping @Sendable (Int, any Model) throws -> C,
+        done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> (finished: [Finished<C>], interrupted: Bool) {
         let cancellation = context.cancellation
-        do {
-            return try BLASThreads.single {
-                try Parallel.map(
-                    count, workers: workers,
-                    { h in
-                        if cancellation.isCancelled { throw Cancelled() }
-                        let data = dataset(h)
+        let results = try BLASThreads.single {
+            try Parallel.map(
+                count, workers: workers,
+                { h -> (Dataset, any Model)? in
+                    if cancellation.isCancelled { return nil }
+                    let data = dataset(h)
+                    do {
                         let model = try train(data, memberSeed(seed, h), cancellation)
+                        if cancellation.isCancelled { return nil }
                         done(h)
                         return (data, model)
-                    },
-                    then: { h, trained in
-                        if cancellation.isCancelled { throw Cancelled() }
-                        return try check(h, trained.1)
+                    } catch  where cancellation.isCancelled {
+                        return nil
                     }
-                ).map { ($0.0.0, $0.0.1, $0.1) }
-            }
-        } catch  where cancellation.isCancelled {
-            throw Cancelled()
+                },
+                then: { h, trained -> C? in
+                    // A finished member is checked even after Ctrl-C (a prediction: quick), so the
+                    // partial ensemble's report has every member's row.
+                    guard let trained else { return nil }
+                    do { return try check(h, trained.1) } catch  where cancellation.isCancelled { return nil }
+                })
         }
+        var finished: [Finished<C>] = []
+        for (h, result) in results.enumerated() {
+            if let trained = result.0, let checked = result.1 {
+                finished.append(Finished(index: h, data: trained.0, model: trained.1, check: checked))
+            }
+        }
+        return (finished, cancellation.isCancelled)
     }
 }
 
@@ -225,6 +260,29 @@ public struct EnsembleModel: Model {
         return (
             try EnsembleModel(members: trained.map(\.1), vote: vote, data: data, method: method),
             trained.map(\.0), trained.map(\.2)
+        )
+    }
+
+    /// `train`, keeping on Ctrl-C the members finished so far (see
+    /// `EnsemblePlan.trainFinishedMembers`): the ensemble of those.
+    /// - Returns: the ensemble, the finished members (with their places in the plan), and whether
+    ///   it was interrupted.
+    /// - Throws: `Cancelled` when no member had finished.
+    public static func trainKeepingFinished<C: Sendable>(
+        _ data: Dataset, plan: [[Int]], vote: Vote, method: EnsemblePlan.Method, seed: UInt64,
+        workers: Int? = nil, context: ExecutionContext = .standard,
+        member: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
+        check: @escaping @Sendable (Int, any Model) throws -> C,
+        done: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> (EnsembleModel, [EnsemblePlan.Finished<C>], interrupted: Bool) {
+        let (finished, interrupted) = try EnsemblePlan.trainFinishedMembers(
+            plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
+            seed: seed, workers: workers, context: context,
+            train: member, check: check, done: done)
+        guard !finished.isEmpty else { throw Cancelled() }
+        return (
+            try EnsembleModel(members: finished.map(\.model), vote: vote, data: data, method: method), finished,
+            interrupted
         )
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import MLEEvaluation
 import MLELearning
+import MLETensor
 import MLETestSupport
+import Synchronization
 import Testing
 
 @testable import MLELanguage
@@ -213,4 +215,29 @@ private let breastSetup = """
     let report = try #require(try jsonReport(last)["members"] as? [String: Any])
     let whole = try Metric.balancedAccuracy.value(of: Outcomes.of(fixed, on: train, positive: nil).outcomes)
     #expect(abs((report["balanced_accuracy"] as? Double ?? -1) - (whole ?? -2)) < 1e-12)
+}
+
+@Test func imbalanceCompareKeepsTheStrategiesComparedBeforeCtrlC() throws {
+    let (session, _, ok) = run(breastSetup)
+    #expect(ok)
+    // Ctrl-C while the fourth strategy trains (baselines check once per strategy, logistic per
+    // iteration): the earlier rows are kept and the report says which were not run.
+    let checks = Mutex(0)
+    session.cancellation = Cancellation {
+        checks.withLock {
+            $0 += 1; return $0 > 6
+        }
+    }
+    session.format = .json
+    let (_, out, _) = run("r = imbalance compare train test model=baseline seed=5", in: session)
+    // The partial report is bound and shown.
+    #expect(session.variables["r"] != nil)
+    let line = try #require(out.results.last)
+    let outer = try jsonReport(line)
+    let json = try #require(outer["r"] as? [String: Any])
+    let rows = try #require(json["strategies"] as? [[String: Any]])
+    #expect(rows.count >= 1 && rows.count < 8, "\(rows.count) rows")
+    #expect(json["interrupted"] as? Bool == true)
+    let notes = try #require(json["notes"] as? [String])
+    #expect(notes.contains { $0.hasPrefix("interrupted after ") && $0.contains("of 8 strategies; not run: ") })
 }

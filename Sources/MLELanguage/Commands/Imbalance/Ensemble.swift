@@ -39,6 +39,7 @@ enum EnsembleCommand: Command {
             "easy = ensemble train method=bags chunks=10 model=logistic"
         ]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var data: Dataset
@@ -94,24 +95,26 @@ enum EnsembleCommand: Command {
         }
 
         let context = inv.context("ensemble") { done, _ in "\(done) of \(members) members" }
-        let finished = Mutex(0)
+        let finishedCount = Mutex(0)
         // Each member's check (its prediction of the data given and balanced accuracy) runs on a
         // core with no member left to train, while the last members train.
         @Sendable func balanced(_ m: any Model, _ p: Prediction) throws -> Double? {
             Metric.balancedAccuracy.value(of: try Outcomes.of(m, on: d, positive: nil, prediction: p).outcomes)
         }
-        let (model, datasets, checks) = try EnsembleModel.train(
+        // Ctrl-C keeps the members finished so far: the ensemble of those, marked.
+        let (model, finished, interrupted) = try EnsembleModel.trainKeepingFinished(
             d, plan: plan, vote: vote, method: method, seed: seed, workers: workers, context: context,
             member: recipe.train,
             check: { _, m in
                 let p = try m.predict(d); return (p, try balanced(m, p))
             },
             done: { _ in
-                let done = finished.withLock { n in
+                let done = finishedCount.withLock { n in
                     n += 1; return n
                 }
                 context.progress(done, of: members)
             })
+        let datasets = finished.map(\.data), checks = finished.map(\.check)
         var final: any Model = model
         var prediction = try model.combine(checks.map(\.0))
         if o.correctPriors {
@@ -131,7 +134,7 @@ enum EnsembleCommand: Command {
         for h in checks.indices {
             let b = checks[h].1
             let mix = zip(names, datasets[h].classCounts ?? []).map { "\($0) \($1)" }.joined(separator: ", ")
-            rows.append([.count(h + 1), .count(datasets[h].rowCount), .text(mix), .number(b)])
+            rows.append([.count(finished[h].index + 1), .count(datasets[h].rowCount), .text(mix), .number(b)])
         }
         let whole = try balanced(final, prediction)
         rows.append([
@@ -168,7 +171,15 @@ enum EnsembleCommand: Command {
             report.notes.append(
                 "probabilities corrected from the members' balanced class shares to those of the data given")
         }
-        let note = "\(members) members trained"
+        var note = "\(members) members trained"
+        if interrupted {
+            note = "\(finished.count) of \(members) members trained (interrupted)"
+            report.notes.append(
+                "interrupted: \(finished.count) of \(members) members had finished; the ensemble combines those (run again for all)"
+            )
+            report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+            report.fields.append(Field("members_finished", .count(finished.count), audience: .machines))
+        }
         return .tuple([.model(ModelValue(model: final, trainingNote: note, recipe: nil)), .report(report)])
     }
 }

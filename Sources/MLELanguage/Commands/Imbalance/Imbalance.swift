@@ -35,6 +35,7 @@ enum ImbalanceCommand: Command {
             "imbalance compare train test model=logistic"
         ]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var train: Dataset
@@ -182,9 +183,18 @@ enum ImbalanceCommand: Command {
         var values: [[Double?]] = []
         var notes: [String] = []
         var rowNames: [String] = []
+        // Ctrl-C keeps the strategies compared so far; the one being trained is left out.
+        var interrupted = false, processed = 0
         for (i, (name, run)) in strategies.enumerated() {
-            if cancel.isCancelled { throw Interrupted() }
-            switch try run() {
+            if cancel.isCancelled { interrupted = true; break }
+            let outcome: Outcome
+            do {
+                outcome = try run()
+            } catch  where cancel.isCancelled {
+                interrupted = true; break
+            }
+            if cancel.isCancelled { interrupted = true; break }
+            switch outcome {
             case .success(let (model, detail)):
                 let labelled = try Outcomes.of(model, on: test, positive: positive)
                 let v = metrics.map { $0.1.value(of: labelled.outcomes) }
@@ -195,6 +205,7 @@ enum ImbalanceCommand: Command {
                 notes.append("\(name): not run — \(e.description)")
             }
             progress.update(i + 1, detail: name)
+            processed = i + 1
         }
         progress.finish()
         // The best value of each column is marked; an undefined value is never best.
@@ -228,6 +239,14 @@ enum ImbalanceCommand: Command {
             notes: notes)
         report.bars.append(
             BarChart(title: "balanced accuracy", bars: rowNames.enumerated().map { ($1, values[$0][0]) }, maximum: 1))
+        if interrupted {
+            guard !values.isEmpty else { throw Interrupted() }
+            let done = processed
+            report.notes.append(
+                "interrupted after \(done) of \(strategies.count) strategies; not run: \(strategies.dropFirst(done).map(\.0).joined(separator: ", "))"
+            )
+            report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+        }
         return .report(report)
     }
 }

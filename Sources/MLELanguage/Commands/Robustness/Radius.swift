@@ -33,6 +33,7 @@ enum RadiusCommand: Command {
         returns: "a label-robustness report",
         examples: ["radius net test", "radius net test norm=linf units=raw max=5"]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var net: MLP
@@ -79,9 +80,21 @@ enum RadiusCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let x = try o.net.inputs(o.data)
-        let results = try LabelRadius.measure(
+        // Ctrl-C keeps every example's bracket as far as the bisection got (still sound).
+        let (results, interrupted) = try LabelRadius.measureKeepingBrackets(
             o.net, x: x, settings: o.settings, context: inv.context("radius") { _, _ in "bisection" })
-        return .report(radiusReport(results, settings: o.settings, net: o.net, names: o.names, rows: o.rows))
+        var report = radiusReport(results, settings: o.settings, net: o.net, names: o.names, rows: o.rows)
+        if interrupted {
+            let wide = results.filter { r in
+                let high = r.attacked ?? o.settings.maxRadius
+                return high - r.certified > o.settings.tolerance * high
+            }.count
+            report.notes.append(
+                "interrupted: every bracket is sound (certified radius proved, attacked one replayed), but \(wide) of \(results.count) are wider than the tolerance (run again to narrow them)"
+            )
+            report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+        }
+        return .report(report)
     }
 
     static func radiusReport(

@@ -51,6 +51,7 @@ enum RobustCommand: Command {
             "robust net test delta=[0.01, 0.05, 0.1, 0.2] epsilon=0.05"
         ]
     ) { inv in try execute(inv) }
+    .keepingPartialResults()
 
     struct Options {
         var net: MLP
@@ -105,6 +106,7 @@ enum RobustCommand: Command {
         let x = try o.net.inputs(o.data)
         let settings = o.settings
         var runs: [(delta: Double, results: [RobustExample])] = []
+        var interrupted: (delta: Double, decided: Int)?
         for (i, delta) in o.deltas.enumerated() {
             var s = settings
             s.delta = delta
@@ -113,10 +115,26 @@ enum RobustCommand: Command {
             let context = inv.context("robust") { _, _ in "δ \(Format.number(delta))" }.reporting { done, _ in
                 (offset + done, whole)
             }
-            runs.append((delta, try Robustness.check(o.net, x: x, settings: s, context: context)))
+            // Ctrl-C keeps what is decided: the examples of this δ settled so far (one δ), or
+            // the δs finished (several).
+            let (results, cut) = try Robustness.checkKeepingDecided(o.net, x: x, settings: s, context: context)
+            if cut {
+                interrupted = (delta, results.count)
+                if o.deltas.count == 1, !results.isEmpty { runs.append((delta, results)) }
+                break
+            }
+            runs.append((delta, results))
         }
-        guard runs.count == 1, let run = runs.first else {
-            return .report(curveReport(runs, settings: settings, names: o.names))
+        if interrupted != nil, runs.isEmpty { throw Interrupted() }
+        guard o.deltas.count == 1, let run = runs.first else {
+            var report = curveReport(runs, settings: settings, names: o.names)
+            if let (delta, _) = interrupted {
+                report.notes.append(
+                    "interrupted at δ = \(Format.number(delta)): \(runs.count) of \(o.deltas.count) radii checked; the curve shows those"
+                )
+                report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+            }
+            return .report(report)
         }
         var s = settings
         s.delta = run.delta
@@ -125,6 +143,13 @@ enum RobustCommand: Command {
             run.results, delta: run.delta, settings: settings, net: o.net, data: o.data,
             names: o.names, rows: o.rows)
         addSensitivity(sensitivity, to: &report, net: o.net, settings: s, shown: o.features)
+        if let (_, decided) = interrupted {
+            report.notes.append(
+                "interrupted: \(decided) of \(x.rows) examples decided; the counts above are over those (run again for all)"
+            )
+            report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+            report.fields.append(Field("examples_decided", .count(decided), audience: .machines))
+        }
         return .report(report)
     }
 
