@@ -72,6 +72,7 @@ public enum AdversarialValidation {
         cancellation: Cancellation = .never, classifier: (Dataset) throws -> any Model
     ) throws -> Result {
         let all = try combined(train, test)
+        if cancellation.isCancelled { throw Cancelled() }
         guard train.rowCount >= k, test.rowCount >= k else {
             throw LearningError.invalid("each set needs at least \(k) rows for \(k)-fold adversarial validation")
         }
@@ -79,7 +80,9 @@ public enum AdversarialValidation {
         for fold in HyperSearch.folds(all, k: k, seed: seed) {
             if cancellation.isCancelled { throw Cancelled() }
             let held = Set(fold)
-            let model = try classifier(all.subset((0..<all.rowCount).filter { !held.contains($0) }, name: all.name))
+            let rest = all.subset((0..<all.rowCount).filter { !held.contains($0) }, name: all.name)
+            if cancellation.isCancelled { throw Cancelled() }
+            let model = try classifier(rest)
             guard case .probabilities(let p) = try model.predict(all.subset(fold, name: all.name)) else {
                 throw LearningError.invalid("the classifier must give probabilities")
             }

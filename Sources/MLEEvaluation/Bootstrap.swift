@@ -80,6 +80,8 @@ public enum Bootstrap {
             let start = c * chunk, end = min(resamples, start + chunk)
             var scratch = plan.makeScratch()
             for r in start..<end {
+                // Each resample of a large test set takes milliseconds: Ctrl-C is heard between them.
+                if cancellation.isCancelled { output.cancelled = true; return }
                 let v: Double?
                 if plan.cellsOnly {
                     v = metric.value(confusion: plan.drawConfusion(&rng, &scratch), positive: plan.positive)

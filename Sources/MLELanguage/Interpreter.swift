@@ -254,7 +254,7 @@ public struct Interpreter {
         // draws what it would have drawn without the failure.
         let seed = session.seed
         do {
-            let value = try spec.run(invocation)
+            let value = try Cancellation.withCurrent(session.cancellation) { try spec.run(invocation) }
             // Ctrl-C while the command ran, and it finished anyway: its result is dropped
             // unless it is a partial result the command marks.
             if session.cancellation.isCancelled, !spec.keepsPartialResults { throw Interrupted() }

@@ -21,6 +21,8 @@ struct CSVLoader {
     let options: ColumnOptions
     /// Seen between blocks of the scanner and every 1024 records of the general reader.
     var cancellation: Cancellation = .never
+    /// The file's bytes when they are already in memory (`path` then only names them).
+    var bytes: [UInt8]?
 
     static let blockSize = 1 << 20
     /// The longest record read (a line, or a quoted field's several lines).
@@ -56,7 +58,7 @@ struct CSVLoader {
         data: Dataset, droppedRows: Int
     ) {
         var outOfRange = earlier
-        var input = try BlockInput(path: path)
+        var input = try bytes.map { BlockInput(bytes: $0, name: path) } ?? BlockInput(path: path)
         defer { input.close() }
 
         // The header.
@@ -420,6 +422,9 @@ private struct BlockInput {
     let path: String
     let fd: Int32
     let fileSize: Int
+    /// The whole file when it was given in memory (fd is then -1), and how much of it was read.
+    private let memory: [UInt8]?
+    private var memoryRead = 0
     private var buffer: [UInt8]
     /// Valid bytes in `buffer`, and the start of the next record.
     private var count = 0
@@ -451,10 +456,20 @@ private struct BlockInput {
         }
         self.fd = fd
         self.fileSize = Int(st.st_size)
+        memory = nil
         buffer = [UInt8](repeating: 0, count: CSVLoader.blockSize)
     }
 
-    func close() { Foundation.close(fd) }
+    /// A file already in memory: read from `bytes` as from a file, no copy of it made up front.
+    init(bytes: [UInt8], name: String) {
+        path = name
+        fd = -1
+        fileSize = bytes.count
+        memory = bytes
+        buffer = [UInt8](repeating: 0, count: CSVLoader.blockSize)
+    }
+
+    func close() { if fd >= 0 { Foundation.close(fd) } }
 
     var bytesPerRow: Double { scannedRows > 0 ? Double(scannedBytes) / Double(scannedRows) : 0 }
 
@@ -509,8 +524,20 @@ private struct BlockInput {
             }
             buffer.append(contentsOf: repeatElement(0, count: buffer.count))
         }
-        let n = buffer.withUnsafeMutableBufferPointer { b in
-            Foundation.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
+        let n: Int
+        if let memory {
+            n = min(buffer.count - count, memory.count - memoryRead)
+            buffer.withUnsafeMutableBufferPointer { b in
+                memory.withUnsafeBufferPointer { m in
+                    guard n > 0, let bb = b.baseAddress, let mb = m.baseAddress else { return }
+                    (bb + count).update(from: mb + memoryRead, count: n)
+                }
+            }
+            memoryRead += n
+        } else {
+            n = buffer.withUnsafeMutableBufferPointer { b in
+                Foundation.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
+            }
         }
         guard n >= 0 else {
             throw DataFileError(file: path, position: nil, message: "cannot read: \(String(cString: strerror(errno)))")

@@ -337,6 +337,17 @@ extension Dataset {
 
     /// Reads a CSV file into a dataset, with column options; also returns how many rows were
     /// dropped because their target was missing.
+    /// Reads CSV text already in memory as `read(path:)` reads a file (`name` stands for the
+    /// file in errors and names the dataset): the same loader, without a file.
+    public static func read(
+        csv bytes: [UInt8], name: String, targetName: String?, task: TaskChoice = .auto,
+        options: ColumnOptions = ColumnOptions()
+    ) throws -> (data: Dataset, droppedRows: Int) {
+        var loader = CSVLoader(path: name, targetName: targetName, task: task, options: options)
+        loader.bytes = bytes
+        return try loader.read()
+    }
+
     /// - Throws: `Cancelled` within a block (1 MB) of the caller's asking.
     public static func read(
         path: String, targetName: String?, task: TaskChoice = .auto,

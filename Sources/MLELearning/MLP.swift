@@ -101,6 +101,26 @@ public struct MLP: Model {
     /// are already standardised.
     public func outputs(standardized x: Matrix) throws -> Matrix {
         try reservePass(rows: x.rows, keepingEveryLayer: false)
+        // Millions of rows go through in blocks, so that Ctrl-C is heard between them (rows are
+        // independent: the block size does not change any row's result).
+        let block = 65_536
+        if x.rows > block {
+            var out = Matrix(rows: x.rows, cols: layers.last?.outputs ?? 0)
+            var start = 0
+            while start < x.rows {
+                try Cancellation.checkCurrent()
+                let end = min(start + block, x.rows)
+                let part = try outputs(standardized: x.rowRange(start, end))
+                out.storage.withUnsafeMutableBufferPointer { o in
+                    part.storage.withUnsafeBufferPointer { p in
+                        guard let ob = o.baseAddress, let pb = p.baseAddress else { return }
+                        (ob + start * out.cols).update(from: pb, count: p.count)
+                    }
+                }
+                start = end
+            }
+            return out
+        }
         var a = x
         for (l, layer) in layers.enumerated() {
             var z = Kernels.repeatedRows(layer.bias, rows: a.rows)

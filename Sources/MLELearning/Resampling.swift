@@ -94,7 +94,7 @@ public enum Resampler {
                     )
                 }
                 let k = min(neighbours, rows.count - 1)
-                let nn = nearestNeighbours(data.features, rows: rows, k: k)
+                let nn = try nearestNeighbours(data.features, rows: rows, k: k)
                 for _ in 0..<(want[c] - rows.count) {
                     let i = rng.nextIndex(rows.count)
                     let j = nn[i * k + rng.nextIndex(k)]
@@ -120,12 +120,15 @@ public enum Resampler {
 
     /// For each of `rows` (indices into `x`), the positions in `rows` of its `k` nearest other
     /// rows by Euclidean distance (ties to the lower position), `k` per row.
-    static func nearestNeighbours(_ x: Matrix, rows: [Int], k: Int) -> [Int] {
+    /// - Throws: `Cancelled` on Ctrl-C (heard every 64 rows: each row is a pass over the class).
+    static func nearestNeighbours(_ x: Matrix, rows: [Int], k: Int) throws -> [Int] {
         let n = rows.count, d = x.cols
         var out = [Int](repeating: 0, count: n * k)
         var dist = [Double](repeating: 0, count: n)
-        x.storage.withUnsafeBufferPointer { p in
+        let cancellation = Cancellation.current
+        try x.storage.withUnsafeBufferPointer { p in
             for i in 0..<n {
+                if i & 63 == 0, cancellation.isCancelled { throw Cancelled() }
                 let a = rows[i] * d
                 for j in 0..<n {
                     let b = rows[j] * d

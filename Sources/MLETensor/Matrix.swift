@@ -53,6 +53,18 @@ public struct Matrix: Equatable, Sendable {
         Array(storage[(r * cols)..<((r + 1) * cols)])
     }
 
+    /// Rows `start..<end` as a matrix of their own.
+    public func rowRange(_ start: Int, _ end: Int) -> Matrix {
+        var out = Matrix(rows: end - start, cols: cols)
+        out.storage.withUnsafeMutableBufferPointer { dst in
+            storage.withUnsafeBufferPointer { src in
+                guard let d = dst.baseAddress, let s = src.baseAddress else { return }
+                d.update(from: s + start * cols, count: (end - start) * cols)
+            }
+        }
+        return out
+    }
+
     /// The rows at `indices`, in that order.
     public func gatherRows(_ indices: [Int]) -> Matrix {
         var out = Matrix(rows: indices.count, cols: cols)

@@ -118,6 +118,31 @@ public struct Cancellation: Sendable {
     public init(_ check: @escaping @Sendable () -> Bool) { self.check = check }
     public static let never = Cancellation { false }
     public var isCancelled: Bool { check() }
+
+    /// The cancellation of the command running on this thread, for work no context is passed to
+    /// (a prediction over millions of rows, a copy of a dataset): set by the interpreter around
+    /// each command, `.never` on any other thread. Polled once per large block, never per row.
+    public static var current: Cancellation {
+        (Thread.current.threadDictionary[currentKey] as? Box)?.value ?? .never
+    }
+
+    /// Runs `body` with `c` as this thread's current cancellation.
+    public static func withCurrent<R>(_ c: Cancellation, _ body: () throws -> R) rethrows -> R {
+        let dictionary = Thread.current.threadDictionary
+        let previous = dictionary[currentKey]
+        dictionary[currentKey] = Box(c)
+        defer { dictionary[currentKey] = previous }
+        return try body()
+    }
+
+    /// Throws `Cancelled` when this thread's current cancellation is set.
+    public static func checkCurrent() throws { if current.isCancelled { throw Cancelled() } }
+
+    private static let currentKey = "mle.cancellation"
+    private final class Box: Sendable {
+        let value: Cancellation
+        init(_ value: Cancellation) { self.value = value }
+    }
 }
 
 /// The ziggurat's tables for the standard normal (Marsaglia & Tsang 2000, "The ziggurat method

@@ -16,5 +16,7 @@ enum DescribeCommand: Command {
 
     static func options(_ inv: Invocation) throws -> Options { Options(data: try inv.dataset("data")) }
 
-    static func run(_ o: Options, _ inv: Invocation) throws -> Value { .report(DataCommands.describeReport(o.data)) }
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        .report(try DataCommands.describeReport(o.data))
+    }
 }

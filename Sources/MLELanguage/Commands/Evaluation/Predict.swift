@@ -56,6 +56,7 @@ enum PredictCommand: Command {
             columns += names.map { Table.Column("p_\($0)") }
             let predicted = prediction.predictedClasses ?? []
             for r in 0..<p.rows {
+                if r & 0xFFFF == 0 { try Cancellation.checkCurrent() }
                 var row: [Cell] = [.count(r + 1)]
                 if let t = truthNames { row.append(.text(t[r])) }
                 row.append(.text(names[predicted[r]]))

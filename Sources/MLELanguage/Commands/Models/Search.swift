@@ -178,7 +178,9 @@ enum SearchCommand: Command {
             throw inv.error(e.description)
         }
         guard let best = result.rows.first else { throw inv.error("no candidate was scored") }
-        let model = try train(d, best.candidate, settings.seed)
+        // After Ctrl-C the best candidate so far is not retrained (that could take as long as the
+        // search): the scores are kept and the model slot is left empty, said so in the report.
+        let model = result.interrupted ? nil : try train(d, best.candidate, settings.seed)
         let names = space.map(\.name)
         let rows = result.rows.enumerated().map { i, r -> [Cell] in
             [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [
@@ -195,10 +197,15 @@ enum SearchCommand: Command {
             rows: rows, limit: max((try inv.declared("rows", Int.self)), 1))
         table.moreHint = "rows=N shows more; set format json or csv gives all"
         var notes: [String] = []
-        if result.interrupted { notes.append("interrupted: \(result.rows.count) candidates were scored") }
-        notes.append(
-            "the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data"
-        )
+        if result.interrupted {
+            notes.append(
+                "interrupted: \(result.rows.count) candidates were scored; the best so far was not retrained, so no model is returned (run again, or train it with mlp)"
+            )
+        } else {
+            notes.append(
+                "the best candidate was retrained on all \(d.rowCount) rows; cross-validation scores estimate, with optimism from choosing the best, how it does on new data"
+            )
+        }
         let facts = [
             Field("model", .text(kind)), Field("method", .text(settings.method.rawValue)),
             Field(
@@ -218,12 +225,16 @@ enum SearchCommand: Command {
                     as: names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")
                         + " — \(Format.metric(best.mean)) ± \(Format.metric(best.sd))"))
         ]
-        let report = Report(
+        var report = Report(
             kind: "search",
             title:
                 "search \(inv.names["data"] ?? d.name): best \(settings.metric.rawValue) \(Format.metric(best.mean))",
             fields: facts, tables: [table],
             notes: notes)
+        guard let model else {
+            report.fields.append(Field("interrupted", .flag(true), audience: .machines))
+            return .tuple([.none, .report(report)])
+        }
         var value = ModelValue(
             model: model,
             trainingNote:

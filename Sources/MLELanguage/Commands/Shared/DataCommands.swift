@@ -48,11 +48,13 @@ enum DataCommands {
         return ModelValue(model: net, trainingNote: note)
     }
 
-    static func describeReport(_ d: Dataset) -> Report {
+    static func describeReport(_ d: Dataset) throws -> Report {
         var rows: [[Cell]] = []
         var categoricalRows: [[Cell]] = []
         let missing = d.missingCounts
         for (j, name) in d.featureNames.enumerated() {
+            // A column of millions of rows takes a while to summarise: Ctrl-C is heard between columns.
+            try Cancellation.checkCurrent()
             if case .categorical(let levels) = d.columnKinds[j] {
                 var counts = [Int](repeating: 0, count: levels.count)
                 for r in 0..<d.rowCount {
