@@ -48,3 +48,20 @@ let package = Package(
             dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"])
     ]
 )
+
+// libFuzzer targets (scripts/fuzz builds them with MLE_FUZZ=1 and -sanitize=fuzzer); left out of
+// every other build, since they link against libFuzzer's driver.
+if Context.environment["MLE_FUZZ"] != nil {
+    for (name, libraries) in [
+        ("Parser", ["MLELanguage"]), ("CSV", ["MLELearning"]), ("SafeTensors", ["MLELearning", "MLETensor"])
+    ] {
+        package.targets += [
+            .target(name: "Fuzz\(name)Shim", path: "Fuzz/\(name)Shim"),
+            .executableTarget(
+                name: "Fuzz\(name)",
+                dependencies: [.target(name: "Fuzz\(name)Shim")] + libraries.map { .target(name: $0) },
+                path: "Fuzz/\(name)")
+        ]
+        package.products.append(.executable(name: "fuzz-\(name.lowercased())", targets: ["Fuzz\(name)"]))
+    }
+}

@@ -13,6 +13,12 @@ public indirect enum ArgType: Sendable {
     /// A bare word, number or string, taken literally (`set format json`).
     case word
 
+    /// The description with its article: "an integer", "a model".
+    public var withArticle: String {
+        let d = description
+        return (d.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + d
+    }
+
     public var description: String {
         switch self {
         case .dataset: return "dataset"

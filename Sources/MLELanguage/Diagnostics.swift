@@ -72,6 +72,12 @@ enum Diagnostics {
             // At the file argument when the command has one (load), else at the command.
             return inv.error(text, at: inv.spec.positionals.contains { $0.name == "file" } ? "file" : nil)
         case let e as LearningError:
+            // Columns the model needs and the data lacks: at the data argument.
+            if case .missingFeatures = e,
+                let data = inv.spec.positionals.first(where: { if case .dataset = $0.type { true } else { false } })
+            {
+                return inv.error(e.description, at: data.name)
+            }
             if case .noTarget = e {
                 return MLEError(inv.location, e.description, notes: ["load the data with target=COLUMN"])
             }

@@ -431,8 +431,8 @@ public struct Interpreter {
                 return try check(v, type, param: param, at: loc)
             } catch let err as MLEError {
                 // Name the variable when the argument was one: "'data' is a dataset, but ...".
-                if case .name(let n, _) = e, err.message.hasPrefix("\(param) takes a \(type.description), got") {
-                    throw MLEError(loc, "'\(n)' is a \(v.typeName), but \(param) takes a \(type.description)")
+                if case .name(let n, _) = e, err.message.hasPrefix("\(param) takes \(type.withArticle), got") {
+                    throw MLEError(loc, "'\(n)' is a \(v.typeName), but \(param) takes \(type.withArticle)")
                 }
                 throw err
             }
@@ -450,7 +450,7 @@ public struct Interpreter {
         func mismatch() -> MLEError {
             MLEError(
                 loc,
-                "\(param) takes a \(type.description), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)"
+                "\(param) takes \(type.withArticle), got \(v.typeName) \(v.summary.count > 40 ? String(v.summary.prefix(40)) + "…" : v.summary)"
             )
         }
         switch (type, v) {

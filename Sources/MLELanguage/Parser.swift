@@ -43,6 +43,22 @@ public struct Parser {
     /// a complete value (not after a comma, an opening bracket or `=`), is taken as the next
     /// statement: the text is lexed again from there, so each later error is reported.
     public mutating func skipStatement() {
+        // The error is on a later line than the statement's start, on a line that begins like an
+        // assignment (`name =` or `a, b =`): the statement ran on (an unclosed bracket after a
+        // comma) into the next one. Lex again from that line.
+        // (Not at the end of the input: that is an unclosed loop body, whose lines are its body
+        // and are not run outside it.)
+        let errorLine = current.location.line
+        if current.kind != .end, position < tokens.count,
+            errorLine > tokens[min(statementStart, tokens.count - 1)].location.line
+        {
+            var k = position
+            while k > statementStart, tokens[k - 1].location.line == errorLine { k -= 1 }
+            if startsAssignment(at: k) {
+                relex(fromLine: errorLine)
+                return
+            }
+        }
         var depth = 0
         while current.kind != .end {
             if position > statementStart, position > 0 {
@@ -53,7 +69,9 @@ public struct Parser {
                 case .comma, .leftBracket, .leftParen, .equals: continues = true
                 default: continues = false
                 }
-                if joined, !continues {
+                // A line that begins like an assignment starts a statement even after a comma
+                // (`name =` never appears inside a list or parentheses).
+                if joined, !continues || startsAssignment(at: position) {
                     relex(fromLine: current.location.line)
                     return
                 }
@@ -69,15 +87,36 @@ public struct Parser {
         }
     }
 
+    /// Whether the tokens from `k` read `name =` or `a, b, … =`.
+    private func startsAssignment(at k: Int) -> Bool {
+        var i = k
+        while i < tokens.count {
+            guard case .identifier = tokens[i].kind, i + 1 < tokens.count else { return false }
+            switch tokens[i + 1].kind {
+            case .equals: return true
+            case .comma: i += 2
+            default: return false
+            }
+        }
+        return false
+    }
+
     /// Lexes the text again from the start of `line` (its first token starts the next statement).
     private mutating func relex(fromLine line: Int) {
-        var rest = Substring(text)
+        // Lines counted as the lexer counts them: by line-feed scalars (a "\r\n" is one
+        // Character, so searching Characters for "\n" would miss it and lex a line again).
+        var rest = Substring(text).unicodeScalars
         var at = firstLine
         while at < line, let newline = rest.firstIndex(of: "\n") {
             rest = rest[rest.index(after: newline)...]
             at += 1
         }
-        var lexer = Lexer(String(rest), file: file, firstLine: at)
+        // The line must be after the statement that failed: lexing it again must make progress.
+        guard at > tokens[min(statementStart, tokens.count - 1)].location.line else {
+            position = tokens.count - 1
+            return
+        }
+        var lexer = Lexer(String(String.UnicodeScalarView(rest)), file: file, firstLine: at)
         tokens = lexer.tokenize()
         position = 0
         statementStart = 0

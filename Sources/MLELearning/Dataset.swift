@@ -388,7 +388,8 @@ public enum LearningError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missingFeatures(let m):
             return
-                "the data lacks the model's feature column\(m.count == 1 ? "" : "s") \(m.map { "'\($0)'" }.joined(separator: ", "))"
+                "the data lacks the model's feature column\(m.count == 1 ? "" : "s") \(m.prefix(6).map { "'\($0)'" }.joined(separator: ", "))"
+                + (m.count > 6 ? " and \(m.count - 6) more" : "")
         case .noTarget(let what):
             return "\(what) needs a target column"
         case .invalid(let s): return s

@@ -551,3 +551,11 @@ final class RecordingProgress: ProgressSink {
     #expect(long.count < 300 && long.contains("…(99902 more characters)…"), "\(long.prefix(300))")
     #expect(MLEError.printable("a\u{7}b") == "a\\u{7}b")
 }
+
+@Test func recoveryAfterAnUnclosedBracketCountsCRLFLinesAsTheLexerDoes() {
+    // Found by fuzzing: lexing again from a line found by searching Characters for "\n" missed
+    // "\r\n" (one Character) and lexed the same line again, without end.
+    let (s, out, _) = run("x = [1\r\ny = 2\r\nz = (3\r\nw = 4\r\n", keepGoing: true)
+    #expect(out.errors.count == 2, "\(out.errors)")
+    #expect(s.variables["y"] != nil && s.variables["w"] != nil)
+}

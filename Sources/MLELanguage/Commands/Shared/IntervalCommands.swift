@@ -92,7 +92,8 @@ enum IntervalCommands {
         names: (String, String)
     ) throws -> Report {
         guard let g = ABTest.gTest(successesA: sa, trialsA: na, successesB: sb, trialsB: nb) else {
-            throw inv.error("counts must be 0 ≤ successes ≤ trials with trials > 0")
+            let bad = sa < 0 || na <= 0 || sa > na ? "a" : "b"
+            throw inv.error("counts must be 0 ≤ successes ≤ trials with trials > 0", at: bad)
         }
         // Effect: difference of rates with a Wald interval.
         let d = g.rateB - g.rateA
