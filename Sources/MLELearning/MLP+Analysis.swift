@@ -107,7 +107,31 @@ extension MLP {
     /// one batched pass, no loop per row.
     public func forward(standardized x: Matrix) throws -> [LayerValues] {
         try reservePass(rows: x.rows, keepingEveryLayer: true)
-        return try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
+        // Millions of rows go through in blocks, so that Ctrl-C is heard between them (rows are
+        // independent: a row's values do not depend on the block).
+        let block = 65_536
+        guard x.rows > block else {
+            return try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
+        }
+        var out = layers.map { l in
+            LayerValues(pre: Matrix(rows: x.rows, cols: l.outputs), post: Matrix(rows: x.rows, cols: l.outputs))
+        }
+        var start = 0
+        while start < x.rows {
+            try Cancellation.checkCurrent()
+            let end = min(start + block, x.rows)
+            let part = try BLASThreads.forProductsOf(size: largestProduct(rows: end - start)) {
+                try forwardPass(x.rowRange(start, end))
+            }
+            for (l, values) in part.enumerated() {
+                out[l].pre.storage.replaceSubrange(
+                    (start * values.pre.cols)..<(end * values.pre.cols), with: values.pre.storage)
+                out[l].post.storage.replaceSubrange(
+                    (start * values.post.cols)..<(end * values.post.cols), with: values.post.storage)
+            }
+            start = end
+        }
+        return out
     }
 
     /// The largest m·n·k of a pass over `rows` rows, to choose OpenBLAS's thread count.

@@ -285,3 +285,31 @@ private func message(_ body: () throws -> Void) -> String {
     #expect(!FileManager.default.fileExists(atPath: partial) && FileManager.default.fileExists(atPath: live))
     #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/partial") == ["\(getpid())-999999"])
 }
+
+@Test func passesOverManyRowsInBlocksEqualPassesRowByBlock() throws {
+    // 70,000 rows go through in two blocks; every row's values equal those of the row alone in a
+    // small pass (up to OpenBLAS's summation order).
+    var rng = SeededGenerator(seed: 3)
+    let layers = [
+        DenseLayer(
+            weight: try Matrix((0..<5).map { _ in (0..<8).map { _ in Float(rng.nextNormal()) } }),
+            bias: [Float](repeating: 0.1, count: 8)),
+        DenseLayer(
+            weight: try Matrix((0..<8).map { _ in (0..<3).map { _ in Float(rng.nextNormal()) } }), bias: [0, 0.2, -0.1])
+    ]
+    let net = MLP(
+        layers: layers,
+        standardizer: Standardizer(mean: [Float](repeating: 0, count: 5), scale: [Float](repeating: 1, count: 5)),
+        featureNames: ["a", "b", "c", "d", "e"], task: .classification(classNames: ["x", "y", "z"]))
+    var x = Matrix(rows: 70_000, cols: 5)
+    for i in x.storage.indices { x.storage[i] = Float(rng.nextNormal()) }
+    let all = try net.forward(standardized: x)
+    let outputs = try net.outputs(standardized: x)
+    for r in [0, 65_535, 65_536, 69_999] {
+        let one = try net.forward(standardized: x.rowRange(r, r + 1))
+        for l in 0..<2 {
+            #expect(isClose(all[l].post.row(r), one[l].post.row(0), relative: 1e-5, absolute: 1e-6))
+        }
+        #expect(isClose(outputs.row(r), one[1].post.row(0), relative: 1e-5, absolute: 1e-6))
+    }
+}
