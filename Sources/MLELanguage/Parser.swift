@@ -11,9 +11,14 @@ public struct Parser {
     /// The text and where it starts, to lex again from a line after an error (`skipStatement`).
     private let text: String
     private let file: String
-    private var firstLine: Int
+    private let firstLine: Int
     /// Where the statement being parsed starts.
     private var statementStart = 0
+    /// Times the text was lexed again after an error, and where it stopped doing so: each time
+    /// lexes the rest of the text, so a cap keeps a pathological script linear enough.
+    private var relexes = 0
+    private var gaveUpAt: SourceLocation?
+    static let maximumRelexes = 100
 
     public init(_ text: String, file: String, firstLine: Int = 1) {
         var lexer = Lexer(text, file: file, firstLine: firstLine)
@@ -27,6 +32,11 @@ public struct Parser {
     /// The next statement, or nil at the end of the input.
     /// - Throws: `MLEError` at the offending token. Call `skipStatement()` to go on after one.
     public mutating func nextStatement() throws -> Statement? {
+        if let at = gaveUpAt {
+            gaveUpAt = nil
+            throw MLEError(
+                at, "after \(Parser.maximumRelexes) errors inside unclosed brackets, the rest of the text is not read")
+        }
         while current.kind == .newline { advance() }
         if current.kind == .end { return nil }
         statementStart = position
@@ -113,6 +123,12 @@ public struct Parser {
         }
         // The line must be after the statement that failed: lexing it again must make progress.
         guard at > tokens[min(statementStart, tokens.count - 1)].location.line else {
+            position = tokens.count - 1
+            return
+        }
+        relexes += 1
+        if relexes > Parser.maximumRelexes {
+            gaveUpAt = current.location
             position = tokens.count - 1
             return
         }

@@ -559,3 +559,14 @@ final class RecordingProgress: ProgressSink {
     #expect(out.errors.count == 2, "\(out.errors)")
     #expect(s.variables["y"] != nil && s.variables["w"] != nil)
 }
+
+@Test func recoveryGivesUpAfterAHundredUnclosedBracketsAndSaysSo() {
+    // Each recovery lexes the rest of the text again; a cap keeps a pathological script from
+    // taking quadratic time, and the last error says the rest was not read.
+    let (_, out, ok) = run(String(repeating: "x = [\n", count: 150) + "y = 1\n", keepGoing: true)
+    #expect(!ok)
+    #expect(out.errors.count == 102)  // 101 errors, then the one saying the rest is not read
+    #expect(
+        out.errors.last?.hasSuffix("after 100 errors inside unclosed brackets, the rest of the text is not read")
+            == true)
+}
