@@ -428,7 +428,16 @@ public struct Interpreter {
         default:
             let v = try evaluate(e)
             do {
-                return try check(v, type, param: param, at: loc)
+                let checked = try check(v, type, param: param, at: loc)
+                // Data without rows (a filter that kept none) is refused here, once for every
+                // command, rather than giving 0-of-0 accuracies or failing deep inside; only
+                // describe shows it as it is.
+                if case .dataset(let d) = checked, d.rowCount == 0, command != "describe" {
+                    let name: String
+                    if case .name(let n, _) = e { name = "'\(n)'" } else { name = "the data" }
+                    throw MLEError(loc, "\(name) has no rows; \(command) needs data (describe shows what it holds)")
+                }
+                return checked
             } catch let err as MLEError {
                 // Name the variable when the argument was one: "'data' is a dataset, but ...".
                 if case .name(let n, _) = e, err.message.hasPrefix("\(param) takes \(type.withArticle), got") {

@@ -462,7 +462,7 @@ final class RecordingProgress: ProgressSink {
     #expect(
         out.errors == [
             "t.mle:1:10: error: '\(file)' has a header but no data rows",
-            "t.mle:4:19: error: 'none' has no rows"
+            "t.mle:4:19: error: 'none' has no rows; imbalance needs data (describe shows what it holds)"
         ])
     #expect(s.variables["d"] == nil && s.variables["after"] != nil)
 }

@@ -82,7 +82,12 @@ enum DataCommands {
                 let x = Double(d.features[r, j]) - mean; sq += x * x
             }
             let sd = count > 1 ? (sq / Double(count - 1)).squareRoot() : 0
-            if count == 0 { lo = .nan; hi = .nan }
+            // A column with no value (every cell missing, or no rows) has no statistics.
+            if count == 0 {
+                rows.append(
+                    [.text(name), .text("numeric"), .count(missing[j])] + Array(repeating: .missing("—"), count: 4))
+                continue
+            }
             rows.append([
                 .text(name), .text("numeric"), .count(missing[j]), .float(Float(lo), .general), .number(mean, .general),
                 .number(sd, .general), .float(Float(hi), .general)
