@@ -48,8 +48,12 @@ public enum Splitter {
                 "a ratio of \(ratio) on \(data.rowCount) rows leaves the \(trainIdx.isEmpty ? "training" : "test") side empty"
             )
         }
+        // Ctrl-C between the steps (each a pass over millions of rows at most).
+        try Cancellation.checkCurrent()
         trainIdx.sort(); testIdx.sort()
+        try Cancellation.checkCurrent()
         var test = data.subset(testIdx, name: data.name + ".test")
+        try Cancellation.checkCurrent()
         test.isHeldOut = true
         return (data.subset(trainIdx, name: data.name + ".train"), test)
     }

@@ -94,6 +94,7 @@ public enum MLPTrainer {
         let cancellation = context.cancellation
         guard data.target != nil else { throw LearningError.noTarget("mlp") }
         let prepared = try Preprocessor.prepare(data, settings: config.preprocess)
+        if cancellation.isCancelled { throw Cancelled() }
         var data = prepared.0
         let preprocessor = prepared.1
         guard let task = data.task else { throw LearningError.noTarget("mlp") }
@@ -139,8 +140,13 @@ public enum MLPTrainer {
             }
         }
         guard let target = data.target else { throw LearningError.noTarget("mlp") }
+        // Before the first epoch nothing is learned: Ctrl-C during the preparation of millions
+        // of rows stops with nothing to keep.
+        if cancellation.isCancelled { throw Cancelled() }
         let standardizer = Standardizer.fit(data.features)
+        if cancellation.isCancelled { throw Cancelled() }
         let x = standardizer.apply(data.features)
+        if cancellation.isCancelled { throw Cancelled() }
         let outputs: Int
         let targets: TrainingTargets
         var targetMean: Float = 0, targetScale: Float = 1
