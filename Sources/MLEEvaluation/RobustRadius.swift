@@ -174,7 +174,10 @@ public enum LabelRadius {
         for (i, e) in examples.enumerated() {
             let p = space.toRaw(found[e]?.point ?? []); for j in 0..<min(d, p.count) { raw[i, j] = p[j] }
         }
-        let check = examples.isEmpty ? [] : (try model.predict(raw).predictedClasses ?? [])
+        // The replay runs even after Ctrl-C: a counterexample is not reported unreplayed.
+        let check =
+            examples.isEmpty
+            ? [] : (try Cancellation.withCurrent(.never) { try model.predict(raw) }.predictedClasses ?? [])
         let results = (0..<n).map { e in
             var result = RadiusExample(row: e, label: labels[e], certified: low[e])
             if let f = found[e], let i = examples.firstIndex(of: e), i < check.count, check[i] != labels[e] {

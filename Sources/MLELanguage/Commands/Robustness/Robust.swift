@@ -138,14 +138,17 @@ enum RobustCommand: Command {
         }
         var s = settings
         s.delta = run.delta
-        let sensitivity = try Robustness.sensitivity(o.net, x: x, results: run.results, settings: s)
         var report = singleReport(
             run.results, delta: run.delta, settings: settings, net: o.net, data: o.data,
             names: o.names, rows: o.rows)
-        addSensitivity(sensitivity, to: &report, net: o.net, settings: s, shown: o.features)
+        // The sensitivity is more work over every row: not after Ctrl-C.
+        if interrupted == nil {
+            let sensitivity = try Robustness.sensitivity(o.net, x: x, results: run.results, settings: s)
+            addSensitivity(sensitivity, to: &report, net: o.net, settings: s, shown: o.features)
+        }
         if let (_, decided) = interrupted {
             report.notes.append(
-                "interrupted: \(decided) of \(x.rows) examples decided; the counts above are over those (run again for all)"
+                "interrupted: \(decided) of \(x.rows) examples decided; the counts above are over those, and the feature sensitivity is left out (run again for all)"
             )
             report.fields.append(Field("interrupted", .flag(true), audience: .machines))
             report.fields.append(Field("examples_decided", .count(decided), audience: .machines))
