@@ -61,9 +61,11 @@ public struct PairedComparison: Sendable {
         else {
             throw IntervalError.undefinedEstimate("\(metric.rawValue) is undefined for one of the models on this data")
         }
+        try context.checkCancelled()
         let raw = try Bootstrap.replicates(
             metric: metric, outcomes: a, resamples: resamples, seed: seed,
             stratified: stratified, context: context, pairedWith: b)
+        try context.checkCancelled()
         let summary = try Bootstrap.summarise(raw, estimate: vb - va, method: .percentile, level: level) { [] }
         var result = PairedComparison(
             metric: metric, valueA: va, valueB: vb, difference: summary.interval,

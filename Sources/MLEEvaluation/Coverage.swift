@@ -197,7 +197,11 @@ public enum Coverage {
                 "the model takes \(net.standardizer.mean.count) features, the data has \(x.cols)")
         }
         let layers = try Coverage.layers(of: net, settings.layers)
-        let values = try net.forward(standardized: net.standardizer.apply(x))
+        // Ctrl-C between the passes over millions of rows.
+        let standardized = net.standardizer.apply(x)
+        try Cancellation.checkCurrent()
+        let values = try net.forward(standardized: standardized)
+        try Cancellation.checkCurrent()
         let n = x.rows
 
         // Which rows may cover units.
@@ -218,9 +222,11 @@ public enum Coverage {
                 remedy: .use("all"))
         }
 
+        try Cancellation.checkCurrent()
         var rng = SeededGenerator(seed: settings.seed)
         var order = Array(0..<n)
         rng.shuffle(&order)
+        try Cancellation.checkCurrent()
 
         let widths = layers.map { net.layers[$0].outputs }
         var offsets = [0]
@@ -288,10 +294,13 @@ public enum Coverage {
             let w = m.cols, base = offsets[li]
             // No example to feed (every one predicted wrongly): nothing is covered.
             if count == 0 || w == 0 { continue }
-            m.storage.withUnsafeBufferPointer { p in
-                column.withUnsafeMutableBufferPointer { col in
+            // Ctrl-C (the command's, on this thread) is heard every 65,536 rows and every unit.
+            let cancellation = Cancellation.current
+            try m.storage.withUnsafeBufferPointer { p in
+                try column.withUnsafeMutableBufferPointer { col in
                     guard let pBase = p.baseAddress, let colBase = col.baseAddress else { return }
                     for (i, f) in fed.enumerated() {
+                        if i & 0xFFFF == 0, cancellation.isCancelled { throw Cancelled() }
                         let values = pBase + f.element * w
                         for j in 0..<w { col[j * count + i] = values[j] }
                         if scaled {
@@ -327,6 +336,7 @@ public enum Coverage {
                     }
                     // Unit by unit, examples in feeding order.
                     for j in 0..<w {
+                        if cancellation.isCancelled { throw Cancelled() }
                         let u = base + j
                         let values = colBase + j * count
                         if scaled {

@@ -113,8 +113,11 @@ extension MLP {
         guard x.rows > block else {
             return try BLASThreads.forProductsOf(size: largestProduct(rows: x.rows)) { try forwardPass(x) }
         }
+        // Every row of every layer is written below, block by block.
         var out = layers.map { l in
-            LayerValues(pre: Matrix(rows: x.rows, cols: l.outputs), post: Matrix(rows: x.rows, cols: l.outputs))
+            LayerValues(
+                pre: Matrix(uninitializedRows: x.rows, cols: l.outputs),
+                post: Matrix(uninitializedRows: x.rows, cols: l.outputs))
         }
         var start = 0
         while start < x.rows {

@@ -105,7 +105,7 @@ public struct MLP: Model {
         // independent: the block size does not change any row's result).
         let block = 65_536
         if x.rows > block {
-            var out = Matrix(rows: x.rows, cols: layers.last?.outputs ?? 0)
+            var out = Matrix(uninitializedRows: x.rows, cols: layers.last?.outputs ?? 0)  // every row written below
             var start = 0
             while start < x.rows {
                 try Cancellation.checkCurrent()

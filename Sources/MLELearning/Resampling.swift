@@ -120,7 +120,7 @@ public enum Resampler {
 
     /// For each of `rows` (indices into `x`), the positions in `rows` of its `k` nearest other
     /// rows by Euclidean distance (ties to the lower position), `k` per row.
-    /// - Throws: `Cancelled` on Ctrl-C (heard every 64 rows: each row is a pass over the class).
+    /// - Throws: `Cancelled` on Ctrl-C (heard every row: each row is a pass over the class).
     static func nearestNeighbours(_ x: Matrix, rows: [Int], k: Int) throws -> [Int] {
         let n = rows.count, d = x.cols
         var out = [Int](repeating: 0, count: n * k)
@@ -128,7 +128,7 @@ public enum Resampler {
         let cancellation = Cancellation.current
         try x.storage.withUnsafeBufferPointer { p in
             for i in 0..<n {
-                if i & 63 == 0, cancellation.isCancelled { throw Cancelled() }
+                if cancellation.isCancelled { throw Cancelled() }
                 let a = rows[i] * d
                 for j in 0..<n {
                     let b = rows[j] * d

@@ -14,6 +14,16 @@ public struct Matrix: Equatable, Sendable {
         storage = [Float](repeating: value, count: self.rows * self.cols)
     }
 
+    /// A matrix whose values the caller writes in full before reading any: no zeroing pass, so
+    /// the pages of a large one are touched only as it is filled (block by block, between
+    /// which Ctrl-C is heard; zeroing 500 MB up front once took a second).
+    public init(uninitializedRows rows: Int, cols: Int) {
+        self.rows = max(rows, 0)
+        self.cols = max(cols, 0)
+        let count = self.rows * self.cols
+        storage = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A matrix over existing row-major storage.
     /// - Throws: `TensorError.shapeMismatch` when `storage.count != rows * cols`.
     public init(rows: Int, cols: Int, storage: [Float]) throws {
