@@ -27,7 +27,11 @@ public enum AdversarialValidation {
 
     /// Both sets' features as one dataset with the target "train"/"test": categories are matched
     /// by name, the target columns left out.
-    public static func combined(_ train: Dataset, _ test: Dataset) throws -> Dataset {
+    /// - Throws: `Cancelled` between columns when `cancellation` fires (a column of millions of
+    ///   rows takes tens of milliseconds).
+    public static func combined(_ train: Dataset, _ test: Dataset, cancellation: Cancellation = .never) throws
+        -> Dataset
+    {
         guard Set(train.featureNames) == Set(test.featureNames) else {
             let missing =
                 train.featureNames.filter { !test.featureNames.contains($0) }
@@ -40,6 +44,7 @@ public enum AdversarialValidation {
         var x = Matrix(rows: n + m, cols: d)
         var kinds: [ColumnKind] = []
         for (j, name) in train.featureNames.enumerated() {
+            if cancellation.isCancelled { throw Cancelled() }
             guard let k = test.featureNames.firstIndex(of: name) else { continue }
             switch (train.columnKinds[j], test.columnKinds[k]) {
             case (.numeric, .numeric):
@@ -71,13 +76,13 @@ public enum AdversarialValidation {
         _ train: Dataset, _ test: Dataset, folds k: Int = 5, seed: UInt64,
         cancellation: Cancellation = .never, classifier: (Dataset) throws -> any Model
     ) throws -> Result {
-        let all = try combined(train, test)
+        let all = try combined(train, test, cancellation: cancellation)
         if cancellation.isCancelled { throw Cancelled() }
         guard train.rowCount >= k, test.rowCount >= k else {
             throw LearningError.invalid("each set needs at least \(k) rows for \(k)-fold adversarial validation")
         }
         var scores = [Double](repeating: 0, count: all.rowCount)
-        for fold in HyperSearch.folds(all, k: k, seed: seed) {
+        for fold in try HyperSearch.folds(all, k: k, seed: seed, cancellation: cancellation) {
             if cancellation.isCancelled { throw Cancelled() }
             // A mask, not a Set: a Set of millions of rows took a fifth of a second to build and probe.
             var held = [Bool](repeating: false, count: all.rowCount)

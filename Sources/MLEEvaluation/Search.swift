@@ -81,6 +81,11 @@ public enum HyperSearch {
     /// The test rows of each of `k` folds: shuffled with `seed`, and for classes dealt class by
     /// class so each fold keeps the class shares (stratified k-fold).
     public static func folds(_ data: Dataset, k: Int, seed: UInt64) -> [[Int]] {
+        (try? folds(data, k: k, seed: seed, cancellation: .never)) ?? []
+    }
+
+    /// `folds(_:k:seed:)`, hearing Ctrl-C between its passes (each over millions of rows at most).
+    public static func folds(_ data: Dataset, k: Int, seed: UInt64, cancellation: Cancellation) throws -> [[Int]] {
         var rng = SeededGenerator(seed: seed)
         var groups: [[Int]]
         if case .classes(let labels, let names)? = data.target {
@@ -92,10 +97,14 @@ public enum HyperSearch {
         var folds = [[Int]](repeating: [], count: k)
         var next = 0
         for var g in groups {
+            if cancellation.isCancelled { throw Cancelled() }
             rng.shuffle(&g)
             for r in g { folds[next % k].append(r); next += 1 }
         }
-        return folds.map { $0.sorted() }
+        return try folds.map { fold in
+            if cancellation.isCancelled { throw Cancelled() }
+            return fold.sorted()
+        }
     }
 
     /// The candidates of a grid: every combination, the first parameter varying slowest.
