@@ -18,7 +18,10 @@ public enum AtomicFile {
         let folder = destination.deletingLastPathComponent().path
         let temporary = folder + "/." + destination.lastPathComponent + ".\(getpid()).\(next()).mle-partial"
         var st = stat()
-        let mode: mode_t = stat(path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
+        // An existing destination's mode is kept exactly; a new file gets 0666 less the umask, as
+        // any other new file.
+        let existing: mode_t? = stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
+        let mode = existing ?? 0o666
         let marker = markers.flatMap { try? Marker(for: temporary, in: $0) }
         defer { marker?.remove() }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -40,8 +43,9 @@ public enum AtomicFile {
                     offset += n
                 }
             }
-            // The umask may have narrowed the mode open gave; set the one wanted.
-            guard fchmod(fd, mode) == 0, fsync(fd) == 0 else { throw failure(errno, path) }
+            // The umask may have narrowed the mode open gave an existing file's: set it back.
+            if let existing, fchmod(fd, existing) != 0 { throw failure(errno, path) }
+            guard fsync(fd) == 0 else { throw failure(errno, path) }
         }
         guard rename(temporary, path) == 0 else { throw failure(errno, path) }
         ok = true

@@ -313,3 +313,20 @@ private func message(_ body: () throws -> Void) -> String {
         #expect(isClose(outputs.row(r), one[1].post.row(0), relative: 1e-5, absolute: 1e-6))
     }
 }
+
+@Test func atomicWritesGiveNewFilesTheUmasksModeAndKeepAnExistingFilesMode() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-mode-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let mask = umask(0o022)
+    umask(mask)
+    let fresh = dir.appendingPathComponent("new.csv").path
+    try AtomicFile.write(Data("a\n".utf8), to: fresh, markers: nil)
+    let mode = { (p: String) in
+        (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? NSNumber)?.intValue
+    }
+    #expect(try mode(fresh) == Int(0o666 & ~mask))
+    chmod(fresh, 0o600)
+    try AtomicFile.write(Data("b\n".utf8), to: fresh, markers: nil)
+    #expect(try mode(fresh) == 0o600)
+}
