@@ -203,6 +203,8 @@ public enum Robustness {
             progress(done, total)
         }
 
+        // A method that does not start after Ctrl-C reaches no row.
+        if settings.methods.contains(.attack), interrupted { reached = 0 }
         if settings.methods.contains(.attack), !interrupted {
             let (attack, completed) = try Attack.run(
                 space.net, centers: centers, centerOutputs: centerOut, settings: settings,
@@ -217,6 +219,7 @@ public enum Robustness {
             done += x.rows
         }
 
+        if settings.methods.contains(.certify), interrupted { reached = 0 }
         if settings.methods.contains(.certify), !interrupted {
             let plan = Certify.Plan(space.net, norm: settings.norm)
             // Batches of 32 balls, two threads taking one ball at a time: between batches the
@@ -261,9 +264,6 @@ public enum Robustness {
             }
         }
         guard interrupted else { return (results, false) }
-        // A method that did not start reached no row.
-        if settings.methods.contains(.attack), results.allSatisfy({ $0.attacked == nil }) { reached = 0 }
-        if settings.methods.contains(.certify), results.allSatisfy({ $0.certified == nil }) { reached = 0 }
         return (results.filter { $0.row < reached || $0.verdict != .unknown }, true)
     }
 

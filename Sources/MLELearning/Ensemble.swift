@@ -253,14 +253,11 @@ public struct EnsembleModel: Model {
         check: @escaping @Sendable (Int, any Model) throws -> C,
         done: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws -> (EnsembleModel, [Dataset], [C]) {
-        let trained = try EnsemblePlan.trainMembers(
-            plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
-            seed: seed, workers: workers, context: context,
-            train: member, check: check, done: done)
-        return (
-            try EnsembleModel(members: trained.map(\.1), vote: vote, data: data, method: method),
-            trained.map(\.0), trained.map(\.2)
-        )
+        let (model, finished, interrupted) = try trainKeepingFinished(
+            data, plan: plan, vote: vote, method: method, seed: seed, workers: workers, context: context,
+            member: member, check: check, done: done)
+        if interrupted { throw Cancelled() }
+        return (model, finished.map(\.data), finished.map(\.check))
     }
 
     /// `train`, keeping on Ctrl-C the members finished so far (see

@@ -86,6 +86,10 @@ public enum MLPTrainer {
             setting: "hidden")
     }
 
+    /// Trains a network on `data`. Ctrl-C (the context's cancellation) during the epochs stops
+    /// with the weights so far (`interrupted` in the result).
+    /// - Throws: `Cancelled` when Ctrl-C comes before the first epoch (nothing learned yet);
+    ///   `MemoryError` when the work would not fit in the memory left; input errors.
     public static func train(
         _ data: Dataset, config: MLPConfig,
         context: ExecutionContext = .standard,

@@ -3,18 +3,7 @@ import MLEEvaluation
 import MLELearning
 import MLETensor
 import MLETestSupport
-import Synchronization
 import Testing
-
-/// Ctrl-C after the first `passes` checks.
-final class Tripwire: Sendable {
-    let checks = Atomic<Int>(0)
-    let passes: Int
-    init(passes: Int) { self.passes = passes }
-    var context: ExecutionContext {
-        ExecutionContext(cancellation: Cancellation { self.checks.add(1, ordering: .relaxed).newValue > self.passes })
-    }
-}
 
 @Test func robustKeepsTheExamplesItDecidedBeforeCtrlC() throws {
     let (net, test) = try trainedClassifier(hidden: [16], seed: 5)

@@ -4,16 +4,7 @@ import MLELanguage
 import MLELearning
 import MLETensor
 import MLETestSupport
-import Synchronization
 import Testing
-
-/// Ctrl-C as the shell delivers it: the first `passes` checks see nothing, every later one sees it.
-private final class Tripwire: Sendable {
-    let checks = Atomic<Int>(0)
-    let passes: Int
-    init(passes: Int) { self.passes = passes }
-    var cancellation: Cancellation { Cancellation { self.checks.add(1, ordering: .relaxed).newValue > self.passes } }
-}
 
 private let stopped = Cancellation { true }
 
@@ -66,4 +57,20 @@ private let stopped = Cancellation { true }
     #expect(session.variables["net"] != nil)
     #expect(
         output.notes.contains { $0.contains("interrupted") } || output.results.contains { $0.contains("interrupted") })
+}
+
+@Test func searchInterruptedKeepsItsScoresAndReturnsNoModel() throws {
+    let (session, _, ok) = run("d = load \"\(dataPath("iris.csv"))\" target=species")
+    #expect(ok)
+    // Ctrl-C during the second candidate (heard after each fold): the first one's scores are
+    // kept, no model is retrained.
+    session.cancellation = Tripwire(passes: 3).cancellation  // the statement, then one per fold
+    session.format = .json
+    let (_, out, _) = run("m, r = search d hidden=[[2], [3], [4]] epochs=20 folds=2 seed=1", in: session)
+    guard case .none? = session.variables["m"] else {
+        Issue.record("m should be bound to nothing: \(String(describing: session.variables["m"]))"); return
+    }
+    guard case .report(let report)? = session.variables["r"] else { Issue.record("r is not a report"); return }
+    #expect(report.notes.contains { $0.hasPrefix("interrupted: ") && $0.contains("no model is returned") })
+    #expect(!out.results.isEmpty)
 }

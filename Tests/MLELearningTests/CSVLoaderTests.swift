@@ -318,3 +318,21 @@ private struct RandomCSV {
         }
     }
 }
+
+@Test func csvTextInMemoryReadsAsTheFileDoes() throws {
+    // The in-memory entry (the fuzz target's) is the same loader: same dataset, same errors.
+    for (name, target) in [("penguins.csv", "species"), ("iris.csv", "species")] {
+        let path = dataPath(name)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let fromFile = try Dataset.read(path: path, targetName: target)
+        let fromMemory = try Dataset.read(csv: bytes, name: path, targetName: target)
+        #expect(fromFile.data.featureNames == fromMemory.data.featureNames)
+        #expect(
+            fromFile.data.columnKinds == fromMemory.data.columnKinds && fromFile.data.target == fromMemory.data.target)
+        #expect(fromFile.data.features.storage.map(\.bitPattern) == fromMemory.data.features.storage.map(\.bitPattern))
+        #expect(fromFile.droppedRows == fromMemory.droppedRows)
+    }
+    let bad = Array("a,b\n1,2,3\n".utf8)
+    #expect(throws: DataFileError.self) { try Dataset.read(csv: bad, name: "t.csv", targetName: nil) }
+    #expect(throws: DataFileError.self) { try Dataset.read(csv: [], name: "t.csv", targetName: nil) }
+}

@@ -312,6 +312,12 @@ private func message(_ body: () throws -> Void) -> String {
         }
         #expect(isClose(outputs.row(r), one[1].post.row(0), relative: 1e-5, absolute: 1e-6))
     }
+    // Between blocks the command's Ctrl-C (this thread's current cancellation) is heard.
+    let stopped = Cancellation { true }
+    #expect(throws: Cancelled.self) { try Cancellation.withCurrent(stopped) { try net.forward(standardized: x) } }
+    #expect(throws: Cancelled.self) { try Cancellation.withCurrent(stopped) { try net.outputs(standardized: x) } }
+    // A small pass is one block and is not asked.
+    #expect(try Cancellation.withCurrent(stopped) { try net.outputs(standardized: x.rowRange(0, 10)) }.rows == 10)
 }
 
 @Test func atomicWritesGiveNewFilesTheUmasksModeAndKeepAnExistingFilesMode() throws {

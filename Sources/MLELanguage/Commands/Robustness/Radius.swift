@@ -57,7 +57,7 @@ enum RadiusCommand: Command {
         s.seed = inv.seed()
         return Options(
             net: net, data: data,
-            names: RobustCommands.Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
+            names: RobustCommands.Names(inv, data: data),
             settings: s, rows: max(try inv.declared("rows", Int.self), 0))
     }
 

@@ -83,7 +83,7 @@ enum RobustCommand: Command {
         settings.seed = inv.seed()
         return Options(
             net: net, data: data,
-            names: RobustCommands.Names(model: inv.names["model"] ?? "the model", data: inv.names["data"] ?? data.name),
+            names: RobustCommands.Names(inv, data: data),
             deltas: try deltaList(inv), settings: settings,
             rows: max(try inv.declared("rows", Int.self), 0), features: max(try inv.declared("features", Int.self), 0))
     }

@@ -6,7 +6,15 @@ import MLETensor
 /// What `robust` and `radius` share: the names in a report's title, the wording of the question
 /// and its evidence, and the settings as JSON.
 enum RobustCommands {
-    struct Names { var model: String; var data: String }
+    struct Names {
+        var model: String
+        var data: String
+        /// The names the model and data arguments were given by (for the report's wording).
+        init(_ inv: Invocation, data: Dataset) {
+            model = inv.names["model"] ?? "the model"
+            self.data = inv.names["data"] ?? data.name
+        }
+    }
 
     /// "every x′ with ‖x′ − x‖₂ ≤ δ = 0.1 (…) has …"; without a δ, the curve's wording.
     static func question(_ s: RobustSettings, delta: Double?) -> String {
