@@ -87,7 +87,7 @@ public enum AdversarialValidation {
             // A mask, not a Set: a Set of millions of rows took a fifth of a second to build and probe.
             var held = [Bool](repeating: false, count: all.rowCount)
             for r in fold { held[r] = true }
-            let rest = all.subset((0..<all.rowCount).filter { !held[$0] }, name: all.name)
+            let rest = try all.subset((0..<all.rowCount).filter { !held[$0] }, name: all.name)
             if cancellation.isCancelled { throw Cancelled() }
             let model = try classifier(rest)
             guard case .probabilities(let p) = try model.predict(all.subset(fold, name: all.name)) else {
@@ -104,12 +104,13 @@ public enum AdversarialValidation {
         let n = train.rowCount
         for (j, name) in all.featureNames.enumerated() {
             if cancellation.isCancelled { throw Cancelled() }
-            let a = (0..<n).map { all.features[$0, j] }.filter { !$0.isNaN }
-            let b = (n..<all.rowCount).map { all.features[$0, j] }.filter { !$0.isNaN }
+            var a = (0..<n).map { all.features[$0, j] }.filter { !$0.isNaN }
+            var b = (n..<all.rowCount).map { all.features[$0, j] }.filter { !$0.isNaN }
             switch all.columnKinds[j] {
             case .numeric:
-                shifts.append(
-                    FeatureShift(feature: name, statistic: ks(a.map(Double.init), b.map(Double.init)), measure: "KS"))
+                try RowStatistics.sort(&a, cancellation: cancellation)
+                try RowStatistics.sort(&b, cancellation: cancellation)
+                shifts.append(FeatureShift(feature: name, statistic: ks(sorted: a, b), measure: "KS"))
             case .categorical(let levels):
                 var pa = [Double](repeating: 0, count: levels.count), pb = pa
                 for v in a where Int(v) < levels.count { pa[Int(v)] += 1 / Double(max(a.count, 1)) }
@@ -125,8 +126,12 @@ public enum AdversarialValidation {
 
     /// The two-sample Kolmogorov–Smirnov statistic: sup |F_a − F_b|.
     public static func ks(_ a: [Double], _ b: [Double]) -> Double {
-        guard !a.isEmpty, !b.isEmpty else { return 0 }
-        let sa = a.sorted(), sb = b.sorted()
+        ks(sorted: a.sorted(), b.sorted())
+    }
+
+    /// `ks` of two samples already in ascending order.
+    static func ks<T: Comparable>(sorted sa: [T], _ sb: [T]) -> Double {
+        guard !sa.isEmpty, !sb.isEmpty else { return 0 }
         var i = 0, j = 0, best = 0.0
         while i < sa.count && j < sb.count {
             let v = min(sa[i], sb[j])

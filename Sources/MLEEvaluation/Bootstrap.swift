@@ -86,10 +86,15 @@ public enum Bootstrap {
                 if plan.cellsOnly {
                     v = metric.value(confusion: plan.drawConfusion(&rng, &scratch), positive: plan.positive)
                 } else {
-                    let w = plan.drawWeights(&rng, &scratch)
+                    guard let w = plan.drawWeights(&rng, &scratch, cancellation: cancellation) else {
+                        output.cancelled = true
+                        return
+                    }
                     if let otherEvaluator {
                         // Paired: both models on the same resample; the replicate is b − a.
-                        if let a = evaluator.value(weights: w), let b = otherEvaluator.value(weights: w) {
+                        let a = evaluator.value(weights: w)
+                        if cancellation.isCancelled { output.cancelled = true; return }
+                        if let a, let b = otherEvaluator.value(weights: w) {
                             v = b - a
                         } else {
                             v = nil
@@ -273,10 +278,17 @@ struct ResamplingPlan: Sendable {
         return s.confusion
     }
 
-    func drawWeights(_ rng: inout SeededGenerator, _ s: inout Scratch) -> [Double] {
+    /// - Returns: nil when `cancellation` fires (polled every 65,536 draws: a resample of
+    ///   millions of items takes a tenth of a second).
+    func drawWeights(_ rng: inout SeededGenerator, _ s: inout Scratch, cancellation: Cancellation = .never)
+        -> [Double]?
+    {
         for i in 0..<itemCount { s.weights[i] = 0 }
         for stratum in itemStrata {
-            for _ in 0..<stratum.count { s.weights[stratum[rng.nextIndex(stratum.count)]] += 1 }
+            for k in 0..<stratum.count {
+                if k & 0xFFFF == 0xFFFF, cancellation.isCancelled { return nil }
+                s.weights[stratum[rng.nextIndex(stratum.count)]] += 1
+            }
         }
         return s.weights
     }

@@ -182,9 +182,12 @@ public enum HyperSearch {
         func score(_ c: Candidate, stage: String) throws {
             var scores: [Double?] = []
             for (f, test) in folds.enumerated() {
-                let testSet = Set(test)
-                let trainRows = (0..<data.rowCount).filter { !testSet.contains($0) }
-                let model = try train(data.subset(trainRows, name: data.name), c, settings.seed &+ UInt64(f))
+                var held = [Bool](repeating: false, count: data.rowCount)
+                for r in test { held[r] = true }
+                let trainRows = (0..<data.rowCount).filter { !held[$0] }
+                let model = try train(try data.subset(trainRows, name: data.name), c, settings.seed &+ UInt64(f))
+                // A fold whose training was stopped by Ctrl-C does not score the candidate.
+                if cancellation.isCancelled { throw Stopped() }
                 let outcomes = try Outcomes.of(
                     model, on: data.subset(test, name: data.name), positive: settings.positive)
                 scores.append(settings.metric.value(of: outcomes.outcomes))
@@ -228,7 +231,7 @@ public enum HyperSearch {
                     progress(first.count + i + 1, first.count + fine.count)
                 }
             }
-        } catch is Stopped {
+        } catch  where error is Stopped || error is Cancelled {
             guard !rows.isEmpty else { throw LearningError.invalid("interrupted before any candidate was scored") }
             interrupted = true
         }

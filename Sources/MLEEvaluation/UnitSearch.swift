@@ -58,7 +58,7 @@ public enum UnitSearch {
             throw CoverageError.invalid("the feature box has \(box.low.count) features, the data \(d)")
         }
         let s = net.standardizer
-        let xs = s.apply(x)
+        let xs = try s.apply(x)
         let lowS = (0..<d).map { (box.low[$0] - s.mean[$0]) / s.scale[$0] }
         let highS = (0..<d).map { (box.high[$0] - s.mean[$0]) / s.scale[$0] }
         let all = try net.forward(standardized: xs)
@@ -77,7 +77,7 @@ public enum UnitSearch {
                     pre[$0, unit.index] != pre[$1, unit.index] ? pre[$0, unit.index] > pre[$1, unit.index] : $0 < $1
                 }
                 .prefix(settings.starts))
-            let startX = xs.gatherRows(starts)
+            let startX = try xs.gatherRows(starts)
             var z = startX
             let b = starts.count
             var done = [Bool](repeating: false, count: b)

@@ -100,9 +100,10 @@ public struct Dataset: Sendable {
     }
 
     /// Rows at `indices`, in that order.
-    public func subset(_ indices: [Int], name: String) -> Dataset {
+    /// - Throws: `Cancelled` on Ctrl-C (see `Matrix.gatherRows`).
+    public func subset(_ indices: [Int], name: String) throws -> Dataset {
         var d = Dataset(
-            name: name, featureNames: featureNames, features: features.gatherRows(indices),
+            name: name, featureNames: featureNames, features: try features.gatherRows(indices),
             targetName: targetName, target: target?.gather(indices), columnKinds: columnKinds)
         d.isHeldOut = isHeldOut
         return d

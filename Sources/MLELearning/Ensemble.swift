@@ -125,7 +125,7 @@ public enum EnsemblePlan {
     /// - Returns: each member's data, model and check, in member order.
     /// - Throws: `Cancelled` when the context's cancellation fires, else the lowest failed member's error.
     public static func trainMembers<C: Sendable>(
-        _ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
+        _ count: Int, dataset: @escaping @Sendable (Int) throws -> Dataset,
         seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
         train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
         check: @escaping @Sendable (Int, any Model) throws -> C,
@@ -151,7 +151,7 @@ public enum EnsemblePlan {
     /// - Returns: the finished members in plan order, and whether the cancellation fired.
     /// - Throws: the lowest failed member's error (not `Cancelled`).
     public static func trainFinishedMembers<C: Sendable>(
-        _ count: Int, dataset: @escaping @Sendable (Int) -> Dataset,
+        _ count: Int, dataset: @escaping @Sendable (Int) throws -> Dataset,
         seed: UInt64, workers: Int? = nil, context: ExecutionContext = .standard,
         train: @escaping @Sendable (Dataset, UInt64, Cancellation) throws -> any Model,
         check: @escaping @Sendable (Int, any Model) throws -> C,
@@ -163,8 +163,8 @@ public enum EnsemblePlan {
                 count, workers: workers,
                 { h -> (Dataset, any Model)? in
                     if cancellation.isCancelled { return nil }
-                    let data = dataset(h)
                     do {
+                        let data = try dataset(h)
                         let model = try train(data, memberSeed(seed, h), cancellation)
                         if cancellation.isCancelled { return nil }
                         done(h)
@@ -273,7 +273,7 @@ public struct EnsembleModel: Model {
         done: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws -> (EnsembleModel, [EnsemblePlan.Finished<C>], interrupted: Bool) {
         let (finished, interrupted) = try EnsemblePlan.trainFinishedMembers(
-            plan.count, dataset: { h in data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
+            plan.count, dataset: { h in try data.subset(plan[h], name: "\(data.name).member\(h + 1)") },
             seed: seed, workers: workers, context: context,
             train: member, check: check, done: done)
         guard !finished.isEmpty else { throw Cancelled() }

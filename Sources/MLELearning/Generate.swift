@@ -69,7 +69,7 @@ public enum Generator {
         var labels: [Int] = []
         for (k, n) in sizes.enumerated() { labels += Array(repeating: k, count: n) }
         rng.shuffle(&labels)
-        var x = Matrix(rows: s.rows, cols: s.features)
+        var x = Matrix(uninitializedRows: s.rows, cols: s.features)  // every cell is written below
         for r in 0..<s.rows {
             if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             for j in 0..<s.features {
@@ -98,7 +98,7 @@ public enum Generator {
             let size = 1 + 9 * rng.nextUnit()
             return rng.nextUnit() < 0.5 ? -size : size
         }
-        var x = Matrix(rows: s.rows, cols: s.features)
+        var x = Matrix(uninitializedRows: s.rows, cols: s.features)  // every cell is written below
         var y = [Float](repeating: 0, count: s.rows)
         for r in 0..<s.rows {
             if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
@@ -123,7 +123,7 @@ public enum Generator {
         guard s.rows >= 2 else { throw LearningError.invalid("moons needs rows ≥ 2") }
         var rng = SeededGenerator(seed: s.seed)
         let sizes = classSizes(rows: s.rows, weights: s.weights ?? [1, 1])
-        var x = Matrix(rows: s.rows, cols: 2)
+        var x = Matrix(uninitializedRows: s.rows, cols: 2)  // every cell is written below
         var labels: [Int] = []
         for (k, n) in sizes.enumerated() { labels += Array(repeating: k, count: n) }
         rng.shuffle(&labels)
@@ -152,7 +152,7 @@ public enum Generator {
         for (k, n) in sizes.enumerated() { labels += Array(repeating: k, count: n) }
         rng.shuffle(&labels)
         let sd = s.noise > 0 ? s.noise : 1
-        var x = Matrix(rows: s.rows, cols: s.features)
+        var x = Matrix(uninitializedRows: s.rows, cols: s.features)  // every cell is written below
         for r in 0..<s.rows {
             if r & 4095 == 0, s.cancellation.isCancelled { throw Cancelled() }
             for j in 0..<s.features { x[r, j] = Float(centres[labels[r]][j] + sd * rng.nextNormal()) }

@@ -54,7 +54,7 @@ public enum LogisticTrainer {
             }
         }
         let standardizer = Standardizer.fit(data.features)
-        let xs = standardizer.apply(data.features)
+        let xs = try standardizer.apply(data.features)
         let n = data.rowCount, d = xs.cols
         let x = xs.storage.map(Double.init)
         let rowWeight = labels.map { config.classWeights.isEmpty ? 1.0 : config.classWeights[$0] }

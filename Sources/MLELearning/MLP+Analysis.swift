@@ -39,13 +39,13 @@ public struct UnitProfile: Equatable, Sendable {
         let ranges = try BLASThreads.single {
             try Parallel.map(blocks) { b -> Ranges in
                 let start = b * chunk, count = min(chunk, x.rows - b * chunk)
-                let rows = x.gatherRows(Array(start..<(start + count)))
+                let rows = try x.gatherRows(Array(start..<(start + count)))
                 var r = Ranges(widths: widths, features: x.cols)
                 Kernels.columnRange(rows, low: &r.featureLow, high: &r.featureHigh)
                 // The forward pass, keeping each layer's ranges instead of its values. ReLU and
                 // leaky ReLU are non-decreasing, so the range after them is the function of the
                 // range before (exactly, in floating point too): no second pass over the values.
-                var a = net.standardizer.apply(rows)
+                var a = try net.standardizer.apply(rows)
                 for (l, layer) in net.layers.enumerated() {
                     var z = try Matrix.product(a, layer.weight)
                     Kernels.addRowVector(&z, layer.bias)

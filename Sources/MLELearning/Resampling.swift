@@ -67,13 +67,13 @@ public enum Resampler {
                 keep += shuffled.prefix(want[c])
             }
             keep.sort()
-            return data.subset(keep, name: data.name + suffix)
+            return try data.subset(keep, name: data.name + suffix)
         case .over:
             var extra: [Int] = []
             for (c, rows) in byClass.enumerated() where rows.count < want[c] && !rows.isEmpty {
                 for _ in 0..<(want[c] - rows.count) { extra.append(rows[rng.nextIndex(rows.count)]) }
             }
-            return data.subset(Array(0..<data.rowCount) + extra, name: data.name + suffix)
+            return try data.subset(Array(0..<data.rowCount) + extra, name: data.name + suffix)
         case .smote:
             guard data.columnKinds.allSatisfy(\.isNumeric) else {
                 throw LearningError.invalid(

@@ -50,11 +50,15 @@ public enum Splitter {
         }
         // Ctrl-C between the steps (each a pass over millions of rows at most).
         try Cancellation.checkCurrent()
-        trainIdx.sort(); testIdx.sort()
+        // Back into the rows' order through a mask (sorting millions of indices took 0.2 s).
+        var inTest = [Bool](repeating: false, count: data.rowCount)
+        for r in testIdx { inTest[r] = true }
+        testIdx = inTest.indices.filter { inTest[$0] }
+        trainIdx = inTest.indices.filter { !inTest[$0] }
         try Cancellation.checkCurrent()
-        var test = data.subset(testIdx, name: data.name + ".test")
+        var test = try data.subset(testIdx, name: data.name + ".test")
         try Cancellation.checkCurrent()
         test.isHeldOut = true
-        return (data.subset(trainIdx, name: data.name + ".train"), test)
+        return (try data.subset(trainIdx, name: data.name + ".train"), test)
     }
 }

@@ -149,7 +149,7 @@ public enum MLPTrainer {
         if cancellation.isCancelled { throw Cancelled() }
         let standardizer = Standardizer.fit(data.features)
         if cancellation.isCancelled { throw Cancelled() }
-        let x = standardizer.apply(data.features)
+        let x = try standardizer.apply(data.features)
         if cancellation.isCancelled { throw Cancelled() }
         let outputs: Int
         let targets: TrainingTargets
@@ -175,7 +175,7 @@ public enum MLPTrainer {
             widths: widths, standardizer: standardizer, featureNames: data.featureNames,
             task: task, targetMean: targetMean, targetScale: targetScale, rng: &rng)
         net.activation = config.activation
-        let validationX = try validationSet.map { standardizer.apply(try $0.features(ordered: data.featureNames)) }
+        let validationX = try validationSet.map { try standardizer.apply(try $0.features(ordered: data.featureNames)) }
         var validationHistory: [Float] = []
         var best: (loss: Float, epoch: Int, layers: [DenseLayer])?
         let weights = config.classWeights.isEmpty ? nil : config.classWeights

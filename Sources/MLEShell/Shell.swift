@@ -6,7 +6,9 @@ import MLETensor
 /// The interactive shell: libedit line editing, history, completion, Ctrl-C handling.
 public enum Shell {
     /// A cancellation tied to SIGINT: set by the handler, cleared before each command.
-    public static let interruptCancellation = Cancellation { mle_interrupted() != 0 }
+    public static let interruptCancellation = Cancellation {
+        GapTrace.poll(); return mle_interrupted() != 0
+    }
 
     /// Installs the SIGINT handler that long work polls.
     public static func installInterruptHandler() { mle_install_sigint_handler() }
@@ -117,5 +119,28 @@ public enum Shell {
             i += perLine
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// `MLE_CTRL_C_GAPS=MS`: a developer's check of Ctrl-C latency. Every stretch of at least MS
+/// milliseconds between two checks of the cancellation is written to standard error with the
+/// call stack of the check that ended it (`scripts/checks/ctrl_c_gaps` symbolises them); the
+/// place to add a check is in the code just before it. Off (one comparison per check) unless set.
+enum GapTrace {
+    static let limit: UInt64? = ProcessInfo.processInfo.environment["MLE_CTRL_C_GAPS"].flatMap { UInt64($0) }
+    nonisolated(unsafe) private static var last: UInt64 = 0  // guarded by `lock`
+    private static let lock = NSLock()
+
+    static func poll() {
+        guard let limit else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let gap = last > 0 && now > last ? (now - last) / 1_000_000 : 0
+        if gap >= limit {
+            let stack = Thread.callStackSymbols.dropFirst(3).prefix(8).joined(separator: "\n")
+            FileHandle.standardError.write(Data("mle: \(gap) ms without a Ctrl-C check, until:\n\(stack)\n".utf8))
+        }
+        last = DispatchTime.now().uptimeNanoseconds
     }
 }

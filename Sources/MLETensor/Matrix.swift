@@ -76,16 +76,23 @@ public struct Matrix: Equatable, Sendable {
     }
 
     /// The rows at `indices`, in that order.
-    public func gatherRows(_ indices: [Int]) -> Matrix {
-        var out = Matrix(rows: indices.count, cols: cols)
+    /// - Throws: `Cancelled` when the thread's current cancellation fires (polled every
+    ///   65,536 rows: copying millions of rows into fresh memory can take most of a second).
+    public func gatherRows(_ indices: [Int]) throws -> Matrix {
+        var out = Matrix(uninitializedRows: indices.count, cols: cols)  // every row is copied below
+        let cols = cols
+        let cancellation = Cancellation.current
+        var stopped = false
         storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
+                guard let from = src.baseAddress, let to = dst.baseAddress else { return }
                 for (k, r) in indices.enumerated() {
-                    let s = r * cols, d = k * cols
-                    for j in 0..<cols { dst[d + j] = src[s + j] }
+                    if k & 0xFFFF == 0xFFFF, cancellation.isCancelled { stopped = true; return }
+                    (to + k * cols).initialize(from: from + r * cols, count: cols)
                 }
             }
         }
+        if stopped { throw Cancelled() }
         return out
     }
 }

@@ -327,7 +327,7 @@ func plainForward(_ net: MLP, _ raw: [Float]) -> [(pre: [Float], post: [Float])]
 
 @Test func inputGradientMatchesFiniteDifferences() throws {
     let (net, data) = try trainedNetwork()
-    let x = net.standardizer.apply(data.features.gatherRows([0, 1, 2, 3, 4]))
+    let x = try net.standardizer.apply(try data.features.gatherRows([0, 1, 2, 3, 4]))
     for layer in net.layers.indices {
         let width = net.layers[layer].outputs
         var rng = SeededGenerator(seed: UInt64(layer + 1))

@@ -1,5 +1,6 @@
 import Foundation
 import MLELearning
+import MLETensor
 import MLETestSupport
 import Testing
 
@@ -69,4 +70,96 @@ import Testing
     #expect(loose.strongPredictors.map(\.feature).sorted() == ["leak", "neg", "weak"])
     #expect(abs((loose.strongPredictors.first { $0.feature == "weak" }?.score ?? 0) - 0.8) < 1e-12)
     #expect(try DataCheck.run(d, leakage: 0.81).strongPredictors.map(\.feature).sorted() == ["leak", "neg"])
+}
+
+@Test func radixSortOrdersFloatsAsTheStandardSort() throws {
+    var rng = SeededGenerator(seed: 3)
+    var values: [Float] = (0..<50_000).map { _ in Float(rng.nextNormal() * 1e3) }
+    values += [
+        0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1, 1,
+        1
+    ]
+    var sorted = values
+    try RowStatistics.sort(&sorted)
+    #expect(sorted.map(\.bitPattern) != values.map(\.bitPattern))
+    // Equal as numbers, position by position (−0 and +0 may swap: they are equal).
+    #expect(sorted == values.sorted())
+    #expect(sorted.first == -.infinity && sorted.last == .infinity)
+    var one: [Float] = [2]
+    try RowStatistics.sort(&one)
+    #expect(one == [2])
+    var many = values
+    #expect(throws: Cancelled.self) { try RowStatistics.sort(&many, cancellation: Cancellation { true }) }
+}
+
+@Test func blockCorrelationsEqualTwoPassPearsonWithMissingValues() throws {
+    // Four columns over 20,000 rows (more than two blocks): b follows a, c is noise, d is
+    // constant where a is present; about 1 in 7 cells is missing.
+    var rng = SeededGenerator(seed: 5)
+    let n = 20_000
+    var x = Matrix(rows: n, cols: 4)
+    for r in 0..<n {
+        let a = rng.nextNormal() * 3 + 100
+        x[r, 0] = Float(a)
+        x[r, 1] = Float(2 * a + rng.nextNormal())
+        x[r, 2] = Float(rng.nextNormal())
+        x[r, 3] = 7
+        for j in 0..<4 where rng.nextIndex(7) == 0 { x[r, j] = .nan }
+    }
+    let r = try RowStatistics.correlations(x, columns: [0, 1, 2, 3])
+    for a in 0..<4 {
+        for b in 0..<4 where b != a {
+            var xs: [Double] = [], ys: [Double] = []
+            for i in 0..<n where !x[i, a].isNaN && !x[i, b].isNaN {
+                xs.append(Double(x[i, a])); ys.append(Double(x[i, b]))
+            }
+            let expected = DataCheck.pearson(xs, ys)
+            if let e = expected, let got = r[a][b] {
+                #expect(abs(e - got) < 1e-9, "r[\(a)][\(b)] = \(got), two passes give \(e)")
+            } else {
+                #expect(expected == nil && r[a][b] == nil, "r[\(a)][\(b)]: \(String(describing: r[a][b]))")
+            }
+        }
+    }
+    #expect((r[0][1] ?? 0) > 0.98)
+    #expect(throws: Cancelled.self) {
+        try RowStatistics.correlations(x, columns: [0, 1], cancellation: Cancellation { true })
+    }
+}
+
+@Test func overlapMatchesCategoriesByNameAndSkipsNothing() throws {
+    // The test set lists the levels in another order (its first row is "blue"): rows match by name.
+    let train = try Dataset.fromCSV(
+        try CSVReader.parse("c,x,y\nred,1,a\nblue,2,b\nred,3,a\nblue,1,b\n", file: "a.csv"), file: "a.csv",
+        targetName: "y")
+    let test = try Dataset.fromCSV(
+        try CSVReader.parse("c,x,y\nblue,2,a\nred,1,b\ngreen,1,a\nred,2,a\n", file: "b.csv"), file: "b.csv",
+        targetName: "y")
+    let c = try DataCheck.run(train, test: test)
+    // blue,2 and red,1 are training rows (targets aside); green,1 and red,2 are not.
+    #expect(c.sharedWithTest == 2)
+    #expect(c.duplicateRows == 0)
+    // Duplicates include the target: the same features with another class is not a duplicate.
+    let d = try Dataset.fromCSV(
+        try CSVReader.parse("x,z,y\n1,NA,a\n1,NA,a\n1,NA,b\n-0,2,a\n0,2,a\n", file: "d.csv"), file: "d.csv",
+        targetName: "y")
+    let dc = try DataCheck.run(d)
+    #expect(dc.duplicateRows == 2)
+    #expect(dc.firstDuplicate?.row == 1 && dc.firstDuplicate?.of == 0)
+}
+
+@Test func majorityCountsAgreeForFewAndManyGroups() {
+    // The flat table (few groups) and the sparse one (identifier-like columns) count alike.
+    var rng = SeededGenerator(seed: 8)
+    let labels = (0..<3000).map { _ in rng.nextIndex(3) }
+    let few = labels.indices.map { _ in Int32(rng.nextIndex(5)) }
+    var expected = 0
+    for g in 0..<5 {
+        var counts = [0, 0, 0]
+        for (h, l) in zip(few, labels) where h == g { counts[l] += 1 }
+        expected += counts.max() ?? 0
+    }
+    #expect(DataCheck.majorityCount(few, groupCount: 5, labels: labels, classes: 3) == expected)
+    // The same groups declared as 1,000,000 possible: the sparse path, the same answer.
+    #expect(DataCheck.majorityCount(few, groupCount: 1_000_000, labels: labels, classes: 3) == expected)
 }

@@ -31,7 +31,7 @@ import Testing
 
 @Test func radiusKeepsSoundBracketsWhenInterrupted() throws {
     let (net, test) = try trainedClassifier(hidden: [16], seed: 6)
-    let x = test.features.gatherRows(Array(0..<20))
+    let x = try test.features.gatherRows(Array(0..<20))
     var s = RadiusSettings()
     s.steps = 10; s.restarts = 2; s.seed = 2; s.tolerance = 0.01
     let full = try LabelRadius.measure(net, x: x, settings: s)

@@ -38,7 +38,7 @@ private func diagonalClassifier() throws -> MLP {
 
 @Test func radiusOnTrainedNetworksIsSoundAndItsCounterexamplesFlip() throws {
     let (net, test) = try trainedClassifier(hidden: [16, 16], seed: 4)
-    let x = test.features.gatherRows(Array(0..<30))
+    let x = try test.features.gatherRows(Array(0..<30))
     for norm in PerturbationNorm.allCases {
         var s = RadiusSettings()
         s.norm = norm; s.units = .raw; s.steps = 30; s.restarts = 3; s.seed = 4; s.tolerance = 0.01
@@ -85,7 +85,7 @@ private func diagonalClassifier() throws -> MLP {
 
 @Test func sensitivityIsTheJacobianColumnNormByFiniteDifferences() throws {
     let (net, test) = try trainedClassifier(hidden: [12], seed: 6)
-    let x = test.features.gatherRows(Array(0..<10))
+    let x = try test.features.gatherRows(Array(0..<10))
     for output in RobustOutput.allCases {
         var s = RobustSettings()
         s.output = output

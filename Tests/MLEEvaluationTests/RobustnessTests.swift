@@ -185,7 +185,7 @@ func trainedClassifier(hidden: [Int], seed: UInt64) throws -> (MLP, Dataset) {
 @Test func rawUnitsFoldTheStandardisationIntoTheFirstLayer() throws {
     let (net, test) = try trainedClassifier(hidden: [8], seed: 5)
     let raw = SpaceNetwork(net, units: .raw)
-    let x = test.features.gatherRows([0, 1, 2])
+    let x = try test.features.gatherRows([0, 1, 2])
     let a = try net.outputs(standardized: net.standardizer.apply(x))
     let b = try raw.net.outputs(standardized: x)
     for i in a.storage.indices { #expect(abs(a.storage[i] - b.storage[i]) < 1e-4 * max(1, abs(a.storage[i]))) }

@@ -62,15 +62,29 @@ private let stopped = Cancellation { true }
 @Test func searchInterruptedKeepsItsScoresAndReturnsNoModel() throws {
     let (session, _, ok) = run("d = load \"\(dataPath("iris.csv"))\" target=species")
     #expect(ok)
-    // Ctrl-C during the second candidate (heard after each fold): the first one's scores are
-    // kept, no model is retrained.
-    session.cancellation = Tripwire(passes: 3).cancellation  // the statement, then one per fold
+    let statement = "m, r = search d hidden=[[2], [3], [4]] epochs=20 folds=2 seed=1"
+    // How often a whole run checks for Ctrl-C (each batch of each fold's training, each fold,
+    // the final retraining's batches).
+    let counter = Tripwire(passes: .max)
+    session.cancellation = counter.cancellation
+    _ = run(statement, in: session)
+    let checks = counter.count
+    #expect(checks > 100)
+    // Ctrl-C during the third candidate's training: the first two are kept, no model is retrained.
+    session.cancellation = Tripwire(passes: checks * 5 / 8).cancellation
     session.format = .json
-    let (_, out, _) = run("m, r = search d hidden=[[2], [3], [4]] epochs=20 folds=2 seed=1", in: session)
+    let (_, out, _) = run(statement, in: session)
     guard case .none? = session.variables["m"] else {
         Issue.record("m should be bound to nothing: \(String(describing: session.variables["m"]))"); return
     }
     guard case .report(let report)? = session.variables["r"] else { Issue.record("r is not a report"); return }
-    #expect(report.notes.contains { $0.hasPrefix("interrupted: ") && $0.contains("no model is returned") })
+    #expect(report.notes.contains { $0.hasPrefix("interrupted: 2 candidates were scored") })
     #expect(!out.results.isEmpty)
+    // Ctrl-C near the end of the final retraining: every candidate scored, but the model the
+    // training stopped early is not returned as the best one.
+    session.cancellation = Tripwire(passes: checks - 3).cancellation
+    _ = run(statement, in: session)
+    guard case .none? = session.variables["m"] else { Issue.record("a model cut short was returned"); return }
+    guard case .report(let last)? = session.variables["r"] else { Issue.record("r is not a report"); return }
+    #expect(last.notes.contains { $0.contains("every candidate was scored, but retraining the best") })
 }

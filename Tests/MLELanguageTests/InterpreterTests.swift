@@ -369,6 +369,23 @@ import Testing
     #expect(limited.csv().split(separator: "\n").count == 31)
 }
 
+@Test func csvCellsASpreadsheetWouldRunStayText() {
+    // OWASP's advice against CSV injection: text starting =, +, −, @, tab or CR gets an
+    // apostrophe; numbers, even negative ones, stay numbers.
+    let t = Table(
+        key: "p", columns: [Table.Column("class"), Table.Column("score")],
+        rows: [
+            [.text("=HYPERLINK(\"http://x\",\"y\")"), .number(-0.5)], [.text("+1 (555)"), .number(1e-7)],
+            [.text("@SUM(A1)"), .text("-3")], [.text("-x"), .text("\tz")], [.text("plain, text"), .text("a")]
+        ])
+    let lines = t.csv().split(separator: "\n").map(String.init)
+    #expect(lines[1] == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-0.5")
+    #expect(lines[2] == "'+1 (555),1e-07")
+    #expect(lines[3] == "'@SUM(A1),-3")
+    #expect(lines[4] == "'-x,'\tz")
+    #expect(lines[5] == "\"plain, text\",a")
+}
+
 /// Records what a command reports to the progress bar.
 final class RecordingProgress: ProgressSink {
     var starts: [(String, Int)] = []

@@ -224,7 +224,7 @@ private struct Fixed: Model {
     let data = try Generator.classification(settings)
     guard case .classes(let labels, let names)? = data.target else { Issue.record("no classes"); return }
     let plan = try EnsemblePlan.rows(labels: labels, classCount: names.count, members: 4, method: .chunks, seed: 1)
-    let sets = plan.map { data.subset($0, name: "m") }
+    let sets = try plan.map { try data.subset($0, name: "m") }
     var config = MLPConfig()
     config.hidden = [8]; config.epochs = 5
     let c = config

@@ -155,7 +155,7 @@ func checkGradients(
         var net = MLP.initialised(
             widths: [1, 1, 1], standardizer: Standardizer.fit(d.features), featureNames: ["x"],
             task: .regression, rng: &rng)
-        let x = Standardizer.fit(d.features).apply(d.features)
+        let x = try Standardizer.fit(d.features).apply(d.features)
         var buffers = net.layers.map { ($0.weight.storage.map { _ in Float(0) }, $0.bias.map { _ in Float(0) }) }
         var second = buffers
         for step in 1...2 {
@@ -214,7 +214,7 @@ private func update(_ o: MLPConfig.Optimizer, _ p: Float, _ g: Float, _ m: inout
     #expect(r.lossHistory.count == best + 5 || r.lossHistory.count == 400)
     // The returned weights are the kept epoch's: their validation loss is the recorded minimum.
     let (_, held) = try Splitter.split(d, ratio: 0.7, stratify: true, seed: 2 ^ 0x5EED_0F_E5CA)
-    let vx = r.model.standardizer.apply(held.features)
+    let vx = try r.model.standardizer.apply(held.features)
     let again = try MLPTrainer.validationLoss(r.model, vx, held, targetMean: 0, targetScale: 1, classWeights: nil)
     #expect(abs(again - r.validationHistory[best - 1]) < 1e-5)
     // The held-out split keeps features and labels aligned: the kept model classifies well.

@@ -138,7 +138,7 @@ private func toy() throws -> Dataset {
     #expect(Array(all.storage.prefix(first.cols)) == first.storage)
     // A level the training data never saw: one-hot gives zeros, target encoding the prior.
     let unseen = Dataset(
-        name: "u", featureNames: train.featureNames, features: test.subset([0], name: "u").features,
+        name: "u", featureNames: train.featureNames, features: try test.subset([0], name: "u").features,
         targetName: nil, target: nil,
         columnKinds: train.columnKinds.map { kind in
             if case .categorical = kind { return .categorical(levels: ["Atlantis", "Atlantis2", "Atlantis3"]) }

@@ -7,6 +7,8 @@ public final class Tripwire: Sendable {
     let checks = Atomic<Int>(0)
     let passes: Int
     public init(passes: Int) { self.passes = passes }
+    /// How many times the cancellation has been checked so far.
+    public var count: Int { checks.load(ordering: .relaxed) }
     public var cancellation: Cancellation {
         Cancellation { self.checks.add(1, ordering: .relaxed).newValue > self.passes }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MLETensor
 
 extension Report {
     /// The report as one JSON object: `report` (its kind), `command`, `title`, what it is about
@@ -34,7 +35,10 @@ extension Report {
     /// part (key, value, and low, high for intervals); each table's rows follow. With more than one
     /// part, a first column `table` says which part a row belongs to; the header is the union of
     /// the parts' columns. Numbers are written in full, intervals as low and high columns.
-    public func csv() -> String {
+    public func csv() -> String { (try? csv(cancellation: .never)) ?? "" }  // .never: it cannot throw
+
+    /// `csv()` for a file of millions of rows: throws `Cancelled` within 65,536 rows of Ctrl-C.
+    public func csv(cancellation: Cancellation) throws -> String {
         struct Part { var name: String; var columns: [String]; var rows: [[String: String]] }
         var parts: [Part] = []
         let machineFields = fields.filter { $0.audience != .people }
@@ -44,9 +48,9 @@ extension Report {
             if cells.count == 3 { row["low"] = cells[1]; row["high"] = cells[2] }
             return row
         }
-        if let verdict { summary.append(["key": "verdict", "value": verdict]) }
-        summary += notes.map { ["key": "note", "value": $0] }
-        if !text.isEmpty, tables.isEmpty { summary.append(["key": "text", "value": text]) }
+        if let verdict { summary.append(["key": "verdict", "value": CSVText.text(verdict)]) }
+        summary += notes.map { ["key": "note", "value": CSVText.text($0)] }
+        if !text.isEmpty, tables.isEmpty { summary.append(["key": "text", "value": CSVText.text(text)]) }
         if !summary.isEmpty {
             let ranged = machineFields.contains { $0.value.isRange }
             parts.append(
@@ -64,7 +68,8 @@ extension Report {
                 layout.append((j, sub))
                 names += sub
             }
-            let rows = t.rows.map { row -> [String: String] in
+            let rows = try t.rows.enumerated().map { i, row -> [String: String] in
+                if i & 0xFFFF == 0xFFFF, cancellation.isCancelled { throw Cancelled() }
                 var out: [String: String] = [:]
                 for (j, sub) in layout {
                     let cell = row[safe: j] ?? .missing("")
@@ -81,9 +86,10 @@ extension Report {
         guard !parts.isEmpty else { return CSVText.line([kind]) }
         var header: [String] = parts.count > 1 ? ["table"] : []
         for p in parts { for c in p.columns where !header.contains(c) { header.append(c) } }
-        var lines = [CSVText.line(header)]
+        var lines = [CSVText.line(header.map(CSVText.text))]
         for p in parts {
-            for r in p.rows {
+            for (i, r) in p.rows.enumerated() {
+                if i & 0xFFFF == 0xFFFF, cancellation.isCancelled { throw Cancelled() }
                 lines.append(CSVText.line(header.map { $0 == "table" && parts.count > 1 ? p.name : r[$0] ?? "" }))
             }
         }
@@ -100,10 +106,26 @@ enum CSVText {
         return s
     }
 
+    /// Text from data (a class name, a column name) as a spreadsheet reads it as text: when it
+    /// starts with =, +, −, @, a tab or a carriage return and is not a number, an apostrophe goes
+    /// before it, as OWASP advises against CSV injection (a class `=HYPERLINK(…)` stays text).
+    /// Numbers mle writes are left alone. `save` of a dataset writes values unchanged instead,
+    /// so that loading the file gives the same data back.
+    static func text(_ s: String) -> String {
+        if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(s) == nil {
+            return "'" + s
+        }
+        return s
+    }
+
     static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
 }
 
 extension Table {
     /// The table alone as CSV (a header row, then every row; intervals as low and high columns).
     public func csv() -> String { Report(kind: key, title: "", tables: [self]).csv() }
+    /// `csv()`, hearing Ctrl-C (for files of millions of rows).
+    public func csv(cancellation: Cancellation) throws -> String {
+        try Report(kind: key, title: "", tables: [self]).csv(cancellation: cancellation)
+    }
 }

@@ -129,7 +129,7 @@ public indirect enum Cell: Sendable {
         switch value {
         case .interval(let lo, let hi, _): return (estimate ? [""] : []) + [num(lo), num(hi)]
         case .estimate(let v, let lo, let hi, _): return (estimate ? [num(v)] : []) + [num(lo), num(hi)]
-        case .text(let s): return [s]
+        case .text(let s): return [CSVText.text(s)]
         case .number(let v, _): return [num(v)]
         case .single(let v, _):
             guard v.isFinite, v != v.rounded() || abs(v) >= 1e7 else { return [num(Double(v))] }

@@ -104,7 +104,7 @@ enum AdversarialCommand: Command {
         var validation: Dataset?
         if let s = share {
             let rows = AdversarialValidation.mostTestLike(r, share: s)
-            validation = train.subset(rows, name: train.name + ".validation")
+            validation = try train.subset(rows, name: train.name + ".validation")
             notes.append("validation set: the \(rows.count) training rows the classifier found most test-like")
             facts.append(Field("validation_rows", .vector(rows.map { Double($0 + 1) }), audience: .machines))
         }

@@ -37,6 +37,6 @@ enum DropnaCommand: Command {
             rows = (0..<d.rowCount).filter { r in !js.contains { d.features[r, $0].isNaN } }
         }
         inv.session.output.note("kept \(rows.count) of \(d.rowCount) rows")
-        return .dataset(d.subset(rows, name: d.name))
+        return .dataset(try d.subset(rows, name: d.name))
     }
 }

@@ -33,7 +33,7 @@ enum FilterCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         do {
-            return .dataset(o.data.subset(try RowCondition.parse(o.condition).rows(of: o.data), name: o.data.name))
+            return .dataset(try o.data.subset(try RowCondition.parse(o.condition).rows(of: o.data), name: o.data.name))
         } catch let e as UnknownNameError {
             throw inv.error(Diagnostics.message(e), at: "where")
         } catch let e as LearningError {

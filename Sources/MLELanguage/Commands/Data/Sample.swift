@@ -86,6 +86,6 @@ enum SampleCommand: Command {
             kept = (0..<d.rowCount).filter { !ks.contains(l[$0]) }
         }
         let drawn = try RowSampler.draw(candidates, size: o.size, method: o.method, labels: labels, seed: o.seed)
-        return .dataset(d.subset((kept + drawn).sorted(), name: d.name))
+        return .dataset(try d.subset((kept + drawn).sorted(), name: d.name))
     }
 }

@@ -56,7 +56,11 @@ enum PredictCommand: Command {
             columns += names.map { Table.Column("p_\($0)") }
             let predicted = prediction.predictedClasses ?? []
             for r in 0..<p.rows {
-                if r & 0xFFFF == 0 { try Cancellation.checkCurrent() }
+                if r & 0xFFFF == 0, inv.cancellation.isCancelled {
+                    // Freeing millions of rows takes a while: not on the way back to the prompt.
+                    ReleaseLater.drop(rows)
+                    throw Cancelled()
+                }
                 var row: [Cell] = [.count(r + 1)]
                 if let t = truthNames { row.append(.text(t[r])) }
                 row.append(.text(names[predicted[r]]))
@@ -77,7 +81,9 @@ enum PredictCommand: Command {
         var table = Table(key: "predictions", columns: columns, rows: rows)
         if let path = o.file {
             do {
-                try AtomicFile.write(Data((table.csv() + "\n").utf8), to: path)
+                try AtomicFile.write(Data((try table.csv(cancellation: inv.cancellation) + "\n").utf8), to: path)
+            } catch let stop as Cancelled {
+                throw stop
             } catch {
                 throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "to")
             }

@@ -67,7 +67,8 @@ enum RetrainCommand: Command {
             var data = train
             if o.resampleTrain {
                 var rng = SeededGenerator(seed: s ^ 0x5DEE_CE66_D1CE_5EED)
-                data = train.subset((0..<train.rowCount).map { _ in rng.nextIndex(train.rowCount) }, name: train.name)
+                data = try train.subset(
+                    (0..<train.rowCount).map { _ in rng.nextIndex(train.rowCount) }, name: train.name)
             }
             values.append(try RetrainingCommands.score(inv, try r.train(data, s, inv.cancellation), test, metric))
             context.progress(i + 1, of: k)

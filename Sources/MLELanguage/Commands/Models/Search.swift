@@ -152,11 +152,13 @@ enum SearchCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let d = o.data, settings = o.settings, kind = o.kind, space = o.space, classification = o.classification
+        // Each fold's training hears Ctrl-C: it stops early, and the search leaves that candidate out.
+        let context = ExecutionContext(cancellation: inv.cancellation, threads: inv.session.threads)
         let train: @Sendable (Dataset, HyperSearch.Candidate, UInt64) throws -> any Model = { data, c, seed in
             if kind == "logistic" {
                 var config = LogisticConfig()
                 if let v = c["c"]?.number { config.c = v }
-                return try LogisticTrainer.train(data, config: config).model
+                return try LogisticTrainer.train(data, config: config, context: context).model
             }
             var config = MLPConfig()
             if case .sizes(let s)? = c["hidden"] { config.hidden = s }
@@ -166,7 +168,7 @@ enum SearchCommand: Command {
             if let v = c["batch"]?.number { config.batchSize = Int(v) }
             if let v = c["weight_decay"]?.number { config.weightDecay = Float(v) }
             config.seed = seed
-            return try MLPTrainer.train(data, config: config).model
+            return try MLPTrainer.train(data, config: config, context: context).model
         }
         let result: HyperSearch.Result
         do {
@@ -180,7 +182,13 @@ enum SearchCommand: Command {
         guard let best = result.rows.first else { throw inv.error("no candidate was scored") }
         // After Ctrl-C the best candidate so far is not retrained (that could take as long as the
         // search): the scores are kept and the model slot is left empty, said so in the report.
-        let model = result.interrupted ? nil : try train(d, best.candidate, settings.seed)
+        var model: (any Model)?
+        if !result.interrupted {
+            do { model = try train(d, best.candidate, settings.seed) } catch is Cancelled { model = nil }
+        }
+        // Ctrl-C during that retraining stops it early: its weights are not the best candidate's.
+        let interrupted = result.interrupted || inv.cancellation.isCancelled
+        if interrupted { model = nil }
         let names = space.map(\.name)
         let rows = result.rows.enumerated().map { i, r -> [Cell] in
             [.count(i + 1)] + names.map { .text(r.candidate[$0]?.description ?? "") } + [
@@ -200,6 +208,10 @@ enum SearchCommand: Command {
         if result.interrupted {
             notes.append(
                 "interrupted: \(result.rows.count) candidates were scored; the best so far was not retrained, so no model is returned (run again, or train it with mlp)"
+            )
+        } else if interrupted {
+            notes.append(
+                "interrupted: every candidate was scored, but retraining the best on all rows was stopped, so no model is returned (train it with mlp)"
             )
         } else {
             notes.append(
