@@ -200,7 +200,16 @@ public struct Interpreter {
         case .tuple(let parts):
             for p in parts { show(p) }
         case .report(let r):
-            let text = r.render(session.format, width: session.width)
+            let text: String
+            do {
+                // A partial result (Ctrl-C already pressed) is shown whole; otherwise Ctrl-C stops
+                // the rendering of millions of rows.
+                let stop = session.cancellation.isCancelled ? Cancellation.never : session.cancellation
+                text = try r.render(session.format, width: session.width, cancellation: stop)
+            } catch {
+                session.output.note("interrupted: the result was not shown (the value is kept)")
+                return
+            }
             // A blank line after a multi-line table keeps consecutive reports apart.
             // CSV results are separated by a blank line too, one table per result.
             session.output.result(session.format != .json && text.contains("\n") ? text + "\n" : text)

@@ -7,7 +7,28 @@ import MLELanguage
 public final class ConsoleOutput: OutputSink {
     private let wrapStderr = isatty(STDERR_FILENO) != 0
     public init() {}
-    public func result(_ text: String) { mle_write_stdout(text + "\n") }
+    /// Writes in pieces of 16 KB, and stops at Ctrl-C: a terminal takes seconds to show
+    /// millions of rows of CSV.
+    public func result(_ text: String) {
+        let whole = text + "\n"
+        guard whole.utf8.count > 1 << 14 else { return mle_write_stdout(whole) }
+        let utf8 = whole.utf8
+        // A partial result, shown after the Ctrl-C that stopped its command, is written whole.
+        let stoppable = mle_interrupted() == 0
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            if stoppable, mle_interrupted() != 0 {
+                mle_write_stdout("\n")
+                note("interrupted: the rest of the output was not shown")
+                return
+            }
+            var end = utf8.index(start, offsetBy: 1 << 14, limitedBy: utf8.endIndex) ?? utf8.endIndex
+            // Back to the start of a character's bytes (UTF-8 continuation bytes are 10xxxxxx).
+            while end < utf8.endIndex, end > start, utf8[end] & 0xC0 == 0x80 { end = utf8.index(before: end) }
+            mle_write_stdout(String(whole[start..<end]))
+            start = end
+        }
+    }
     public func note(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
     public func error(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
 

@@ -587,3 +587,15 @@ final class RecordingProgress: ProgressSink {
         out.errors.last?.hasSuffix("after 100 errors inside unclosed brackets, the rest of the text is not read")
             == true)
 }
+
+@Test func renderingMillionsOfRowsAsJSONOrCSVHearsCtrlC() throws {
+    let t = Table(key: "r", columns: [Table.Column("i")], rows: (0..<5000).map { [.count($0)] })
+    let r = Report(kind: "k", title: "", tables: [t])
+    #expect(throws: Cancelled.self) { try r.render(.json, cancellation: Cancellation { true }) }
+    #expect(throws: Cancelled.self) { try r.render(.csv, cancellation: Cancellation { true }) }
+    // Heard within 1,024 rows, not only before the first.
+    #expect(throws: Cancelled.self) { try r.render(.csv, cancellation: Tripwire(passes: 2).cancellation) }
+    #expect(try r.render(.csv, cancellation: .never) == r.render(.csv))
+    #expect(try r.render(.json, cancellation: .never) == r.render(.json))
+    #expect(r.render(.csv).split(separator: "\n").count == 5001)
+}

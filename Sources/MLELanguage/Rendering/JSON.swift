@@ -1,4 +1,5 @@
 import Foundation
+import MLETensor
 
 /// A JSON value with object keys kept in insertion order, so output is stable and readable.
 public indirect enum JSON: Equatable, Sendable {
@@ -18,13 +19,16 @@ public indirect enum JSON: Equatable, Sendable {
     }
 
     /// Compact one-line text.
-    public func serialized() -> String {
+    public func serialized() -> String { (try? serialized(cancellation: .never)) ?? "" }  // .never: it cannot throw
+
+    /// `serialized()`, hearing Ctrl-C every 1,024 elements of an array.
+    public func serialized(cancellation: Cancellation) throws -> String {
         var out = ""
-        write(to: &out)
+        try write(to: &out, cancellation)
         return out
     }
 
-    private func write(to out: inout String) {
+    private func write(to out: inout String, _ cancellation: Cancellation) throws {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -33,13 +37,17 @@ public indirect enum JSON: Equatable, Sendable {
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let a):
             out += "["
-            for (i, e) in a.enumerated() { if i > 0 { out += "," }; e.write(to: &out) }
+            for (i, e) in a.enumerated() {
+                if i & 1023 == 1023, cancellation.isCancelled { throw Cancelled() }
+                if i > 0 { out += "," }
+                try e.write(to: &out, cancellation)
+            }
             out += "]"
         case .object(let o):
             out += "{"
             for (i, (k, v)) in o.enumerated() {
                 if i > 0 { out += "," }
-                JSON.quote(k, into: &out); out += ":"; v.write(to: &out)
+                JSON.quote(k, into: &out); out += ":"; try v.write(to: &out, cancellation)
             }
             out += "}"
         }

@@ -5,7 +5,10 @@ extension Report {
     /// The report as one JSON object: `report` (its kind), `command`, `title`, what it is about
     /// (model, data), every field by key, every table as an array of row objects, the verdict and
     /// the notes.
-    public var jsonValue: JSON {
+    public var jsonValue: JSON { (try? jsonValue(cancellation: .never)) ?? .null }  // .never: it cannot throw
+
+    /// `jsonValue`, hearing Ctrl-C every 1,024 table rows (a table of millions of rows).
+    public func jsonValue(cancellation: Cancellation) throws -> JSON {
         var head: [(String, JSON)] = [("report", .string(kind)), ("command", .string(command))]
         if !title.isEmpty { head.append(("title", .string(title))) }
         head += subjects.map { ($0.0, .string($0.1)) }
@@ -13,14 +16,16 @@ extension Report {
         out += fields.filter { $0.audience != .people }.map { ($0.key, $0.value.json) }
         for t in tables where t.audience != .people {
             let cols = t.columns.indices.filter { t.columns[$0].audience != .people }
-            out.append(
-                (
-                    t.key,
-                    .array(
-                        t.rows.map { row in
-                            .object(cols.map { (t.columns[$0].key, row[safe: $0]?.json ?? .null) })
-                        })
-                ))
+            var rows: [JSON] = []
+            rows.reserveCapacity(t.rows.count)
+            for (i, row) in t.rows.enumerated() {
+                if i & 1023 == 1023, cancellation.isCancelled {
+                    ReleaseLater.drop(rows)  // freed off the way back to the prompt
+                    throw Cancelled()
+                }
+                rows.append(.object(cols.map { (t.columns[$0].key, row[safe: $0]?.json ?? .null) }))
+            }
+            out.append((t.key, .array(rows)))
         }
         if let verdict { out.append(("verdict", .string(verdict))) }
         if !notes.isEmpty { out.append(("notes", .array(notes.map { .string($0) }))) }
@@ -37,7 +42,7 @@ extension Report {
     /// the parts' columns. Numbers are written in full, intervals as low and high columns.
     public func csv() -> String { (try? csv(cancellation: .never)) ?? "" }  // .never: it cannot throw
 
-    /// `csv()` for a file of millions of rows: throws `Cancelled` within 65,536 rows of Ctrl-C.
+    /// `csv()` for millions of rows: throws `Cancelled` within 1,024 rows of Ctrl-C.
     public func csv(cancellation: Cancellation) throws -> String {
         struct Part { var name: String; var columns: [String]; var rows: [[String: String]] }
         var parts: [Part] = []
@@ -69,7 +74,7 @@ extension Report {
                 names += sub
             }
             let rows = try t.rows.enumerated().map { i, row -> [String: String] in
-                if i & 0xFFFF == 0xFFFF, cancellation.isCancelled { throw Cancelled() }
+                if i & 1023 == 1023, cancellation.isCancelled { throw Cancelled() }
                 var out: [String: String] = [:]
                 for (j, sub) in layout {
                     let cell = row[safe: j] ?? .missing("")
@@ -89,7 +94,7 @@ extension Report {
         var lines = [CSVText.line(header.map(CSVText.text))]
         for p in parts {
             for (i, r) in p.rows.enumerated() {
-                if i & 0xFFFF == 0xFFFF, cancellation.isCancelled { throw Cancelled() }
+                if i & 1023 == 1023, cancellation.isCancelled { throw Cancelled() }
                 lines.append(CSVText.line(header.map { $0 == "table" && parts.count > 1 ? p.name : r[$0] ?? "" }))
             }
         }

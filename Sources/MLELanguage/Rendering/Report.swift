@@ -1,5 +1,6 @@
 import Foundation
 import MLELearning
+import MLETensor
 
 /// How results are printed.
 public enum OutputFormat: String, CaseIterable, Sendable {
@@ -281,9 +282,19 @@ public struct Report: Sendable {
     }
 
     public func render(_ format: OutputFormat, width: Int = 100) -> String {
+        (try? render(format, width: width, cancellation: .never)) ?? ""  // .never: it cannot throw
+    }
+
+    /// `render`, hearing Ctrl-C while it writes the rows of JSON or CSV (seconds for millions).
+    public func render(_ format: OutputFormat, width: Int = 100, cancellation: Cancellation) throws -> String {
         switch format {
-        case .json: return jsonValue.serialized()
-        case .csv: return csv()
+        case .json:
+            let tree = try jsonValue(cancellation: cancellation)
+            do { return try tree.serialized(cancellation: cancellation) } catch {
+                ReleaseLater.drop(tree)  // millions of rows' objects: freed off the way to the prompt
+                throw error
+            }
+        case .csv: return try csv(cancellation: cancellation)
         case .table: return tableText(width: width)
         }
     }
