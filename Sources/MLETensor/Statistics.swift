@@ -46,15 +46,19 @@ public enum RowStatistics {
     /// missing (`z`) and presence as 0/1 (`m`), the sums each pair needs are the cross-products
     /// mᵀm (counts), zᵀm (sums), zᵀz (products) and (z²)ᵀm (squares), accumulated in double
     /// precision by `cblas_dgemm`. Shifting by the mean keeps the one-pass formula accurate.
+    /// - Throws: `Cancelled` between blocks; `MemoryError` when the k×k sums do not fit.
     public static func correlations(
         _ x: Matrix, columns: [Int], cancellation: Cancellation = .never
     ) throws -> [[Double?]] {
         let k = columns.count, n = x.rows
         guard k > 0 else { return [] }
         // Column means over present values, as the shifts.
+        // Four k×k sums; blocks of rows hold about a million cells (fewer rows for wide data).
+        try Memory.reserve(
+            Memory.product(k, k, 4 * MemoryLayout<Double>.size), for: "correlate \(k) columns pairwise")
         var shift = [Double](repeating: 0, count: k)
         var present = [Int](repeating: 0, count: k)
-        let block = 8192
+        let block = max(16, min(8192, (1 << 20) / k))
         for start in stride(from: 0, to: n, by: block) {
             if cancellation.isCancelled { throw Cancelled() }
             for r in start..<min(n, start + block) {
