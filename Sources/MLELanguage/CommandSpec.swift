@@ -169,8 +169,8 @@ public struct CommandRegistry: Sendable {
         (
             .models,
             [
-                BaselineCommand.spec, LogisticCommand.spec, MLPCommand.spec, LossCommand.spec,
-                SaveCommand.spec, SearchCommand.spec
+                BaselineCommand.spec, LogisticCommand.spec, MLPCommand.spec, PredictionsCommand.spec,
+                LossCommand.spec, SaveCommand.spec, SearchCommand.spec
             ]
         ),
         (

@@ -1,0 +1,312 @@
+import MLETensor
+
+/// Predictions made elsewhere (another library, another team's service), read from columns of a
+/// dataset: a model whose predictions are those columns, so that every evaluation takes a model
+/// mle did not train.
+///
+/// It is tied to the rows it was read from: by an identifier column when there is one (the
+/// data evaluated must have that column; each row finds its prediction by it), else by position
+/// (the data must have as many rows, and the same target values when both have a target, so
+/// that predictions are never scored against another row's truth).
+public struct PredictionsModel: Model {
+    /// Where the predictions are.
+    public enum Columns: Sendable, Equatable {
+        /// Predicted class names (or regression predictions, with a numeric target).
+        case predicted(String)
+        /// One probability column per class.
+        case probabilities([String])
+        /// The probability of the positive class, in one column (two classes).
+        case positiveScore(String)
+    }
+
+    public var kind: String { "predictions" }
+    /// The columns read.
+    public let featureNames: [String]
+    public let task: Task
+    /// Predictions per row of the data they came from: class probabilities, or one column of values.
+    let stored: Matrix
+    let idColumn: String?
+    let rowOfID: [String: Int]
+    /// The target of the rows the predictions came from, to check the rows line up by position.
+    let truth: Target?
+    let dataName: String
+    /// With one probability column per class: each column's class, in the columns' order.
+    public private(set) var columnClasses: [String] = []
+
+    public var summary: String {
+        let what: String
+        switch task {
+        case .classification(let names): what = "\(names.count) classes (\(names.joined(separator: ", ")))"
+        case .regression: what = "values"
+        }
+        let matched = idColumn.map { "matched by '\($0)'" } ?? "matched by position"
+        return "predictions of \(what) from \(featureNames.joined(separator: ", ")) of '\(dataName)', "
+            + "\(stored.rows) rows, \(matched)"
+    }
+
+    /// Reads predictions from `data`.
+    /// - Parameters:
+    ///   - classes: the class of each probability column, or every class a predicted-label
+    ///     column may name; by default the data's classes (probability columns are matched to
+    ///     them by name, after a prefix all of them share such as `p_`).
+    ///   - positive: with `.positiveScore`, the class the column is the probability of (by
+    ///     default the second of two classes in name order, as everywhere else in mle).
+    ///   - id: a column identifying rows.
+    /// - Throws: `SettingError` (at `predicted`, `scores`, `score`, `classes`, `positive` or
+    ///   `id`) for a column that is not there or not of the right kind, a missing value,
+    ///   probabilities outside [0, 1] or not summing to 1, an unknown class name or a
+    ///   duplicate identifier.
+    public init(
+        _ data: Dataset, columns: Columns, classes: [String]? = nil, positive: String? = nil, id: String? = nil
+    ) throws {
+        dataName = data.name
+        truth = data.target
+        idColumn = id
+        func column(_ name: String, setting: String) throws -> Int {
+            guard let j = data.featureNames.firstIndex(of: name) else {
+                let why =
+                    name == data.targetName
+                    ? "'\(name)' is the data's target; the predictions must be other columns"
+                    : "the data has no column '\(name)'"
+                throw SettingError(setting, why)
+            }
+            return j
+        }
+        func value(_ r: Int, _ j: Int, _ setting: String) throws -> Float {
+            let v = data.features[r, j]
+            guard !v.isNaN else {
+                throw SettingError(setting, "row \(r + 1) has no value in '\(data.featureNames[j])'")
+            }
+            return v
+        }
+        let dataClasses: [String]? = {
+            if case .classes(_, let names)? = data.target { return names }
+            return nil
+        }()
+        let n = data.rowCount
+        switch columns {
+        case .predicted(let name):
+            let j = try column(name, setting: "predicted")
+            featureNames = [name]
+            let numericTarget: Bool = {
+                if case .values? = data.target { return true }
+                return false
+            }()
+            if numericTarget || (data.target == nil && data.columnKinds[j].isNumeric && classes == nil) {
+                guard data.columnKinds[j].isNumeric else {
+                    throw SettingError("predicted", "'\(name)' holds names, but the target is numbers")
+                }
+                var m = Matrix(rows: n, cols: 1)
+                for r in 0..<n { m[r, 0] = try value(r, j, "predicted") }
+                stored = m
+                task = .regression
+            } else {
+                var names = classes ?? dataClasses ?? []
+                let fixed = classes != nil || dataClasses != nil
+                var index: [String: Int] = [:]
+                for (i, c) in names.enumerated() { index[c] = i }
+                var labels = [Int](repeating: 0, count: n)
+                for r in 0..<n {
+                    let label = Self.text(data, r, j, try value(r, j, "predicted"))
+                    if let i = index[label] {
+                        labels[r] = i
+                    } else if !fixed {
+                        index[label] = names.count
+                        labels[r] = names.count
+                        names.append(label)
+                    } else {
+                        throw SettingError(
+                            "predicted",
+                            "row \(r + 1) predicts '\(label)', which is not one of the classes (\(names.joined(separator: ", "))); classes= lists every class"
+                        )
+                    }
+                }
+                names.sort()  // name order, as every model of mle has its classes
+                let order = names.count
+                // Numbered as met (or as given), sorted now: each number's place in the sorted list.
+                var place: [String: Int] = [:]
+                for (i, c) in names.enumerated() { place[c] = i }
+                var remap = [Int](repeating: 0, count: order)
+                for (c, i) in index { remap[i] = place[c] ?? 0 }
+                var m = Matrix(rows: n, cols: max(order, 1))
+                for r in 0..<n { m[r, remap[labels[r]]] = 1 }
+                stored = m
+                task = .classification(classNames: names)
+            }
+        case .probabilities(let names):
+            guard names.count >= 2 else {
+                throw SettingError(
+                    "scores", "give one probability column per class (at least two), or one column with score=")
+            }
+            let js = try names.map { try column($0, setting: "scores") }
+            featureNames = names
+            let classNames = try Self.classNames(of: names, given: classes, dataClasses: dataClasses)
+            var m = Matrix(rows: n, cols: names.count)
+            for r in 0..<n {
+                var sum: Float = 0
+                for (c, j) in js.enumerated() {
+                    let v = try value(r, j, "scores")
+                    guard v >= 0, v <= 1 else {
+                        throw SettingError(
+                            "scores", "row \(r + 1) has \(v) in '\(names[c])'; probabilities lie between 0 and 1")
+                    }
+                    m[r, c] = v
+                    sum += v
+                }
+                // Probabilities written with 6 significant digits sum to 1 within about 1e-5.
+                guard abs(sum - 1) <= 1e-3 else {
+                    throw SettingError(
+                        "scores",
+                        "row \(r + 1)'s probabilities sum to \(sum), not 1; give every class's column, or the positive class's alone with score="
+                    )
+                }
+            }
+            // Classes in name order, as every model of mle has them (the default positive class
+            // is then the same second class whatever the columns' order).
+            let order = classNames.indices.sorted { classNames[$0] < classNames[$1] }
+            var sorted = Matrix(rows: n, cols: names.count)
+            for r in 0..<n { for (to, from) in order.enumerated() { sorted[r, to] = m[r, from] } }
+            stored = sorted
+            task = .classification(classNames: order.map { classNames[$0] })
+            columnClasses = classNames
+        case .positiveScore(let name):
+            let j = try column(name, setting: "score")
+            featureNames = [name]
+            guard let names = (classes ?? dataClasses)?.sorted(), names.count == 2 else {
+                throw SettingError(
+                    classes == nil ? "score" : "classes",
+                    "one score column is the probability of one of two classes; "
+                        + (dataClasses == nil
+                            ? "name them with classes=[…]"
+                            : "this data has \(dataClasses?.count ?? 0) classes: give one column per class with scores=[…]")
+                )
+            }
+            let positiveName = positive ?? names[1]
+            guard let p = names.firstIndex(of: positiveName) else {
+                throw SettingError(
+                    "positive", "'\(positiveName)' is not one of the classes (\(names.joined(separator: ", ")))")
+            }
+            var m = Matrix(rows: n, cols: 2)
+            for r in 0..<n {
+                let v = try value(r, j, "score")
+                guard v >= 0, v <= 1 else {
+                    throw SettingError(
+                        "score",
+                        "row \(r + 1) has \(v) in '\(name)'; score= takes the probability of '\(positiveName)', between 0 and 1"
+                    )
+                }
+                m[r, p] = v
+                m[r, 1 - p] = 1 - v
+            }
+            stored = m
+            task = .classification(classNames: names)
+        }
+        var rows: [String: Int] = [:]
+        if let id {
+            let j = try column(id, setting: "id")
+            rows.reserveCapacity(n)
+            for r in 0..<n {
+                let key = Self.text(data, r, j, try value(r, j, "id"))
+                if let earlier = rows[key] {
+                    throw SettingError("id", "rows \(earlier + 1) and \(r + 1) have the same \(id) '\(key)'")
+                }
+                rows[key] = r
+            }
+        }
+        rowOfID = rows
+    }
+
+    /// A cell as text: a category's name, a whole number without a decimal point.
+    static func text(_ data: Dataset, _ r: Int, _ j: Int, _ v: Float) -> String {
+        if case .categorical(let levels) = data.columnKinds[j] { return levels[safe: Int(v)] ?? "" }
+        return v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)"
+    }
+
+    /// The class of each probability column: as given, else the data's classes matched by name
+    /// after the columns' shared prefix (`p_yes`, `p_no` → yes, no).
+    static func classNames(of columns: [String], given: [String]?, dataClasses: [String]?) throws -> [String] {
+        if let given {
+            guard given.count == columns.count else {
+                throw SettingError(
+                    "classes", "\(given.count) classes for \(columns.count) probability columns; give one per column")
+            }
+            guard Set(given).count == given.count else { throw SettingError("classes", "a class is named twice") }
+            if let data = dataClasses, let unknown = data.first(where: { !given.contains($0) }) {
+                throw SettingError(
+                    "classes",
+                    "the data's class '\(unknown)' has no probability column (classes are \(given.joined(separator: ", ")))"
+                )
+            }
+            return given
+        }
+        var prefix = columns[0]
+        for c in columns.dropFirst() { while !c.hasPrefix(prefix) { prefix.removeLast() } }
+        let stripped = columns.map { String($0.dropFirst(prefix.count)) }
+        guard let data = dataClasses else { return stripped }
+        for names in [stripped, columns] where Set(names) == Set(data) && Set(names).count == names.count {
+            return names
+        }
+        throw SettingError(
+            "classes",
+            "cannot tell which class each of \(columns.joined(separator: ", ")) is the probability of; the data's classes are \(data.joined(separator: ", ")); classes= names them in the columns' order",
+            remedy: .example("[\(data.joined(separator: ", "))]"))
+    }
+
+    /// The stored predictions for the rows of `data`: by identifier, or by position after
+    /// checking the rows line up.
+    public func inputs(_ data: Dataset) throws -> Matrix {
+        if let idColumn {
+            guard let j = data.featureNames.firstIndex(of: idColumn) else {
+                throw LearningError.invalid(
+                    "these predictions find their rows by '\(idColumn)', which '\(data.name)' does not have")
+            }
+            var rows = [Int](repeating: 0, count: data.rowCount)
+            for r in 0..<data.rowCount {
+                let v = data.features[r, j]
+                let key = v.isNaN ? "" : Self.text(data, r, j, v)
+                guard let i = rowOfID[key] else {
+                    throw LearningError.invalid(
+                        "row \(r + 1) of '\(data.name)' has \(idColumn) '\(key)', which has no prediction in '\(dataName)'"
+                    )
+                }
+                rows[r] = i
+            }
+            return try stored.gatherRows(rows)
+        }
+        guard data.rowCount == stored.rows else {
+            throw LearningError.invalid(
+                "these predictions are for the \(stored.rows) rows of '\(dataName)'; '\(data.name)' has \(data.rowCount) (give id= a column that identifies rows)"
+            )
+        }
+        switch (truth, data.target) {
+        case (.classes(let a, let an)?, .classes(let b, let bn)?):
+            for r in 0..<a.count where an[a[r]] != bn[b[r]] {
+                throw LearningError.invalid(
+                    "row \(r + 1) is '\(bn[b[r]])' in '\(data.name)' but '\(an[a[r]])' in '\(dataName)': the rows do not line up (give id= a column that identifies rows)"
+                )
+            }
+        case (.values(let a)?, .values(let b)?):
+            for r in 0..<a.count where a[r] != b[r] && !(a[r].isNaN && b[r].isNaN) {
+                throw LearningError.invalid(
+                    "row \(r + 1)'s target is \(b[r]) in '\(data.name)' but \(a[r]) in '\(dataName)': the rows do not line up (give id= a column that identifies rows)"
+                )
+            }
+        default: break
+        }
+        return stored
+    }
+
+    /// The predictions themselves (what `inputs` gave): the model has no function to call on
+    /// other inputs.
+    public func predict(_ x: Matrix) throws -> Prediction {
+        guard x.cols == stored.cols else {
+            throw LearningError.invalid(
+                "a model made of predictions gives only the predictions it was read from; it cannot predict for new inputs"
+            )
+        }
+        switch task {
+        case .classification: return .probabilities(x)
+        case .regression: return .values((0..<x.rows).map { x[$0, 0] })
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import MLELanguage
+import MLELearning
+import MLETestSupport
+import Testing
+
+/// Six rows scored by two outside models; every number below is counted by hand.
+private let handCSV = """
+    id,y,p_yes,p_no,pred_a,pred_b,score
+    r1,yes,0.9,0.1,yes,yes,0.8
+    r2,yes,0.6,0.4,yes,no,0.7
+    r3,no,0.3,0.7,no,no,0.2
+    r4,no,0.8,0.2,yes,no,0.75
+    r5,yes,0.2,0.8,no,yes,0.9
+    r6,no,0.1,0.9,no,no,0.3
+
+    """
+
+private func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-preds-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try body(path)
+}
+
+@Test func predictionsFromColumnsAreEvaluatedAndComparedAsCountedByHand() throws {
+    try withFile("hand.csv", handCSV) { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            a = predictions d predicted=pred_a
+            b = predictions d predicted=pred_b
+            s = predictions d score=score positive=yes
+            p = predictions d scores=[p_yes, p_no]
+            set format json
+            evaluate a d
+            compare a b d
+            interval s d metric=auc method=percentile resamples=200
+            evaluate p d
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        // pred_a is right on r1, r2, r3, r6: 4 of 6; pred_b on all but r2: 5 of 6.
+        #expect(r[0]["accuracy"] as? Double == 4.0 / 6 && r[0]["correct"] as? Int == 4)
+        #expect(r[1]["value_b"] as? Double == 5.0 / 6)
+        // Only a right: r2; only b right: r4, r5.
+        #expect(r[1]["mcnemar_only_a"] as? Int == 1 && r[1]["mcnemar_only_b"] as? Int == 2)
+        // AUC of score for yes: of the 9 (yes, no) pairs only (r2 0.7, r4 0.75) is out of order: 8/9.
+        let auc = try #require(r[2]["estimate"] as? Double ?? (r[2]["auc"] as? Double) ?? findNumber(r[2], "auc"))
+        #expect(isClose(auc, 8.0 / 9, relative: 1e-12))
+        // p_yes's larger column predicts yes on r1, r2, r4: right on r1, r2, r3 (no), r6 (no) → 4 of 6.
+        #expect(r[3]["accuracy"] as? Double == 4.0 / 6)
+        // The mapping from columns to classes is said.
+        #expect(out.notes.contains("classes: p_yes → yes, p_no → no"))
+        #expect(out.notes.contains("classes: score is the probability of 'yes'; of no, yes"))
+    }
+}
+
+/// The first number under a key containing `part`, at any depth of a JSON report.
+private func findNumber(_ object: Any, _ part: String) -> Double? {
+    if let d = object as? [String: Any] {
+        for (k, v) in d.sorted(by: { $0.key < $1.key }) {
+            if k.contains(part), let n = v as? Double { return n }
+            if let n = findNumber(v, part) { return n }
+        }
+    }
+    if let a = object as? [Any] { for v in a { if let n = findNumber(v, part) { return n } } }
+    return nil
+}
+
+@Test func predictionsFindTheirRowsByIdentifierOrRefuseRowsThatDoNotLineUp() throws {
+    // The same predictions in another order, with an identifier; and a truth file in the first order.
+    let shuffled = """
+        id,p_yes,p_no
+        r4,0.8,0.2
+        r1,0.9,0.1
+        r6,0.1,0.9
+        r3,0.3,0.7
+        r5,0.2,0.8
+        r2,0.6,0.4
+
+        """
+    try withFile("hand.csv", handCSV) { (truth: String) throws in
+        try withFile("shuffled.csv", shuffled) { (preds: String) throws in
+            let (session, out, ok) = run(
+                """
+                d = load "\(truth)" target=y
+                s = load "\(preds)"
+                m = predictions s scores=[p_yes, p_no] classes=[yes, no] id=id
+                set format json
+                evaluate m d
+                """)
+            #expect(ok, "\(out.errors)")
+            #expect(try jsonReport(try #require(out.results.last))["accuracy"] as? Double == 4.0 / 6)
+            // By position, the shuffled rows are refused: the targets do not match.
+            let errors = [
+                (
+                    "k = predictions d predicted=pred_a\nr = load \"\(truth)\" target=y\nx = filter r \"id != 'r1'\"\nevaluate k x",
+                    "has 5 (give id= a column that identifies rows)"
+                ),
+                ("evaluate m s", "needs a target column"),
+                ("q = predictions d scores=[p_yes, pred_a]", "error:"),
+                ("q = predictions d scores=[p_yes, score] classes=[yes, no]", "row 1's probabilities sum to 1.7"),
+                ("q = predictions d scores=[p_yes, score]", "classes= names them in the columns' order"),
+                (
+                    "q = predictions d predicted=pred_a classes=[no]",
+                    "which is not one of the classes (no); classes= lists"
+                ),
+                ("q = predictions d predicted=nothing", "the data has no column 'nothing'"),
+                ("q = predictions d predicted=y", "is the data's target"),
+                ("q = predictions d", "say where the predictions are"),
+                ("q = predictions d predicted=pred_a score=score", "give one of predicted=, scores= and score="),
+                ("q = predictions d score=score positive=maybe", "'maybe' is not one of the classes"),
+                ("q = predictions d predicted=pred_a id=y", "error:"),
+                ("q = predictions d predicted=pred_a id=pred_b", "have the same pred_b"),
+                (
+                    "q = predictions d scores=[p_yes, p_no] classes=[a, b]",
+                    "the data's class 'no' has no probability column"
+                )
+            ]
+            for (statement, message) in errors {
+                let (_, o, done) = run(statement, in: session)
+                #expect(!done, "\(statement) should fail")
+                #expect(o.errors.joined().contains(message), "\(statement): \(o.errors)")
+                #expect(session.variables["q"] == nil)
+            }
+        }
+    }
+}
+
+@Test func regressionPredictionsFromAColumn() throws {
+    let csv = "y,yhat\n1.5,2\n2.5,2.5\n3.5,3\n4.5,4.5\n"
+    try withFile("reg.csv", csv) { path in
+        let (_, out, ok) = run(
+            "d = load \"\(path)\" target=y\nm = predictions d predicted=yhat\nset format json\nevaluate m d")
+        #expect(ok, "\(out.errors)")
+        let r = try jsonReport(try #require(out.results.last))
+        // Errors 0.5, 0, 0.5, 0: MAE 0.25, RMSE √(0.5 / 4).
+        #expect(isClose(try #require(findNumber(r, "mae")), 0.25, relative: 1e-6))
+        #expect(isClose(try #require(findNumber(r, "rmse")), (0.5 / 4).squareRoot(), relative: 1e-6))
+    }
+}
