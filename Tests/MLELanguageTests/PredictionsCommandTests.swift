@@ -142,3 +142,50 @@ private func findNumber(_ object: Any, _ part: String) -> Double? {
         #expect(isClose(try #require(findNumber(r, "rmse")), (0.5 / 4).squareRoot(), relative: 1e-6))
     }
 }
+
+@Test func predictionsOfAModelGiveTheSameNumbersAsTheModel() throws {
+    // A network and a logistic regression trained here, their predictions written to CSV and
+    // read back as models: every interval and paired test is the same, number for number.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-same-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let netCSV = dir.appendingPathComponent("net.csv").path, lrCSV = dir.appendingPathComponent("lr.csv").path
+    let (session, out, ok) = run(
+        """
+        d = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+        train, test = split d ratio=0.7 stratify seed=1
+        net = mlp train hidden=[8] epochs=10 seed=1
+        lr = logistic train
+        predict net test to="\(netCSV)"
+        predict lr test to="\(lrCSV)"
+        np = load "\(netCSV)" target=actual
+        lp = load "\(lrCSV)" target=actual
+        a = predictions np scores=[p_benign, p_malignant]
+        b = predictions lp score=p_malignant positive=malignant
+        set format json
+        """)
+    #expect(ok, "\(out.errors)")
+    let pairs = [
+        ("interval net test metric=auc method=delong", "interval a np metric=auc method=delong"),
+        (
+            "interval net test metric=f1 method=bca resamples=500 seed=3",
+            "interval a np metric=f1 method=bca resamples=500 seed=3"
+        ),
+        ("interval net test metric=accuracy method=wilson", "interval a np metric=accuracy method=wilson"),
+        ("compare net lr test metric=auc resamples=500 seed=4", "compare a b np metric=auc resamples=500 seed=4"),
+        ("compare net lr test resamples=500 seed=5", "compare a b np resamples=500 seed=5"),
+        ("evaluate net test imbalanced", "evaluate a np imbalanced")
+    ]
+    // Everything but the names of the model and the data.
+    func numbers(_ text: String) throws -> String {
+        var r = try jsonReport(text)
+        for key in ["title", "model", "data", "a", "b", "verdict"] { r[key] = nil }
+        return String(decoding: try JSONSerialization.data(withJSONObject: r, options: .sortedKeys), as: UTF8.self)
+    }
+    for (own, outside) in pairs {
+        let (_, o1, ok1) = run(own, in: session)
+        let (_, o2, ok2) = run(outside, in: session)
+        #expect(ok1 && ok2, "\(o1.errors) \(o2.errors)")
+        #expect(try numbers(try #require(o1.results.last)) == numbers(try #require(o2.results.last)), "\(outside)")
+    }
+}
