@@ -59,6 +59,13 @@ public struct Invocation {
         return items.compactMap { String(argument: $0) }
     }
 
+    /// A list of numbers (nil when not given or when an item is not a number).
+    public func numberList(_ name: String) -> [Double]? {
+        guard case .list(let items)? = values[name] else { return nil }
+        let numbers = items.compactMap { if case .number(let v) = $0 { return v } else { return nil } }
+        return numbers.count == items.count ? numbers : nil
+    }
+
     public func intList(_ name: String) -> [Int]? {
         guard case .list(let items)? = values[name] else { return nil }
         return items.compactMap { if case .number(let v) = $0 { return Int(v) } else { return nil } }

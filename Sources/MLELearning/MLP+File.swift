@@ -239,9 +239,16 @@ extension MLP {
     }
 
     /// The same from the file's linear layers, already read by `linearLayers(in:prefix:name:)`.
+    ///
+    /// - Parameters:
+    ///   - outputClasses: the class of each output in the network's order (of the logit's
+    ///     positive class, `[negative, positive]`, for one output); the outputs are reordered to
+    ///     `task`'s classes. Nil: the outputs are `task`'s classes in order.
+    ///   - standardizedInputs: the network was trained on inputs standardised by `standardizer`
+    ///     (a StandardScaler outside it): it is applied before the network, not folded into it.
     public init(
         pytorchLayers: [DenseLayer], name: String, features: [String], task: Task,
-        standardizer: Standardizer?
+        standardizer: Standardizer?, outputClasses: [String]? = nil, standardizedInputs: Bool = false
     ) throws {
         var layers = pytorchLayers
         let d = layers.first?.inputs ?? 0, k = layers.last?.outputs ?? 0
@@ -250,6 +257,27 @@ extension MLP {
         }
         switch task {
         case .classification(let classes):
+            if let given = outputClasses, var last = layers.last {
+                guard Set(given) == Set(classes), given.count == classes.count, given.count == max(k, 2) else {
+                    throw SettingError(
+                        "classes",
+                        "classes= names \(given.count) classes for \(name)'s \(k) output\(k == 1 ? " (a logit: [negative, positive])" : "s"); the classes are \(classes.joined(separator: ", "))"
+                    )
+                }
+                if k == 1 {
+                    // The logit is for given[1]; for the other class, σ(−z) = 1 − σ(z).
+                    if given[1] != classes[1] {
+                        for i in 0..<last.inputs { last.weight[i, 0] = -last.weight[i, 0] }
+                        last.bias[0] = -last.bias[0]
+                    }
+                } else {
+                    let from = classes.map { c in given.firstIndex(of: c) ?? 0 }
+                    var weight = Matrix(rows: last.inputs, cols: k)
+                    for i in 0..<last.inputs { for (o, f) in from.enumerated() { weight[i, o] = last.weight[i, f] } }
+                    last = DenseLayer(weight: weight, bias: from.map { last.bias[$0] })
+                }
+                layers[layers.count - 1] = last
+            }
             if k == 1, classes.count == 2, var last = layers.last {
                 var weight = Matrix(rows: last.inputs, cols: 2)
                 for i in 0..<last.inputs { weight[i, 1] = last.weight[i, 0] }
@@ -268,7 +296,7 @@ extension MLP {
         guard s.mean.count == d else {
             throw LearningError.invalid("the data has \(s.mean.count) features, \(name) takes \(d)")
         }
-        if standardizer != nil, var first = layers.first {
+        if standardizer != nil, !standardizedInputs, var first = layers.first {
             // ((x − m)/s)·W′ + b′ = x·W + b: W′[i, o] = s[i]·W[i, o], b′ = b + Σ_i m[i]·W[i, o].
             for i in 0..<d {
                 for o in 0..<first.outputs {

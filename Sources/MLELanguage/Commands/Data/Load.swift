@@ -30,6 +30,17 @@ enum LoadCommand: Command {
                 "categorical", .list(.string), "columns to read as categories even if they hold numbers (codes, years)"),
             ParamSpec("numeric", .list(.string), "columns that must hold numbers; a text cell in one is an error"),
             ParamSpec(
+                "classes", .list(.string),
+                "for a PyTorch network: the class of each output in its order (for one logit, [negative, positive]); default: the classes in name order"
+            ),
+            ParamSpec(
+                "scaling", .choice(["raw", "standardized"]),
+                "for a PyTorch network: the inputs it expects — raw columns, or standardized by data='s means and standard deviations (a StandardScaler outside the network)"
+            ),
+            ParamSpec("means", .list(.number), "for a PyTorch network: the means its inputs were standardised with"),
+            ParamSpec(
+                "scales", .list(.number), "for a PyTorch network: the standard deviations its inputs were divided by"),
+            ParamSpec(
                 "data", .dataset,
                 "for a PyTorch network: the data it was trained on; its columns name the inputs, its classes the outputs, "
                     + "and its means and standard deviations define mle's standardised units (the network's function is unchanged)"
@@ -48,7 +59,8 @@ enum LoadCommand: Command {
     /// What the file holds, decided by its name.
     enum Source {
         /// A PyTorch or mle network, checked against `data` when given.
-        case model(data: Dataset?, activation: Kernels.Activation)
+        case model(
+            data: Dataset?, activation: Kernels.Activation, classes: [String]?, scaling: DataCommands.InputScaling)
         case csv(target: String?, options: ColumnOptions)
     }
 
@@ -67,13 +79,25 @@ enum LoadCommand: Command {
                 file: path, task: task,
                 source: .model(
                     data: inv.has("data") ? try inv.dataset("data") : nil,
-                    activation: try inv.optionalChoice("activation", Kernels.Activation.self) ?? .relu))
+                    activation: try inv.optionalChoice("activation", Kernels.Activation.self) ?? .relu,
+                    classes: inv.stringList("classes"), scaling: try scaling(inv)))
         }
         var options = ColumnOptions()
         if let na = inv.stringList("na") { options.missingTokens = Set(na) }
         options.categorical = inv.stringList("categorical") ?? []
         options.numeric = inv.stringList("numeric") ?? []
         return Options(file: path, task: task, source: .csv(target: inv.string("target"), options: options))
+    }
+
+    static func scaling(_ inv: Invocation) throws -> DataCommands.InputScaling {
+        if inv.has("means") || inv.has("scales") {
+            guard let m = inv.numberList("means"), let s = inv.numberList("scales") else {
+                throw inv.error("give means= and scales= together", at: inv.has("means") ? "means" : "scales")
+            }
+            if inv.has("scaling") { throw inv.error("means= and scales= already say the scaling", at: "scaling") }
+            return .given(means: m.map { Float($0) }, scales: s.map { Float($0) })
+        }
+        return inv.string("scaling") == "standardized" ? .standardized : .raw
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
@@ -84,7 +108,7 @@ enum LoadCommand: Command {
                     "\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
             }
         case .csv:
-            for option in ["data", "activation"] where inv.has(option) {
+            for option in ["data", "activation", "classes", "scaling", "means", "scales"] where inv.has(option) {
                 throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
             }
         }
@@ -92,11 +116,12 @@ enum LoadCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         switch o.source {
-        case .model(let data, let activation):
-            return .model(
-                try DataCommands.loadModel(
-                    path: o.file, task: o.task, data: data, dataName: inv.names["data"],
-                    activation: activation))
+        case .model(let data, let activation, let classes, let scaling):
+            let (model, notes) = try DataCommands.loadModel(
+                path: o.file, task: o.task, data: data, dataName: inv.names["data"],
+                activation: activation, classes: classes, scaling: scaling)
+            for n in notes { inv.session.output.note(n) }
+            return .model(model)
         case .csv(let target, let options):
             let (data, dropped) = try Dataset.read(
                 path: o.file, targetName: target, task: o.task, options: options, cancellation: inv.cancellation)

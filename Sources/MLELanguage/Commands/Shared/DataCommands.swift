@@ -4,20 +4,35 @@ import MLETensor
 
 /// `load`, `describe`, `split`.
 enum DataCommands {
+    /// How an imported network expects its inputs.
+    enum InputScaling {
+        /// Raw columns (the default: any scaling is inside the network).
+        case raw
+        /// Standardised by `data=`'s means and standard deviations (a StandardScaler outside it).
+        case standardized
+        /// Standardised by these means and standard deviations.
+        case given(means: [Float], scales: [Float])
+    }
+
+    /// A model file: mle's own, or a PyTorch state dict of Linear layers.
+    /// - Returns: the model, and what to tell the user: the inputs and outputs as mapped, and a
+    ///   warning when the network on `data` predicts one class for every row or does worse than
+    ///   the zero rule (the signs of inputs scaled otherwise than it expects, or outputs in
+    ///   another order).
     static func loadModel(
         path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
-        activation: Kernels.Activation = .relu
-    ) throws -> ModelValue {
+        activation: Kernels.Activation = .relu, classes: [String]? = nil, scaling: InputScaling = .raw
+    ) throws -> (ModelValue, notes: [String]) {
         let file = try SafeTensors.read(path: path)
         let name = (path as NSString).lastPathComponent
         if file.metadata["format"] == "mle-mlp" {
             let net = try MLP(mleFile: file, name: name)
-            return ModelValue(model: net, trainingNote: "loaded from \(path)")
+            return (ModelValue(model: net, trainingNote: "loaded from \(path)"), [])
         }
         // Anything else is read as a PyTorch state dict of Linear layers with ReLU between them.
         let layers = try MLP.linearLayers(in: file, prefix: "", name: name)
         let inputs = layers.first?.inputs ?? 0, outputs = layers.last?.outputs ?? 0
-        let task: Task
+        var task: Task
         switch (choice, data?.task) {
         case (.classification, .regression?), (.regression, .classification?):
             throw LearningError.invalid(
@@ -28,24 +43,105 @@ enum DataCommands {
         case (.auto, nil):
             task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
         }
+        // Without data, classes= names the outputs (in name order inside mle).
+        if data == nil, let classes, task.isClassification { task = .classification(classNames: classes.sorted()) }
         if let d = data, !d.isPlainNumeric {
             throw LearningError.invalid(
                 "data= must be numeric and complete for a PyTorch network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values"
             )
         }
         let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
+        let standardizer: Standardizer?
+        switch scaling {
+        case .raw, .standardized: standardizer = data.map { Standardizer.fit($0.features) }
+        case .given(let means, let scales):
+            guard means.count == inputs, scales.count == inputs else {
+                throw SettingError(
+                    means.count == inputs ? "scales" : "means",
+                    "\(name) takes \(inputs) inputs; give \(inputs) means and \(inputs) standard deviations")
+            }
+            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }), means.allSatisfy(\.isFinite) else {
+                throw SettingError("scales", "standard deviations must be positive numbers")
+            }
+            standardizer = Standardizer(mean: means, scale: scales)
+        }
+        if case .standardized = scaling, data == nil {
+            throw SettingError("scaling", "scaling=standardized uses data='s means and standard deviations; give data=")
+        }
         var net = try MLP(
-            pytorchLayers: layers, name: name, features: features, task: task,
-            standardizer: data.map { Standardizer.fit($0.features) })
+            pytorchLayers: layers, name: name, features: features, task: task, standardizer: standardizer,
+            outputClasses: classes, standardizedInputs: { if case .raw = scaling { false } else { true } }())
         net.activation = activation
         var note =
             "imported from PyTorch (\(path)); \(activation.rawValue) between its Linear layers\(activation == .relu ? " (activation= to change)" : "")"
+        switch scaling {
+        case .raw: note += "; it takes the raw columns"
+        case .standardized: note += "; it takes the columns standardised by \(dataName ?? "the data")'s statistics"
+        case .given: note += "; it takes the columns standardised by the means and scales given"
+        }
         if data != nil {
             note += "; inputs, outputs and standardised units from \(dataName ?? "the data")"
+        } else if case .raw = scaling {
+            note += "; inputs named x1…x\(features.count); δ and other distances are in the network's input units"
         } else {
-            note += "; inputs named x1…x\(features.count), standardised units are the network's own input units"
+            note += "; inputs named x1…x\(features.count)"
         }
-        return ModelValue(model: net, trainingNote: note)
+        var notes: [String] = []
+        let shown =
+            features.count > 6
+            ? features.prefix(3).joined(separator: ", ") + ", …, " + (features.last ?? "")
+            : features.joined(separator: ", ")
+        notes.append("inputs: \(features.count) (\(shown))")
+        if case .classification(let names) = task {
+            let order = classes ?? names
+            notes.append(
+                outputs == 1
+                    ? "output: the logit of '\(order[safe: 1] ?? "")' (against '\(order[safe: 0] ?? "")'); classes= to change"
+                    : "outputs: " + order.enumerated().map { "\($0) → \($1)" }.joined(separator: ", ")
+                        + (classes == nil ? " (the classes in name order; classes= to change)" : ""))
+        }
+        if let d = data { notes += try importWarnings(net, on: d, dataName: dataName ?? d.name) }
+        return (ModelValue(model: net, trainingNote: note), notes)
+    }
+
+    /// Warnings when an imported network does not fit the data it came with.
+    static func importWarnings(_ net: MLP, on d: Dataset, dataName: String) throws -> [String] {
+        // A sample of rows is enough to see a network that does not fit its data.
+        let rows = d.rowCount > 100_000 ? try d.subset(Array(0..<100_000), name: d.name) : d
+        let advice =
+            "are its inputs scaled as it expects (scaling=standardized, means=, scales=) and its outputs in this order (classes=[…])?"
+        switch (try net.predict(rows), rows.target) {
+        case (let p, .classes(let labels, let names)?):
+            guard let predicted = p.predictedClasses, !labels.isEmpty else { return [] }
+            let counts = rows.classCounts ?? []
+            let zeroRule = Double(counts.max() ?? 0) / Double(labels.count)
+            let correct = zip(predicted, labels).filter { $0 == $1 }.count
+            let accuracy = Double(correct) / Double(labels.count)
+            if names.count > 1, let first = predicted.first, predicted.allSatisfy({ $0 == first }) {
+                return [
+                    "warning: the network predicts '\(names[safe: first] ?? "")' for every row of \(dataName) (accuracy \(Format.metric(accuracy))); \(advice)"
+                ]
+            }
+            if accuracy < zeroRule {
+                return [
+                    "warning: the network's accuracy on \(dataName), \(Format.metric(accuracy)), is below the zero rule's \(Format.metric(zeroRule)) (always the largest class); \(advice)"
+                ]
+            }
+        case (.values(let v), .values(let t)?):
+            let mean = t.reduce(0.0) { $0 + Double($1) } / Double(max(t.count, 1))
+            var residual = 0.0, total = 0.0
+            for (a, b) in zip(v, t) {
+                residual += (Double(a) - Double(b)) * (Double(a) - Double(b))
+                total += (Double(b) - mean) * (Double(b) - mean)
+            }
+            if total > 0, residual > total {
+                return [
+                    "warning: the network's R² on \(dataName) is \(Format.metric(1 - residual / total)), worse than predicting the mean; \(advice)"
+                ]
+            }
+        default: break
+        }
+        return []
     }
 
     static func describeReport(_ d: Dataset) throws -> Report {
