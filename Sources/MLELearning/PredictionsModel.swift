@@ -59,6 +59,9 @@ public struct PredictionsModel: Model {
     public init(
         _ data: Dataset, columns: Columns, classes: [String]? = nil, positive: String? = nil, id: String? = nil
     ) throws {
+        if let classes, Set(classes).count != classes.count {
+            throw SettingError("classes", "a class is named twice in classes=")
+        }
         dataName = data.name
         truth = data.target
         idColumn = id
