@@ -75,6 +75,13 @@ public struct PredictionsModel: Model {
             }
             return j
         }
+        func numericColumn(_ name: String, setting: String) throws -> Int {
+            let j = try column(name, setting: setting)
+            guard data.columnKinds[j].isNumeric else {
+                throw SettingError(setting, "'\(name)' holds names, not probabilities")
+            }
+            return j
+        }
         func value(_ r: Int, _ j: Int, _ setting: String) throws -> Float {
             let v = data.features[r, j]
             guard !v.isNaN else {
@@ -104,35 +111,22 @@ public struct PredictionsModel: Model {
                 stored = m
                 task = .regression
             } else {
-                var names = classes ?? dataClasses ?? []
-                let fixed = classes != nil || dataClasses != nil
+                let labels = try (0..<n).map { Self.text(data, $0, j, try value($0, j, "predicted")) }
+                // The classes: as given, else the data's, else those predicted; in name order, as
+                // every model of mle has its classes.
+                let names = (classes ?? dataClasses ?? Array(Set(labels))).sorted()
                 var index: [String: Int] = [:]
                 for (i, c) in names.enumerated() { index[c] = i }
-                var labels = [Int](repeating: 0, count: n)
-                for r in 0..<n {
-                    let label = Self.text(data, r, j, try value(r, j, "predicted"))
-                    if let i = index[label] {
-                        labels[r] = i
-                    } else if !fixed {
-                        index[label] = names.count
-                        labels[r] = names.count
-                        names.append(label)
-                    } else {
+                var m = Matrix(rows: n, cols: max(names.count, 1))
+                for (r, label) in labels.enumerated() {
+                    guard let i = index[label] else {
                         throw SettingError(
                             "predicted",
                             "row \(r + 1) predicts '\(label)', which is not one of the classes (\(names.joined(separator: ", "))); classes= lists every class"
                         )
                     }
+                    m[r, i] = 1
                 }
-                names.sort()  // name order, as every model of mle has its classes
-                let order = names.count
-                // Numbered as met (or as given), sorted now: each number's place in the sorted list.
-                var place: [String: Int] = [:]
-                for (i, c) in names.enumerated() { place[c] = i }
-                var remap = [Int](repeating: 0, count: order)
-                for (c, i) in index { remap[i] = place[c] ?? 0 }
-                var m = Matrix(rows: n, cols: max(order, 1))
-                for r in 0..<n { m[r, remap[labels[r]]] = 1 }
                 stored = m
                 task = .classification(classNames: names)
             }
@@ -141,7 +135,7 @@ public struct PredictionsModel: Model {
                 throw SettingError(
                     "scores", "give one probability column per class (at least two), or one column with score=")
             }
-            let js = try names.map { try column($0, setting: "scores") }
+            let js = try names.map { try numericColumn($0, setting: "scores") }
             featureNames = names
             let classNames = try Self.classNames(of: names, given: classes, dataClasses: dataClasses)
             var m = Matrix(rows: n, cols: names.count)
@@ -173,7 +167,7 @@ public struct PredictionsModel: Model {
             task = .classification(classNames: order.map { classNames[$0] })
             columnClasses = classNames
         case .positiveScore(let name):
-            let j = try column(name, setting: "score")
+            let j = try numericColumn(name, setting: "score")
             featureNames = [name]
             guard let names = (classes ?? dataClasses)?.sorted(), names.count == 2 else {
                 throw SettingError(

@@ -84,11 +84,17 @@ private func findNumber(_ object: Any, _ part: String) -> Double? {
         """
     try withFile("hand.csv", handCSV) { (truth: String) throws in
         try withFile("shuffled.csv", shuffled) { (preds: String) throws in
+            // A missing score, and a score that is no probability.
+            let gapPath = preds + ".gap.csv", widePath = preds + ".wide.csv"
+            try "y,score\nyes,0.5\nno,NA\n".write(toFile: gapPath, atomically: true, encoding: .utf8)
+            try "y,score\nyes,1.5\nno,0.2\n".write(toFile: widePath, atomically: true, encoding: .utf8)
             let (session, out, ok) = run(
                 """
                 d = load "\(truth)" target=y
                 s = load "\(preds)"
                 m = predictions s scores=[p_yes, p_no] classes=[yes, no] id=id
+                gap = load "\(gapPath)" target=y
+                wide = load "\(widePath)" target=y
                 set format json
                 evaluate m d
                 """)
@@ -101,7 +107,10 @@ private func findNumber(_ object: Any, _ part: String) -> Double? {
                     "has 5 (give id= a column that identifies rows)"
                 ),
                 ("evaluate m s", "needs a target column"),
-                ("q = predictions d scores=[p_yes, pred_a]", "error:"),
+                ("q = predictions d scores=[p_yes, pred_a]", "'pred_a' holds names, not probabilities"),
+                ("q = predictions d score=pred_b", "'pred_b' holds names, not probabilities"),
+                ("q = predictions gap score=score", "row 2 has no value in 'score'"),
+                ("q = predictions wide score=score", "row 1 has 1.5 in 'score'"),
                 ("q = predictions d scores=[p_yes, score] classes=[yes, no]", "row 1's probabilities sum to 1.7"),
                 ("q = predictions d scores=[p_yes, score]", "classes= names them in the columns' order"),
                 (
