@@ -8,7 +8,10 @@ let package = Package(
         .executable(name: "mle", targets: ["mle"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The generated Sources/ONNXSchema code is from this version's protoc-gen-swift
+        // (scripts/onnx/regenerate.sh): pinned exactly so the two stay in step.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0")
     ],
     targets: [
         // C targets: OpenBLAS's CBLAS header, and a fixed-argument shim over libedit.
@@ -22,7 +25,15 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]),
         // Numeric layers: no terminal I/O.
         .target(name: "MLETensor", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "MLELearning", dependencies: ["MLETensor", "CKernels"]),
+        // ONNX's protobuf schema as Swift, generated once and committed (scripts/onnx/regenerate.sh).
+        .target(
+            name: "ONNXSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(
+            name: "MLELearning",
+            dependencies: [
+                "MLETensor", "CKernels", "ONNXSchema", .product(name: "SwiftProtobuf", package: "swift-protobuf")
+            ]),
         .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning", "CKernels"]),
         // The language owns all text; the shell owns the terminal.
         .target(name: "MLELanguage", dependencies: ["MLETensor", "MLELearning", "MLEEvaluation"]),
@@ -45,7 +56,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "MLELanguageTests",
-            dependencies: ["MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"])
+            dependencies: [
+                "MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport", "ONNXSchema"
+            ])
     ]
 )
 

@@ -34,6 +34,12 @@ public enum Task: Equatable, Sendable {
         if case .classification = self { return true }
         return false
     }
+
+    /// The class names (none for regression).
+    public var classNames: [String] {
+        if case .classification(let names) = self { return names }
+        return []
+    }
 }
 
 /// What a feature column holds.

@@ -95,7 +95,7 @@ private func variant(unfold: Bool, swapOutputs: Bool, data: Dataset, to path: St
         ("net = load \"\(scaled)\" scaling=standardized", "give data="),
         ("net = load \"\(scaled)\" means=[1, 2] scales=[1, 2]", "takes 30 inputs"),
         ("net = load \"\(scaled)\" means=[1, 2]", "give means= and scales= together"),
-        ("net = load \"\(dataFile)\" scaling=standardized", "for PyTorch model files")
+        ("net = load \"\(dataFile)\" scaling=standardized", "is for network files")
     ] {
         let (_, out, done) = run(statement, in: session)
         #expect(!done)

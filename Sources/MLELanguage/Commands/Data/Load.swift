@@ -2,25 +2,29 @@ import Foundation
 import MLELearning
 import MLETensor
 
-/// `load`: a CSV file into a dataset, or a safetensors file into a model.
+/// `load`: a CSV file into a dataset, or a network file (safetensors, ONNX) into a model.
 enum LoadCommand: Command {
     static let spec = CommandSpec(
         name: "load",
         summary:
-            "Read a CSV file (header row; numeric and text columns, missing values) into a dataset, or a .safetensors file into a model",
+            "Read a CSV file (header row; numeric and text columns, missing values) into a dataset, or a network (.safetensors, .onnx) into a model",
         positionals: [
-            ParamSpec("file", .path, "path of the CSV file or the model file (.safetensors)", required: true)
+            ParamSpec(
+                "file", .path,
+                "path of the CSV file or the network file (.safetensors: mle's or a PyTorch state dict; .onnx)",
+                required: true)
         ],
         options: [
             ParamSpec("target", .string, "the column to predict; omit for data without a target"),
             .choice(
                 "task", TaskChoice.self,
                 "how to read the target: auto takes text and whole numbers with at most 20 values as classes; "
-                    + "for a PyTorch network without data=, classification or regression of its outputs", default: .auto
+                    + "for an imported network without data=, classification or regression of its outputs",
+                default: .auto
             ),
             .choice(
                 "activation", Kernels.Activation.self,
-                "for a PyTorch network: the activation between its Linear layers (state dicts do not record it; default relu)"
+                "for a PyTorch state dict: the activation between its Linear layers (state dicts do not record it; default relu; ONNX files record theirs)"
             ),
             ParamSpec(
                 "na", .list(.string),
@@ -31,18 +35,18 @@ enum LoadCommand: Command {
             ParamSpec("numeric", .list(.string), "columns that must hold numbers; a text cell in one is an error"),
             ParamSpec(
                 "classes", .list(.string),
-                "for a PyTorch network: the class of each output in its order (for one logit, [negative, positive]); default: the classes in name order"
+                "for an imported network: the class of each output in its order (for one logit, [negative, positive]); default: the classes the file names, else the classes in name order"
             ),
             ParamSpec(
                 "scaling", .choice(["raw", "standardized"]),
-                "for a PyTorch network: the inputs it expects — raw columns, or standardized by data='s means and standard deviations (a StandardScaler outside the network)"
+                "for an imported network: the inputs it expects — raw columns, or standardized by data='s means and standard deviations (a StandardScaler outside the network)"
             ),
-            ParamSpec("means", .list(.number), "for a PyTorch network: the means its inputs were standardised with"),
+            ParamSpec("means", .list(.number), "for an imported network: the means its inputs were standardised with"),
             ParamSpec(
-                "scales", .list(.number), "for a PyTorch network: the standard deviations its inputs were divided by"),
+                "scales", .list(.number), "for an imported network: the standard deviations its inputs were divided by"),
             ParamSpec(
                 "data", .dataset,
-                "for a PyTorch network: the data it was trained on; its columns name the inputs, its classes the outputs, "
+                "for an imported network: the data it was trained on; its columns name the inputs, its classes the outputs, "
                     + "and its means and standard deviations define mle's standardised units (the network's function is unchanged)"
             )
         ],
@@ -52,15 +56,16 @@ enum LoadCommand: Command {
             "digits = load \"datasets/digits.csv\" target=digit task=classification",
             "penguins = load \"datasets/penguins.csv\" target=species categorical=[year]",
             "net = load \"net.safetensors\"",
-            "torchnet = load \"torch_mlp.safetensors\" data=train"
+            "torchnet = load \"torch_mlp.safetensors\" data=train",
+            "sknet = load \"model.onnx\" data=train"
         ]
     ) { inv in try execute(inv) }
 
     /// What the file holds, decided by its name.
     enum Source {
-        /// A PyTorch or mle network, checked against `data` when given.
+        /// A network file (mle, PyTorch, ONNX), checked against `data` when given.
         case model(
-            data: Dataset?, activation: Kernels.Activation, classes: [String]?, scaling: DataCommands.InputScaling)
+            data: Dataset?, activation: Kernels.Activation?, classes: [String]?, scaling: DataCommands.InputScaling)
         case csv(target: String?, options: ColumnOptions)
     }
 
@@ -73,13 +78,12 @@ enum LoadCommand: Command {
     static func options(_ inv: Invocation) throws -> Options {
         let path = try inv.declared("file", String.self)
         let task = try inv.choice("task", TaskChoice.self)
-        if path.hasSuffix(".safetensors") {
-            // Without activation=, PyTorch's usual hidden activation.
+        if path.hasSuffix(".safetensors") || path.hasSuffix(".onnx") {
             return Options(
                 file: path, task: task,
                 source: .model(
                     data: inv.has("data") ? try inv.dataset("data") : nil,
-                    activation: try inv.optionalChoice("activation", Kernels.Activation.self) ?? .relu,
+                    activation: try inv.optionalChoice("activation", Kernels.Activation.self),
                     classes: inv.stringList("classes"), scaling: try scaling(inv)))
         }
         var options = ColumnOptions()
@@ -109,7 +113,7 @@ enum LoadCommand: Command {
             }
         case .csv:
             for option in ["data", "activation", "classes", "scaling", "means", "scales"] where inv.has(option) {
-                throw inv.error("\(option)= is for PyTorch model files (.safetensors)", at: option)
+                throw inv.error("\(option)= is for network files (.safetensors, .onnx)", at: option)
             }
         }
     }

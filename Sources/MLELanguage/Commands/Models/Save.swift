@@ -2,19 +2,23 @@ import Foundation
 import MLELearning
 import MLETensor
 
-/// `save`: write a network to a safetensors file, or a dataset to CSV.
+/// `save`: write a network to a safetensors or ONNX file, or a dataset to CSV.
 enum SaveCommand: Command {
     static let spec = CommandSpec(
         name: "save",
         summary:
-            "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges), or a dataset to a CSV file",
+            "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges) or an .onnx file (for any runtime), or a dataset to a CSV file",
         positionals: [
             ParamSpec("value", .modelOrDataset, "the network (an mlp) or the dataset to write", required: true),
             ParamSpec(
-                "file", .path, "where to write it: .safetensors for a network, .csv for a dataset", required: true)
+                "file", .path, "where to write it: .safetensors or .onnx for a network, .csv for a dataset",
+                required: true)
         ],
         returns: "nothing; the file is written atomically",
-        examples: ["save net \"net.safetensors\"", "net2 = load \"net.safetensors\"", "save train \"train.csv\""]
+        examples: [
+            "save net \"net.safetensors\"", "net2 = load \"net.safetensors\"", "save net \"net.onnx\"",
+            "save train \"train.csv\""
+        ]
     ) { inv in try execute(inv) }
 
     struct Options {
@@ -52,7 +56,24 @@ enum SaveCommand: Command {
                 "only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind))",
                 at: "value")
         }
-        guard path.hasSuffix(".safetensors") else { throw inv.error("model files end in .safetensors", at: "file") }
+        if path.hasSuffix(".onnx") {
+            try net.writeONNX(path: path)
+            var note = "wrote \(path): ONNX, input 'features' (N × \(net.featureNames.count))"
+            note +=
+                net.task.isClassification
+                ? ", output 'probabilities' (N × \(net.layers.last?.outputs ?? 0): \(net.task.classNames.joined(separator: ", ")))"
+                : ", output 'prediction' (N × 1)"
+            note += "; the standardisation is inside the network"
+            if let p = net.preprocessor {
+                note +=
+                    "; its inputs are the \(net.featureNames.count) encoded features, not the \(p.inputColumns.count) raw columns: the imputation and encodings stay in mle"
+            }
+            inv.session.output.note(note)
+            return .none
+        }
+        guard path.hasSuffix(".safetensors") else {
+            throw inv.error("network files end in .safetensors or .onnx", at: "file")
+        }
         try net.safeTensors().write(path: path)
         return .none
     }

@@ -14,24 +14,110 @@ enum DataCommands {
         case given(means: [Float], scales: [Float])
     }
 
-    /// A model file: mle's own, or a PyTorch state dict of Linear layers.
+    /// A network as a file gives it, before it meets the data.
+    struct NetworkFile {
+        var layers: [DenseLayer]
+        var activation: Kernels.Activation
+        var output: ImportedNetwork.Output = .linear
+        /// The class of each output, when the file names them.
+        var classes: [String]?
+        /// What mle wrote into its own ONNX files: feature names, task, standardised units.
+        var features: [String]?
+        var task: Task?
+        var standardizer: Standardizer?
+        /// "imported from PyTorch (net.safetensors); relu between its Linear layers (activation= to change)".
+        var source: String
+    }
+
+    /// A model file: mle's own safetensors, an ONNX network, or a PyTorch state dict of Linear layers.
     /// - Returns: the model, and what to tell the user: the inputs and outputs as mapped, and a
     ///   warning when the network on `data` predicts one class for every row or does worse than
     ///   the zero rule (the signs of inputs scaled otherwise than it expects, or outputs in
     ///   another order).
     static func loadModel(
         path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
-        activation: Kernels.Activation = .relu, classes: [String]? = nil, scaling: InputScaling = .raw
+        activation: Kernels.Activation? = nil, classes: [String]? = nil, scaling: InputScaling = .raw
     ) throws -> (ModelValue, notes: [String]) {
-        let file = try SafeTensors.read(path: path)
         let name = (path as NSString).lastPathComponent
-        if file.metadata["format"] == "mle-mlp" {
-            let net = try MLP(mleFile: file, name: name)
-            return (ModelValue(model: net, trainingNote: "loaded from \(path)"), [])
+        let file: NetworkFile
+        if path.hasSuffix(".onnx") {
+            if activation != nil {
+                throw SettingError(
+                    "activation", "an ONNX file records its activations; activation= is for PyTorch state dicts")
+            }
+            file = try onnxNetwork(path: path)
+        } else {
+            let tensors = try SafeTensors.read(path: path)
+            if tensors.metadata["format"] == "mle-mlp" {
+                let net = try MLP(mleFile: tensors, name: name)
+                return (ModelValue(model: net, trainingNote: "loaded from \(path)"), [])
+            }
+            // Anything else is read as a PyTorch state dict of Linear layers.
+            let a = activation ?? .relu
+            file = NetworkFile(
+                layers: try MLP.linearLayers(in: tensors, prefix: "", name: name), activation: a,
+                source:
+                    "imported from PyTorch (\(path)); \(a.rawValue) between its Linear layers\(a == .relu ? " (activation= to change)" : "")"
+            )
         }
-        // Anything else is read as a PyTorch state dict of Linear layers with ReLU between them.
-        let layers = try MLP.linearLayers(in: file, prefix: "", name: name)
+        return try network(
+            file, name: name, task: choice, data: data, dataName: dataName, classes: classes, scaling: scaling)
+    }
+
+    /// An ONNX file's network, with what mle's own export recorded in its metadata.
+    static func onnxNetwork(path: String) throws -> NetworkFile {
+        let net = try ONNXImport.read(path: path)
+        var file = NetworkFile(
+            layers: net.layers, activation: net.activation, output: net.output, classes: net.classLabels,
+            source: "")
+        func strings(_ key: String) -> [String]? {
+            net.metadata[key].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] }
+        }
+        func numbers(_ key: String) -> [Float]? {
+            net.metadata[key].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [Double] }?
+                .map { Float($0) }
+        }
+        let inputs = net.layers.first?.inputs ?? 0
+        if net.metadata["mle.format"] == MLP.onnxFormat {
+            if let f = strings("mle.features"), f.count == inputs { file.features = f }
+            if net.metadata["mle.task"] == "regression" {
+                file.task = .regression
+            } else if let c = strings("mle.classes") {
+                file.task = .classification(classNames: c)
+                file.classes = c
+            }
+            if let m = numbers("mle.means"), let s = numbers("mle.scales"), m.count == inputs, s.count == inputs,
+                s.allSatisfy({ $0 > 0 && $0.isFinite }), m.allSatisfy(\.isFinite)
+            {
+                file.standardizer = Standardizer(mean: m, scale: s)
+            }
+        }
+        var counts: [(String, Int)] = []
+        for op in net.operators {
+            if let i = counts.firstIndex(where: { $0.0 == op }) { counts[i].1 += 1 } else { counts.append((op, 1)) }
+        }
+        let operators = counts.map { $1 > 1 ? "\($0) ×\($1)" : $0 }.joined(separator: ", ")
+        let ending: String
+        switch net.output {
+        case .softmax: ending = "softmax output"
+        case .sigmoid: ending = "sigmoid output"
+        case .linear: ending = "linear output"
+        }
+        let widths = ([inputs] + net.layers.map(\.outputs)).map(String.init).joined(separator: "-")
+        file.source =
+            "imported from ONNX (\(path)\(net.producer.isEmpty ? "" : ", written by \(net.producer)")): \(operators) → \(widths), \(net.layers.count > 1 ? "\(net.activation.rawValue) between layers, " : "")\(ending); input '\(net.inputName)', output '\(net.outputName)'"
+        return file
+    }
+
+    /// The network of a file on the data it comes with: inputs named, outputs mapped to classes,
+    /// the scaling it expects, and mle's standardised units.
+    static func network(
+        _ file: NetworkFile, name: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
+        classes given: [String]?, scaling: InputScaling
+    ) throws -> (ModelValue, notes: [String]) {
+        let layers = file.layers
         let inputs = layers.first?.inputs ?? 0, outputs = layers.last?.outputs ?? 0
+        let probabilities = file.output != .linear
         var task: Task
         switch (choice, data?.task) {
         case (.classification, .regression?), (.regression, .classification?):
@@ -41,19 +127,39 @@ enum DataCommands {
         case (.regression, nil): task = .regression
         case (.classification, nil): task = .classification(classNames: (0..<max(outputs, 2)).map(String.init))
         case (.auto, nil):
-            task = outputs > 1 ? .classification(classNames: (0..<outputs).map(String.init)) : .regression
+            task =
+                file.task
+                ?? (outputs > 1 || probabilities
+                    ? .classification(classNames: (0..<max(outputs, 2)).map(String.init)) : .regression)
         }
-        // Without data, classes= names the outputs (in name order inside mle).
+        if probabilities, !task.isClassification {
+            throw LearningError.invalid(
+                "\(name) ends in a \(file.output == .softmax ? "softmax" : "sigmoid"): it predicts classes, but \(data == nil ? "task=regression was given" : "the target of \(dataName ?? "the data") is a number")"
+            )
+        }
+        // The outputs' classes: classes= first, else the file's own names when they are the data's classes.
+        var notes: [String] = []
+        var classes = given
+        if classes == nil, let named = file.classes, case .classification(let names) = task {
+            if data == nil || (Set(named) == Set(names) && named.count == names.count) {
+                classes = named
+            } else {
+                notes.append(
+                    "\(name) names its classes \(named.prefix(6).joined(separator: ", ")), which are not \(dataName ?? "the data")'s (\(names.prefix(6).joined(separator: ", "))); its outputs are taken as \(dataName ?? "the data")'s classes in name order (classes= to change)"
+                )
+            }
+        }
+        // Without data, the classes named (by classes= or by the file) are the task's, in name order inside mle.
         if data == nil, let classes, task.isClassification { task = .classification(classNames: classes.sorted()) }
         if let d = data, !d.isPlainNumeric {
             throw LearningError.invalid(
-                "data= must be numeric and complete for a PyTorch network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values"
+                "data= must be numeric and complete for an imported network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values"
             )
         }
-        let features = data?.featureNames ?? (0..<inputs).map { "x\($0 + 1)" }
+        let features = data?.featureNames ?? file.features ?? (0..<inputs).map { "x\($0 + 1)" }
         let standardizer: Standardizer?
         switch scaling {
-        case .raw, .standardized: standardizer = data.map { Standardizer.fit($0.features) }
+        case .raw, .standardized: standardizer = data.map { Standardizer.fit($0.features) } ?? file.standardizer
         case .given(let means, let scales):
             guard means.count == inputs, scales.count == inputs else {
                 throw SettingError(
@@ -71,9 +177,8 @@ enum DataCommands {
         var net = try MLP(
             pytorchLayers: layers, name: name, features: features, task: task, standardizer: standardizer,
             outputClasses: classes, standardizedInputs: { if case .raw = scaling { false } else { true } }())
-        net.activation = activation
-        var note =
-            "imported from PyTorch (\(path)); \(activation.rawValue) between its Linear layers\(activation == .relu ? " (activation= to change)" : "")"
+        net.activation = file.activation
+        var note = file.source
         switch scaling {
         case .raw: note += "; it takes the raw columns"
         case .standardized: note += "; it takes the columns standardised by \(dataName ?? "the data")'s statistics"
@@ -81,24 +186,33 @@ enum DataCommands {
         }
         if data != nil {
             note += "; inputs, outputs and standardised units from \(dataName ?? "the data")"
+        } else if file.standardizer != nil {
+            note += "; standardised units as mle trained it"
         } else if case .raw = scaling {
-            note += "; inputs named x1…x\(features.count); δ and other distances are in the network's input units"
+            note +=
+                "; inputs named \(file.features == nil ? "x1…x\(features.count)" : "as saved"); δ and other distances are in the network's input units"
         } else {
             note += "; inputs named x1…x\(features.count)"
         }
-        var notes: [String] = []
+        if layers.count == 1, task.isClassification {
+            note += "; a single layer: logistic regression"
+        }
         let shown =
             features.count > 6
             ? features.prefix(3).joined(separator: ", ") + ", …, " + (features.last ?? "")
             : features.joined(separator: ", ")
-        notes.append("inputs: \(features.count) (\(shown))")
+        notes.insert("inputs: \(features.count) (\(shown))", at: 0)
         if case .classification(let names) = task {
             let order = classes ?? names
-            notes.append(
+            let change = given == nil ? "; classes= to change" : ""
+            notes.insert(
                 outputs == 1
-                    ? "output: the logit of '\(order[safe: 1] ?? "")' (against '\(order[safe: 0] ?? "")'); classes= to change"
+                    ? "output: the \(file.output == .sigmoid ? "probability" : "logit") of '\(order[safe: 1] ?? "")' (against '\(order[safe: 0] ?? "")')\(change)"
                     : "outputs: " + order.enumerated().map { "\($0) → \($1)" }.joined(separator: ", ")
-                        + (classes == nil ? " (the classes in name order; classes= to change)" : ""))
+                        + (classes == nil
+                            ? " (the classes in name order\(change))"
+                            : given == nil ? " (as the file names them)" : ""),
+                at: 1)
         }
         if let d = data { notes += try importWarnings(net, on: d, dataName: dataName ?? d.name) }
         return (ModelValue(model: net, trainingNote: note), notes)
