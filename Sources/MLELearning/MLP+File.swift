@@ -202,6 +202,161 @@ extension MLP {
         return layers
     }
 
+    /// The layers of a PyTorch state dict: its Linear modules (`P.weight` 2-D, `P.bias`) and
+    /// BatchNorm1d modules (`P.running_mean`, `P.running_var`, optional `P.weight`/`P.bias`), in
+    /// natural key order or in `order` (module names, for keys that do not sort: `input`,
+    /// `hidden`, `output`). A BatchNorm in eval mode is an affine map, folded into the Linear
+    /// before it (or, after an activation or at the input, into the Linear after it), with
+    /// PyTorch's default ε = 1e-5. A bare `weight`/`bias` pair is a single Linear: a logistic regression.
+    /// - Returns: the layers, and what was folded, for the load note.
+    public static func stateDictLayers(in file: SafeTensors, name: String, order: [String]? = nil) throws
+        -> (layers: [DenseLayer], folded: [String])
+    {
+        func bad(_ why: String) -> LearningError { .invalid("\(name): \(why)") }
+        func module(_ key: String) -> (String, String) {
+            guard let dot = key.lastIndex(of: ".") else { return ("", key) }
+            return (String(key[..<dot]), String(key[key.index(after: dot)...]))
+        }
+        var parts: [String: [String: SafeTensors.Tensor]] = [:]
+        for (key, tensor) in file.tensors {
+            let (m, field) = module(key)
+            parts[m, default: [:]][field] = tensor
+        }
+        enum Kind { case linear, batchNorm }
+        var kinds: [String: Kind] = [:]
+        var unknown: [String] = []
+        for (m, fields) in parts {
+            if let w = fields["weight"], w.shape.count == 2 {
+                guard Set(fields.keys).isSubset(of: ["weight", "bias"]) else {
+                    unknown.append(m.isEmpty ? "the tensors without a module" : "'\(m)'"); continue
+                }
+                kinds[m] = .linear
+            } else if fields["running_mean"] != nil, fields["running_var"] != nil {
+                kinds[m] = .batchNorm
+            } else {
+                let shapes = fields.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.shape)" }
+                unknown.append("'\(m.isEmpty ? "" : m + ".")…' (\(shapes.prefix(3).joined(separator: ", ")))")
+            }
+        }
+        guard unknown.isEmpty else {
+            throw bad(
+                "mle reads Linear and BatchNorm1d layers of a state dict; it does not know the module\(unknown.count == 1 ? "" : "s") \(unknown.sorted().prefix(5).joined(separator: ", ")) (a convolution, an embedding, a LayerNorm?)"
+            )
+        }
+        guard !kinds.isEmpty, kinds.values.contains(where: { $0 == .linear }) else {
+            throw bad(
+                "no linear layers (2-D tensors named ….weight); found \(file.tensors.keys.sorted().prefix(8).joined(separator: ", "))"
+            )
+        }
+        let modules: [String]
+        if let order {
+            let listed = Set(order)
+            guard listed.count == order.count else { throw SettingError("layers", "layers= names a module twice") }
+            if let missing = order.first(where: { kinds[$0] == nil }) {
+                throw SettingError(
+                    "layers",
+                    "\(name) has no Linear or BatchNorm module '\(missing)'; its modules are \(kinds.keys.sorted { naturalOrder($0, $1) }.joined(separator: ", "))"
+                )
+            }
+            let left = kinds.keys.filter { !listed.contains($0) }.sorted { naturalOrder($0, $1) }
+            guard left.isEmpty else {
+                throw SettingError(
+                    "layers", "layers= leaves out \(left.joined(separator: ", ")); name every layer in order")
+            }
+            modules = order
+        } else {
+            modules = kinds.keys.sorted { naturalOrder($0, $1) }
+        }
+        var layers: [DenseLayer] = []
+        var folded: [String] = []
+        /// A BatchNorm waiting for the Linear after it (it followed an activation, or the input).
+        var pending: (module: String, scale: [Float], shift: [Float])?
+        for (position, m) in modules.enumerated() {
+            let fields = parts[m] ?? [:]
+            if kinds[m] == .batchNorm {
+                guard let mean = fields["running_mean"]?.values, let variance = fields["running_var"]?.values,
+                    variance.count == mean.count, variance.allSatisfy({ $0 >= 0 && $0.isFinite }),
+                    mean.allSatisfy(\.isFinite)
+                else {
+                    throw bad(
+                        "BatchNorm '\(m)' has running statistics that are not one finite mean and variance per unit")
+                }
+                let gamma = fields["weight"]?.values ?? [Float](repeating: 1, count: mean.count)
+                let beta = fields["bias"]?.values ?? [Float](repeating: 0, count: mean.count)
+                guard gamma.count == mean.count, beta.count == mean.count else {
+                    throw bad(
+                        "BatchNorm '\(m)' has \(gamma.count) weights and \(beta.count) biases for \(mean.count) units")
+                }
+                // y = (x − mean)/√(var + ε)·γ + β = x·s + t
+                let s = zip(gamma, variance).map { Double($0) / (Double($1) + 1e-5).squareRoot() }
+                let t = (0..<mean.count).map { Double(beta[$0]) - Double(mean[$0]) * s[$0] }
+                // Right after a Linear (no module between, as nn.Sequential numbers them): before its activation.
+                let previous = position > 0 ? modules[position - 1] : nil
+                let adjacent: Bool = {
+                    guard let previous, kinds[previous] == .linear else { return false }
+                    if let a = Int(previous.split(separator: ".").last ?? ""),
+                        let b = Int(m.split(separator: ".").last ?? "")
+                    {
+                        return b == a + 1
+                    }
+                    return true
+                }()
+                if adjacent, var last = layers.popLast() {
+                    guard last.outputs == mean.count else {
+                        throw bad("BatchNorm '\(m)' has \(mean.count) units after a layer of \(last.outputs)")
+                    }
+                    for o in 0..<last.outputs {
+                        for i in 0..<last.inputs { last.weight[i, o] = Float(Double(last.weight[i, o]) * s[o]) }
+                        last.bias[o] = Float(Double(last.bias[o]) * s[o] + t[o])
+                    }
+                    layers.append(last)
+                    folded.append("\(m) into \(previous ?? "")")
+                } else {
+                    guard pending == nil else { throw bad("two BatchNorm layers in a row ('\(m)')") }
+                    pending = (m, s.map { Float($0) }, t.map { Float($0) })
+                }
+                continue
+            }
+            guard let w = fields["weight"] else { continue }
+            let outputs = w.shape[0], inputs = w.shape[1]
+            guard outputs > 0, inputs > 0 else {
+                throw bad("layer \(m.isEmpty ? "weight" : m) has an empty weight \(w.shape)")
+            }
+            if let previous = layers.last, previous.outputs != inputs {
+                throw bad(
+                    "layer \(m) takes \(inputs) inputs but the layer before it gives \(previous.outputs); "
+                        + "mle reads a chain of Linear layers with an activation between them (layers in order: \(modules.joined(separator: ", "))\(order == nil ? "; layers=[…] gives the order" : ""))"
+                )
+            }
+            var weight = Matrix(rows: inputs, cols: outputs)
+            for o in 0..<outputs { for i in 0..<inputs { weight[i, o] = w.values[o * inputs + i] } }
+            var bias = fields["bias"]?.values ?? [Float](repeating: 0, count: outputs)
+            guard bias.count == outputs else {
+                throw bad("\(m.isEmpty ? "" : m + ".")bias has \(bias.count) values for \(outputs) outputs")
+            }
+            if let (bn, s, t) = pending {
+                guard s.count == inputs else {
+                    throw bad("BatchNorm '\(bn)' has \(s.count) units before a layer of \(inputs) inputs")
+                }
+                // (x·s + t)·W + b = x·(diag(s)·W) + (b + t·W)
+                for o in 0..<outputs {
+                    var add = 0.0
+                    for i in 0..<inputs { add += Double(t[i]) * Double(weight[i, o]) }
+                    bias[o] = Float(Double(bias[o]) + add)
+                }
+                for i in 0..<inputs { for o in 0..<outputs { weight[i, o] *= s[i] } }
+                folded.append("\(bn) into \(m.isEmpty ? "the layer" : m)")
+                pending = nil
+            }
+            guard weight.storage.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else {
+                throw bad("layer \(m.isEmpty ? "weight" : m) has values that are not finite")
+            }
+            layers.append(DenseLayer(weight: weight, bias: bias))
+        }
+        if let (bn, _, _) = pending { throw bad("BatchNorm '\(bn)' comes after the last layer; mle cannot fold it") }
+        return (layers, folded)
+    }
+
     /// "fc2" before "fc10", "0" before "2" before "10": digit runs compare as numbers.
     static func naturalOrder(_ a: String, _ b: String) -> Bool {
         func parts(_ s: String) -> [(String, Int?)] {
@@ -234,7 +389,7 @@ extension MLP {
         standardizer: Standardizer?
     ) throws {
         try self.init(
-            pytorchLayers: try MLP.linearLayers(in: file, prefix: "", name: name), name: name, features: features,
+            pytorchLayers: try MLP.stateDictLayers(in: file, name: name).layers, name: name, features: features,
             task: task, standardizer: standardizer)
     }
 

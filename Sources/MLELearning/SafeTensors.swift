@@ -76,10 +76,15 @@ public struct SafeTensors: Sendable {
             switch dtype {
             case "F64": size = 8
             case "F32": size = 4
-            case "F16", "BF16": size = 2
+            case "F16", "BF16", "I16": size = 2
+            // Integer tensors (a BatchNorm's num_batches_tracked) are read as floats too.
+            case "I64": size = 8
+            case "I32": size = 4
+            case "I8", "U8", "BOOL": size = 1
             default:
                 throw LearningError.invalid(
-                    "tensor '\(key)' in \(name) has dtype \(dtype); mle reads F64, F32, F16 and BF16")
+                    "tensor '\(key)' in \(name) has dtype \(dtype); mle reads F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL"
+                )
             }
             let begin = offsets[0], end = offsets[1]
             guard begin >= 0, begin <= end, end <= bytes.count - body, count < Int.max / 8, end - begin == count * size
@@ -103,6 +108,17 @@ public struct SafeTensors: Sendable {
                     values[i] = Float(bitPattern: bits)
                 case "F16":
                     values[i] = halfToFloat(UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8)
+                case "I64":
+                    var bits: UInt64 = 0
+                    for b in 0..<8 { bits |= UInt64(bytes[p + b]) << (8 * UInt64(b)) }
+                    values[i] = Float(Int64(bitPattern: bits))
+                case "I32":
+                    var bits: UInt32 = 0
+                    for b in 0..<4 { bits |= UInt32(bytes[p + b]) << (8 * UInt32(b)) }
+                    values[i] = Float(Int32(bitPattern: bits))
+                case "I16": values[i] = Float(Int16(bitPattern: UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8))
+                case "I8": values[i] = Float(Int8(bitPattern: bytes[p]))
+                case "U8", "BOOL": values[i] = Float(bytes[p])
                 default:  // BF16: the top half of a float32.
                     values[i] = Float(bitPattern: (UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8) << 16)
                 }

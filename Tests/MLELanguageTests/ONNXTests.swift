@@ -310,3 +310,29 @@ private func graph(
     #expect(!actOK)
     #expect(act.errors.joined().contains("an ONNX file records its activations"), "\(act.errors)")
 }
+
+@Test func withoutDataTheRobustnessReportsSayDeltaIsInTheNetworksInputUnits() throws {
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("mle-onnx-units-\(getpid()).csv")
+    defer { try? FileManager.default.removeItem(at: csv) }
+    try "x1,x2,x3,x4,species\n5.1,3.5,1.4,0.2,setosa\n6.2,2.9,4.3,1.3,versicolor\n7.7,3.0,6.1,2.3,virginica\n"
+        .write(to: csv, atomically: true, encoding: .utf8)
+    let (session, out, ok) = run(
+        """
+        d = load "\(csv.path)" target=species
+        net = load "\(onnxPath("skl_mlp_iris.onnx"))"
+        robust net d delta=0.1 samples=10 steps=2 restarts=1 seed=1
+        radius net d steps=2 restarts=1 seed=1
+        """)
+    #expect(ok, "\(out.errors)")
+    let text = out.results.joined(separator: " ").replacingOccurrences(of: "\n    ", with: " ")
+    #expect(text.contains("the network's input units: it was imported without data="), "\(text)")
+    #expect(!text.contains("standardised feature units"))
+    // With data=, the units are the data's standard deviations.
+    let (_, withData, withDataOK) = run(
+        """
+        net = load "\(onnxPath("skl_mlp_iris.onnx"))" data=d
+        robust net d delta=0.1 samples=10 steps=2 restarts=1 seed=1
+        """, in: session)
+    #expect(withDataOK, "\(withData.errors)")
+    #expect(withData.results.joined(separator: " ").contains("standardised feature units"))
+}

@@ -130,7 +130,7 @@ private func handMade(dtype: String, shape: [Int], bytes: [UInt8], offsets: [Int
         good.prefix(good.count - 2),  // data cut short
         handMade(dtype: "F32", shape: [2], bytes: [0, 0, 0xC0, 0x3F]),  // shape larger than the data
         handMade(dtype: "F32", shape: [1], bytes: [0, 0, 0xC0, 0x3F], offsets: [4, 0]),
-        handMade(dtype: "I64", shape: [1], bytes: [0, 0, 0, 0, 0, 0, 0, 0]),  // not a float type
+        handMade(dtype: "U64", shape: [1], bytes: [0, 0, 0, 0, 0, 0, 0, 0]),  // a type mle does not read
         handMade(dtype: "F32", shape: [-1], bytes: []),
         Data([2, 0, 0, 0, 0, 0, 0, 0]) + Data("[]".utf8)  // header not an object
     ]

@@ -41,6 +41,10 @@ enum LoadCommand: Command {
                 "scaling", .choice(["raw", "standardized"]),
                 "for an imported network: the inputs it expects — raw columns, or standardized by data='s means and standard deviations (a StandardScaler outside the network)"
             ),
+            ParamSpec(
+                "layers", .list(.string),
+                "for a PyTorch state dict: its Linear and BatchNorm1d modules in order, when their names do not sort (default: the names in natural order: 0, 2, 10; fc1, fc2)"
+            ),
             ParamSpec("means", .list(.number), "for an imported network: the means its inputs were standardised with"),
             ParamSpec(
                 "scales", .list(.number), "for an imported network: the standard deviations its inputs were divided by"),
@@ -65,7 +69,8 @@ enum LoadCommand: Command {
     enum Source {
         /// A network file (mle, PyTorch, ONNX), checked against `data` when given.
         case model(
-            data: Dataset?, activation: Kernels.Activation?, classes: [String]?, scaling: DataCommands.InputScaling)
+            data: Dataset?, activation: Kernels.Activation?, classes: [String]?, scaling: DataCommands.InputScaling,
+            order: [String]?)
         case csv(target: String?, options: ColumnOptions)
     }
 
@@ -84,7 +89,7 @@ enum LoadCommand: Command {
                 source: .model(
                     data: inv.has("data") ? try inv.dataset("data") : nil,
                     activation: try inv.optionalChoice("activation", Kernels.Activation.self),
-                    classes: inv.stringList("classes"), scaling: try scaling(inv)))
+                    classes: inv.stringList("classes"), scaling: try scaling(inv), order: inv.stringList("layers")))
         }
         var options = ColumnOptions()
         if let na = inv.stringList("na") { options.missingTokens = Set(na) }
@@ -112,7 +117,8 @@ enum LoadCommand: Command {
                     "\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
             }
         case .csv:
-            for option in ["data", "activation", "classes", "scaling", "means", "scales"] where inv.has(option) {
+            for option in ["data", "activation", "classes", "scaling", "means", "scales", "layers"]
+            where inv.has(option) {
                 throw inv.error("\(option)= is for network files (.safetensors, .onnx)", at: option)
             }
         }
@@ -120,10 +126,10 @@ enum LoadCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         switch o.source {
-        case .model(let data, let activation, let classes, let scaling):
+        case .model(let data, let activation, let classes, let scaling, let order):
             let (model, notes) = try DataCommands.loadModel(
                 path: o.file, task: o.task, data: data, dataName: inv.names["data"],
-                activation: activation, classes: classes, scaling: scaling)
+                activation: activation, classes: classes, scaling: scaling, order: order)
             for n in notes { inv.session.output.note(n) }
             return .model(model)
         case .csv(let target, let options):

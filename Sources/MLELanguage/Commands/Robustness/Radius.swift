@@ -104,7 +104,7 @@ enum RadiusCommand: Command {
         if case .classification(let c) = net.task { classNames = c } else { classNames = [] }
         let n = results.count
         let norm = s.norm == .l2 ? "‖x′ − x‖₂" : "‖x′ − x‖∞"
-        let units = s.units == .standardized ? "standardised feature units" : "the data's own units"
+        let units = RobustCommands.unitsText(s.units, net)
         func median(_ v: [Double]) -> String {
             let sorted = v.sorted()
             return sorted.isEmpty ? "—" : String(format: "%.4g", sorted[sorted.count / 2])

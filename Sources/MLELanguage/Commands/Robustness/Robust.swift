@@ -127,7 +127,7 @@ enum RobustCommand: Command {
         }
         if interrupted != nil, runs.isEmpty { throw Interrupted() }
         guard o.deltas.count == 1, let run = runs.first else {
-            var report = curveReport(runs, settings: settings, names: o.names)
+            var report = curveReport(runs, settings: settings, net: o.net, names: o.names)
             if let (delta, _) = interrupted {
                 report.notes.append(
                     "interrupted at δ = \(Format.number(delta)): \(runs.count) of \(o.deltas.count) radii checked; the curve shows those"
@@ -206,7 +206,7 @@ enum RobustCommand: Command {
         let c = RobustCommands.counts(results)
         let n = results.count
         var fields: [Field] = [
-            Field("question", .text(RobustCommands.question(s, delta: delta))),
+            Field("question", .text(RobustCommands.question(s, delta: delta, net: net))),
             Field("delta", "δ", .number(delta, .general), audience: .machines),
             Field("output", "f(x)", .text(RobustCommands.outputText(s, net))),
             Field(
@@ -276,7 +276,8 @@ enum RobustCommand: Command {
     }
 
     static func curveReport(
-        _ runs: [(delta: Double, results: [RobustExample])], settings s: RobustSettings, names: RobustCommands.Names
+        _ runs: [(delta: Double, results: [RobustExample])], settings s: RobustSettings, net: MLP,
+        names: RobustCommands.Names
     ) -> Report {
         let n = runs.first?.results.count ?? 0
         func pct(_ k: Int) -> Double { n > 0 ? Double(k) / Double(n) : 0 }
@@ -304,7 +305,7 @@ enum RobustCommand: Command {
             kind: "robustness_curve",
             title: "ε-δ robustness of \(names.model) on \(names.data) over \(runs.count) radii",
             fields: [
-                Field("question", .text(RobustCommands.question(s, delta: nil))),
+                Field("question", .text(RobustCommands.question(s, delta: nil, net: net))),
                 Field("evidence", .text(RobustCommands.evidenceText(s))),
                 Field("seed", .count(Int(truncatingIfNeeded: s.seed))), Field("rows", .count(n), audience: .machines)
             ],

@@ -36,7 +36,8 @@ enum DataCommands {
     ///   another order).
     static func loadModel(
         path: String, task choice: TaskChoice, data: Dataset?, dataName: String?,
-        activation: Kernels.Activation? = nil, classes: [String]? = nil, scaling: InputScaling = .raw
+        activation: Kernels.Activation? = nil, classes: [String]? = nil, scaling: InputScaling = .raw,
+        order: [String]? = nil
     ) throws -> (ModelValue, notes: [String]) {
         let name = (path as NSString).lastPathComponent
         let file: NetworkFile
@@ -45,20 +46,29 @@ enum DataCommands {
                 throw SettingError(
                     "activation", "an ONNX file records its activations; activation= is for PyTorch state dicts")
             }
+            if order != nil {
+                throw SettingError("layers", "an ONNX graph orders its own layers; layers= is for PyTorch state dicts")
+            }
             file = try onnxNetwork(path: path)
         } else {
             let tensors = try SafeTensors.read(path: path)
             if tensors.metadata["format"] == "mle-mlp" {
+                if order != nil { throw SettingError("layers", "an mle network file orders its own layers") }
                 let net = try MLP(mleFile: tensors, name: name)
                 return (ModelValue(model: net, trainingNote: "loaded from \(path)"), [])
             }
-            // Anything else is read as a PyTorch state dict of Linear layers.
+            // Anything else is read as a PyTorch state dict of Linear (and BatchNorm1d) layers.
             let a = activation ?? .relu
-            file = NetworkFile(
-                layers: try MLP.linearLayers(in: tensors, prefix: "", name: name), activation: a,
-                source:
-                    "imported from PyTorch (\(path)); \(a.rawValue) between its Linear layers\(a == .relu ? " (activation= to change)" : "")"
-            )
+            let (layers, folded) = try MLP.stateDictLayers(in: tensors, name: name, order: order)
+            var source = "imported from PyTorch (\(path))"
+            if layers.count > 1 {
+                source +=
+                    "; \(a.rawValue) between its Linear layers\(activation == nil ? " (activation= to change)" : "")"
+            }
+            if !folded.isEmpty {
+                source += "; BatchNorm1d (eval mode, ε = 1e-5) folded: \(folded.joined(separator: ", "))"
+            }
+            file = NetworkFile(layers: layers, activation: a, source: source)
         }
         return try network(
             file, name: name, task: choice, data: data, dataName: dataName, classes: classes, scaling: scaling)

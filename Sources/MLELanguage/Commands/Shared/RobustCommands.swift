@@ -16,10 +16,21 @@ enum RobustCommands {
         }
     }
 
+    /// The units distances are in. A network imported without data= has no statistics: its
+    /// standardised units are its own input units, and the reports say so.
+    static func unitsText(_ units: RobustUnits, _ net: MLP) -> String {
+        if units == .standardized, net.standardizer.mean.allSatisfy({ $0 == 0 }),
+            net.standardizer.scale.allSatisfy({ $0 == 1 })
+        {
+            return "the network's input units: it was imported without data="
+        }
+        return units == .standardized ? "standardised feature units" : "the data's own units"
+    }
+
     /// "every x′ with ‖x′ − x‖₂ ≤ δ = 0.1 (…) has …"; without a δ, the curve's wording.
-    static func question(_ s: RobustSettings, delta: Double?) -> String {
+    static func question(_ s: RobustSettings, delta: Double?, net: MLP) -> String {
         let n = s.norm == .l2 ? "‖x′ − x‖₂" : "‖x′ − x‖∞"
-        let units = s.units == .standardized ? "standardised feature units" : "the data's own units"
+        let units = unitsText(s.units, net)
         let radius = delta.map { "δ = \(Format.number($0))" } ?? "δ"
         return "every x′ with \(n) ≤ \(radius) (\(units)) has ‖f(x′) − f(x)‖₂ ≤ ε = \(Format.number(s.epsilon))"
     }
