@@ -243,6 +243,24 @@ public struct EnsembleModel: Model {
         columnKinds = columns.map { kinds[$0] ?? .numeric }
     }
 
+    /// An ensemble read back from a model file: the columns and their kinds as saved.
+    /// - Throws: `LearningError.invalid` when the members are not classifiers over `classNames`.
+    public init(
+        members: [any Model], vote: Vote, classNames: [String], featureNames: [String], columnKinds: [ColumnKind],
+        method: EnsemblePlan.Method
+    ) throws {
+        guard !members.isEmpty else { throw LearningError.invalid("an ensemble needs at least one member") }
+        for m in members where m.task != .classification(classNames: classNames) {
+            throw LearningError.invalid("every member must classify into \(classNames.joined(separator: ", "))")
+        }
+        let columns = Set(featureNames)
+        for m in members where !m.rawColumns.allSatisfy(columns.contains) {
+            throw LearningError.invalid("a member reads a column the ensemble does not list")
+        }
+        self.members = members; self.vote = vote; self.classNames = classNames; self.method = method
+        self.featureNames = featureNames; self.columnKinds = columnKinds
+    }
+
     /// Trains one member per row set of `plan` (from `EnsemblePlan.rows`) and combines them.
     /// - Parameter check: run on each trained member as in `EnsemblePlan.trainMembers`.
     /// - Returns: the ensemble, each member's training data and each member's check.
@@ -396,6 +414,17 @@ public struct PriorCorrectedModel: Model {
         }
         self.base = base
         factors = zip(trainedShares, deployedShares).map { s, p in s > 0 ? p / s : 0 }
+    }
+
+    /// A correction read back from a model file: π_c / s_c per class.
+    public init(base: any Model, factors: [Double]) throws {
+        guard case .classification(let names) = base.task, factors.count == names.count,
+            factors.allSatisfy({ $0 >= 0 && $0.isFinite })
+        else {
+            throw LearningError.invalid("prior correction needs a classifier and one factor per class")
+        }
+        self.base = base
+        self.factors = factors
     }
 
     public func inputs(_ data: Dataset) throws -> Matrix { try base.inputs(data) }

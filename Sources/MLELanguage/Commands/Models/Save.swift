@@ -7,11 +7,11 @@ enum SaveCommand: Command {
     static let spec = CommandSpec(
         name: "save",
         summary:
-            "Write a network to a .safetensors file (PyTorch's layout, with its preprocessing and unit ranges) or an .onnx file (for any runtime), or a dataset to a CSV file",
+            "Write a model to a .safetensors file (networks in PyTorch's layout with their preprocessing and unit ranges; every other model — baselines, ensembles, threshold-moved and prior-corrected models — in mle's model format), a network to an .onnx file (for any runtime), or a dataset to a CSV file",
         positionals: [
-            ParamSpec("value", .modelOrDataset, "the network (an mlp) or the dataset to write", required: true),
+            ParamSpec("value", .modelOrDataset, "the model or the dataset to write", required: true),
             ParamSpec(
-                "file", .path, "where to write it: .safetensors or .onnx for a network, .csv for a dataset",
+                "file", .path, "where to write it: .safetensors for a model, .onnx for a network, .csv for a dataset",
                 required: true)
         ],
         returns: "nothing; the file is written atomically",
@@ -52,9 +52,22 @@ enum SaveCommand: Command {
             throw inv.error("save takes a model or a dataset", at: "value")
         }
         guard let net = value.model as? MLP else {
-            throw inv.error(
-                "only mlp networks can be saved for now; \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind))",
-                at: "value")
+            // Every other kind of model: mle's model file, read back bit for bit.
+            if path.hasSuffix(".onnx") {
+                throw inv.error(
+                    "ONNX export is for networks (mlp, logistic); \(inv.names["value"] ?? "this model") is \(Format.withArticle(value.model.kind)); save it as .safetensors",
+                    at: "value")
+            }
+            guard path.hasSuffix(".safetensors") else {
+                throw inv.error("model files end in .safetensors", at: "file")
+            }
+            let file: SafeTensors
+            do { file = try ModelFile.encode(value.model) } catch let e as LearningError {
+                throw inv.error("\(inv.names["value"] ?? "this model") cannot be saved: \(e.description)", at: "value")
+            }
+            try file.write(path: path)
+            inv.session.output.note("wrote \(path): \(value.model.summary)")
+            return .none
         }
         if path.hasSuffix(".onnx") {
             try net.writeONNX(path: path)

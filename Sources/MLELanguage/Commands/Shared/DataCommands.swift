@@ -52,6 +52,11 @@ enum DataCommands {
             file = try onnxNetwork(path: path)
         } else {
             let tensors = try SafeTensors.read(path: path)
+            if tensors.metadata["format"] == ModelFile.format {
+                if order != nil { throw SettingError("layers", "an mle model file orders its own layers") }
+                let model = try ModelFile.decode(tensors, name: name)
+                return (ModelValue(model: model, trainingNote: "loaded from \(path)"), [])
+            }
             if tensors.metadata["format"] == "mle-mlp" {
                 if order != nil { throw SettingError("layers", "an mle network file orders its own layers") }
                 let net = try MLP(mleFile: tensors, name: name)
