@@ -87,7 +87,11 @@ struct CSVLoader {
         var rescan = Set<Int>()
         let missing = options.missingTokens
         let numericMissing = missing.filter { Float($0)?.isFinite == true }
-        var targetValues: [String] = []
+        var allTargetValues: [String] = []
+        /// The target cells as numbers of the scanner's distinct target texts, while there are few
+        /// (nil once there are many, or a row came through the general reader).
+        var allTargetCodes: [Int32]? = []
+        var targetInterner: TextInterner?
         var badTarget: DataFileError?
 
         var storage = FeatureRows(columns: d, fileSize: input.fileSize, fileName: (path as NSString).lastPathComponent)
@@ -138,7 +142,8 @@ struct CSVLoader {
                 }
                 if j == targetIndex {
                     if badTarget == nil { badTarget = targetError(cell, column: header[j]) { record[j].position } }
-                    targetValues.append(cell)
+                    allTargetValues.append(cell)
+                    allTargetCodes = nil
                 } else {
                     storage.set(row: rows, column: slot[j], .nan)
                     texts[j]?.append(missing.contains(cell) ? nil : cell)
@@ -160,6 +165,7 @@ struct CSVLoader {
                     ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
                     slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
                     blankIsMissing: blankIsMissing)
+                var scannerInterners = [TextInterner](repeating: TextInterner(), count: textColumns.count)
 
                 // Text cells of `got` rows the scanner wrote from row `first` on (at or after
                 // `rows`), their ranges in `ranges`; they become rows `rows`, `rows + 1`, ... but
@@ -168,35 +174,52 @@ struct CSVLoader {
                     throws
                 {
                     var kept = rows
+                    // The state every row touches, moved into locals for the loop: captured
+                    // variables are checked for exclusive access at run time on every access
+                    // (perf: a sixth of loading 1,000,000 rows of text targets).
+                    var interners = [TextInterner]()
+                    var targetValues = [String](), targetCodes: [Int32]? = nil
+                    swap(&interners, &scannerInterners)
+                    swap(&targetValues, &allTargetValues)
+                    swap(&targetCodes, &allTargetCodes)
+                    defer {
+                        swap(&interners, &scannerInterners)
+                        swap(&targetValues, &allTargetValues)
+                        swap(&targetCodes, &allTargetCodes)
+                    }
                     for r in 0..<got {
                         let base = r * textColumns.count * 2
-                        func text(_ t: Int) throws -> String {
+                        /// The cell's text, whether it is a missing-value token, and its number among
+                        /// the column's distinct texts (nil once there are too many).
+                        func text(_ t: Int) throws -> (String, missing: Bool, code: Int?) {
                             let s = Int(ranges[base + 2 * t]), n = Int(ranges[base + 2 * t + 1])
-                            guard
-                                let v = String(validating: UnsafeBufferPointer(rebasing: buf[s..<s + n]), as: UTF8.self)
-                            else {
-                                throw input.notUTF8(at: s)
+                            let cell = UnsafeBufferPointer(rebasing: buf[s..<s + n])
+                            if let code = interners[t].lookup(cell) {
+                                return (interners[t].texts[code], interners[t].missing[code], code)
                             }
-                            return v
+                            guard let v = String(validating: cell, as: UTF8.self) else { throw input.notUTF8(at: s) }
+                            let isMissing = missing.contains(v)
+                            return (v, isMissing, interners[t].remember(cell, v, missing: isMissing))
                         }
                         if let tj = targetIndex {
-                            let t = try text(textSlot[tj])
-                            if missing.contains(t) {
+                            let (t, isMissing, code) = try text(textSlot[tj])
+                            if isMissing {
                                 dropped += 1
                                 for (k, j) in textColumns.enumerated() where j != tj { _ = try text(k) }
                                 continue
                             }
-                            if badTarget == nil {
+                            if task == .regression, badTarget == nil {
                                 badTarget = targetError(t, column: header[tj]) {
                                     input.position(of: Int(ranges[base + 2 * textSlot[tj]]), line: line + r)
                                 }
                             }
                             targetValues.append(t)
+                            if let code { targetCodes?.append(Int32(code)) } else { targetCodes = nil }
                         }
                         if kept != first + r { storage.moveRow(first + r, to: kept) }
                         for (k, j) in textColumns.enumerated() where j != targetIndex {
-                            let t = try text(k)
-                            texts[j]?.append(missing.contains(t) ? nil : t)
+                            let (t, isMissing, _) = try text(k)
+                            texts[j]?.append(isMissing ? nil : t)
                         }
                         kept += 1
                     }
@@ -269,6 +292,7 @@ struct CSVLoader {
                     input.advance(to: done.pos, lines: done.rows)
                     try storage.estimate(bytesPerRow: input.bytesPerRow)
                 }
+                if let tj = targetIndex, textSlot[tj] >= 0 { targetInterner = scannerInterners[textSlot[tj]] }
             }
             guard let record = try input.generalRecord() else { break }
             generalRecords += 1
@@ -292,7 +316,15 @@ struct CSVLoader {
             }
             kinds[k] = .categorical(levels: levels)
         }
-        let target = targetIndex == nil ? nil : Dataset.target(fromCells: targetValues, task: task)
+        let target: Target?
+        if targetIndex == nil {
+            target = nil
+        } else if let codes = allTargetCodes, let distinct = targetInterner?.texts, codes.count == allTargetValues.count
+        {
+            target = Dataset.target(codes: codes, distinct: distinct, task: task)
+        } else {
+            target = Dataset.target(fromCells: allTargetValues, task: task)
+        }
         let base = (path as NSString).lastPathComponent
         let name = (base as NSString).deletingPathExtension
         return (
@@ -697,5 +729,45 @@ extension CSVLoader {
             return base.distance(to: end)
         }
         return consumed == n ? v : nil
+    }
+}
+
+/// The few distinct texts of a column seen so far (a class column's "yes" and "no"), found again
+/// by their bytes: a cell equal to one of them is that String, without validating and building
+/// it again. Perf (scripts/bench/own_models.py, a predictions file of 1,000,000 rows): building
+/// each target cell's String, with Swift's generic UTF-8 validation, was a third of the load.
+/// A column with more than `capacity` distinct texts (identifiers, free text) stops looking.
+struct TextInterner {
+    static let capacity = 16
+    private var bytes: [[UInt8]] = []
+    private(set) var texts: [String] = []
+    /// Whether each text is a missing-value token.
+    private(set) var missing: [Bool] = []
+    private var full = false
+
+    /// The number of a text seen before.
+    func lookup(_ cell: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !full else { return nil }
+        for (i, b) in bytes.enumerated() where b.count == cell.count {
+            let same = b.withUnsafeBufferPointer { p in
+                guard let x = p.baseAddress, let y = cell.baseAddress else { return true }  // both empty
+                return memcmp(x, y, cell.count) == 0
+            }
+            if same { return i }
+        }
+        return nil
+    }
+
+    /// Remembers a new text; returns its number, or nil when the column has too many.
+    mutating func remember(_ cell: UnsafeBufferPointer<UInt8>, _ text: String, missing isMissing: Bool) -> Int? {
+        guard !full else { return nil }
+        if bytes.count == TextInterner.capacity {
+            full = true; bytes = []; texts = []; missing = []
+            return nil
+        }
+        bytes.append(Array(cell))
+        texts.append(text)
+        missing.append(isMissing)
+        return texts.count - 1
     }
 }

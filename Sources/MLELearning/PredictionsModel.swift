@@ -8,6 +8,39 @@ import MLETensor
 /// data evaluated must have that column; each row finds its prediction by it), else by position
 /// (the data must have as many rows, and the same target values when both have a target, so
 /// that predictions are never scored against another row's truth).
+/// The rows of a predictions file by identifier: numbers by their bits, names by their text.
+enum IDIndex: Sendable {
+    /// Whole numbers from `first` on: the row of number i at `rows[i − first]` (−1: none).
+    case dense(first: Int, rows: [Int32])
+    case numbers([UInt32: Int])
+    case names([String: Int])
+
+    /// A number's key: its bits, with −0 as 0 (both are written "0").
+    static func key(_ v: Float) -> UInt32 { v == 0 ? 0 : v.bitPattern }
+
+    /// The row of a number (numbers indexes only).
+    func row(ofNumber v: Float) -> Int? {
+        switch self {
+        case .dense(let first, let rows):
+            guard v == v.rounded(), abs(v) < 1e9 else { return nil }
+            let slot = Int(v) - first
+            return slot >= 0 && slot < rows.count && rows[slot] >= 0 ? Int(rows[slot]) : nil
+        case .numbers(let rows): return rows[IDIndex.key(v)]
+        case .names: return nil
+        }
+    }
+
+    /// Every (number, row) of a numbers index.
+    var numberedRows: [(Float, Int)] {
+        switch self {
+        case .dense(let first, let rows):
+            return rows.enumerated().compactMap { i, r in r >= 0 ? (Float(first + i), Int(r)) : nil }
+        case .numbers(let rows): return rows.map { (Float(bitPattern: $0.key), $0.value) }
+        case .names: return []
+        }
+    }
+}
+
 public struct PredictionsModel: Model {
     /// Where the predictions are.
     public enum Columns: Sendable, Equatable {
@@ -26,7 +59,7 @@ public struct PredictionsModel: Model {
     /// Predictions per row of the data they came from: class probabilities, or one column of values.
     let stored: Matrix
     let idColumn: String?
-    let rowOfID: [String: Int]
+    let rowOfID: IDIndex
     /// The target of the rows the predictions came from, to check the rows line up by position.
     let truth: Target?
     let dataName: String
@@ -138,31 +171,44 @@ public struct PredictionsModel: Model {
             let js = try names.map { try numericColumn($0, setting: "scores") }
             featureNames = names
             let classNames = try Self.classNames(of: names, given: classes, dataClasses: dataClasses)
-            var m = Matrix(rows: n, cols: names.count)
-            for r in 0..<n {
-                var sum: Float = 0
-                for (c, j) in js.enumerated() {
-                    let v = try value(r, j, "scores")
-                    guard v >= 0, v <= 1 else {
-                        throw SettingError(
-                            "scores", "row \(r + 1) has \(v) in '\(names[c])'; probabilities lie between 0 and 1")
+            // Classes in name order, as every model of mle has them (the default positive class
+            // is then the same second class whatever the columns' order): stored column `to`
+            // is read from data column `from[to]`.
+            let order = classNames.indices.sorted { classNames[$0] < classNames[$1] }
+            let from = order.map { js[$0] }
+            let k = names.count, width = data.features.cols
+            var sorted = Matrix(uninitializedRows: n, cols: k)  // every cell written below
+            // Over the buffers, the checks inline: the subscripted loop was a fifth of reading a
+            // predictions file of 1,000,000 rows (scripts/bench/own_models.py).
+            var bad: (row: Int, column: Int)?
+            data.features.storage.withUnsafeBufferPointer { src in
+                sorted.storage.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<n {
+                        var sum: Float = 0
+                        for (to, j) in from.enumerated() {
+                            let v = src[r * width + j]
+                            // NaN fails both comparisons.
+                            guard v >= 0, v <= 1 else { bad = (r, order[to]); return }
+                            dst[r * k + to] = v
+                            sum += v
+                        }
+                        // Probabilities written with 6 significant digits sum to 1 within about 1e-5.
+                        guard abs(sum - 1) <= 1e-3 else { bad = (r, -1); return }
                     }
-                    m[r, c] = v
-                    sum += v
-                }
-                // Probabilities written with 6 significant digits sum to 1 within about 1e-5.
-                guard abs(sum - 1) <= 1e-3 else {
-                    throw SettingError(
-                        "scores",
-                        "row \(r + 1)'s probabilities sum to \(sum), not 1; give every class's column, or the positive class's alone with score="
-                    )
                 }
             }
-            // Classes in name order, as every model of mle has them (the default positive class
-            // is then the same second class whatever the columns' order).
-            let order = classNames.indices.sorted { classNames[$0] < classNames[$1] }
-            var sorted = Matrix(rows: n, cols: names.count)
-            for r in 0..<n { for (to, from) in order.enumerated() { sorted[r, to] = m[r, from] } }
+            if let (r, c) = bad {
+                if c >= 0 {
+                    let v = try value(r, js[c], "scores")
+                    throw SettingError(
+                        "scores", "row \(r + 1) has \(v) in '\(names[c])'; probabilities lie between 0 and 1")
+                }
+                let sum = js.reduce(Float(0)) { $0 + data.features[r, $1] }
+                throw SettingError(
+                    "scores",
+                    "row \(r + 1)'s probabilities sum to \(sum), not 1; give every class's column, or the positive class's alone with score="
+                )
+            }
             stored = sorted
             task = .classification(classNames: order.map { classNames[$0] })
             columnClasses = classNames
@@ -198,26 +244,75 @@ public struct PredictionsModel: Model {
             stored = m
             task = .classification(classNames: names)
         }
-        var rows: [String: Int] = [:]
+        var index = IDIndex.names([:])
         if let id {
             let j = try column(id, setting: "id")
-            rows.reserveCapacity(n)
-            for r in 0..<n {
-                let key = Self.text(data, r, j, try value(r, j, "id"))
-                if let earlier = rows[key] {
-                    throw SettingError("id", "rows \(earlier + 1) and \(r + 1) have the same \(id) '\(key)'")
+            if case .categorical(let levels) = data.columnKinds[j] {
+                // One row per level: the level's name is the row's identifier.
+                var rowOfLevel = [Int](repeating: -1, count: levels.count)
+                var rows: [String: Int] = [:]
+                rows.reserveCapacity(min(n, levels.count))
+                for r in 0..<n {
+                    let level = Int(try value(r, j, "id"))
+                    guard level >= 0, level < levels.count else { continue }
+                    if rowOfLevel[level] >= 0 {
+                        throw SettingError(
+                            "id", "rows \(rowOfLevel[level] + 1) and \(r + 1) have the same \(id) '\(levels[level])'")
+                    }
+                    rowOfLevel[level] = r
+                    rows[levels[level]] = r
                 }
-                rows[key] = r
+                index = .names(rows)
+            } else {
+                // Numbers by their bits (−0 as 0): the text of a number is one-to-one with it, and
+                // hashing 1,000,000 strings made the predictions file 4 times slower to read than
+                // pandas (scripts/bench/own_models.py).
+                var low = Float.infinity, high = -Float.infinity, whole = true
+                for r in 0..<n {
+                    let v = try value(r, j, "id")
+                    low = min(low, v); high = max(high, v)
+                    if v != v.rounded() { whole = false }
+                }
+                if whole, n > 0, high - low < Float(4 * n), abs(low) < 1e7, abs(high) < 1e7 {
+                    // Whole numbers in a range not much wider than the row count (0…n−1, 1…n):
+                    // a row per number in an array, no hashing.
+                    let first = Int(low)
+                    var rows = [Int32](repeating: -1, count: Int(high) - first + 1)
+                    for r in 0..<n {
+                        let v = data.features[r, j], slot = Int(v) - first
+                        if rows[slot] >= 0 {
+                            throw SettingError(
+                                "id",
+                                "rows \(rows[slot] + 1) and \(r + 1) have the same \(id) '\(Self.text(data, r, j, v))'")
+                        }
+                        rows[slot] = Int32(r)
+                    }
+                    index = .dense(first: first, rows: rows)
+                } else {
+                    var rows: [UInt32: Int] = [:]
+                    rows.reserveCapacity(n)
+                    for r in 0..<n {
+                        let v = data.features[r, j]
+                        if let earlier = rows.updateValue(r, forKey: IDIndex.key(v)) {
+                            throw SettingError(
+                                "id",
+                                "rows \(earlier + 1) and \(r + 1) have the same \(id) '\(Self.text(data, r, j, v))'")
+                        }
+                    }
+                    index = .numbers(rows)
+                }
             }
         }
-        rowOfID = rows
+        rowOfID = index
     }
 
     /// A cell as text: a category's name, a whole number without a decimal point.
     static func text(_ data: Dataset, _ r: Int, _ j: Int, _ v: Float) -> String {
         if case .categorical(let levels) = data.columnKinds[j] { return levels[safe: Int(v)] ?? "" }
-        return v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)"
+        return numberText(v)
     }
+
+    static func numberText(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)" }
 
     /// The class of each probability column: as given, else the data's classes matched by name
     /// after the columns' shared prefix (`p_yes`, `p_no` → yes, no).
@@ -258,10 +353,21 @@ public struct PredictionsModel: Model {
                     "these predictions find their rows by '\(idColumn)', which '\(data.name)' does not have")
             }
             var rows = [Int](repeating: 0, count: data.rowCount)
+            // The identifiers as this data holds them: numbers by their bits when both are
+            // numbers, else by their text.
+            var byText: [String: Int] = [:]
+            var byNumber = false
+            switch (rowOfID, data.columnKinds[j]) {
+            case (.names(let rows), _): byText = rows
+            case (_, .numeric): byNumber = true
+            case (_, .categorical):
+                for (v, row) in rowOfID.numberedRows { byText[Self.numberText(v)] = row }
+            }
             for r in 0..<data.rowCount {
                 let v = data.features[r, j]
-                let key = v.isNaN ? "" : Self.text(data, r, j, v)
-                guard let i = rowOfID[key] else {
+                let found = v.isNaN ? nil : byNumber ? rowOfID.row(ofNumber: v) : byText[Self.text(data, r, j, v)]
+                guard let i = found else {
+                    let key = v.isNaN ? "" : Self.text(data, r, j, v)
                     throw LearningError.invalid(
                         "row \(r + 1) of '\(data.name)' has \(idColumn) '\(key)', which has no prediction in '\(dataName)'"
                     )

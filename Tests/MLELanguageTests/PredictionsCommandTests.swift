@@ -198,3 +198,45 @@ private func findNumber(_ object: Any, _ part: String) -> Double? {
         #expect(try numbers(try #require(o1.results.last)) == numbers(try #require(o2.results.last)), "\(outside)")
     }
 }
+
+@Test func numericIdentifiersMatchDenseSparseAndAsText() throws {
+    // handCSV's rows with numbers for identifiers: 1…6 (dense), and far apart (hashed).
+    let truth = handCSV.replacingOccurrences(of: "\nr", with: "\n")
+    let sparseTruth = ["1": "7", "2": "2000000", "3": "-35", "4": "0", "5": "123456", "6": "9"].reduce(truth) {
+        $0.replacingOccurrences(of: "\n\($1.key),", with: "\n\($1.value),")
+    }
+    for (name, text) in [("dense", truth), ("sparse", sparseTruth)] {
+        // The predictions in another order: the last row first.
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        let shuffled = ([header, lines[5]] + lines[0..<5]).joined(separator: "\n") + "\n"
+        try withFile("\(name)-truth.csv", text) { (truthPath: String) throws in
+            try withFile("\(name)-preds.csv", shuffled) { (predsPath: String) throws in
+                let (_, out, ok) = run(
+                    """
+                    d = load "\(truthPath)" target=y
+                    t = load "\(truthPath)" target=y categorical=[id]
+                    s = load "\(predsPath)"
+                    m = predictions s scores=[p_yes, p_no] classes=[yes, no] id=id
+                    set format json
+                    evaluate m d
+                    evaluate m t
+                    """)
+                #expect(ok, "\(name): \(out.errors)")
+                // By identifier, the rows are the truth file's own: p_yes ≥ ½ is right for 4 of 6.
+                let reports = out.results.filter { $0.hasPrefix("{") }
+                #expect(reports.count == 2)
+                for r in reports { #expect(try jsonReport(r)["accuracy"] as? Double == 4.0 / 6, "\(name)") }
+                // A duplicate identifier is an error naming both rows.
+                let duplicated = shuffled.replacingOccurrences(
+                    of: "\n\(lines[1].prefix { $0 != "," }),", with: "\n\(lines[0].prefix { $0 != "," }),")
+                try withFile("\(name)-dup.csv", duplicated) { (dupPath: String) throws in
+                    let (_, dup, dupOK) = run(
+                        "s = load \"\(dupPath)\"\nm = predictions s scores=[p_yes, p_no] classes=[yes, no] id=id")
+                    #expect(!dupOK)
+                    #expect(dup.errors.joined().contains("rows 2 and 3 have the same id"), "\(name): \(dup.errors)")
+                }
+            }
+        }
+    }
+}

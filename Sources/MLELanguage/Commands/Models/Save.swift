@@ -59,7 +59,7 @@ enum SaveCommand: Command {
                     at: "value")
             }
             guard path.hasSuffix(".safetensors") else {
-                throw inv.error("model files end in .safetensors", at: "file")
+                throw inv.error("model files end in .safetensors (only networks are saved as .onnx)", at: "file")
             }
             let file: SafeTensors
             do { file = try ModelFile.encode(value.model) } catch let e as LearningError {
@@ -85,7 +85,7 @@ enum SaveCommand: Command {
             return .none
         }
         guard path.hasSuffix(".safetensors") else {
-            throw inv.error("network files end in .safetensors or .onnx", at: "file")
+            throw inv.error("model files end in .safetensors (a network may also be saved as .onnx)", at: "file")
         }
         try net.safeTensors().write(path: path)
         return .none
