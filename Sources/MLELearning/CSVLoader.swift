@@ -87,11 +87,12 @@ struct CSVLoader {
         var rescan = Set<Int>()
         let missing = options.missingTokens
         let numericMissing = missing.filter { Float($0)?.isFinite == true }
+        /// The target cells: while the scanner meets few distinct texts, as numbers of
+        /// `allTargetTexts` (the texts in order of appearance); after that (or once a row came
+        /// through the general reader), as texts in `allTargetValues`.
         var allTargetValues: [String] = []
-        /// The target cells as numbers of the scanner's distinct target texts, while there are few
-        /// (nil once there are many, or a row came through the general reader).
         var allTargetCodes: [Int32]? = []
-        var targetInterner: TextInterner?
+        var allTargetTexts: [String] = []
         var badTarget: DataFileError?
 
         var storage = FeatureRows(columns: d, fileSize: input.fileSize, fileName: (path as NSString).lastPathComponent)
@@ -142,8 +143,11 @@ struct CSVLoader {
                 }
                 if j == targetIndex {
                     if badTarget == nil { badTarget = targetError(cell, column: header[j]) { record[j].position } }
+                    if let codes = allTargetCodes {
+                        allTargetValues = codes.map { allTargetTexts[Int($0)] }
+                        allTargetCodes = nil
+                    }
                     allTargetValues.append(cell)
-                    allTargetCodes = nil
                 } else {
                     storage.set(row: rows, column: slot[j], .nan)
                     texts[j]?.append(missing.contains(cell) ? nil : cell)
@@ -178,14 +182,16 @@ struct CSVLoader {
                     // variables are checked for exclusive access at run time on every access
                     // (perf: a sixth of loading 1,000,000 rows of text targets).
                     var interners = [TextInterner]()
-                    var targetValues = [String](), targetCodes: [Int32]? = nil
+                    var targetValues = [String](), targetCodes: [Int32]? = nil, targetTexts = [String]()
                     swap(&interners, &scannerInterners)
                     swap(&targetValues, &allTargetValues)
                     swap(&targetCodes, &allTargetCodes)
+                    swap(&targetTexts, &allTargetTexts)
                     defer {
                         swap(&interners, &scannerInterners)
                         swap(&targetValues, &allTargetValues)
                         swap(&targetCodes, &allTargetCodes)
+                        swap(&targetTexts, &allTargetTexts)
                     }
                     for r in 0..<got {
                         let base = r * textColumns.count * 2
@@ -213,8 +219,19 @@ struct CSVLoader {
                                     input.position(of: Int(ranges[base + 2 * textSlot[tj]]), line: line + r)
                                 }
                             }
-                            targetValues.append(t)
-                            if let code { targetCodes?.append(Int32(code)) } else { targetCodes = nil }
+                            if let code, targetCodes != nil {
+                                // Few distinct targets: a number per row, the text once.
+                                // (Codes count the missing-value tokens too, whose rows are dropped.)
+                                while targetTexts.count <= code { targetTexts.append("") }
+                                targetTexts[code] = t
+                                targetCodes?.append(Int32(code))
+                            } else {
+                                if let codes = targetCodes {
+                                    targetValues = codes.map { targetTexts[Int($0)] }
+                                    targetCodes = nil
+                                }
+                                targetValues.append(t)
+                            }
                         }
                         if kept != first + r { storage.moveRow(first + r, to: kept) }
                         for (k, j) in textColumns.enumerated() where j != targetIndex {
@@ -292,7 +309,6 @@ struct CSVLoader {
                     input.advance(to: done.pos, lines: done.rows)
                     try storage.estimate(bytesPerRow: input.bytesPerRow)
                 }
-                if let tj = targetIndex, textSlot[tj] >= 0 { targetInterner = scannerInterners[textSlot[tj]] }
             }
             guard let record = try input.generalRecord() else { break }
             generalRecords += 1
@@ -319,9 +335,8 @@ struct CSVLoader {
         let target: Target?
         if targetIndex == nil {
             target = nil
-        } else if let codes = allTargetCodes, let distinct = targetInterner?.texts, codes.count == allTargetValues.count
-        {
-            target = Dataset.target(codes: codes, distinct: distinct, task: task)
+        } else if let codes = allTargetCodes {
+            target = Dataset.target(codes: codes, distinct: allTargetTexts, task: task)
         } else {
             target = Dataset.target(fromCells: allTargetValues, task: task)
         }

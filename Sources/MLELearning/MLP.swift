@@ -168,10 +168,11 @@ public struct MLP: Model {
 
     /// Rows per block of `logits(raw:)`: each layer's block of values (4096 × 256 floats, 4 MB)
     /// stays in the caches between its product and the next layer's.
-    static let predictionBlock = 4096
+    public static let predictionBlock = 4096
 
     /// The output layer's values for raw rows, as `outputs(standardized: standardizer.apply(x))`
-    /// computes them (the same arithmetic for every row), a block of rows at a time: each block
+    /// computes them (up to OpenBLAS's summation order, which depends on a product's shape; the
+    /// same bits from run to run, as blocks are cut the same way), a block of rows at a time: each block
     /// is standardised into a reused buffer and carried through every layer in buffers reused from
     /// block to block; with two cores or more, two threads take half the rows each, OpenBLAS on
     /// one thread in each. Perf (scripts/bench/own_models.py, 100,000 rows through
@@ -238,30 +239,26 @@ public struct MLP: Model {
     ) throws {
         let d = x.cols, k = layers.last?.outputs ?? 0
         let identity = standardizer.mean.allSatisfy { $0 == 0 } && standardizer.scale.allSatisfy { $0 == 1 }
-        var input = Matrix(uninitializedRows: block, cols: d)
+        var input = Matrix(uninitializedRows: identity ? 0 : block, cols: d)
         var values = layers.map { Matrix(uninitializedRows: block, cols: $0.outputs) }
         while true {
             let start = nextBlock() * block
             guard start < x.rows else { return }
             if cancellation.isCancelled { throw Cancelled() }
             let n = min(block, x.rows - start)
-            if n != input.rows {
-                input = Matrix(uninitializedRows: n, cols: d)
+            if n != values[0].rows {
+                input = Matrix(uninitializedRows: identity ? 0 : n, cols: d)
                 values = layers.map { Matrix(uninitializedRows: n, cols: $0.outputs) }
             }
-            x.storage.withUnsafeBufferPointer { src in
-                input.storage.withUnsafeMutableBufferPointer { p in
-                    if identity {
-                        // A network imported without data: (x − 0) / 1 is x, copied as it is.
-                        guard let to = p.baseAddress, let from = src.baseAddress else { return }
-                        to.update(from: from + start * d, count: n * d)
-                        return
-                    }
-                    standardizer.mean.withUnsafeBufferPointer { mean in
-                        standardizer.scale.withUnsafeBufferPointer { scale in
-                            for r in 0..<n {
-                                let from = (start + r) * d, to = r * d
-                                for j in 0..<d { p[to + j] = (src[from + j] - mean[j]) / scale[j] }
+            if !identity {
+                x.storage.withUnsafeBufferPointer { src in
+                    input.storage.withUnsafeMutableBufferPointer { p in
+                        standardizer.mean.withUnsafeBufferPointer { mean in
+                            standardizer.scale.withUnsafeBufferPointer { scale in
+                                for r in 0..<n {
+                                    let from = (start + r) * d, to = r * d
+                                    for j in 0..<d { p[to + j] = (src[from + j] - mean[j]) / scale[j] }
+                                }
                             }
                         }
                     }
@@ -277,7 +274,15 @@ public struct MLP: Model {
                         for r in 0..<n { (dst + r * layer.outputs).update(from: src, count: layer.outputs) }
                     }
                 }
-                try Matrix.gemm(l == 0 ? input : values[l - 1], layer.weight, into: &z, beta: 1)
+                if l == 0, identity {
+                    // A network imported without data: (x − 0) / 1 is x, multiplied where it is.
+                    try x.storage.withUnsafeBufferPointer { src in
+                        guard let base = src.baseAddress else { return }
+                        try Matrix.gemm(rows: base + start * d, count: n, layer.weight, into: &z, beta: 1)
+                    }
+                } else {
+                    try Matrix.gemm(l == 0 ? input : values[l - 1], layer.weight, into: &z, beta: 1)
+                }
                 if l < layers.count - 1 { Kernels.activate(&z, activation) }
                 values[l] = z
             }

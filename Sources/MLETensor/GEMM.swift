@@ -57,6 +57,37 @@ extension Matrix {
         }
     }
 
+    /// `C = A · B + beta · C` for A given as `m` consecutive rows of `b.rows` floats at `a` (rows
+    /// of a larger matrix, multiplied where they are), dispatched as `gemm` dispatches.
+    public static func gemm(
+        rows a: UnsafePointer<Float>, count m: Int, _ b: Matrix, into c: inout Matrix, beta: Float = 0
+    )
+        throws
+    {
+        let k = b.rows, n = b.cols
+        guard c.rows == m, c.cols == n else {
+            throw TensorError.shapeMismatch("cannot multiply \(m)×\(k) by \(k)×\(n) into \(c.rows)×\(c.cols)")
+        }
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in c.storage.indices { c.storage[i] *= beta }
+            return
+        }
+        b.storage.withUnsafeBufferPointer { pb in
+            c.storage.withUnsafeMutableBufferPointer { pc in
+                if m * n * k < smallProduct, beta == 0 || beta == 1, let y = pb.baseAddress, let z = pc.baseAddress,
+                    mle_sgemm_small(0, 0, m, n, k, a, k, y, n, beta == 1 ? 1 : 0, z, n) == 1
+                {
+                    return
+                }
+                if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k),
+                    pb.baseAddress, Int32(n), beta, pc.baseAddress, Int32(n))
+            }
+        }
+    }
+
     /// `op(A) · op(B)` as a new matrix.
     public static func product(
         _ a: Matrix, transposeA: Bool = false,

@@ -336,3 +336,66 @@ private func message(_ body: () throws -> Void) -> String {
     try AtomicFile.write(Data("b\n".utf8), to: fresh, markers: nil)
     #expect(try mode(fresh) == 0o600)
 }
+
+@Test func predictionsInBlocksOnTwoThreadsEqualTheWholePass() throws {
+    // 2 · 4096 + 123 rows: whole blocks on two threads and a short last block; a standardiser
+    // and none (an imported network's inputs, multiplied where they are).
+    var rng = SeededGenerator(seed: 11)
+    func matrix(_ r: Int, _ c: Int) throws -> Matrix {
+        try Matrix((0..<r).map { _ in (0..<c).map { _ in Float(rng.nextNormal()) } })
+    }
+    let layers = [
+        DenseLayer(weight: try matrix(40, 64), bias: (0..<64).map { Float($0) / 100 }),
+        DenseLayer(weight: try matrix(64, 16), bias: [Float](repeating: -0.05, count: 16)),
+        DenseLayer(weight: try matrix(16, 3), bias: [0.1, 0, -0.1])
+    ]
+    let rows = 2 * MLP.predictionBlock + 123
+    let x = try matrix(rows, 40)
+    for standardizer in [
+        Standardizer(mean: (0..<40).map { Float($0) / 10 }, scale: (0..<40).map { 1 + Float($0) / 7 }),
+        Standardizer(mean: [Float](repeating: 0, count: 40), scale: [Float](repeating: 1, count: 40))
+    ] {
+        let net = MLP(
+            layers: layers, standardizer: standardizer, featureNames: (0..<40).map { "f\($0)" },
+            task: .classification(classNames: ["a", "b", "c"]))
+        let whole = try net.outputs(standardized: standardizer.apply(x))
+        let blocks = try net.logits(raw: x)
+        #expect(blocks.rows == rows)
+        // The same values up to OpenBLAS's summation order (it blocks a product by its shape).
+        // (Relative to the outputs' scale: these random layers sum terms of ±50 into values near 0.)
+        let scale = whole.storage.map { abs($0) }.max() ?? 1
+        let worst = (zip(blocks.storage, whole.storage).map { abs($0 - $1) }.max() ?? 1) / scale
+        #expect(worst < 1e-5, "largest relative difference \(worst)")
+        // And the same bits from one run to the next, whichever thread takes which block.
+        let again = try net.logits(raw: x)
+        #expect(again.storage.map(\.bitPattern) == blocks.storage.map(\.bitPattern), "not reproducible")
+        // Ctrl-C is heard between blocks.
+        #expect(throws: Cancelled.self) {
+            try Cancellation.withCurrent(Cancellation { true }) { try net.logits(raw: x) }
+        }
+    }
+}
+
+@Test func targetTextsAreNumberedAsReadAndSpelledOutPastSixteen() throws {
+    // 25 classes, a missing target among them: the loader numbers the first sixteen texts as it
+    // reads them and switches to texts after; every row keeps its own class either way.
+    var text = "x,y\n"
+    var expected: [String] = []
+    for r in 0..<300 {
+        let name = r == 7 ? "NA" : "class\((r * 7) % 25)"
+        text += "\(r),\(name)\n"
+        if name != "NA" { expected.append(name) }
+    }
+    let (data, dropped) = try Dataset.read(csv: Array(text.utf8), name: "t", targetName: "y")
+    #expect(dropped == 1)
+    guard case .classes(let labels, let names)? = data.target else {
+        Issue.record("not classes")
+        return
+    }
+    #expect(names.count == 25)
+    #expect(labels.map { names[$0] } == expected)
+    // A few classes only: the numbered path to its end.
+    let (small, _) = try Dataset.read(csv: Array("x,y\n1,b\n2,NA\n3,a\n4,b\n".utf8), name: "s", targetName: "y")
+    guard case .classes(let l, let n)? = small.target else { return }
+    #expect(n == ["a", "b"] && l == [1, 0, 1])
+}
