@@ -64,6 +64,13 @@ check "coverage example status" [ "$status" -eq 0 ]
 check "coverage example saturation note" grep -q "too weak to tell test sets apart" "$tmp/cov"
 check "coverage example versus" grep -q "^dtest (359 examples) versus half" "$tmp/cov"
 
+# The your-model example brings three outside models in, warns about the misread one, and compares.
+"$mle" scripts/your-model.mle > "$tmp/yours" 2>"$tmp/yours_err"; status=$?
+check "your-model example status" [ "$status" -eq 0 ]
+check "your-model example warning" grep -q "^warning: the network" "$tmp/yours_err"
+check "your-model example comparison" grep -q "^no detectable difference on accuracy" "$tmp/yours"
+check "your-model example torch accuracy" grep -q "^accuracy     0.9788" "$tmp/yours"
+
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]
