@@ -66,7 +66,8 @@ let package = Package(
 // every other build, since they link against libFuzzer's driver.
 if Context.environment["MLE_FUZZ"] != nil {
     for (name, libraries) in [
-        ("Parser", ["MLELanguage"]), ("CSV", ["MLELearning"]), ("SafeTensors", ["MLELearning", "MLETensor"])
+        ("Parser", ["MLELanguage"]), ("CSV", ["MLELearning"]), ("SafeTensors", ["MLELearning", "MLETensor"]),
+        ("ONNX", ["MLELearning", "MLETensor"])
     ] {
         package.targets += [
             .target(name: "Fuzz\(name)Shim", path: "Fuzz/\(name)Shim"),

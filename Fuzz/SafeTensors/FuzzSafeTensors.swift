@@ -3,8 +3,8 @@ import FuzzSafeTensorsShim
 import MLELearning
 import MLETensor
 
-/// libFuzzer target: the safetensors reader and both model readers (mle's own format and a
-/// PyTorch state dict of Linear layers) on any bytes; a network that loads is run on one row.
+/// libFuzzer target: the safetensors reader and the model readers (mle's network and model formats
+/// and a PyTorch state dict of Linear and BatchNorm layers) on any bytes; a network that loads is run on one row.
 @_cdecl("mle_fuzz_one")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data else { return 0 }
@@ -13,7 +13,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if let net = try? MLP(mleFile: file, name: "fuzz.safetensors") {
         _ = try? net.predict(Matrix(rows: 1, cols: net.featureNames.count))
     }
-    if let layers = try? MLP.linearLayers(in: file, prefix: "", name: "fuzz"), let first = layers.first,
+    _ = try? ModelFile.decode(file, name: "fuzz.safetensors")
+    if let layers = try? MLP.stateDictLayers(in: file, name: "fuzz").layers, let first = layers.first,
         first.inputs <= 4096
     {
         let features = (0..<first.inputs).map { "x\($0)" }

@@ -157,6 +157,8 @@ struct CSVLoader {
         }
 
         // The body: plain records through the C scanner, the rest through the general reader.
+        var scannerInterners: [TextInterner] = []
+        var internedColumns: [Int]? = nil
         let useScanner = numericMissing.isEmpty
         var generalRecords = 0
         let blankIsMissing: Int32 = missing.contains("") ? 1 : 0
@@ -169,7 +171,17 @@ struct CSVLoader {
                     ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
                     slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
                     blankIsMissing: blankIsMissing)
-                var scannerInterners = [TextInterner](repeating: TextInterner(), count: textColumns.count)
+                // The interners carry over from one scanner stretch to the next (rows through the
+                // general reader between them), so the target's numbers keep their meaning; a
+                // column turned to text renumbers the slots: the numbers become texts first.
+                if textColumns != internedColumns {
+                    if internedColumns != nil, let codes = allTargetCodes {
+                        allTargetValues = codes.map { allTargetTexts[Int($0)] }
+                        allTargetCodes = nil
+                    }
+                    scannerInterners = [TextInterner](repeating: TextInterner(), count: textColumns.count)
+                    internedColumns = textColumns
+                }
 
                 // Text cells of `got` rows the scanner wrote from row `first` on (at or after
                 // `rows`), their ranges in `ranges`; they become rows `rows`, `rows + 1`, ... but
