@@ -337,6 +337,15 @@ struct GraphReader {
                 "its layers use different activations (\(hidden.map(\.name).joined(separator: ", "))); mle's networks have one activation between all layers"
             )
         }
+        for (i, a) in path.layers.enumerated() {
+            // A diagonal map becomes a dense layer of width² weights.
+            let elements = Memory.product(a.inputs, a.outputs)
+            guard elements < 1 << 31 else {
+                throw bad("layer \(i + 1) would have \(elements) weights, more than mle reads")
+            }
+            let bytes = Memory.product(elements, 4)
+            if Memory.worthChecking(bytes) { try Memory.reserve(bytes, for: "read \(name)'s layer \(i + 1)") }
+        }
         let layers = path.layers.map(\.layer)
         for (i, layer) in layers.enumerated() {
             guard layer.weight.storage.allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
@@ -515,6 +524,16 @@ struct GraphReader {
         attribute(node, key).map { $0.floats.map(Double.init) }
     }
 
+    /// Checks that `elements` doubles (a map the reduction is about to make) fit in the memory
+    /// left, and refuses sizes no network of this kind has.
+    func afford(_ elements: Int, _ node: Onnx_NodeProto) throws {
+        guard elements < 1 << 31 else {
+            throw bad("\(GraphReader.label(node)) makes a layer of \(elements) weights, more than mle reads")
+        }
+        let bytes = Memory.product(elements, 8)
+        if Memory.worthChecking(bytes) { try Memory.reserve(bytes, for: "read \(name)'s \(GraphReader.label(node))") }
+    }
+
     static func label(_ node: Onnx_NodeProto) -> String {
         node.name.isEmpty ? node.opType : "\(node.opType) (node '\(node.name)')"
     }
@@ -570,8 +589,13 @@ struct GraphReader {
             }
             return c.values
         }
-        func affine(_ apply: (inout Affine) -> Void) {
-            if !path.isOpen { path.layers.append(.identity(path.width)) }
+        func affine(_ apply: (inout Affine) -> Void) throws {
+            if !path.isOpen {
+                // A diagonal map over the row: its scale and shift (the width comes from the
+                // input's declared shape, which a small file can make huge).
+                try afford(Memory.product(path.width, 2), node)
+                path.layers.append(.identity(path.width))
+            }
             apply(&path.layers[path.layers.count - 1])
             path.width = path.layers[path.layers.count - 1].outputs
             path.operators.append(node.opType)
@@ -637,7 +661,10 @@ struct GraphReader {
                 path.operators.append(node.opType)
                 set(.path(path))
             } else {
-                affine { $0.multiply(weight, columns: n, plus: bias) }
+                // Two products without an activation between them compose: inputs × n values,
+                // more than either weight held (1e5×1 then 1×1e5 is 1e10).
+                try afford(Memory.product(path.layers[path.layers.count - 1].inputs, n), node)
+                try affine { $0.multiply(weight, columns: n, plus: bias) }
             }
         case ("", "Add"), ("", "Sub"), ("", "Mul"), ("", "Div"):
             guard !afterEnd || (node.opType == "Sub" && slot == 1 && !path.softmax) else {
@@ -648,8 +675,8 @@ struct GraphReader {
             }
             let ones = [Double](repeating: 1, count: path.width), zeros = [Double](repeating: 0, count: path.width)
             switch (node.opType, slot) {
-            case ("Add", _): affine { $0.scaleAndShift(ones, v) }
-            case ("Sub", 0): affine { $0.scaleAndShift(ones, v.map { -$0 }) }
+            case ("Add", _): try affine { $0.scaleAndShift(ones, v) }
+            case ("Sub", 0): try affine { $0.scaleAndShift(ones, v.map { -$0 }) }
             case ("Sub", _):
                 if afterEnd {
                     // 1 − σ(z) = σ(−z): scikit-learn's binary MLP writes [1 − p, p].
@@ -660,13 +687,13 @@ struct GraphReader {
                     negated.operators.append("Sub")
                     return set(.path(negated))
                 }
-                affine { $0.scaleAndShift(ones.map { -$0 }, v) }
-            case ("Mul", _): affine { $0.scaleAndShift(v, zeros) }
+                try affine { $0.scaleAndShift(ones.map { -$0 }, v) }
+            case ("Mul", _): try affine { $0.scaleAndShift(v, zeros) }
             default:
                 guard slot == 0, v.allSatisfy({ $0 != 0 }) else {
                     return refuse(slot == 0 ? "divides by zero" : "divides a constant by the input's values")
                 }
-                affine { $0.scaleAndShift(v.map { 1 / $0 }, zeros) }
+                try affine { $0.scaleAndShift(v.map { 1 / $0 }, zeros) }
             }
         case ("", "BatchNormalization"):
             // Inference mode: y = (x − mean) / √(var + ε) · scale + B, column by column.
@@ -682,7 +709,7 @@ struct GraphReader {
             let epsilon = float(node, "epsilon", 1e-5)
             guard variance.allSatisfy({ $0 + epsilon > 0 }) else { return refuse("a variance is negative") }
             let s = zip(scale, variance).map { $0 / ($1 + epsilon).squareRoot() }
-            affine { $0.scaleAndShift(s, zip(zip(shift, mean), s).map { $0.0 - $0.1 * $1 }) }
+            try affine { $0.scaleAndShift(s, zip(zip(shift, mean), s).map { $0.0 - $0.1 * $1 }) }
         case ("", "Concat"):
             refuse("it joins the input's values with constants")
         case ("", "Relu"), ("", "LeakyRelu"), ("", "Sigmoid"), ("", "Tanh"):
@@ -736,7 +763,7 @@ struct GraphReader {
                 return refuse("its offset and scale do not have one value per column (\(path.width))")
             }
             // y = (x − offset)·scale
-            affine { $0.scaleAndShift(s, zip(o, s).map { -$0 * $1 }) }
+            try affine { $0.scaleAndShift(s, zip(o, s).map { -$0 * $1 }) }
         case ("ai.onnx.ml", "LinearClassifier"), ("ai.onnx.ml", "LinearRegressor"):
             guard !afterEnd else { return refuse("comes after the network's output") }
             let classifier = node.opType == "LinearClassifier"
@@ -770,6 +797,7 @@ struct GraphReader {
             if !out.isOpen {
                 out.layers.append(Affine(inputs: path.width, outputs: n, weight: weight, scale: nil, bias: bias))
             } else {
+                try afford(Memory.product(out.layers[out.layers.count - 1].inputs, n), node)
                 out.layers[out.layers.count - 1].multiply(weight, columns: n, plus: bias)
             }
             out.width = n

@@ -336,3 +336,23 @@ private func graph(
     #expect(withDataOK, "\(withData.errors)")
     #expect(withData.results.joined(separator: " ").contains("standardised feature units"))
 }
+
+@Test func graphsThatWouldMakeHugeLayersAreRefusedBeforeAllocating() throws {
+    // Two products without an activation between them: 100,000 × 1 then 1 × 100,000 compose
+    // into 10¹⁰ weights from a file of under a megabyte.
+    let n = 100_000
+    let data = graph(
+        [node("MatMul", ["x", "a"], ["h"]), node("MatMul", ["h", "b"], ["y"])],
+        [tensor("a", [n, 1], [Float](repeating: 0.5, count: n)), tensor("b", [1, n], [Float](repeating: 2, count: n))],
+        width: n)
+    do {
+        _ = try ONNXImport.parse(data, name: "huge.onnx")
+        Issue.record("a 10¹⁰-weight layer was made")
+    } catch {
+        #expect("\(error)".contains("10000000000 weights") || "\(error)".contains("GB"), "\(error)")
+    }
+    // A normalisation alone over a row of 100,000 values would be a 100,000² layer.
+    let scaler = graph(
+        [node("Mul", ["x", "s"], ["y"])], [tensor("s", [1], [2])], width: n)
+    #expect(throws: (any Error).self) { try ONNXImport.parse(scaler, name: "wide.onnx") }
+}
