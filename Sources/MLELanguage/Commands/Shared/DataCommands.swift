@@ -165,7 +165,11 @@ enum DataCommands {
             }
         }
         // Without data, the classes named (by classes= or by the file) are the task's, in name order inside mle.
-        if data == nil, let classes, task.isClassification { task = .classification(classNames: classes.sorted()) }
+        // (mle's own files keep mle's order, which sorts numbers as numbers.)
+        if data == nil, let classes, task.isClassification {
+            let own = file.task?.classNames ?? []
+            task = .classification(classNames: Set(own) == Set(classes) ? own : classes.sorted())
+        }
         if let d = data, !d.isPlainNumeric {
             throw LearningError.invalid(
                 "data= must be numeric and complete for an imported network (its inputs are numbers); \(dataName ?? "this data") has categorical columns or missing values"
