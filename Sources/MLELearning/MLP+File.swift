@@ -266,6 +266,16 @@ extension MLP {
             modules = order
         } else {
             modules = kinds.keys.sorted { naturalOrder($0, $1) }
+            // nn.Sequential numbers its modules in order; names (fc1, bn1) do not say where a
+            // BatchNorm stands ("bn1" sorts before "fc1"), and folding it in the wrong place is a
+            // wrong network that may still load: the order must be given.
+            let named = modules.filter { kinds[$0] == .batchNorm && Int($0.split(separator: ".").last ?? "") == nil }
+            if let first = named.first {
+                throw SettingError(
+                    "layers",
+                    "\(name) has a BatchNorm named '\(first)': names do not say where it stands; give every layer in order with layers=[…] (its modules: \(modules.joined(separator: ", ")))"
+                )
+            }
         }
         var layers: [DenseLayer] = []
         var folded: [String] = []

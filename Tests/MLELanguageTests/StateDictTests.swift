@@ -90,3 +90,20 @@ private func file(_ name: String) -> String { fixtureURL("MLELearningTests", nam
     #expect(layers.count == 2 && folded.isEmpty)
     #expect(layers[1].bias == [0, 0])  // no bias: zeros
 }
+
+@Test func aNamedBatchNormNeedsTheOrderGiven() throws {
+    // fc1 (3 → 3), bn1, fc2: "bn1" sorts first, and as a 3-unit BatchNorm it would fold into fc1's
+    // inputs without complaint; the order must be given instead.
+    var f = SafeTensors()
+    f.tensors["fc1.weight"] = .init(shape: [3, 3], values: [1, 0, 0, 0, 1, 0, 0, 0, 1])
+    f.tensors["fc1.bias"] = .init(shape: [3], values: [0, 0, 0])
+    f.tensors["bn1.running_mean"] = .init(shape: [3], values: [1, 2, 3])
+    f.tensors["bn1.running_var"] = .init(shape: [3], values: [4, 4, 4])
+    f.tensors["fc2.weight"] = .init(shape: [2, 3], values: [1, 1, 1, -1, -1, -1])
+    f.tensors["fc2.bias"] = .init(shape: [2], values: [0, 0])
+    #expect(throws: SettingError.self) { try MLP.stateDictLayers(in: f, name: "f") }
+    let (layers, folded) = try MLP.stateDictLayers(in: f, name: "f", order: ["fc1", "bn1", "fc2"])
+    #expect(folded == ["bn1 into fc1"])
+    // After fc1 (the identity), bn1 is (x − mean)/√(var + ε): fc1's bias becomes −mean/√(4 + 1e-5).
+    #expect(isClose(layers[0].bias, [1, 2, 3].map { -Float($0) / Float((4 + 1e-5).squareRoot()) }, relative: 1e-6))
+}
