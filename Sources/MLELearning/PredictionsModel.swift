@@ -298,7 +298,8 @@ public struct PredictionsModel: Model {
                     if let (earlier, r) = repeated {
                         throw SettingError(
                             "id",
-                            "rows \(earlier + 1) and \(r + 1) have the same \(id) '\(Self.text(data, r, j, data.features[r, j]))'")
+                            "rows \(earlier + 1) and \(r + 1) have the same \(id) '\(Self.text(data, r, j, data.features[r, j]))'"
+                        )
                     }
                     index = .dense(first: first, rows: rows)
                 } else {
