@@ -33,26 +33,34 @@ extension Matrix {
             return
         }
         a.storage.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                c.storage.withUnsafeMutableBufferPointer { pc in
-                    if m * n * k < smallProduct, alpha == 1, beta == 0 || beta == 1,
-                        let x = pa.baseAddress, let y = pb.baseAddress, let z = pc.baseAddress,
-                        mle_sgemm_small(
-                            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, x, a.cols, y, b.cols,
-                            beta == 1 ? 1 : 0, z, n) == 1
-                    {
-                        return
-                    }
-                    if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
-                    cblas_sgemm(
-                        CblasRowMajor,
-                        transposeA ? CblasTrans : CblasNoTrans,
-                        transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha,
-                        pa.baseAddress, Int32(a.cols),
-                        pb.baseAddress, Int32(b.cols),
-                        beta, pc.baseAddress, Int32(n))
+            guard let x = pa.baseAddress else { return }
+            multiply(
+                x, transposeA: transposeA, lda: a.cols, b, transposeB: transposeB, into: &c, m: m, n: n, k: k,
+                alpha: alpha, beta: beta)
+        }
+    }
+
+    /// The dispatch of both `gemm`s: `mle_sgemm_small` for small products it takes, else
+    /// `cblas_sgemm`; A at `a` with leading dimension `lda`.
+    private static func multiply(
+        _ a: UnsafePointer<Float>, transposeA: Bool, lda: Int, _ b: Matrix, transposeB: Bool,
+        into c: inout Matrix, m: Int, n: Int, k: Int, alpha: Float, beta: Float
+    ) {
+        b.storage.withUnsafeBufferPointer { pb in
+            c.storage.withUnsafeMutableBufferPointer { pc in
+                if m * n * k < smallProduct, alpha == 1, beta == 0 || beta == 1,
+                    let y = pb.baseAddress, let z = pc.baseAddress,
+                    mle_sgemm_small(
+                        transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, y, b.cols, beta == 1 ? 1 : 0, z, n)
+                        == 1
+                {
+                    return
                 }
+                if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
+                cblas_sgemm(
+                    CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), pb.baseAddress, Int32(b.cols),
+                    beta, pc.baseAddress, Int32(n))
             }
         }
     }
@@ -73,19 +81,8 @@ extension Matrix {
             for i in c.storage.indices { c.storage[i] *= beta }
             return
         }
-        b.storage.withUnsafeBufferPointer { pb in
-            c.storage.withUnsafeMutableBufferPointer { pc in
-                if m * n * k < smallProduct, beta == 0 || beta == 1, let y = pb.baseAddress, let z = pc.baseAddress,
-                    mle_sgemm_small(0, 0, m, n, k, a, k, y, n, beta == 1 ? 1 : 0, z, n) == 1
-                {
-                    return
-                }
-                if m * n * k >= smallProduct { BLASThreads.resumeThreads() }
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k),
-                    pb.baseAddress, Int32(n), beta, pc.baseAddress, Int32(n))
-            }
-        }
+        multiply(
+            a, transposeA: false, lda: k, b, transposeB: false, into: &c, m: m, n: n, k: k, alpha: 1, beta: beta)
     }
 
     /// `op(A) · op(B)` as a new matrix.

@@ -356,3 +356,33 @@ private func graph(
         [node("Mul", ["x", "s"], ["y"])], [tensor("s", [1], [2])], width: n)
     #expect(throws: (any Error).self) { try ONNXImport.parse(scaler, name: "wide.onnx") }
 }
+
+@Test func linearRegressorDropoutAndFoldedConstantsReduceByHand() throws {
+    // A weight given transposed through Transpose of a constant, a Dropout (inference: nothing),
+    // then ai.onnx.ml's LinearRegressor: y = (x·Wᵀᵀ)·c + i with W = [[1, 2], [3, 4]] stored
+    // transposed, c = [0.5, −1], i = 2. For x = (1, 1): x·W = (4, 6) → 2 − 6 + 2 = −2.
+    var regressor = node("LinearRegressor", ["d"], ["y"])
+    regressor.domain = "ai.onnx.ml"
+    var coefficients = Onnx_AttributeProto()
+    coefficients.name = "coefficients"
+    coefficients.floats = [0.5, -1]
+    coefficients.type = .floats
+    var intercepts = Onnx_AttributeProto()
+    intercepts.name = "intercepts"
+    intercepts.floats = [2]
+    intercepts.type = .floats
+    regressor.attribute = [coefficients, intercepts]
+    let data = graph(
+        [
+            node("Transpose", ["wt"], ["w"]), node("MatMul", ["x", "w"], ["h"]), node("Dropout", ["h"], ["d"]),
+            regressor
+        ],
+        [tensor("wt", [2, 2], [1, 3, 2, 4])])
+    let net = try ONNXImport.parse(data, name: "regressor.onnx")
+    #expect(net.layers.count == 1 && net.output == .linear)
+    #expect(net.operators == ["MatMul", "LinearRegressor"])
+    let x = try Matrix([[1, 1]])
+    var z = Matrix(rows: 1, cols: 1)
+    try Matrix.gemm(x, net.layers[0].weight, into: &z)
+    #expect(z[0, 0] + net.layers[0].bias[0] == -2)
+}

@@ -3,6 +3,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import time
 
 
@@ -83,3 +84,25 @@ def arguments():
     ap.add_argument("--root", required=True)
     ap.add_argument("--reps", type=int, default=5)
     return ap.parse_args()
+
+
+# A child's peak RSS (ru_maxrss) starts at its parent's RSS at fork and survives exec, so a
+# process forked from this one (NumPy and PyTorch loaded, over 100 MB) would report at least
+# that. The measured process is therefore started by a small interpreter without site packages.
+MEASURE = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss / 1024, status)
+"""
+
+
+def run_measured(cmd):
+    """Wall time and peak resident memory (MB) of a child process."""
+    out = subprocess.run([sys.executable, "-S", "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
+    t, mem, status = out.stdout.split()
+    assert status == "0", cmd
+    return float(t), float(mem)

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from common import arguments, mle_time
+from common import arguments, mle_time, run_measured
 
 args = arguments()
 tmp = tempfile.mkdtemp(prefix="mle-bench-data-")
@@ -24,28 +24,6 @@ with open(path, "w") as f:
         f.write(",".join(f"{v:.6f}" for v in x[r]) + f",{y[r]}\n")
 size_mb = os.path.getsize(path) / 1e6
 float32_mb = 200_000 * 51 * 4 / 1e6
-
-
-# A child's peak RSS (ru_maxrss) starts at its parent's RSS at fork and survives exec, so a
-# process forked from this one (NumPy and PyTorch loaded, over 100 MB) would report at least
-# that. The measured process is therefore started by a small interpreter without site packages.
-MEASURE = """
-import os, sys, time
-start = time.perf_counter()
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
-                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-_, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss / 1024, status)
-"""
-
-
-def run_measured(cmd):
-    """Wall time and peak resident memory (MB) of a child process."""
-    out = subprocess.run([sys.executable, "-S", "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
-    t, mem, status = out.stdout.split()
-    assert status == "0", cmd
-    return float(t), float(mem)
 
 
 load = f'd = load "{path}" target=y'

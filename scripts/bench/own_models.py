@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from common import arguments, mle_call_times
+from common import arguments, mle_call_times, run_measured
 
 args = arguments()
 tmp = tempfile.mkdtemp(prefix="mle-bench-own-")
@@ -84,22 +84,8 @@ with open(pred_path, "w") as f:
     f.writelines(f"{b},{1 - p:.6f},{p:.6f}\n" for b, p in zip(body, p_yes))
 size_mb = os.path.getsize(pred_path) / 1e6
 
-MEASURE = """
-import os, sys, time
-start = time.perf_counter()
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
-                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-_, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, status)
-"""
-
-
 def run_timed(cmd):
-    out = subprocess.run([sys.executable, "-S", "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
-    t, status = out.stdout.split()
-    assert status == "0", cmd
-    return float(t)
+    return run_measured(cmd)[0]
 
 
 check = subprocess.run([args.mle, "-c", f'p = load "{pred_path}" target=actual\n'
