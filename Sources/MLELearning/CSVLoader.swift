@@ -184,11 +184,13 @@ struct CSVLoader {
                 }
 
                 // Text cells of `got` rows the scanner wrote from row `first` on (at or after
-                // `rows`), their ranges in `ranges`; they become rows `rows`, `rows + 1`, ... but
-                // for those whose target is missing, which are dropped.
-                func absorb(_ got: Int, from first: Int, _ ranges: [UInt32], buf: UnsafeBufferPointer<UInt8>, line: Int)
-                    throws
-                {
+                // `rows`), their ranges in `ranges` and their numbers among the texts known
+                // before the scan in codes[t * codeStride + r] (or -1); they become rows `rows`,
+                // `rows + 1`, ... but for those whose target is missing, which are dropped.
+                func absorb(
+                    _ got: Int, from first: Int, _ ranges: [UInt32], codes: [Int32], codeStride: Int,
+                    buf: UnsafeBufferPointer<UInt8>, line: Int
+                ) throws {
                     var kept = rows
                     // The state every row touches, moved into locals for the loop: captured
                     // variables are checked for exclusive access at run time on every access
@@ -205,12 +207,52 @@ struct CSVLoader {
                         swap(&targetCodes, &allTargetCodes)
                         swap(&targetTexts, &allTargetTexts)
                     }
-                    for r in 0..<got {
+                    // Only a target column of few texts (a file of predictions or labels): runs
+                    // of rows whose target the scan matched are taken as their numbers at once.
+                    let targetOnly = textColumns.count == 1 && textColumns.first == targetIndex && task != .regression
+                    var next = 0
+                    while next < got {
+                        let r = next
+                        next += 1
+                        if targetOnly, targetCodes != nil, !interners[0].isFull {
+                            var e = r
+                            codes.withUnsafeBufferPointer { codes in
+                                interners[0].missing.withUnsafeBufferPointer { missing in
+                                    while e < got {
+                                        let c = Int(codes[e])
+                                        if c < 0 || missing[c] { break }
+                                        e += 1
+                                    }
+                                }
+                            }
+                            if e > r {
+                                if kept != first + r {
+                                    for q in r..<e { storage.moveRow(first + q, to: kept + q - r) }
+                                }
+                                // Out of the optional while it grows, so that it is not copied.
+                                if var taken = targetCodes {
+                                    targetCodes = nil
+                                    // Room for the rows the file is estimated to hold, once.
+                                    if taken.capacity < taken.count + e - r {
+                                        taken.reserveCapacity(max(storage.rowCapacity, taken.count + e - r))
+                                    }
+                                    codes.withUnsafeBufferPointer { taken.append(contentsOf: $0[r..<e]) }
+                                    targetCodes = taken
+                                }
+                                kept += e - r
+                                next = e
+                                continue
+                            }
+                        }
                         let base = r * textColumns.count * 2
                         /// The cell's text, whether it is a missing-value token, and its number among
                         /// the column's distinct texts (nil once there are too many).
                         func text(_ t: Int) throws -> (String, missing: Bool, code: Int?) {
                             let s = Int(ranges[base + 2 * t]), n = Int(ranges[base + 2 * t + 1])
+                            let matched = Int(codes[t * codeStride + r])
+                            if matched >= 0, !interners[t].isFull {
+                                return (interners[t].texts[matched], interners[t].missing[matched], matched)
+                            }
                             let cell = UnsafeBufferPointer(rebasing: buf[s..<s + n])
                             if let code = interners[t].lookup(cell) {
                                 return (interners[t].texts[code], interners[t].missing[code], code)
@@ -255,6 +297,7 @@ struct CSVLoader {
                     rows = kept
                 }
 
+                var rangesA: [UInt32] = [], rangesB: [UInt32] = [], codesA: [Int32] = [], codesB: [Int32] = []
                 while true {
                     if cancellation.isCancelled { throw Cancelled() }
                     try input.fill()
@@ -268,32 +311,51 @@ struct CSVLoader {
                         let linesA = input.lineEnds(from: start, to: cut)
                         let linesB = input.lineEnds(from: cut, to: start + input.available)
                         try storage.ensure(rows: rows + linesA + linesB)
-                        var rangesA = [UInt32](repeating: 0, count: linesA * textColumns.count * 2)
-                        var rangesB = [UInt32](repeating: 0, count: linesB * textColumns.count * 2)
+                        // Buffers kept from block to block (allocating them anew cost page faults).
+                        let ntext = textColumns.count
+                        if rangesA.count < linesA * ntext * 2 {
+                            rangesA = [UInt32](repeating: 0, count: linesA * ntext * 2)
+                        }
+                        if rangesB.count < linesB * ntext * 2 {
+                            rangesB = [UInt32](repeating: 0, count: linesB * ntext * 2)
+                        }
+                        if codesA.count < linesA * ntext { codesA = [Int32](repeating: -1, count: linesA * ntext) }
+                        if codesB.count < linesB * ntext { codesB = [Int32](repeating: -1, count: linesB * ntext) }
+                        let known = scannerInterners.map(\.known)
                         let (a, b) = input.withBuffer { buf in
                             storage.withRows { out in
                                 rangesA.withUnsafeMutableBufferPointer { ra in
                                     rangesB.withUnsafeMutableBufferPointer { rb in
-                                        let jobs = [
-                                            ScanJob(
-                                                buf: buf, start: start, end: cut, out: out, ranges: ra, firstRow: rows,
-                                                maxRows: linesA),
-                                            ScanJob(
-                                                buf: buf, start: cut, end: buf.count, out: out, ranges: rb,
-                                                firstRow: rows + linesA, maxRows: linesB)
-                                        ]
-                                        let done = (try? Parallel.map(2) { layout.scan(jobs[$0]) }) ?? []
-                                        return (done.first ?? (0, start), done.last ?? (0, cut))
+                                        codesA.withUnsafeMutableBufferPointer { ca in
+                                            codesB.withUnsafeMutableBufferPointer { cb in
+                                                let jobs = [
+                                                    ScanJob(
+                                                        buf: buf, start: start, end: cut, out: out, ranges: ra,
+                                                        codes: ca, known: known, firstRow: rows, maxRows: linesA),
+                                                    ScanJob(
+                                                        buf: buf, start: cut, end: buf.count, out: out, ranges: rb,
+                                                        codes: cb, known: known, firstRow: rows + linesA,
+                                                        maxRows: linesB)
+                                                ]
+                                                let done = (try? Parallel.map(2) { layout.scan(jobs[$0]) }) ?? []
+                                                return (done.first ?? (0, start), done.last ?? (0, cut))
+                                            }
+                                        }
                                     }
                                 }
                             }
                         }
                         let line = input.line, first = rows
-                        try input.withBuffer { buf in try absorb(a.rows, from: first, rangesA, buf: buf, line: line) }
+                        try input.withBuffer { buf in
+                            try absorb(
+                                a.rows, from: first, rangesA, codes: codesA, codeStride: linesA, buf: buf, line: line)
+                        }
                         var end = a.pos, lines = a.rows
                         if a.rows == linesA && a.pos == cut && b.rows > 0 {
                             try input.withBuffer { buf in
-                                try absorb(b.rows, from: first + linesA, rangesB, buf: buf, line: line + linesA)
+                                try absorb(
+                                    b.rows, from: first + linesA, rangesB, codes: codesB, codeStride: linesB, buf: buf,
+                                    line: line + linesA)
                             }
                             end = b.pos; lines += b.rows
                         }
@@ -304,20 +366,27 @@ struct CSVLoader {
                     if storage.rowCapacity == rows { try storage.ensure(rows: rows + Self.scanRows) }
                     let maxRows = min(Self.scanRows, storage.rowCapacity - rows)
                     var ranges = [UInt32](repeating: 0, count: maxRows * textColumns.count * 2)
+                    var codes = [Int32](repeating: -1, count: maxRows * textColumns.count)
+                    let known = scannerInterners.map(\.known)
                     let done = input.withBuffer { buf in
                         storage.withRows { out in
                             ranges.withUnsafeMutableBufferPointer { r in
-                                layout.scan(
-                                    ScanJob(
-                                        buf: buf, start: start, end: buf.count, out: out, ranges: r,
-                                        firstRow: rows, maxRows: maxRows))
+                                codes.withUnsafeMutableBufferPointer { c in
+                                    layout.scan(
+                                        ScanJob(
+                                            buf: buf, start: start, end: buf.count, out: out, ranges: r, codes: c,
+                                            known: known, firstRow: rows, maxRows: maxRows))
+                                }
                             }
                         }
                     }
                     if done.rows == 0 { break }
                     let line = input.line
                     let first = rows
-                    try input.withBuffer { buf in try absorb(done.rows, from: first, ranges, buf: buf, line: line) }
+                    try input.withBuffer { buf in
+                        try absorb(
+                            done.rows, from: first, ranges, codes: codes, codeStride: maxRows, buf: buf, line: line)
+                    }
                     input.advance(to: done.pos, lines: done.rows)
                     try storage.estimate(bytesPerRow: input.bytesPerRow)
                 }
@@ -390,18 +459,29 @@ private struct ScanLayout: Sendable {
         let rows = mle_csv_scan(
             job.buf.baseAddress, job.end, &pos, ncols, modes, slot, textSlot, features, texts,
             blankIsMissing, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
+        // The text cells matched against the texts seen before, here on the scanning thread
+        // rather than one by one afterwards (perf: a sixth of loading a predictions file).
+        if let ranges = job.ranges.baseAddress, let codes = job.codes.baseAddress {
+            for (t, known) in job.known.enumerated() {
+                known.match(
+                    job.buf, ranges: ranges + 2 * t, stride: 2 * texts, rows: rows, into: codes + t * job.maxRows)
+            }
+        }
         return (rows, pos)
     }
 }
 
 /// One scanner call: bytes [start, end) of the buffer, rows from `firstRow` of `out`, text ranges
-/// into `ranges`. Two jobs at once write disjoint rows and their own ranges.
+/// into `ranges`; text column t's cells matched against `known[t]` into codes[t * maxRows ...]
+/// (-1 when not known). Two jobs at once write disjoint rows and their own ranges and codes.
 private struct ScanJob: @unchecked Sendable {
     var buf: UnsafeBufferPointer<UInt8>
     var start: Int
     var end: Int
     var out: UnsafeMutableBufferPointer<Float>
     var ranges: UnsafeMutableBufferPointer<UInt32>
+    var codes: UnsafeMutableBufferPointer<Int32>
+    var known: [KnownTexts]
     var firstRow: Int
     var maxRows: Int
 }
@@ -439,8 +519,16 @@ private struct FeatureRows {
         try Memory.reserve(
             Memory.product(bytes, values.isEmpty ? 1 : 2),
             for: "load \(fileName) (room for \(rows) rows × \(columns) columns)")
-        values.reserveCapacity(grown)
-        values.append(contentsOf: repeatElement(0, count: grown - values.count))
+        // Rows past those read are not filled: a row the scanner or the general reader keeps has
+        // every feature written before anything reads it (numbers, or NaN for text and missing
+        // cells), and `finish` cuts the rest off. Zero-filling the estimated 12 MB of a predictions
+        // file on one thread, before the two-thread scan, was a tenth of its load (perf); the
+        // pages are now first touched by the threads that write them.
+        let old = values
+        values = [Float](unsafeUninitializedCapacity: grown) { buffer, initialized in
+            _ = buffer.initialize(from: old)
+            initialized = grown
+        }
     }
 
     /// After the first rows: reserve the whole file's rows once, with 2% to spare.
@@ -759,6 +847,26 @@ extension CSVLoader {
     }
 }
 
+/// A `TextInterner`'s texts as bytes: text k is bytes[offsets[k] ..< offsets[k + 1]].
+struct KnownTexts: Sendable {
+    var bytes: [UInt8] = []
+    var offsets: [Int] = [0]
+    var count: Int { offsets.count - 1 }
+
+    /// For `rows` cells of `buf` — cell r's start and length at ranges[r * stride] and
+    /// ranges[r * stride + 1] — each cell's number among these texts, or -1, into codes[r].
+    func match(
+        _ buf: UnsafeBufferPointer<UInt8>, ranges: UnsafePointer<UInt32>, stride: Int, rows: Int,
+        into codes: UnsafeMutablePointer<Int32>
+    ) {
+        bytes.withUnsafeBufferPointer { b in
+            offsets.withUnsafeBufferPointer { o in
+                mle_csv_match(buf.baseAddress, ranges, stride, rows, b.baseAddress, o.baseAddress, count, codes)
+            }
+        }
+    }
+}
+
 /// The few distinct texts of a column seen so far (a class column's "yes" and "no"), found again
 /// by their bytes: a cell equal to one of them is that String, without validating and building
 /// it again. Perf (scripts/bench/own_models.py, a predictions file of 1,000,000 rows): building
@@ -771,6 +879,20 @@ struct TextInterner {
     /// Whether each text is a missing-value token.
     private(set) var missing: [Bool] = []
     private var full = false
+
+    /// Whether the column had too many distinct texts (the numbers of earlier texts then mean
+    /// nothing).
+    var isFull: Bool { full }
+
+    /// The texts' bytes end to end, for matching cells in C on another thread.
+    var known: KnownTexts {
+        var k = KnownTexts()
+        for b in bytes {
+            k.bytes += b
+            k.offsets.append(k.bytes.count)
+        }
+        return k
+    }
 
     /// The number of a text seen before.
     func lookup(_ cell: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -44,6 +44,12 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
                     size_t nfeatures, size_t ntext, int blank_is_missing,
                     float *out, unsigned int *ranges, size_t first_row, size_t max_rows);
 
+/// For each of `rows` text cells — cell r's byte range (start in buf, length) at
+/// ranges[r * stride], ranges[r * stride + 1] — the number k of the known text equal to it, or
+/// -1: known text k is known[offsets[k] ..< offsets[k + 1]], k < nknown.
+void mle_csv_match(const unsigned char *buf, const unsigned int *ranges, size_t stride, size_t rows,
+                   const unsigned char *known, const size_t *offsets, size_t nknown, int *codes);
+
 /// How many bytes of buf[0 ..< len] equal `byte`.
 size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte);
 
