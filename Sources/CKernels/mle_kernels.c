@@ -264,6 +264,100 @@ void mle_csv_match(const unsigned char *buf, const unsigned int *ranges, size_t 
     }
 }
 
+/* The bootstrap's generator: xoshiro256** (as MLETensor's SeededGenerator) seeded by SplitMix64,
+ * two 32-bit draws per output, Lemire's bounded multiply-shift with rejection, and the resampling
+ * loop over one 32-byte record per row. In Swift over four separate arrays the loop took 3.4 s
+ * for 10,000 resamples of 100,000 rows; here about 2.5 s (the draws and the gathers; four sets of
+ * accumulators, against the adds into one bin waiting on each other, did not help). */
+typedef struct {
+    uint64_t s[4];
+    uint32_t spare;
+    int has_spare;
+} mle_bootstrap_rng;
+
+static inline uint64_t mle_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static void mle_bootstrap_seed(mle_bootstrap_rng *g, uint64_t seed) {
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) {
+        x += UINT64_C(0x9E3779B97F4A7C15);
+        uint64_t z = x;
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        g->s[i] = z ^ (z >> 31);
+    }
+    g->has_spare = 0;
+}
+
+static inline uint64_t mle_bootstrap_next(mle_bootstrap_rng *g) {
+    uint64_t *s = g->s;
+    const uint64_t result = mle_rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = mle_rotl(s[3], 45);
+    return result;
+}
+
+static inline uint32_t mle_bootstrap_next32(mle_bootstrap_rng *g) {
+    if (g->has_spare) { g->has_spare = 0; return g->spare; }
+    const uint64_t r = mle_bootstrap_next(g);
+    g->spare = (uint32_t)r;
+    g->has_spare = 1;
+    return (uint32_t)(r >> 32);
+}
+
+static inline uint32_t mle_bootstrap_index(mle_bootstrap_rng *g, uint32_t n) {
+    uint64_t m = (uint64_t)mle_bootstrap_next32(g) * n;
+    uint32_t low = (uint32_t)m;
+    if (low < n) {
+        const uint32_t threshold = (uint32_t)(-n) % n;
+        while (low < threshold) {
+            m = (uint64_t)mle_bootstrap_next32(g) * n;
+            low = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+void mle_bootstrap_indices(unsigned long long seed, size_t n, size_t count, unsigned int *out) {
+    mle_bootstrap_rng g;
+    mle_bootstrap_seed(&g, seed);
+    for (size_t i = 0; i < count; i++) out[i] = mle_bootstrap_index(&g, (uint32_t)n);
+}
+
+void mle_calibration_resamples(const mle_calibration_row *rows, size_t n, size_t nbins, unsigned long long seed,
+                               size_t resamples, double *out) {
+    mle_bootstrap_rng g;
+    mle_bootstrap_seed(&g, seed);
+    const size_t width = 2 * nbins + 2;
+    /* A batch's indices are drawn first (the same stream, in order) and each row is prefetched
+     * sixteen draws ahead: the rows (3 MB for 100,000) live in L3. 4.1–4.6 ns per draw against
+     * 4.3–6.9 without (a C harness, alternating). */
+    enum { BATCH = 256, AHEAD = 16 };
+    uint32_t idx[BATCH];
+    for (size_t r = 0; r < resamples; r++) {
+        double *counts = out + r * width, *sums = counts + nbins;
+        for (size_t b = 0; b < 2 * nbins; b++) counts[b] = 0;
+        double brier = 0, loss = 0;
+        for (size_t k = 0; k < n; k += BATCH) {
+            const size_t m = n - k < BATCH ? n - k : BATCH;
+            for (size_t j = 0; j < m; j++) idx[j] = mle_bootstrap_index(&g, (uint32_t)n);
+            for (size_t j = 0; j < m && j < AHEAD; j++) __builtin_prefetch(&rows[idx[j]]);
+            for (size_t j = 0; j < m; j++) {
+                if (j + AHEAD < m) __builtin_prefetch(&rows[idx[j + AHEAD]]);
+                const mle_calibration_row *row = &rows[idx[j]];
+                counts[row->bin] += 1;
+                sums[row->bin] += row->d;
+                brier += row->brier;
+                loss += row->loss;
+            }
+        }
+        counts[2 * nbins] = brier;
+        counts[2 * nbins + 1] = loss;
+    }
+}
+
 /* Blocks of 255 × 32 bytes are counted in the 32 one-byte lanes of a vector (255 matches at
  * most: none overflows), with the compiler's vector extension — left to itself it vectorised the
  * wrong loop. memchr once per line (the first version) took 6 ms of the 95 ms load of a 28 MB

@@ -177,7 +177,7 @@ public struct CommandRegistry: Sendable {
             .evaluation,
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
-                CompareCommand.spec, CVTestCommand.spec, RetrainCommand.spec,
+                CompareCommand.spec, CalibrationCommand.spec, CVTestCommand.spec, RetrainCommand.spec,
                 ABTestCommand.spec, BanditCommand.spec
             ]
         ),

@@ -50,6 +50,25 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
 void mle_csv_match(const unsigned char *buf, const unsigned int *ranges, size_t stride, size_t rows,
                    const unsigned char *known, const size_t *offsets, size_t nknown, int *codes);
 
+/// One row of a calibration bootstrap: event − probability, the row's Brier term, its log loss
+/// and its bin; 32 bytes, so that a draw reads one aligned half cache line.
+typedef struct {
+    double d, brier, loss;
+    unsigned long long bin;
+} mle_calibration_row;
+
+/// `resamples` bootstrap resamples of n rows (drawn uniformly with replacement by the generator
+/// `mle_bootstrap_indices` describes, seeded with `seed`): per resample, the count and the sum of
+/// d of each of the `nbins` bins, then the sums of the Brier and log-loss terms, into
+/// out[r * (2 * nbins + 2) ...].
+void mle_calibration_resamples(const mle_calibration_row *rows, size_t n, size_t nbins, unsigned long long seed,
+                               size_t resamples, double *out);
+
+/// The first `count` indices in 0 ..< n the bootstrap generator draws from `seed`: xoshiro256**
+/// seeded by SplitMix64, each 64-bit output giving two 32-bit candidates (high half first) mapped
+/// to 0 ..< n by Lemire's multiply-shift with rejection (no modulo bias); n < 2^32.
+void mle_bootstrap_indices(unsigned long long seed, size_t n, size_t count, unsigned int *out);
+
 /// How many bytes of buf[0 ..< len] equal `byte`.
 size_t mle_count_byte(const unsigned char *buf, size_t len, unsigned char byte);
 

@@ -6,7 +6,15 @@ public struct TextPlot: Sendable {
     public struct Series: Sendable {
         public var name: String
         public var y: [Double]
+        /// The points' x values (a scatter, on the plot's `xRange`); nil for evenly spaced points
+        /// drawn as steps.
+        public var x: [Double]?
+        /// The series' mark instead of the next of `marks` (a reference line's "·").
+        public var mark: Character?
         public init(_ name: String, _ y: [Double]) { self.name = name; self.y = y }
+        public init(_ name: String, x: [Double], y: [Double], mark: Character? = nil) {
+            self.name = name; self.x = x; self.y = y; self.mark = mark
+        }
     }
 
     public var title: String
@@ -20,6 +28,11 @@ public struct TextPlot: Sendable {
     public var height: Int
     /// Labels of the first and last x (default: 1 and the number of points).
     public var xEnds: (String, String)?
+    /// The x range of series with x values (default [0, 1]).
+    public var xRange: ClosedRange<Double> = 0...1
+    /// Short texts under the x axis at x values (each bin's count under a reliability diagram),
+    /// after a label; a text that would overlap the one before is left out.
+    public var xNotes: (label: String, notes: [(x: Double, text: String)])?
 
     public init(
         title: String, series: [Series], xLabel: String, yRange: ClosedRange<Double>? = nil,
@@ -44,8 +57,30 @@ public struct TextPlot: Sendable {
         // stretch into steps.
         let columns = width
         var grid = [[Character]](repeating: [Character](repeating: " ", count: columns), count: height)
+        /// The column of x on the x range, nil outside it.
+        func column(_ x: Double) -> Int? {
+            let lo = xRange.lowerBound, hi = xRange.upperBound
+            guard hi > lo, x >= lo, x <= hi else { return nil }
+            return min(columns - 1, Int(((x - lo) / (hi - lo) * Double(columns - 1)).rounded()))
+        }
         for (s, line) in series.enumerated() where !line.y.isEmpty {
-            let mark = TextPlot.marks[s % TextPlot.marks.count]
+            let mark = line.mark ?? TextPlot.marks[s % TextPlot.marks.count]
+            if let xs = line.x {
+                for (x, y) in zip(xs, line.y) where x.isFinite && y.isFinite {
+                    guard let c = column(x) else { continue }
+                    let t = (min(max(y, low), high) - low) / (high - low)
+                    let row = height - 1 - Int((t * Double(height - 1)).rounded())
+                    let here = grid[row][c]
+                    // A reference line (a series with its own mark) gives way to the points.
+                    let referenceMarks = Set(series.compactMap(\.mark))
+                    if here == " " || here == mark || referenceMarks.contains(here) && line.mark == nil {
+                        grid[row][c] = mark
+                    } else if line.mark == nil {
+                        grid[row][c] = TextPlot.overlap
+                    }
+                }
+                continue
+            }
             for c in 0..<columns {
                 // The value at the last x that falls in this column.
                 let i = min(line.y.count - 1, Int((Double(c + 1) * Double(points) / Double(columns)).rounded(.up)) - 1)
@@ -77,11 +112,26 @@ public struct TextPlot: Sendable {
         let first = xEnds?.0 ?? "1", last = xEnds?.1 ?? (points > 1 ? "\(points)" : "")
         let gap = max(1, columns - first.count - last.count)
         out.append(String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
+        if let (name, notes) = xNotes {
+            var line = [Character](repeating: " ", count: labelWidth + 2 + columns + 8)
+            for (k, ch) in name.enumerated() where k < labelWidth { line[labelWidth - name.count + k] = ch }
+            var free = labelWidth + 2
+            for (x, text) in notes {
+                guard let c = column(x) else { continue }
+                let start = max(free, labelWidth + 2 + c - text.count / 2)
+                guard start + text.count <= line.count else { continue }
+                for (k, ch) in text.enumerated() { line[start + k] = ch }
+                free = start + text.count + 1
+            }
+            out.append(String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        }
         var legend = String(repeating: " ", count: labelWidth + 2) + xLabel
         if series.count > 1 {
             legend +=
                 "   "
-                + series.enumerated().map { "\(TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)" }
+                + series.enumerated().map {
+                    "\($0.element.mark ?? TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)"
+                }
                 .joined(separator: "  ")
             if grid.contains(where: { $0.contains(TextPlot.overlap) }) { legend += "  \(TextPlot.overlap) several" }
         }

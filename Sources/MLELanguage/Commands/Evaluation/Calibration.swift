@@ -1,0 +1,281 @@
+import Foundation
+import MLEEvaluation
+import MLELearning
+import MLETensor
+
+/// `calibration`: is a probability of 0.8 right 80% of the time (Burkov ch. 6)? The reliability
+/// diagram, expected and maximum calibration error, Brier score and log loss, each with a
+/// bootstrap interval, and a reading in words.
+enum CalibrationCommand: Command {
+    static let spec = CommandSpec(
+        name: "calibration",
+        summary:
+            "Calibration of a classifier's probabilities: reliability diagram, ECE, MCE, Brier score and log loss with bootstrap intervals",
+        positionals: [
+            ParamSpec("model", .model, "a classifier (any: trained here, imported, or predictions)", required: true),
+            ParamSpec("data", .dataset, "the test data", required: true)
+        ],
+        options: [
+            ParamSpec("bins", .integer, "how many bins", default: .number(10)),
+            ParamSpec.choice(
+                "strategy", CalibrationBinning.self,
+                "uniform: bins of equal width; quantile: bins of equal numbers of predictions",
+                default: .uniform),
+            ParamSpec(
+                "class", .string,
+                "calibrate one class's probability against the rest (default: the positive class of two, the top label of more)"
+            ),
+            ParamSpec(
+                "positive", .string, "for two classes, the class whose probability is calibrated (default: the second)"),
+            IntervalCommands.levelOption,
+            ParamSpec("resamples", .integer, "bootstrap resamples", default: .number(2000)),
+            ParamSpec.choice("method", BootstrapMethod.self, "bootstrap interval method", default: .percentile),
+            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)")
+        ],
+        returns: "a calibration report",
+        examples: [
+            "calibration net test",
+            "calibration net test bins=15 strategy=quantile",
+            "calibration digits_net digits_test class=8 resamples=5000 seed=1"
+        ]
+    ) { inv in try execute(inv) }
+
+    struct Options {
+        var model: ModelValue
+        var data: Dataset
+        var bins: Int
+        var binning: CalibrationBinning
+        var className: String?
+        var positive: String?
+        var level: Double
+        var resamples: Int
+        var method: BootstrapMethod
+        var seed: UInt64
+    }
+
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(
+            model: try inv.model("model"), data: try inv.dataset("data"), bins: try inv.declared("bins", Int.self),
+            binning: try inv.choice("strategy", CalibrationBinning.self), className: inv.string("class"),
+            positive: inv.string("positive"), level: try inv.declared("level", Double.self),
+            resamples: try inv.declared("resamples", Int.self), method: try inv.choice("method", BootstrapMethod.self),
+            seed: inv.seed())
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        try inv.check("bins", o.bins, in: 1...1000)
+        try inv.checkLevel(o.level)
+        try inv.check("resamples", o.resamples, in: 100...1_000_000)
+        if o.className != nil, o.positive != nil {
+            throw inv.error("give class= or positive=, not both (they name the same thing)", at: "positive")
+        }
+    }
+
+    /// The model's probabilities on the data and each row's class among the model's classes.
+    static func probabilities(_ model: any Model, _ data: Dataset, _ inv: Invocation) throws -> (
+        Matrix, truth: [Int], classes: [String]
+    ) {
+        guard case .classification(let classes) = model.task else {
+            throw inv.error(
+                "calibration is about a classifier's probabilities; this model predicts numbers", at: "model")
+        }
+        guard case .classes(let labels, let dataNames)? = data.target else {
+            throw inv.error(
+                data.target == nil
+                    ? "the data has no target: calibration needs the true classes"
+                    : "the data's target holds numbers; calibration needs classes", at: "data")
+        }
+        var index: [String: Int] = [:]
+        for (i, c) in classes.enumerated() { index[c] = i }
+        var fromData = [Int](repeating: -1, count: dataNames.count)
+        for (j, name) in dataNames.enumerated() {
+            guard let i = index[name] else {
+                throw inv.error(
+                    "the data has class '\(name)', which the model does not know (its classes: \(classes.joined(separator: ", ")))",
+                    at: "data")
+            }
+            fromData[j] = i
+        }
+        let prediction = try model.predict(data)
+        guard case .probabilities(let p) = prediction, p.cols == classes.count else {
+            throw inv.error("the model gives no probabilities of its classes", at: "model")
+        }
+        return (p, labels.map { fromData[$0] }, classes)
+    }
+
+    static func run(_ o: Options, _ inv: Invocation) throws -> Value {
+        let (p, truth, classes) = try probabilities(o.model.model, o.data, inv)
+        let event: CalibrationEvent
+        if let name = o.className ?? o.positive {
+            guard let c = classes.firstIndex(of: name) else {
+                throw UnknownNameError(
+                    kind: "class", name: name, known: classes, setting: o.className != nil ? "class" : "positive",
+                    listing: "classes")
+            }
+            event = .ofClass(c)
+        } else {
+            event = classes.count == 2 ? .ofClass(1) : .topLabel
+        }
+        let cal: Calibration
+        do {
+            cal = try Calibration(probabilities: p, truth: truth, event: event, bins: o.bins, binning: o.binning)
+        } catch let e as LearningError { throw inv.error("\(e)", at: "model") }
+        let intervals: [Calibration.Statistic: BootstrapResult]
+        do {
+            intervals = try cal.intervals(
+                resamples: o.resamples, seed: o.seed, method: o.method, level: o.level,
+                context: inv.context("bootstrap"))
+        } catch is Cancelled { throw Interrupted() }
+        return .report(report(cal, intervals, classes: classes, o, inv))
+    }
+
+    /// A bin edge for people: four decimals without trailing zeros (0.1, 0.0032, 1.0).
+    static func edge(_ v: Double) -> String {
+        var s = String(format: "%.4f", v)
+        while s.hasSuffix("0"), !s.hasSuffix(".0") { s.removeLast() }
+        return s
+    }
+
+    /// What the event is, in words.
+    static func eventText(_ event: CalibrationEvent, _ classes: [String]) -> String {
+        switch event {
+        case .ofClass(let c): return "P(\(classes[c])) against how often the class is \(classes[c])"
+        case .topLabel: return "top label: the predicted class's probability against how often it is right"
+        }
+    }
+
+    static func report(
+        _ cal: Calibration, _ intervals: [Calibration.Statistic: BootstrapResult], classes: [String], _ o: Options,
+        _ inv: Invocation
+    ) -> Report {
+        let s = cal.statistics
+        var fields: [Field] = [
+            Field("event", .text(eventText(cal.event, classes))),
+            Field("n", "N", .count(cal.count)),
+            Field("bins", .shown(.count(cal.binCount), as: "\(cal.binCount), \(o.binning.rawValue)")),
+            Field("strategy", .text(o.binning.rawValue), audience: .machines)
+        ]
+        let labels: [(Calibration.Statistic, String)] = [
+            (.ece, "ECE"), (.mce, "MCE"), (.brier, "Brier score"), (.logLoss, "log loss")
+        ]
+        for (stat, label) in labels {
+            let r = intervals[stat]?.interval
+            fields.append(
+                Field(stat.rawValue, label, .estimate(s[stat], low: r?.low ?? .nan, high: r?.high ?? .nan, .metric)))
+        }
+        fields += [
+            Field(
+                "interval",
+                .text("\(Format.percent(o.level)) \(o.method.rawValue) bootstrap, \(o.resamples) resamples"),
+                audience: .people),
+            Field("level", .number(o.level), audience: .machines),
+            Field("method", .text(o.method.rawValue), audience: .machines),
+            Field("resamples", .count(o.resamples), audience: .machines),
+            Field("seed", .count(Int(truncatingIfNeeded: o.seed)))
+        ]
+        if case .ofClass(let c) = cal.event { fields.append(Field("class", .text(classes[c]), audience: .machines)) }
+
+        let bins = cal.bins
+        let reading = Reading(bins: bins, event: cal.event, classes: classes, level: o.level)
+        let rows: [[Cell]] = bins.enumerated().map { i, b in
+            let gap = b.count > 0 ? b.frequency - b.meanProbability : .nan
+            return [
+                .text("\(edge(b.low))–\(edge(b.high))"), .number(b.low, .metric),
+                .number(b.high, .metric), .count(b.count),
+                b.count > 0 ? .number(b.meanProbability, .metric) : .missing("—"),
+                b.count > 0 ? .number(b.frequency, .metric) : .missing("—"),
+                b.count > 0 ? .number(gap, .metric) : .missing("—"),
+                .text(reading.marks[i])
+            ]
+        }
+        let table = Table(
+            key: "reliability",
+            caption: "reliability (frequency: share of rows with the event; gap: frequency − probability)",
+            columns: [
+                Table.Column("bin", "bin", .left, audience: .people), Table.Column("low", audience: .machines),
+                Table.Column("high", audience: .machines), Table.Column("count"),
+                Table.Column("mean_probability", "mean probability"), Table.Column("frequency"),
+                Table.Column("gap"), Table.Column("off", "off", .left)
+            ], rows: rows)
+
+        let held = bins.filter { $0.count > 0 }
+        let steps = 61
+        let diagonal = (0..<steps).map { Double($0) / Double(steps - 1) }
+        var plot = TextPlot(
+            title: "reliability diagram: each bin's frequency against its mean probability",
+            series: [
+                TextPlot.Series("bins", x: held.map(\.meanProbability), y: held.map(\.frequency)),
+                TextPlot.Series("perfect calibration", x: diagonal, y: diagonal, mark: "·")
+            ], xLabel: "predicted probability", yRange: 0...1, width: 60, height: 13)
+        plot.xEnds = ("0", "1")
+        plot.xNotes = ("n", held.map { ($0.meanProbability, "\($0.count)") })
+        var report = Report(
+            kind: "calibration",
+            title:
+                "calibration of \(inv.names["model"] ?? o.model.model.kind) on \(inv.names["data"] ?? o.data.name)",
+            fields: fields, tables: [table], verdict: reading.verdict, notes: reading.notes)
+        report.plots = [plot]
+        return report
+    }
+
+    /// The reliability diagram in words: the bins whose frequency lies outside the Wilson interval
+    /// of its count around the mean probability, grouped into runs of the same direction.
+    struct Reading {
+        var verdict: String
+        var notes: [String] = []
+        /// Per bin: "over" or "under" (top label: over- or under-confident), or "".
+        var marks: [String]
+
+        init(bins: [Calibration.Bin], event: CalibrationEvent, classes: [String], level: Double) {
+            var marks = [String](repeating: "", count: bins.count)
+            var runs: [(sign: Int, low: Double, high: Double, predicted: Double, actual: Double, count: Int)] = []
+            for (i, b) in bins.enumerated() where b.count > 0 {
+                let hits = Int((b.frequency * Double(b.count)).rounded())
+                guard let w = ProportionMethod.wilson.interval(successes: hits, trials: b.count, level: level) else {
+                    continue
+                }
+                let sign = b.meanProbability > w.high ? 1 : (b.meanProbability < w.low ? -1 : 0)
+                guard sign != 0 else { continue }
+                marks[i] = sign > 0 ? "too high" : "too low"
+                if let last = runs.last, last.sign == sign, last.high == b.low {
+                    let total = last.count + b.count
+                    runs[runs.count - 1] = (
+                        sign, last.low, b.high,
+                        (last.predicted * Double(last.count) + b.meanProbability * Double(b.count)) / Double(total),
+                        (last.actual * Double(last.count) + b.frequency * Double(b.count)) / Double(total), total
+                    )
+                } else {
+                    runs.append((sign, b.low, b.high, b.meanProbability, b.frequency, b.count))
+                }
+            }
+            self.marks = marks
+            let noise = "\(Format.percent(level)) Wilson interval of its count"
+            guard !runs.isEmpty else {
+                verdict =
+                    "no bin is off beyond noise: each bin's mean probability lies in the \(noise) (more rows would show smaller errors)"
+                return
+            }
+            func percent(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
+            func range(_ r: (sign: Int, low: Double, high: Double, predicted: Double, actual: Double, count: Int))
+                -> String
+            {
+                let lo = String(format: "%.2f", r.low), hi = String(format: "%.2f", r.high)
+                if r.low <= 0 { return "below \(hi)" }
+                if r.high >= 1 { return "above \(lo)" }
+                return "between \(lo) and \(hi)"
+            }
+            let parts = runs.map { r -> String in
+                switch event {
+                case .topLabel:
+                    return
+                        "\(r.sign > 0 ? "over" : "under")-confident \(range(r)): right \(percent(r.actual)) of the time where it says \(percent(r.predicted)) (\(r.count) rows)"
+                case .ofClass(let c):
+                    return
+                        "P(\(classes[c])) too \(r.sign > 0 ? "high" : "low") \(range(r)): \(classes[c]) \(percent(r.actual)) of the time where it says \(percent(r.predicted)) (\(r.count) rows)"
+                }
+            }
+            verdict = parts.joined(separator: "; ")
+            notes.append("a bin is off when its mean probability lies outside the \(noise)")
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import CKernels
+import Foundation
+import MLETestSupport
+import Testing
+
+@testable import MLEEvaluation
+@testable import MLELearning
+@testable import MLETensor
+
+/// Reference values from scripts/fixtures/make_calibration_fixture.py (scikit-learn's
+/// calibration_curve, brier_score_loss and log_loss; ECE and MCE by a plain loop).
+private var calibrationFixture: [String: Any] { jsonFixture("MLEEvaluationTests", "calibration.json") }
+
+private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws -> Calibration {
+    let rows = try #require(c["probabilities"] as? [[Double]])
+    let truth = try #require(c["truth"] as? [Int])
+    let p = try Matrix(rows: rows.count, cols: rows[0].count, storage: rows.flatMap { $0.map(Float.init) })
+    let event: CalibrationEvent = (c["event"] as? Int).map { .ofClass($0) } ?? .topLabel
+    return try Calibration(
+        probabilities: p, truth: truth, event: event, bins: bins,
+        binning: try #require(CalibrationBinning(rawValue: strategy)))
+}
+
+@Test func calibrationMatchesScikitLearnAndAPlainLoop() throws {
+    let cases = try #require(calibrationFixture["cases"] as? [[String: Any]])
+    #expect(cases.count == 3)
+    for c in cases {
+        let name = try #require(c["name"] as? String)
+        for b in try #require(c["binnings"] as? [[String: Any]]) {
+            let bins = try #require(b["bins"] as? Int), strategy = try #require(b["strategy"] as? String)
+            let cal = try calibration(c, bins: bins, strategy: strategy)
+            let where_ = "\(name), \(bins) \(strategy) bins"
+            let edges = try #require(b["edges"] as? [Double])
+            #expect(cal.edges.count == edges.count)
+            for (x, y) in zip(cal.edges, edges) {
+                #expect(isClose(x, y, relative: 1e-12, absolute: 1e-15), "\(where_): edge \(x) vs \(y)")
+            }
+            let s = cal.statistics
+            let ece = try #require(b["ece"] as? Double), mce = try #require(b["mce"] as? Double)
+            let brier = try #require(c["brier"] as? Double), loss = try #require(c["log_loss"] as? Double)
+            #expect(isClose(s.ece, ece, relative: 1e-9), "\(where_): ECE \(s.ece) vs \(ece)")
+            #expect(isClose(s.mce, mce, relative: 1e-9), "\(where_): MCE \(s.mce) vs \(mce)")
+            #expect(isClose(s.brier, brier, relative: 1e-9), "\(where_): Brier \(s.brier) vs \(brier)")
+            // scikit-learn renormalises rows that float32 rounding left a few ulps from summing to 1.
+            #expect(isClose(s.logLoss, loss, relative: 1e-6), "\(where_): log loss \(s.logLoss) vs \(loss)")
+            let table = try #require(b["table"] as? [[String: Any]])
+            let mine = cal.bins
+            #expect(mine.count == table.count)
+            for (bin, ref) in zip(mine, table) {
+                #expect(bin.count == (ref["count"] as? Int), "\(where_): bin count")
+                if bin.count > 0 {
+                    let mean = try #require(ref["mean_probability"] as? Double)
+                    let frequency = try #require(ref["frequency"] as? Double)
+                    #expect(isClose(bin.meanProbability, mean, relative: 1e-12))
+                    #expect(isClose(bin.frequency, frequency, relative: 1e-12))
+                }
+            }
+            // calibration_curve lists the bins that hold rows.
+            if let trueFreq = b["sklearn_prob_true"] as? [Double], let meanP = b["sklearn_prob_pred"] as? [Double] {
+                let held = mine.filter { $0.count > 0 }
+                #expect(held.count == trueFreq.count, "\(where_): \(held.count) bins vs \(trueFreq.count)")
+                for (bin, (f, m)) in zip(held, zip(trueFreq, meanP)) {
+                    #expect(isClose(bin.frequency, f, relative: 1e-12), "\(where_): frequency \(bin.frequency) vs \(f)")
+                    #expect(
+                        isClose(bin.meanProbability, m, relative: 1e-12),
+                        "\(where_): mean \(bin.meanProbability) vs \(m)")
+                }
+            }
+        }
+    }
+}
+
+/// p = 0 and p = 1 land in the end bins; a probability on an interior edge in the lower bin.
+@Test func calibrationBinsTheEndsAndTheEdges() throws {
+    let p: [Float] = [0, 1, 0.5, 0.25, 0.75]
+    let m = try Matrix(rows: 5, cols: 2, storage: p.flatMap { [1 - $0, $0] })
+    let cal = try Calibration(probabilities: m, truth: [0, 1, 1, 0, 1], event: .ofClass(1), bins: 4, binning: .uniform)
+    #expect(cal.bins.map(\.count) == [2, 1, 1, 1])  // 0 and 0.25 | 0.5 | 0.75 | 1
+    #expect(cal.bins[0].frequency == 0 && cal.bins[3].frequency == 1)
+    // By hand: bin 0 holds 0 and 0.25 (no events): |0 − 0.125| · 2/5; bin 1 holds 0.5 (an event):
+    // |1 − 0.5| / 5; bin 2 0.75 (event): 0.25 / 5; bin 3 1.0 (event): 0.
+    let s = cal.statistics
+    let ece: Double = (0.25 + 0.5 + 0.25) / 5
+    #expect(isClose(s.ece, ece, relative: 1e-12))
+    #expect(isClose(s.mce, 0.5, relative: 1e-12))
+    let brier: Double = (0 + 0 + 0.25 + 0.0625 + 0.0625) / 5
+    #expect(isClose(s.brier, brier, relative: 1e-12))
+}
+
+/// Bad input is an error, not a crash.
+@Test func calibrationRejectsWhatItCannotCalibrate() throws {
+    let m = try Matrix(rows: 2, cols: 2, storage: [0.5, 0.5, 1.5, -0.5])
+    #expect(throws: LearningError.self) {
+        _ = try Calibration(probabilities: m, truth: [0, 1], event: .topLabel, bins: 10, binning: .uniform)
+    }
+    let ok = try Matrix(rows: 2, cols: 2, storage: [0.5, 0.5, 0.2, 0.8])
+    #expect(throws: LearningError.self) {
+        _ = try Calibration(probabilities: ok, truth: [0, 2], event: .topLabel, bins: 10, binning: .uniform)
+    }
+    #expect(throws: LearningError.self) {
+        _ = try Calibration(probabilities: ok, truth: [0, 1], event: .topLabel, bins: 0, binning: .uniform)
+    }
+}
+
+/// The bootstrap: seeded (same seed, same replicates whatever the cores), each replicate equal to
+/// the statistics of its resample computed directly, and the percentile interval around the
+/// estimate.
+@Test func calibrationBootstrapIsSeededAndCountsTheResample() throws {
+    let cases = try #require(calibrationFixture["cases"] as? [[String: Any]])
+    let cal = try calibration(cases[0], bins: 10, strategy: "uniform")
+    let a = try cal.resampled(300, seed: 9), b = try cal.resampled(300, seed: 9)
+    #expect(a == b)
+    #expect(try cal.resampled(300, seed: 10) != a)
+    // Replicate 0 by hand: the first chunk's generator, n draws, the statistics of that multiset.
+    let n = cal.count
+    var drawn = [UInt32](repeating: 0, count: n)
+    mle_bootstrap_indices(Calibration.chunkSeed(9, 0), n, n, &drawn)
+    var counts = [Double](repeating: 0, count: cal.binCount), sums = counts
+    var brier = 0.0, loss = 0.0
+    for j in drawn {
+        let i = Int(j)
+        counts[Int(cal.bin[i])] += 1; sums[Int(cal.bin[i])] += cal.d[i]
+        brier += cal.brierTerm[i]; loss += cal.logLossTerm[i]
+    }
+    let direct = Calibration.statistics(counts: counts, sums: sums, brier: brier, logLoss: loss, n: Double(n))
+    #expect(a[0] == direct)
+    let intervals = try cal.intervals(resamples: 2000, seed: 1, method: .percentile, level: 0.95)
+    for (s, r) in intervals {
+        #expect(r.interval.low <= cal.statistics[s] + 1e-12 || s == .ece || s == .mce, "\(s)")
+        #expect(r.interval.low < r.interval.high, "\(s)")
+    }
+}

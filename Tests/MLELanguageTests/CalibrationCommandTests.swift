@@ -1,0 +1,93 @@
+import Foundation
+import MLELanguage
+import MLELearning
+import MLETestSupport
+import Testing
+
+/// Ten rows of an outside model's probabilities, counted by hand: with 2 uniform bins, rows with
+/// P(yes) ≤ 0.5 (bin 1) and above (bin 2).
+private let tenRows = """
+    y,p_no,p_yes
+    yes,0.1,0.9
+    yes,0.1,0.9
+    no,0.1,0.9
+    no,0.1,0.9
+    yes,0.2,0.8
+    no,0.8,0.2
+    no,0.8,0.2
+    no,0.8,0.2
+    yes,0.8,0.2
+    no,1.0,0.0
+
+    """
+
+private func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-calibration-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try body(path)
+}
+
+@Test func calibrationOfPredictionsIsAsCountedByHand() throws {
+    try withFile("ten.csv", tenRows) { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            m = predictions d scores=[p_no, p_yes]
+            set format json
+            calibration m d bins=2 resamples=200 seed=1
+            calibration m d bins=2 class=no resamples=200 seed=1
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        #expect(r.count == 2)
+        // Bin 1 (P(yes) ≤ 0.5): 0.2, 0.2, 0.2, 0.2, 0.0 — mean 0.16, one yes in five (0.2).
+        // Bin 2: 0.9 × 4, 0.8 — mean 0.88, three yes in five (0.6).
+        // ECE = (5/10)|0.2 − 0.16| + (5/10)|0.6 − 0.88| = 0.02 + 0.14 = 0.16; MCE = 0.28.
+        let ece = try #require((r[0]["ece"] as? [String: Any])?["estimate"] as? Double)
+        let mce = try #require((r[0]["mce"] as? [String: Any])?["estimate"] as? Double)
+        #expect(isClose(ece, 0.16, relative: 1e-6), "\(ece)")
+        #expect(isClose(mce, 0.28, relative: 1e-6), "\(mce)")
+        // Brier: (0.1² ×2 + 0.9² ×2 + 0.2² + 0.2² ×3 + 0.8² + 0²) / 10 = (0.02 + 1.62 + 0.04 + 0.12 + 0.64) / 10.
+        let brier = try #require((r[0]["brier"] as? [String: Any])?["estimate"] as? Double)
+        #expect(isClose(brier, 0.244, relative: 1e-6), "\(brier)")
+        // Log loss: −(2 ln 0.9 + 2 ln 0.1 + ln 0.8 + 3 ln 0.8 + ln 0.2 + ln 1) / 10.
+        let ll = try #require((r[0]["log_loss"] as? [String: Any])?["estimate"] as? Double)
+        let expected = -(2 * log(0.9) + 2 * log(0.1) + 4 * log(0.8) + log(0.2)) / 10
+        #expect(isClose(ll, expected, relative: 1e-6), "\(ll) vs \(expected)")
+        let bins = try #require(r[0]["reliability"] as? [[String: Any]])
+        #expect(bins.map { $0["count"] as? Int } == [5, 5])
+        #expect(r[0]["class"] as? String == "yes")
+        // class=no calibrates P(no): 1 − P(yes), the event "no": the same gaps mirrored.
+        #expect(r[1]["class"] as? String == "no")
+        let eceNo = try #require((r[1]["ece"] as? [String: Any])?["estimate"] as? Double)
+        #expect(isClose(eceNo, 0.16, relative: 1e-6), "\(eceNo)")
+    }
+}
+
+/// A model that says 0.95 and is right half the time is over-confident, in words; the table and
+/// the diagram fit 80 columns.
+@Test func calibrationReadsAnOverConfidentModel() throws {
+    var text = "y,p_no,p_yes\n"
+    for i in 0..<400 { text += (i % 2 == 0 ? "yes" : "no") + ",0.05,0.95\n" }
+    for i in 0..<400 { text += (i % 10 == 0 ? "yes" : "no") + ",0.9,0.1\n" }
+    try withFile("over.csv", text) { path in
+        let session = Session(output: BufferedOutput())
+        session.width = 80
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            m = predictions d scores=[p_no, p_yes]
+            calibration m d resamples=200 seed=1
+            """, in: session)
+        #expect(ok, "\(out.errors)")
+        let report = out.results.joined(separator: "\n")
+        #expect(
+            report.contains("P(yes) too high above 0.90: yes 50% of the time where it says 95% (400 rows)"), "\(report)"
+        )
+        #expect(!report.contains("between 0.00"))
+        for line in report.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
+    }
+}
