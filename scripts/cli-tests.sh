@@ -71,6 +71,13 @@ check "your-model example warning" grep -q "^warning: the network" "$tmp/yours_e
 check "your-model example comparison" grep -q "^no detectable difference on accuracy" "$tmp/yours"
 check "your-model example torch accuracy" grep -q "^accuracy     0.9788" "$tmp/yours"
 
+# The calibration example runs: the over-confident network read in words, three calibrations side
+# by side.
+"$mle" scripts/calibration.mle > "$tmp/cal" 2>"$tmp/cal_err"; status=$?
+check "calibration example status" [ "$status" -eq 0 ]
+check "calibration example reading" grep -q "^over-confident above 0.90: right 99% of the time where it says 100%" "$tmp/cal"
+check "calibration example side by side" grep -q "^temperature  0.0171 \[" "$tmp/cal"
+
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]

@@ -177,7 +177,8 @@ public struct CommandRegistry: Sendable {
             .evaluation,
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
-                CompareCommand.spec, CalibrationCommand.spec, CVTestCommand.spec, RetrainCommand.spec,
+                CompareCommand.spec, CalibrationCommand.spec, CalibrateCommand.spec, CVTestCommand.spec,
+                RetrainCommand.spec,
                 ABTestCommand.spec, BanditCommand.spec
             ]
         ),

@@ -366,6 +366,15 @@ public struct Interpreter {
             guard case .name(let n, let loc) = arg.value, session.variables[n] != nil else { continue }
             if let p = locations.first(where: { $0.value == loc })?.key { invocation.names[p] = n }
         }
+        // The variables in a list argument (`versus=[a, b]`) by position: "versus.0", "versus.1".
+        for arg in call.arguments {
+            guard case .list(let items, let loc) = arg.value,
+                let p = locations.first(where: { $0.value == loc })?.key
+            else { continue }
+            for (i, item) in items.enumerated() {
+                if case .name(let n, _) = item, session.variables[n] != nil { invocation.names["\(p).\(i)"] = n }
+            }
+        }
         return invocation
     }
 
@@ -491,8 +500,9 @@ public struct Interpreter {
             return v
         case (.list(let inner), .list(let items)):
             return .list(try items.map { try check($0, inner, param: param, at: loc) })
-        case (.list(let inner), .number):
-            // A single number where a list is expected is a list of one (`hidden=32`).
+        case (.list(let inner), .number), (.list(let inner), .model), (.list(let inner), .dataset):
+            // A single number, model or dataset where a list is expected is a list of one
+            // (`hidden=32`, `versus=cal`).
             return .list([try check(v, inner, param: param, at: loc)])
         default:
             throw mismatch()

@@ -11,6 +11,9 @@ public struct ModelValue: Sendable {
     /// Mean training loss per epoch, and validation loss when early stopping held rows out.
     public var lossHistory: [Float] = []
     public var validationHistory: [Float] = []
+    /// `Dataset.fingerprint` of the data it was trained on, when it was trained here (so that
+    /// calibrating or evaluating on that data can be warned about).
+    public var trainedOn: Int?
 
     public init(model: any Model, trainingNote: String?, recipe: Recipe? = nil) {
         self.model = model; self.trainingNote = trainingNote; self.recipe = recipe

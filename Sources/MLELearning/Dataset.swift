@@ -108,6 +108,34 @@ public struct Dataset: Sendable {
 
     public var rowCount: Int { features.rows }
 
+    /// A hash of the data that tells one dataset from another within a session: its shape, names
+    /// and the bits of up to 4,096 evenly spaced rows and their targets. (Not stable across runs:
+    /// `Hasher` is seeded per process.)
+    public var fingerprint: Int {
+        var h = Hasher()
+        h.combine(features.rows); h.combine(features.cols); h.combine(featureNames); h.combine(targetName)
+        let rows = features.rows, cols = features.cols
+        let step = max(1, rows / 4096)
+        features.storage.withUnsafeBufferPointer { s in
+            var r = 0
+            while r < rows {
+                for c in 0..<cols { h.combine(s[r * cols + c].bitPattern) }
+                r += step
+            }
+        }
+        switch target {
+        case .classes(let labels, let names)?:
+            h.combine(names)
+            var r = 0
+            while r < labels.count { h.combine(labels[r]); r += step }
+        case .values(let v)?:
+            var r = 0
+            while r < v.count { h.combine(v[r].bitPattern); r += step }
+        case nil: break
+        }
+        return h.finalize()
+    }
+
     /// The task this dataset's target implies, if it has one.
     public var task: Task? {
         switch target {

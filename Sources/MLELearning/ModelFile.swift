@@ -89,6 +89,22 @@ public enum ModelFile {
                 "kind": "threshold", "positive": t.positive, "threshold": exact(t.threshold),
                 "base": try encode(t.base, path: path + "base.", into: &file)
             ]
+        case let c as CalibratedModel:
+            var node: [String: Any] = [
+                "kind": "calibrated", "method": c.calibrator.method.rawValue,
+                "base": try encode(c.base, path: path + "base.", into: &file)
+            ]
+            switch c.calibrator {
+            case .platt(let maps):
+                node["a"] = maps.map { exact($0.a) }
+                node["b"] = maps.map { exact($0.b) }
+            case .isotonic(let maps):
+                node["x"] = maps.map { $0.x.map(exact) }
+                node["y"] = maps.map { $0.y.map(exact) }
+            case .temperature(let t):
+                node["temperature"] = exact(t)
+            }
+            return node
         case is PredictionsModel:
             throw LearningError.invalid(
                 "predictions made elsewhere are tied to the rows of their data; save that data (a CSV) instead")
@@ -188,6 +204,34 @@ public enum ModelFile {
             guard let positive = node["positive"] as? Int else { throw bad("lacks 'positive'") }
             return try ThresholdModel(
                 base: base, positive: positive, threshold: try number(try string("threshold"), "threshold"))
+        case "calibrated":
+            let base = try decode(try child("base"), path: path + "base.", file: file, name: name, depth: depth + 1)
+            func numbers(_ key: String) throws -> [Double] {
+                guard let list = node[key] as? [String] else { throw bad("lacks the list '\(key)'") }
+                return try list.map { try number($0, key) }
+            }
+            func lists(_ key: String) throws -> [[Double]] {
+                guard let list = node[key] as? [[String]] else { throw bad("lacks the lists '\(key)'") }
+                return try list.map { try $0.map { try number($0, key) } }
+            }
+            let calibrator: Calibrator
+            switch try string("method") {
+            case "platt":
+                let a = try numbers("a"), b = try numbers("b")
+                guard a.count == b.count else { throw bad("has \(a.count) Platt slopes for \(b.count) intercepts") }
+                calibrator = .platt(zip(a, b).map { Calibrator.PlattMap(a: $0, b: $1) })
+            case "isotonic":
+                let x = try lists("x"), y = try lists("y")
+                guard x.count == y.count else { throw bad("has \(x.count) isotonic inputs for \(y.count) outputs") }
+                calibrator = .isotonic(zip(x, y).map { Calibrator.IsotonicMap(x: $0, y: $1) })
+            case "temperature":
+                calibrator = .temperature(try number(try string("temperature"), "temperature"))
+            default:
+                throw bad("has an unknown calibration method")
+            }
+            do { return try CalibratedModel(base: base, calibrator: calibrator) } catch let e as LearningError {
+                throw bad("does not hold a valid calibration (\(e))")
+            }
         case let other:
             throw bad("is of a kind this mle does not know, '\(other)'")
         }

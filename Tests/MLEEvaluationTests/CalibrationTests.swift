@@ -29,25 +29,25 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
         for b in try #require(c["binnings"] as? [[String: Any]]) {
             let bins = try #require(b["bins"] as? Int), strategy = try #require(b["strategy"] as? String)
             let cal = try calibration(c, bins: bins, strategy: strategy)
-            let where_ = "\(name), \(bins) \(strategy) bins"
+            let place = "\(name), \(bins) \(strategy) bins"
             let edges = try #require(b["edges"] as? [Double])
             #expect(cal.edges.count == edges.count)
             for (x, y) in zip(cal.edges, edges) {
-                #expect(isClose(x, y, relative: 1e-12, absolute: 1e-15), "\(where_): edge \(x) vs \(y)")
+                #expect(isClose(x, y, relative: 1e-12, absolute: 1e-15), "\(place): edge \(x) vs \(y)")
             }
             let s = cal.statistics
             let ece = try #require(b["ece"] as? Double), mce = try #require(b["mce"] as? Double)
             let brier = try #require(c["brier"] as? Double), loss = try #require(c["log_loss"] as? Double)
-            #expect(isClose(s.ece, ece, relative: 1e-9), "\(where_): ECE \(s.ece) vs \(ece)")
-            #expect(isClose(s.mce, mce, relative: 1e-9), "\(where_): MCE \(s.mce) vs \(mce)")
-            #expect(isClose(s.brier, brier, relative: 1e-9), "\(where_): Brier \(s.brier) vs \(brier)")
+            #expect(isClose(s.ece, ece, relative: 1e-9), "\(place): ECE \(s.ece) vs \(ece)")
+            #expect(isClose(s.mce, mce, relative: 1e-9), "\(place): MCE \(s.mce) vs \(mce)")
+            #expect(isClose(s.brier, brier, relative: 1e-9), "\(place): Brier \(s.brier) vs \(brier)")
             // scikit-learn renormalises rows that float32 rounding left a few ulps from summing to 1.
-            #expect(isClose(s.logLoss, loss, relative: 1e-6), "\(where_): log loss \(s.logLoss) vs \(loss)")
+            #expect(isClose(s.logLoss, loss, relative: 1e-6), "\(place): log loss \(s.logLoss) vs \(loss)")
             let table = try #require(b["table"] as? [[String: Any]])
             let mine = cal.bins
             #expect(mine.count == table.count)
             for (bin, ref) in zip(mine, table) {
-                #expect(bin.count == (ref["count"] as? Int), "\(where_): bin count")
+                #expect(bin.count == (ref["count"] as? Int), "\(place): bin count")
                 if bin.count > 0 {
                     let mean = try #require(ref["mean_probability"] as? Double)
                     let frequency = try #require(ref["frequency"] as? Double)
@@ -58,12 +58,12 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
             // calibration_curve lists the bins that hold rows.
             if let trueFreq = b["sklearn_prob_true"] as? [Double], let meanP = b["sklearn_prob_pred"] as? [Double] {
                 let held = mine.filter { $0.count > 0 }
-                #expect(held.count == trueFreq.count, "\(where_): \(held.count) bins vs \(trueFreq.count)")
+                #expect(held.count == trueFreq.count, "\(place): \(held.count) bins vs \(trueFreq.count)")
                 for (bin, (f, m)) in zip(held, zip(trueFreq, meanP)) {
-                    #expect(isClose(bin.frequency, f, relative: 1e-12), "\(where_): frequency \(bin.frequency) vs \(f)")
+                    #expect(isClose(bin.frequency, f, relative: 1e-12), "\(place): frequency \(bin.frequency) vs \(f)")
                     #expect(
                         isClose(bin.meanProbability, m, relative: 1e-12),
-                        "\(where_): mean \(bin.meanProbability) vs \(m)")
+                        "\(place): mean \(bin.meanProbability) vs \(m)")
                 }
             }
         }
@@ -128,5 +128,86 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
     for (s, r) in intervals {
         #expect(r.interval.low <= cal.statistics[s] + 1e-12 || s == .ece || s == .mce, "\(s)")
         #expect(r.interval.low < r.interval.high, "\(s)")
+    }
+}
+
+/// `calibrate`'s maps against scikit-learn's CalibratedClassifierCV (sigmoid, isotonic) on a
+/// frozen classifier of the same probabilities, and temperature scaling against scipy's bounded
+/// minimisation of the validation log loss (scripts/fixtures/make_calibration_fixture.py).
+@Test func calibratorsMatchScikitLearnAndScipy() throws {
+    let fixture = jsonFixture("MLEEvaluationTests", "calibrate.json")
+    let cases = try #require(fixture["cases"] as? [[String: Any]])
+    #expect(cases.count == 2)
+    for c in cases {
+        let name = try #require(c["name"] as? String)
+        let rows = try #require(c["probabilities"] as? [[Double]])
+        let truth = try #require(c["truth"] as? [Int])
+        let nValid = try #require(c["valid"] as? Int)
+        let k = rows[0].count
+        func matrix(_ r: ArraySlice<[Double]>) throws -> Matrix {
+            try Matrix(rows: r.count, cols: k, storage: r.flatMap { $0.map(Float.init) })
+        }
+        let valid = try matrix(rows[..<nValid]), test = try matrix(rows[nValid...])
+        let validTruth = Array(truth[..<nValid])
+
+        let platt = try Calibrator.fit(.platt, probabilities: valid, truth: validTruth)
+        guard case .platt(let maps) = platt else { Issue.record("not Platt"); continue }
+        let a = try #require(c["sigmoid_a"] as? [Double]), b = try #require(c["sigmoid_b"] as? [Double])
+        #expect(maps.count == a.count)
+        for (m, (ra, rb)) in zip(maps, zip(a, b)) {
+            // scikit-learn stops L-BFGS at a gradient of 1e-6; mle runs Newton to convergence.
+            #expect(isClose(m.a, ra, relative: 1e-4, absolute: 1e-6), "\(name): a \(m.a) vs \(ra)")
+            #expect(isClose(m.b, rb, relative: 1e-4, absolute: 1e-6), "\(name): b \(m.b) vs \(rb)")
+        }
+        for (method, key) in [(Calibrator.Method.platt, "sigmoid"), (.isotonic, "isotonic")] {
+            let fitted = try Calibrator.fit(method, probabilities: valid, truth: validTruth)
+            let mine = try fitted.apply(test)
+            let reference = try #require(c[key] as? [[Double]])
+            var worst = 0.0
+            for r in 0..<test.rows {
+                for j in 0..<k { worst = max(worst, abs(Double(mine[r, j]) - reference[r][j])) }
+            }
+            // Float32 outputs; the sigmoid's (a, b) differ in the fifth digit at most.
+            #expect(worst < (method == .isotonic ? 1e-6 : 2e-5), "\(name) \(key): largest difference \(worst)")
+        }
+        let temperature = try Calibrator.fit(.temperature, probabilities: valid, truth: validTruth)
+        guard case .temperature(let t) = temperature else { Issue.record("not a temperature"); continue }
+        let reference = try #require(c["temperature"] as? Double)
+        #expect(isClose(t, reference, relative: 1e-6), "\(name): temperature \(t) vs \(reference)")
+    }
+}
+
+/// Isotonic regression by hand: pool-adjacent-violators merges (0.2: 1, 0.4: 0) into 0.5 each,
+/// equal x are averaged first, and prediction interpolates between the points and clips outside.
+@Test func isotonicRegressionPoolsViolatorsAsByHand() {
+    let map = Calibrator.isotonic([0.1, 0.2, 0.4, 0.6, 0.6, 0.9], [0, 1, 0, 1, 0, 1])
+    #expect(map.x == [0.1, 0.2, 0.4, 0.6, 0.9])
+    #expect(map.y == [0, 0.5, 0.5, 0.5, 1])
+    #expect(map(0.0) == 0 && map(1.0) == 1)
+    #expect(isClose(map(0.15), 0.25, relative: 1e-12))
+    #expect(isClose(map(0.75), 0.75, relative: 1e-12))
+}
+
+/// A calibrated model is saved and loaded back predicting the same probabilities, for each method.
+@Test func calibratedModelsSaveAndLoadBack() throws {
+    let cases = try #require(jsonFixture("MLEEvaluationTests", "calibrate.json")["cases"] as? [[String: Any]])
+    let rows = try #require(cases[1]["probabilities"] as? [[Double]])
+    let truth = try #require(cases[1]["truth"] as? [Int])
+    let p = try Matrix(rows: rows.count, cols: 3, storage: rows.flatMap { $0.map(Float.init) })
+    // A baseline stands in for the base model; the calibrator is fitted on the fixture's rows.
+    let base = BaselineModel(
+        baselineKind: .prior, featureNames: ["x"], task: .classification(classNames: ["a", "b", "c"]),
+        constant: [0.2, 0.3, 0.5])
+    for method in Calibrator.Method.allCases {
+        let calibrator = try Calibrator.fit(method, probabilities: p, truth: truth)
+        let model = try CalibratedModel(base: base, calibrator: calibrator)
+        let file = try ModelFile.encode(model)
+        let back = try #require(try ModelFile.decode(file, name: "m") as? CalibratedModel)
+        #expect(back.calibrator == calibrator, "\(method)")
+        let x = try Matrix(rows: 2, cols: 1, storage: [0, 1])
+        guard case .probabilities(let a) = try model.predict(x), case .probabilities(let b) = try back.predict(x) else {
+            Issue.record("no probabilities"); continue
+        }
+        #expect(a.storage == b.storage, "\(method)")
     }
 }

@@ -91,3 +91,36 @@ private func withFile(_ name: String, _ text: String, _ body: (String) throws ->
         for line in report.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
     }
 }
+
+/// `calibrate` takes predictions from elsewhere and any classifier trained here; it warns when
+/// the validation data is the training data; `calibration … versus=` sets models side by side.
+@Test func calibrateWarnsOnTrainingDataAndComparesSideBySide() throws {
+    try withFile("ten.csv", tenRows) { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            m = predictions d scores=[p_no, p_yes]
+            iso = calibrate m d method=isotonic
+            bc = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+            fit, valid = split bc ratio=0.7 stratify seed=1
+            lr = logistic fit
+            t = calibrate lr fit method=temperature
+            v = calibrate lr valid method=platt
+            set format json
+            calibration m d bins=2 resamples=200 seed=1 versus=iso
+            calibration lr valid resamples=200 seed=1 versus=[t, v]
+            """)
+        #expect(ok, "\(out.errors)")
+        let warnings = out.notes.filter { $0.hasPrefix("warning:") }
+        #expect(warnings.count == 1 && warnings[0].contains("fit is the data lr was trained on"), "\(out.notes)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        let models = try #require(r[0]["models"] as? [[String: Any]])
+        #expect(models.map { $0["model"] as? String } == ["m", "iso"])
+        // Isotonic regression on its own fitting rows: each bin's frequency is met exactly, so
+        // its ECE on them is 0 (the fitted values are the bins' shares).
+        let isoECE = try #require((models[1]["ece"] as? [String: Any])?["estimate"] as? Double)
+        #expect(isoECE < 1e-6, "\(isoECE)")
+        let three = try #require(r[1]["models"] as? [[String: Any]])
+        #expect(three.map { $0["model"] as? String } == ["lr", "t", "v"])
+    }
+}

@@ -125,15 +125,27 @@ public struct TextPlot: Sendable {
             }
             out.append(String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
-        var legend = String(repeating: " ", count: labelWidth + 2) + xLabel
+        let indent = String(repeating: " ", count: labelWidth + 2)
+        var legend = indent + xLabel
         if series.count > 1 {
-            legend +=
-                "   "
-                + series.enumerated().map {
-                    "\($0.element.mark ?? TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)"
+            // The series' marks after the axis label, on more lines when they do not fit the
+            // plot's width.
+            var items = series.enumerated().map {
+                "\($0.element.mark ?? TextPlot.marks[$0.offset % TextPlot.marks.count]) \($0.element.name)"
+            }
+            if grid.contains(where: { $0.contains(TextPlot.overlap) }) { items.append("\(TextPlot.overlap) several") }
+            let limit = labelWidth + 2 + max(columns, 40)
+            var line = legend + " "
+            var lines: [String] = []
+            for item in items {
+                if line.count + 2 + item.count > limit, line.trimmingCharacters(in: .whitespaces) != "" {
+                    lines.append(line)
+                    line = indent
                 }
-                .joined(separator: "  ")
-            if grid.contains(where: { $0.contains(TextPlot.overlap) }) { legend += "  \(TextPlot.overlap) several" }
+                line += (line == indent ? "" : "  ") + item
+            }
+            lines.append(line)
+            legend = lines.joined(separator: "\n")
         }
         out.append(legend)
         return out.joined(separator: "\n")

@@ -30,13 +30,18 @@ enum CalibrationCommand: Command {
             IntervalCommands.levelOption,
             ParamSpec("resamples", .integer, "bootstrap resamples", default: .number(2000)),
             ParamSpec.choice("method", BootstrapMethod.self, "bootstrap interval method", default: .percentile),
-            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)")
+            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
+            ParamSpec(
+                "versus", .list(.model),
+                "other models of the same classes side by side (a calibrated one: before and after), on the same resamples"
+            )
         ],
         returns: "a calibration report",
         examples: [
             "calibration net test",
             "calibration net test bins=15 strategy=quantile",
-            "calibration digits_net digits_test class=8 resamples=5000 seed=1"
+            "calibration digits_net digits_test class=8 resamples=5000 seed=1",
+            "calibration net test versus=[platt, isotonic, temperature]"
         ]
     ) { inv in try execute(inv) }
 
@@ -51,6 +56,7 @@ enum CalibrationCommand: Command {
         var resamples: Int
         var method: BootstrapMethod
         var seed: UInt64
+        var versus: [ModelValue]
     }
 
     static func options(_ inv: Invocation) throws -> Options {
@@ -59,7 +65,7 @@ enum CalibrationCommand: Command {
             binning: try inv.choice("strategy", CalibrationBinning.self), className: inv.string("class"),
             positive: inv.string("positive"), level: try inv.declared("level", Double.self),
             resamples: try inv.declared("resamples", Int.self), method: try inv.choice("method", BootstrapMethod.self),
-            seed: inv.seed())
+            seed: inv.seed(), versus: try versusModels(inv))
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
@@ -71,13 +77,26 @@ enum CalibrationCommand: Command {
         }
     }
 
+    static func versusModels(_ inv: Invocation) throws -> [ModelValue] {
+        guard case .list(let items)? = inv.value("versus") else { return [] }
+        return items.compactMap { if case .model(let m) = $0 { return m } else { return nil } }
+    }
+
+    /// The names of the models: the model's variable, then versus's.
+    static func modelNames(_ o: Options, _ inv: Invocation) -> [String] {
+        [inv.names["model"] ?? o.model.model.kind]
+            + o.versus.enumerated().map { i, m in
+                inv.names["versus.\(i)"] ?? (o.versus.count == 1 ? inv.names["versus"] : nil)
+                    ?? "\(m.model.kind) \(i + 1)"
+            }
+    }
+
     /// The model's probabilities on the data and each row's class among the model's classes.
-    static func probabilities(_ model: any Model, _ data: Dataset, _ inv: Invocation) throws -> (
-        Matrix, truth: [Int], classes: [String]
-    ) {
+    static func probabilities(_ model: any Model, _ data: Dataset, _ inv: Invocation, at param: String = "model")
+        throws -> (Matrix, truth: [Int], classes: [String])
+    {
         guard case .classification(let classes) = model.task else {
-            throw inv.error(
-                "calibration is about a classifier's probabilities; this model predicts numbers", at: "model")
+            throw inv.error("calibration is about a classifier's probabilities; this model predicts numbers", at: param)
         }
         guard case .classes(let labels, let dataNames)? = data.target else {
             throw inv.error(
@@ -98,7 +117,7 @@ enum CalibrationCommand: Command {
         }
         let prediction = try model.predict(data)
         guard case .probabilities(let p) = prediction, p.cols == classes.count else {
-            throw inv.error("the model gives no probabilities of its classes", at: "model")
+            throw inv.error("the model gives no probabilities of its classes", at: param)
         }
         return (p, labels.map { fromData[$0] }, classes)
     }
@@ -116,17 +135,40 @@ enum CalibrationCommand: Command {
         } else {
             event = classes.count == 2 ? .ofClass(1) : .topLabel
         }
-        let cal: Calibration
-        do {
-            cal = try Calibration(probabilities: p, truth: truth, event: event, bins: o.bins, binning: o.binning)
-        } catch let e as LearningError { throw inv.error("\(e)", at: "model") }
-        let intervals: [Calibration.Statistic: BootstrapResult]
-        do {
-            intervals = try cal.intervals(
-                resamples: o.resamples, seed: o.seed, method: o.method, level: o.level,
-                context: inv.context("bootstrap"))
-        } catch is Cancelled { throw Interrupted() }
-        return .report(report(cal, intervals, classes: classes, o, inv))
+        var results: [(Calibration, [Calibration.Statistic: BootstrapResult])] = []
+        let models = [o.model] + o.versus
+        for (i, m) in models.enumerated() {
+            let probabilities: Matrix
+            if i == 0 {
+                probabilities = p
+            } else {
+                let (q, _, other) = try CalibrationCommand.probabilities(m.model, o.data, inv, at: "versus")
+                guard other == classes else {
+                    throw inv.error(
+                        "the models in versus= must have the classes of the first (\(classes.joined(separator: ", ")))",
+                        at: "versus")
+                }
+                probabilities = q
+            }
+            let cal: Calibration
+            do {
+                cal = try Calibration(
+                    probabilities: probabilities, truth: truth, event: event, bins: o.bins, binning: o.binning)
+            } catch let e as LearningError { throw inv.error("\(e)", at: i == 0 ? "model" : "versus") }
+            // The same seed for every model: the same rows in each resample (paired intervals).
+            do {
+                let context = inv.context("bootstrap").reporting { done, total in
+                    (i * total + done, models.count * total)
+                }
+                results.append(
+                    (
+                        cal,
+                        try cal.intervals(
+                            resamples: o.resamples, seed: o.seed, method: o.method, level: o.level, context: context)
+                    ))
+            } catch is Cancelled { throw Interrupted() }
+        }
+        return .report(report(results, classes: classes, names: modelNames(o, inv), o, inv))
     }
 
     /// A bin edge for people: four decimals without trailing zeros (0.1, 0.0032, 1.0).
@@ -145,9 +187,10 @@ enum CalibrationCommand: Command {
     }
 
     static func report(
-        _ cal: Calibration, _ intervals: [Calibration.Statistic: BootstrapResult], classes: [String], _ o: Options,
-        _ inv: Invocation
+        _ results: [(Calibration, [Calibration.Statistic: BootstrapResult])], classes: [String], names: [String],
+        _ o: Options, _ inv: Invocation
     ) -> Report {
+        let (cal, intervals) = results[0]
         let s = cal.statistics
         var fields: [Field] = [
             Field("event", .text(eventText(cal.event, classes))),
@@ -198,22 +241,54 @@ enum CalibrationCommand: Command {
                 Table.Column("gap"), Table.Column("off", "off", .left)
             ], rows: rows)
 
-        let held = bins.filter { $0.count > 0 }
         let steps = 61
         let diagonal = (0..<steps).map { Double($0) / Double(steps - 1) }
+        var series: [TextPlot.Series] = []
+        for (k, (c, _)) in results.enumerated() {
+            let held = c.bins.filter { $0.count > 0 }
+            series.append(
+                TextPlot.Series(
+                    results.count == 1 ? "bins" : names[k], x: held.map(\.meanProbability), y: held.map(\.frequency)))
+        }
+        series.append(TextPlot.Series("perfect calibration", x: diagonal, y: diagonal, mark: "·"))
         var plot = TextPlot(
             title: "reliability diagram: each bin's frequency against its mean probability",
-            series: [
-                TextPlot.Series("bins", x: held.map(\.meanProbability), y: held.map(\.frequency)),
-                TextPlot.Series("perfect calibration", x: diagonal, y: diagonal, mark: "·")
-            ], xLabel: "predicted probability", yRange: 0...1, width: 60, height: 13)
+            series: series, xLabel: "predicted probability", yRange: 0...1, width: 60, height: 13)
         plot.xEnds = ("0", "1")
-        plot.xNotes = ("n", held.map { ($0.meanProbability, "\($0.count)") })
+        if results.count == 1 {
+            plot.xNotes = ("n", bins.filter { $0.count > 0 }.map { ($0.meanProbability, "\($0.count)") })
+        }
+        var tables = [table]
+        var notes = reading.notes
+        if results.count > 1 {
+            let rows: [[Cell]] = results.enumerated().map { k, r in
+                let st = r.0.statistics
+                func cell(_ stat: Calibration.Statistic) -> Cell {
+                    let i = r.1[stat]?.interval
+                    return .estimate(st[stat], low: i?.low ?? .nan, high: i?.high ?? .nan, .metric)
+                }
+                return [.text(names[k]), cell(.ece), cell(.mce), cell(.brier), cell(.logLoss)]
+            }
+            tables.insert(
+                Table(
+                    key: "models",
+                    caption:
+                        "side by side (\(Format.percent(o.level)) intervals from the same \(o.resamples) resamples of the rows)",
+                    columns: [
+                        Table.Column("model", "model", .left), Table.Column("ece", "ECE"), Table.Column("mce", "MCE"),
+                        Table.Column("brier", "Brier score"), Table.Column("log_loss", "log loss")
+                    ], rows: rows), at: 0)
+            for (k, r) in results.enumerated().dropFirst() {
+                let other = Reading(bins: r.0.bins, event: cal.event, classes: classes, level: o.level)
+                notes.insert("\(names[k]): \(other.verdict)", at: k - 1)
+            }
+        }
+        let subject = results.count == 1 ? names[0] : names.joined(separator: ", ")
         var report = Report(
             kind: "calibration",
-            title:
-                "calibration of \(inv.names["model"] ?? o.model.model.kind) on \(inv.names["data"] ?? o.data.name)",
-            fields: fields, tables: [table], verdict: reading.verdict, notes: reading.notes)
+            title: "calibration of \(subject) on \(inv.names["data"] ?? o.data.name)",
+            fields: fields, tables: tables,
+            verdict: results.count == 1 ? reading.verdict : "\(names[0]): \(reading.verdict)", notes: notes)
         report.plots = [plot]
         return report
     }

@@ -180,6 +180,8 @@ enum EnsembleCommand: Command {
             report.fields.append(Field("interrupted", .flag(true), audience: .machines))
             report.fields.append(Field("members_finished", .count(finished.count), audience: .machines))
         }
-        return .tuple([.model(ModelValue(model: final, trainingNote: note, recipe: nil)), .report(report)])
+        var value = ModelValue(model: final, trainingNote: note, recipe: nil)
+        value.trainedOn = try inv.dataset("data").fingerprint
+        return .tuple([.model(value), .report(report)])
     }
 }

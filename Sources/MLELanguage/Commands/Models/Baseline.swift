@@ -36,10 +36,10 @@ enum BaselineCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         do {
-            return .model(
-                ModelValue(
-                    model: try BaselineModel.fit(o.data, kind: o.kind, seed: o.seed), trainingNote: nil,
-                    recipe: o.recipe))
+            var value = ModelValue(
+                model: try BaselineModel.fit(o.data, kind: o.kind, seed: o.seed), trainingNote: nil, recipe: o.recipe)
+            value.trainedOn = o.data.fingerprint
+            return .model(value)
         } catch let e as LearningError {
             throw inv.error(e.description, at: o.kind == .zeroRule ? nil : "kind")
         }

@@ -40,7 +40,8 @@ enum LogisticCommand: Command {
         if !result.converged {
             note += inv.cancellation.isCancelled ? " (interrupted)" : " (not converged; raise max_iter)"
         }
-        return .model(
-            ModelValue(model: result.model, trainingNote: note, recipe: ModelCommands.logisticRecipe(o.config)))
+        var value = ModelValue(model: result.model, trainingNote: note, recipe: ModelCommands.logisticRecipe(o.config))
+        value.trainedOn = o.data.fingerprint
+        return .model(value)
     }
 }

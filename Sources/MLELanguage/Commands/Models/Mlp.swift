@@ -86,6 +86,7 @@ enum MLPCommand: Command {
         var value = ModelValue(model: result.model, trainingNote: note, recipe: ModelCommands.mlpRecipe(config))
         value.lossHistory = result.lossHistory
         value.validationHistory = result.validationHistory
+        value.trainedOn = try inv.dataset("data").fingerprint
         return .model(value)
     }
 }

@@ -251,6 +251,7 @@ enum SearchCommand: Command {
             model: model,
             trainingNote:
                 "best of \(result.rows.count) candidates by \(settings.folds)-fold \(settings.metric.rawValue)")
+        value.trainedOn = try inv.dataset("data").fingerprint
         value.recipe = Recipe(
             description: "search best: "
                 + names.map { "\($0)=\(best.candidate[$0]?.description ?? "")" }.joined(separator: " ")
