@@ -13,6 +13,11 @@ public enum Metric: String, CaseIterable, Sendable {
     /// imbalanced-learn: (1 + α · (sensitivity − specificity)) · sensitivity · specificity, α = 0.1.
     case iba
     case averagePrecision = "average_precision"
+    /// The positive class's probability against the truth: mean (p − y)² (scikit-learn's
+    /// brier_score_loss) and −mean(y log p + (1 − y) log(1 − p)) clipped at the float64 epsilon
+    /// (its log_loss, for two classes).
+    case brier
+    case logLoss = "log_loss"
     case mse, rmse, mae, r2
 
     /// A share of counted items (x of n), so the binomial intervals apply.
@@ -20,13 +25,16 @@ public enum Metric: String, CaseIterable, Sendable {
         [.accuracy, .error, .recall, .sensitivity, .precision, .specificity].contains(self)
     }
     /// Needs the positive class's scores (probabilities), not only the predicted labels.
-    public var needsScores: Bool { self == .auc || self == .averagePrecision }
+    public var needsScores: Bool { [.auc, .averagePrecision, .brier, .logLoss].contains(self) }
+    /// Smaller values are better (errors and losses).
+    public var lowerIsBetter: Bool { [.error, .mse, .rmse, .mae, .brier, .logLoss].contains(self) }
     public var isRegression: Bool { [.mse, .rmse, .mae, .r2].contains(self) }
     /// A function of the confusion matrix alone (so the multinomial bootstrap shortcut applies).
     public var isConfusionBased: Bool { !isRegression && !needsScores }
     /// Computed for one class against the rest (`positive=`).
     public var needsPositiveClass: Bool {
-        [.recall, .sensitivity, .precision, .specificity, .f1, .iba, .auc, .averagePrecision].contains(self)
+        [.recall, .sensitivity, .precision, .specificity, .f1, .iba, .auc, .averagePrecision, .brier, .logLoss]
+            .contains(self)
     }
 }
 

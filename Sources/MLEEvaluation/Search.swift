@@ -76,7 +76,7 @@ public enum HyperSearch {
     private struct Stopped: Error {}
 
     /// Whether a smaller value of the metric is better.
-    public static func lowerIsBetter(_ m: Metric) -> Bool { [.mse, .rmse, .mae, .error].contains(m) }
+    public static func lowerIsBetter(_ m: Metric) -> Bool { m.lowerIsBetter }
 
     /// The test rows of each of `k` folds: shuffled with `seed`, and for classes dealt class by
     /// class so each fold keeps the class shares (stratified k-fold).

@@ -13,7 +13,7 @@ struct WeightedEvaluator: Sendable {
     init(metric: Metric, outcomes: Outcomes) {
         self.metric = metric
         self.outcomes = outcomes
-        if metric.needsScores, case .classification(_, _, _, let scores?, _) = outcomes {
+        if metric == .auc || metric == .averagePrecision, case .classification(_, _, _, let scores?, _) = outcomes {
             let o = scores.indices.sorted { scores[$0] > scores[$1] }
             var starts: [Int] = []
             for (i, item) in o.enumerated() where i == 0 || scores[item] != scores[o[i - 1]] { starts.append(i) }
@@ -56,6 +56,20 @@ struct WeightedEvaluator: Sendable {
 
     /// ROC AUC (ties count one half) or average precision (scikit-learn's step definition).
     private func scored(truth: [Int], positive: Int, weights w: [Double]) -> Double? {
+        if metric == .brier || metric == .logLoss {
+            guard case .classification(_, _, _, let scores?, _) = outcomes else { return nil }
+            let eps = Double.ulpOfOne
+            var sum = 0.0, total = 0.0
+            for i in truth.indices where w[i] != 0 {
+                let y = truth[i] == positive ? 1.0 : 0.0, p = scores[i]
+                let term =
+                    metric == .brier
+                    ? (p - y) * (p - y)
+                    : -(y * log(min(max(p, eps), 1 - eps)) + (1 - y) * log(min(max(1 - p, eps), 1 - eps)))
+                sum += w[i] * term; total += w[i]
+            }
+            return total > 0 ? sum / total : nil
+        }
         var totalPos = 0.0, totalNeg = 0.0
         for i in truth.indices { if truth[i] == positive { totalPos += w[i] } else { totalNeg += w[i] } }
         guard totalPos > 0 else { return nil }

@@ -211,3 +211,20 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
         #expect(a.storage == b.storage, "\(method)")
     }
 }
+
+/// The metrics `brier` and `log_loss` (for `interval` and `compare`) equal scikit-learn's
+/// brier_score_loss and log_loss on the binary fixture.
+@Test func brierAndLogLossMetricsMatchScikitLearn() throws {
+    let c = try #require((calibrationFixture["cases"] as? [[String: Any]])?.first)
+    let rows = try #require(c["probabilities"] as? [[Double]])
+    let truth = try #require(c["truth"] as? [Int])
+    let outcomes = Outcomes.classification(
+        truth: truth, predicted: rows.map { $0[1] > $0[0] ? 1 : 0 }, classCount: 2,
+        scores: rows.map { Double(Float($0[1])) }, positive: 1)
+    let ones = [Double](repeating: 1, count: truth.count)
+    let brier = try #require(WeightedEvaluator(metric: .brier, outcomes: outcomes).value(weights: ones))
+    let loss = try #require(WeightedEvaluator(metric: .logLoss, outcomes: outcomes).value(weights: ones))
+    #expect(isClose(brier, try #require(c["brier"] as? Double), relative: 1e-9))
+    #expect(isClose(loss, try #require(c["log_loss"] as? Double), relative: 1e-6))
+    #expect(Metric.brier.lowerIsBetter && Metric.logLoss.lowerIsBetter && !Metric.auc.lowerIsBetter)
+}

@@ -124,3 +124,33 @@ private func withFile(_ name: String, _ text: String, _ body: (String) throws ->
         #expect(three.map { $0["model"] as? String } == ["lr", "t", "v"])
     }
 }
+
+/// Brier score and log loss are metrics of `interval` and `compare` (lower is better), counted by
+/// hand on the ten rows and their isotonic calibration (P(yes) 0.9 and 0.8 → 0.6, 0.2 → 0.25,
+/// 0 → 0: the shares of yes in those groups).
+@Test func brierAndLogLossAreMetricsOfIntervalAndCompare() throws {
+    try withFile("ten.csv", tenRows) { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            m = predictions d scores=[p_no, p_yes]
+            iso = calibrate m d method=isotonic
+            set format json
+            interval m d metric=brier resamples=200 seed=1
+            interval m d metric=log_loss method=percentile resamples=200 seed=1
+            compare m iso d metric=brier resamples=200 seed=1
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        #expect(isClose(try #require(r[0]["estimate"] as? Double), 0.244, relative: 1e-6))
+        let expected = -(2 * log(0.9) + 2 * log(0.1) + 4 * log(0.8) + log(0.2)) / 10
+        #expect(isClose(try #require(r[1]["estimate"] as? Double), expected, relative: 1e-6))
+        // Isotonic: yes at 0.6 three times (0.4²), no at 0.6 twice (0.6²), no at 0.25 three times
+        // (0.25²), yes at 0.25 once (0.75²), no at 0: 0.48 + 0.72 + 0.1875 + 0.5625 = 1.95 over 10 rows.
+        #expect(isClose(try #require(r[2]["value_b"] as? Double), 0.195, relative: 1e-6))
+        let verdict = try #require(r[2]["verdict"] as? String)
+        #expect(
+            verdict.hasPrefix("iso is better on brier: -0.049")
+                || verdict.hasPrefix("no detectable difference on brier: -0.049"), "\(verdict)")
+    }
+}

@@ -62,10 +62,12 @@ enum CompareCommand: Command {
                 seed: seed, stratified: o.stratify, context: inv.context("compare"))
         } catch is Cancelled { throw Interrupted() }
         let nameA = inv.names["a"] ?? "a", nameB = inv.names["b"] ?? "b"
-        let scale = metric.isRegression ? 1.0 : 100.0
-        let unit = metric.isRegression ? "" : " points"
+        // Shares (accuracy, AUC …) differ in percentage points; errors and losses in their units.
+        let inPoints = !metric.isRegression && metric != .brier && metric != .logLoss
+        let scale = inPoints ? 100.0 : 1.0
+        let unit = inPoints ? " points" : ""
         func signed(_ v: Double) -> String {
-            (v >= 0 ? "+" : "") + String(format: metric.isRegression ? "%.4g" : "%.1f", v * scale)
+            (v >= 0 ? "+" : "") + String(format: inPoints ? "%.1f" : "%.4g", v * scale)
         }
         let diff = result.difference
         var facts = [
@@ -126,7 +128,7 @@ enum CompareCommand: Command {
             significantTest = dl.p < 1 - level
         }
         // Lower is better for errors; higher for everything else.
-        let lowerIsBetter = [Metric.error, .mse, .rmse, .mae].contains(metric)
+        let lowerIsBetter = metric.lowerIsBetter
         let intervalExcludesZero = diff.low > 0 || diff.high < 0
         let detectable = intervalExcludesZero && (significantTest ?? true)
         let verdict: String
