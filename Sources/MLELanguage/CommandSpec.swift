@@ -177,7 +177,8 @@ public struct CommandRegistry: Sendable {
             .evaluation,
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
-                CompareCommand.spec, CalibrationCommand.spec, CalibrateCommand.spec, CVTestCommand.spec,
+                CompareCommand.spec, CurveCommand.spec, CalibrationCommand.spec, CalibrateCommand.spec,
+                CVTestCommand.spec,
                 RetrainCommand.spec,
                 ABTestCommand.spec, BanditCommand.spec
             ]

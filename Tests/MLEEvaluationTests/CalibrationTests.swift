@@ -228,3 +228,36 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
     #expect(isClose(loss, try #require(c["log_loss"] as? Double), relative: 1e-6))
     #expect(Metric.brier.lowerIsBetter && Metric.logLoss.lowerIsBetter && !Metric.auc.lowerIsBetter)
 }
+
+/// ROC and precision-recall curves against scikit-learn's roc_curve (collinear points dropped),
+/// precision_recall_curve, roc_auc_score and average_precision_score, on scores with ties.
+@Test func curvesMatchScikitLearn() throws {
+    let cases = try #require(jsonFixture("MLEEvaluationTests", "curves.json")["cases"] as? [[String: Any]])
+    #expect(cases.count == 2)
+    for c in cases {
+        let name = try #require(c["name"] as? String)
+        let positive = try #require(c["positive"] as? [Bool]), scores = try #require(c["scores"] as? [Double])
+        let roc = try #require(Curves.roc(positive: positive, scores: scores))
+        let fpr = try #require(c["roc_fpr"] as? [Double]), tpr = try #require(c["roc_tpr"] as? [Double])
+        let thresholds = try #require(c["roc_thresholds"] as? [Any])
+        // scikit-learn sums the counts as floats: equal to the last bits.
+        #expect(isClose(roc.map(\.fpr), fpr, relative: 1e-12), "\(name): FPR")
+        #expect(isClose(roc.map(\.tpr), tpr, relative: 1e-12), "\(name): TPR")
+        #expect(roc.map(\.threshold) == thresholds.map { ($0 as? Double) ?? .infinity }, "\(name): thresholds")
+        #expect(isClose(Curves.area(roc), try #require(c["auc"] as? Double), relative: 1e-12), "\(name): AUC")
+
+        let pr = try #require(Curves.precisionRecall(positive: positive, scores: scores))
+        let precision = try #require(c["pr_precision"] as? [Double]), recall = try #require(c["pr_recall"] as? [Double])
+        let prThresholds = try #require(c["pr_thresholds"] as? [Double])
+        #expect(pr.count == precision.count, "\(name): \(pr.count) points vs \(precision.count)")
+        #expect(isClose(pr.map { $0.precision ?? .nan }, precision, relative: 1e-12), "\(name): precision")
+        #expect(isClose(pr.map(\.recall), recall, relative: 1e-12), "\(name): recall")
+        #expect(pr.dropLast().map(\.threshold) == prThresholds, "\(name): thresholds")
+        let outcomes = Outcomes.classification(
+            truth: positive.map { $0 ? 1 : 0 }, predicted: scores.map { $0 >= 0.5 ? 1 : 0 }, classCount: 2,
+            scores: scores, positive: 1)
+        let ap = WeightedEvaluator(metric: .averagePrecision, outcomes: outcomes).value(
+            weights: [Double](repeating: 1, count: scores.count))
+        #expect(isClose(try #require(ap), try #require(c["ap"] as? Double), relative: 1e-12), "\(name): AP")
+    }
+}

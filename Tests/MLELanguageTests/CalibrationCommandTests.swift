@@ -154,3 +154,31 @@ private func withFile(_ name: String, _ text: String, _ body: (String) throws ->
                 || verdict.hasPrefix("no detectable difference on brier: -0.049"), "\(verdict)")
     }
 }
+
+/// `curve`: the ten rows' ROC by hand (scores 0.9 ×4 with 2 yes, 0.8 yes, 0.2 ×4 with 1 yes, 0)
+/// and every point for machines while people see `rows=` of them.
+@Test func curveOfPredictionsIsAsCountedByHand() throws {
+    try withFile("ten.csv", tenRows) { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=y
+            m = predictions d scores=[p_no, p_yes]
+            set format json
+            curve m d
+            curve m d kind=pr rows=2 resamples=200 seed=1
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        // Thresholds +∞, 0.9 (TP 2, FP 2), 0.8 (3, 2), 0.2 (4, 5), 0 (4, 6): no three collinear.
+        let points = try #require(r[0]["points"] as? [[String: Any]])
+        #expect(points.map { $0["tp"] as? Int } == [0, 2, 3, 4, 4])
+        #expect(points.map { $0["fp"] as? Int } == [0, 2, 2, 5, 6])
+        // AUC over the 4 × 6 (yes, no) pairs, ties counting one half: each yes at 0.9 beats the
+        // four no below it and ties two (5 each, 10); the yes at 0.8 beats four (4); the yes at
+        // 0.2 beats one and ties three (2.5): 16.5 of 24.
+        let auc = try #require((r[0]["auc"] as? [String: Any])?["estimate"] as? Double)
+        #expect(isClose(auc, 16.5 / 24, relative: 1e-12), "\(auc)")
+        // Precision-recall: every point for machines.
+        #expect((r[1]["points"] as? [[String: Any]])?.count == 5)
+    }
+}

@@ -142,7 +142,10 @@ enum CalibrationCommand: Command {
             if i == 0 {
                 probabilities = p
             } else {
-                let (q, _, other) = try CalibrationCommand.probabilities(m.model, o.data, inv, at: "versus")
+                let q: Matrix, other: [String]
+                do {
+                    (q, _, other) = try CalibrationCommand.probabilities(m.model, o.data, inv, at: "versus")
+                } catch let e as LearningError { throw inv.error(e.description, at: "versus") }
                 guard other == classes else {
                     throw inv.error(
                         "the models in versus= must have the classes of the first (\(classes.joined(separator: ", ")))",
