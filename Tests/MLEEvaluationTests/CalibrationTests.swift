@@ -261,3 +261,32 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
         #expect(isClose(try #require(ap), try #require(c["ap"] as? Double), relative: 1e-12), "\(name): AP")
     }
 }
+
+/// Segments by hand: quantile bins of 1…8 (edges 1, 2.75, 4.5, 6.25, 8: two values each, the
+/// first bin closed), Fisher's one-sided test from the hypergeometric, Holm's correction.
+@Test func segmentsBinCountAndTestAsByHand() throws {
+    let values: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, .nan, .nan]
+    let data = Dataset(
+        name: "t", featureNames: ["x"], features: try Matrix(rows: 10, cols: 1, storage: values),
+        targetName: "y", target: .classes(labels: [Int](repeating: 0, count: 10), names: ["a", "b"]),
+        columnKinds: [.numeric])
+    let (groups, ofRow) = Segments.groups(data, column: 0, bins: 4)
+    #expect(groups.count == 5 && groups[4] == .missing)
+    #expect(groups[0] == .range(low: 1, high: 2.75, includesLow: true))
+    #expect(groups[1] == .range(low: 2.75, high: 4.5, includesLow: false))
+    #expect(ofRow == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    // 4 errors in 10 rows; a segment of 4 rows holding 3 of them: P(X ≥ 3) = (C(4,3)·C(6,1) + 1) / C(10,4).
+    let p = Segments.fisherGreater(errors: 3, size: 4, totalErrors: 4, total: 10)
+    #expect(isClose(p, 25.0 / 210, relative: 1e-12), "\(p)")
+    // Segments: rows 0–3 (3 errors), 4–7 (1 error), 8–9 (0).
+    let wrong = [true, true, true, false, true, false, false, false, false, false]
+    let results = Segments.analyse(ofRow: [[0, 0, 0, 0, 1, 1, 1, 1, 2, 2]], wrong: wrong)
+    #expect(results.map(\.key) == [[0], [1], [2]])  // worst first: 0.25, 0.75, 1.0
+    #expect(results.map(\.errors) == [3, 1, 0])
+    let p0 = Segments.fisherGreater(errors: 3, size: 4, totalErrors: 4, total: 10)
+    let p1 = Segments.fisherGreater(errors: 1, size: 4, totalErrors: 4, total: 10)
+    // Holm over 3: the smallest × 3, the next × 2 (kept non-decreasing), the last × 1.
+    #expect(isClose(results[0].adjustedP, min(1, 3 * p0), relative: 1e-12))
+    #expect(isClose(results[1].adjustedP, max(min(1, 3 * p0), min(1, 2 * p1)), relative: 1e-12))
+    #expect(results[2].p == 1 && results[2].adjustedP == 1)
+}

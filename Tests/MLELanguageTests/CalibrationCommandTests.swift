@@ -182,3 +182,44 @@ private func withFile(_ name: String, _ text: String, _ body: (String) throws ->
         #expect((r[1]["points"] as? [[String: Any]])?.count == 5)
     }
 }
+
+/// `evaluate … by=`: each segment's rows, errors and accuracy equal `filter` on its condition
+/// followed by `evaluate` and `misclassified`; crossings hold every row once.
+@Test func segmentsEqualFilterAndEvaluateOnTheSameRows() throws {
+    let (session, out, ok) = run(
+        """
+        bc = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+        tr, te = split bc ratio=0.5 stratify seed=2
+        net = mlp tr hidden=[4] epochs=3 seed=1
+        set format json
+        evaluate net te by=mean_radius
+        evaluate net te by=[mean_radius, diagnosis] bins=2
+        """)
+    #expect(ok, "\(out.errors)")
+    let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+    for report in r {
+        let segments = try #require(report["segments"] as? [[String: Any]])
+        #expect(segments.compactMap { $0["rows"] as? Int }.reduce(0, +) == 284)
+        for s in segments {
+            let condition = try #require(s["condition"] as? String)
+            let (_, check, fine) = run(
+                """
+                rows = filter te "\(condition)"
+                wrong = misclassified net rows
+                set format json
+                evaluate net rows
+                describe wrong
+                """, in: session)
+            #expect(fine, "\(condition): \(check.errors)")
+            // The session prints JSON since the first run: pick the evaluation and the description.
+            let reports = try check.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+            let e = try #require(reports.first { $0["report"] as? String == "evaluation" })
+            let accuracy = (s["accuracy"] as? [String: Any])?["estimate"] as? Double
+            #expect(e["accuracy"] as? Double == accuracy, "\(condition)")
+            #expect(e["rows"] as? Int == s["rows"] as? Int, "\(condition)")
+            let described = try #require(reports.first { $0["report"] as? String == "describe" })
+            #expect(described["rows"] as? Int == s["errors"] as? Int, "\(condition): \(described.keys)")
+        }
+    }
+    #expect(r[1]["verdict"] as? String != nil)
+}

@@ -26,11 +26,17 @@ enum EvaluateCommand: Command {
             ),
             ParamSpec("level", .number, "confidence level of the intervals", default: .number(0.95)),
             ParamSpec("resamples", .integer, "bootstrap resamples for the intervals", default: .number(9999)),
-            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)")
+            ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
+            ParamSpec(
+                "by", .list(.string),
+                "error analysis by segment: the rows grouped by these columns (numeric ones cut at quantiles, by=[a, b] for crossings), each segment's accuracy against the rest's, worst first"
+            ),
+            ParamSpec("bins", .integer, "by: quantile bins of a numeric column", default: .number(4))
         ],
         returns: "an evaluation report",
         examples: [
-            "evaluate net test", "evaluate base test", "evaluate net test intervals", "evaluate net test imbalanced"
+            "evaluate net test", "evaluate base test", "evaluate net test intervals", "evaluate net test imbalanced",
+            "evaluate net test by=mean_radius", "evaluate net test by=[island, sex]"
         ]
     ) { inv in try execute(inv) }
 
@@ -41,6 +47,9 @@ enum EvaluateCommand: Command {
         var positive: String?
         var intervals: Bool
         var imbalanced: Bool
+        var by: [String]
+        var bins: Int
+        var level: Double
     }
 
     static func options(_ inv: Invocation) throws -> Options {
@@ -52,11 +61,28 @@ enum EvaluateCommand: Command {
         }
         return Options(
             model: m, data: d, positive: positive, intervals: try inv.declared("intervals", Bool.self),
-            imbalanced: imbalanced)
+            imbalanced: imbalanced, by: inv.stringList("by") ?? [], bins: try inv.declared("bins", Int.self),
+            level: try inv.declared("level", Double.self))
+    }
+
+    static func validate(_ o: Options, _ inv: Invocation) throws {
+        try inv.check("bins", o.bins, in: 1...100)
+        try inv.checkLevel(o.level)
+        for name in o.by where !o.data.featureNames.contains(name) && name != o.data.targetName {
+            throw UnknownNameError(
+                kind: "column", name: name, known: o.data.featureNames + [o.data.targetName].compactMap { $0 },
+                setting: "by")
+        }
+        if !o.by.isEmpty, !o.model.model.task.isClassification {
+            throw inv.error(
+                "by= sets a classifier's errors by segment; for a model of numbers it is not built yet", at: "by")
+        }
+        if Set(o.by).count != o.by.count { throw inv.error("by= names a column twice", at: "by") }
     }
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let labelled = try Outcomes.of(o.model.model, on: o.data, positive: o.positive)
+        if !o.by.isEmpty { return .report(try SegmentReport.report(o, labelled, inv)) }
         var report = EvaluationCommands.evaluationReport(
             Evaluation(labelled), model: inv.names["model"] ?? o.model.model.kind,
             data: inv.names["data"] ?? o.data.name,
