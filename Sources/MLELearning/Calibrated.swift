@@ -54,9 +54,11 @@ public enum Calibrator: Sendable, Equatable {
     }
 
     /// Fits the calibrator to probabilities `p` (rows × classes) and true classes.
-    /// - Throws: `LearningError.invalid` for fewer than two rows, a class index outside the
-    ///   columns, or (Platt, isotonic) a calibrated class with no rows of it or no rows of others.
-    public static func fit(_ method: Method, probabilities p: Matrix, truth: [Int]) throws -> Calibrator {
+    /// - Throws: `LearningError.invalid` for fewer than two rows or a class index outside the
+    ///   columns; `Cancelled` when `cancellation` is set (heard once per pass over the rows).
+    public static func fit(
+        _ method: Method, probabilities p: Matrix, truth: [Int], cancellation: Cancellation = .never
+    ) throws -> Calibrator {
         let n = p.rows, k = p.cols
         guard n >= 2, truth.count == n, k >= 2 else {
             throw LearningError.invalid("calibration needs at least two rows and two classes")
@@ -68,11 +70,11 @@ public enum Calibrator: Sendable, Equatable {
         func column(_ c: Int) -> [Double] { (0..<n).map { Double(p[$0, c]) } }
         switch method {
         case .platt:
-            return .platt(calibrated.map { c in platt(column(c), truth.map { $0 == c }) })
+            return .platt(try calibrated.map { c in try platt(column(c), truth.map { $0 == c }, cancellation) })
         case .isotonic:
             return .isotonic(calibrated.map { c in isotonic(column(c), truth.map { $0 == c ? 1 : 0 }) })
         case .temperature:
-            return .temperature(try temperature(p, truth))
+            return .temperature(try temperature(p, truth, cancellation))
         }
     }
 
@@ -127,7 +129,7 @@ public enum Calibrator: Sendable, Equatable {
     /// 30 or more, and the cross-entropy minimised over (a, b) — here by Newton's method with a
     /// line search to convergence (the loss is convex), where scikit-learn stops L-BFGS at a
     /// gradient of 1e-6.
-    static func platt(_ f: [Double], _ positive: [Bool]) -> PlattMap {
+    static func platt(_ f: [Double], _ positive: [Bool], _ cancellation: Cancellation = .never) throws -> PlattMap {
         let n = f.count
         let scale = max(f.map(abs).max() ?? 1, 0) >= 30 ? (f.map(abs).max() ?? 1) : 1
         let x = f.map { $0 / scale }
@@ -146,6 +148,7 @@ public enum Calibrator: Sendable, Equatable {
         var a = 0.0, b = Foundation.log((n0 + 1) / (n1 + 1))
         var current = loss(a, b)
         for _ in 0..<100 {
+            if cancellation.isCancelled { throw Cancelled() }
             var ga = 0.0, gb = 0.0, haa = 0.0, hab = 0.0, hbb = 0.0
             for i in 0..<n {
                 let p = sigmoid(-(a * x[i] + b))
@@ -215,10 +218,11 @@ public enum Calibrator: Sendable, Equatable {
     /// The temperature minimising the mean negative log-likelihood of softmax(log p / t): the
     /// loss is convex in β = 1/t, so its derivative, mean(E[z] − z_true) with z = log p and E
     /// under softmax(β z), is bisected to zero on β in [1e-4, 1e4].
-    static func temperature(_ p: Matrix, _ truth: [Int]) throws -> Double {
+    static func temperature(_ p: Matrix, _ truth: [Int], _ cancellation: Cancellation = .never) throws -> Double {
         let n = p.rows, k = p.cols
         let z = (0..<n).map { r in (0..<k).map { log(Double(p[r, $0])) } }
-        func derivative(_ beta: Double) -> Double {
+        func derivative(_ beta: Double) throws -> Double {
+            if cancellation.isCancelled { throw Cancelled() }
             var s = 0.0
             for r in 0..<n {
                 let row = z[r]
@@ -235,11 +239,11 @@ public enum Calibrator: Sendable, Equatable {
         var lo = 1e-4, hi = 1e4
         // Already at an end: the probabilities are (nearly) all equal, or the truth is always the
         // top class with room to sharpen without bound.
-        if derivative(lo) >= 0 { return 1 / lo }
-        if derivative(hi) <= 0 { return 1 / hi }
+        if try derivative(lo) >= 0 { return 1 / lo }
+        if try derivative(hi) <= 0 { return 1 / hi }
         for _ in 0..<200 {
             let mid = (lo * hi).squareRoot()
-            if derivative(mid) < 0 { lo = mid } else { hi = mid }
+            if try derivative(mid) < 0 { lo = mid } else { hi = mid }
             if hi / lo - 1 < 1e-13 { break }
         }
         return 1 / (lo * hi).squareRoot()

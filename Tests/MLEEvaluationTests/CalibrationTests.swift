@@ -290,3 +290,13 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
     #expect(isClose(results[1].adjustedP, max(min(1, 3 * p0), min(1, 2 * p1)), relative: 1e-12))
     #expect(results[2].p == 1 && results[2].adjustedP == 1)
 }
+
+/// Ctrl-C is heard while a calibrator is fitted (once per pass over the rows).
+@Test func calibratorFittingHearsCancellation() throws {
+    let p = try Matrix(rows: 4, cols: 2, storage: [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.3, 0.7])
+    for method in [Calibrator.Method.platt, .temperature] {
+        #expect(throws: Cancelled.self) {
+            _ = try Calibrator.fit(method, probabilities: p, truth: [0, 1, 1, 0], cancellation: Cancellation { true })
+        }
+    }
+}

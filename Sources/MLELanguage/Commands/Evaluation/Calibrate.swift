@@ -51,9 +51,11 @@ enum CalibrateCommand: Command {
         let calibrator: Calibrator
         let model: CalibratedModel
         do {
-            calibrator = try Calibrator.fit(o.method, probabilities: p, truth: truth)
+            calibrator = try Calibrator.fit(o.method, probabilities: p, truth: truth, cancellation: inv.cancellation)
             model = try CalibratedModel(base: o.model.model, calibrator: calibrator)
-        } catch let e as LearningError { throw inv.error(e.description, at: "data") }
+        } catch let e as LearningError {
+            throw inv.error(e.description, at: "data")
+        } catch is Cancelled { throw Interrupted() }
         // ECE on the validation data before and after: what the fit did where it was fitted.
         let event: CalibrationEvent = p.cols == 2 ? .ofClass(1) : .topLabel
         var note: String
