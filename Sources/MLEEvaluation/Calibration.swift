@@ -209,6 +209,13 @@ public struct Calibration: Sendable {
 
     /// The statistics on the whole test set.
     public var statistics: Statistics {
+        let t = totals()
+        return Calibration.statistics(
+            counts: t.counts, sums: t.sums, brier: t.brier, logLoss: t.logLoss, n: Double(count))
+    }
+
+    /// Per-bin counts and sums of d, and the sums of the Brier and log-loss terms, over every row.
+    func totals() -> (counts: [Double], sums: [Double], brier: Double, logLoss: Double) {
         var counts = [Double](repeating: 0, count: binCount), sums = [Double](repeating: 0, count: binCount)
         var brier = 0.0, logLoss = 0.0
         for r in 0..<count {
@@ -217,7 +224,7 @@ public struct Calibration: Sendable {
             brier += brierTerm[r]
             logLoss += logLossTerm[r]
         }
-        return Calibration.statistics(counts: counts, sums: sums, brier: brier, logLoss: logLoss, n: Double(count))
+        return (counts, sums, brier, logLoss)
     }
 
     /// Resamples per call of the C kernel: about two million draws, so that Ctrl-C, heard between
@@ -280,13 +287,8 @@ public struct Calibration: Sendable {
     /// Grouped jackknife values of a statistic (each row left out for up to 2,000 rows, else each
     /// of 2,000 contiguous groups), for BCa's acceleration: the totals minus a group's sums.
     func jackknife(_ statistic: Statistic) -> [(Double, Double)] {
-        let n = count, nb = binCount
-        var counts = [Double](repeating: 0, count: nb), sums = [Double](repeating: 0, count: nb)
-        var brier = 0.0, logLoss = 0.0
-        for r in 0..<n {
-            counts[Int(bin[r])] += 1; sums[Int(bin[r])] += d[r]
-            brier += brierTerm[r]; logLoss += logLossTerm[r]
-        }
+        let n = count
+        let (counts, sums, brier, logLoss) = totals()
         let groups = min(n, 2000)
         var out: [(Double, Double)] = []
         guard groups > 1 else { return out }

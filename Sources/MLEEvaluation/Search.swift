@@ -75,9 +75,6 @@ public enum HyperSearch {
 
     private struct Stopped: Error {}
 
-    /// Whether a smaller value of the metric is better.
-    public static func lowerIsBetter(_ m: Metric) -> Bool { m.lowerIsBetter }
-
     /// The test rows of each of `k` folds: shuffled with `seed`, and for classes dealt class by
     /// class so each fold keeps the class shares (stratified k-fold).
     public static func folds(_ data: Dataset, k: Int, seed: UInt64) -> [[Int]] {
@@ -185,7 +182,7 @@ public enum HyperSearch {
         var rng = SeededGenerator(seed: settings.seed ^ 0xC0A125E)
         var rows: [Row] = []
         var interrupted = false
-        let lower = lowerIsBetter(settings.metric)
+        let lower = settings.metric.lowerIsBetter
 
         func score(_ c: Candidate, stage: String) throws {
             var scores: [Double?] = []

@@ -21,15 +21,6 @@ private let tenRows = """
 
     """
 
-private func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-calibration-\(getpid())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let path = dir.appendingPathComponent(name).path
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    try body(path)
-}
-
 @Test func calibrationOfPredictionsIsAsCountedByHand() throws {
     try withFile("ten.csv", tenRows) { path in
         let (_, out, ok) = run(

@@ -16,15 +16,6 @@ private let handCSV = """
 
     """
 
-private func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-preds-\(getpid())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let path = dir.appendingPathComponent(name).path
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    try body(path)
-}
-
 @Test func predictionsFromColumnsAreEvaluatedAndComparedAsCountedByHand() throws {
     try withFile("hand.csv", handCSV) { path in
         let (_, out, ok) = run(

@@ -14,6 +14,17 @@ public var packageRoot: URL { root }
 /// A dataset shipped in `datasets/`.
 public func dataPath(_ name: String) -> String { root.appendingPathComponent("datasets/\(name)").path }
 
+/// Writes `text` to a file named `name` in a fresh temporary folder, runs `body` with its path,
+/// and removes the folder.
+public func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try body(path)
+}
+
 /// A fixture recorded by `scripts/fixtures/` for a test target: `Tests/TARGET/Fixtures/NAME`.
 public func fixtureURL(_ target: String, _ name: String) -> URL {
     root.appendingPathComponent("Tests/\(target)/Fixtures/\(name)")

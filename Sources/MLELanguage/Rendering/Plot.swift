@@ -63,6 +63,7 @@ public struct TextPlot: Sendable {
             guard hi > lo, x >= lo, x <= hi else { return nil }
             return min(columns - 1, Int(((x - lo) / (hi - lo) * Double(columns - 1)).rounded()))
         }
+        let referenceMarks = Set(series.compactMap(\.mark))
         for (s, line) in series.enumerated() where !line.y.isEmpty {
             let mark = line.mark ?? TextPlot.marks[s % TextPlot.marks.count]
             if let xs = line.x {
@@ -72,7 +73,6 @@ public struct TextPlot: Sendable {
                     let row = height - 1 - Int((t * Double(height - 1)).rounded())
                     let here = grid[row][c]
                     // A reference line (a series with its own mark) gives way to the points.
-                    let referenceMarks = Set(series.compactMap(\.mark))
                     if here == " " || here == mark || referenceMarks.contains(here) && line.mark == nil {
                         grid[row][c] = mark
                     } else if line.mark == nil {

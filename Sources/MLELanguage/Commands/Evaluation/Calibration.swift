@@ -56,7 +56,7 @@ enum CalibrationCommand: Command {
         var resamples: Int
         var method: BootstrapMethod
         var seed: UInt64
-        var versus: [ModelValue]
+        var versus: [(name: String, value: ModelValue)]
     }
 
     static func options(_ inv: Invocation) throws -> Options {
@@ -65,7 +65,7 @@ enum CalibrationCommand: Command {
             binning: try inv.choice("strategy", CalibrationBinning.self), className: inv.string("class"),
             positive: inv.string("positive"), level: try inv.declared("level", Double.self),
             resamples: try inv.declared("resamples", Int.self), method: try inv.choice("method", BootstrapMethod.self),
-            seed: inv.seed(), versus: try versusModels(inv))
+            seed: inv.seed(), versus: inv.namedModels("versus"))
     }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
@@ -75,20 +75,6 @@ enum CalibrationCommand: Command {
         if o.className != nil, o.positive != nil {
             throw inv.error("give class= or positive=, not both (they name the same thing)", at: "positive")
         }
-    }
-
-    static func versusModels(_ inv: Invocation) throws -> [ModelValue] {
-        guard case .list(let items)? = inv.value("versus") else { return [] }
-        return items.compactMap { if case .model(let m) = $0 { return m } else { return nil } }
-    }
-
-    /// The names of the models: the model's variable, then versus's.
-    static func modelNames(_ o: Options, _ inv: Invocation) -> [String] {
-        [inv.names["model"] ?? o.model.model.kind]
-            + o.versus.enumerated().map { i, m in
-                inv.names["versus.\(i)"] ?? (o.versus.count == 1 ? inv.names["versus"] : nil)
-                    ?? "\(m.model.kind) \(i + 1)"
-            }
     }
 
     /// The model's probabilities on the data and each row's class among the model's classes.
@@ -136,7 +122,7 @@ enum CalibrationCommand: Command {
             event = classes.count == 2 ? .ofClass(1) : .topLabel
         }
         var results: [(Calibration, [Calibration.Statistic: BootstrapResult])] = []
-        let models = [o.model] + o.versus
+        let models = [o.model] + o.versus.map(\.value)
         for (i, m) in models.enumerated() {
             let probabilities: Matrix
             if i == 0 {
@@ -171,7 +157,10 @@ enum CalibrationCommand: Command {
                     ))
             } catch is Cancelled { throw Interrupted() }
         }
-        return .report(report(results, classes: classes, names: modelNames(o, inv), o, inv))
+        return .report(
+            report(
+                results, classes: classes, names: [inv.names["model"] ?? o.model.model.kind] + o.versus.map(\.name), o,
+                inv))
     }
 
     /// A bin edge for people: four decimals without trailing zeros (0.1, 0.0032, 1.0).
@@ -306,7 +295,11 @@ enum CalibrationCommand: Command {
 
         init(bins: [Calibration.Bin], event: CalibrationEvent, classes: [String], level: Double) {
             var marks = [String](repeating: "", count: bins.count)
-            var runs: [(sign: Int, low: Double, high: Double, predicted: Double, actual: Double, count: Int)] = []
+            /// Neighbouring bins off in the same direction, pooled.
+            struct Run {
+                var sign: Int, low: Double, high: Double, predicted: Double, actual: Double, count: Int
+            }
+            var runs: [Run] = []
             for (i, b) in bins.enumerated() where b.count > 0 {
                 let hits = Int((b.frequency * Double(b.count)).rounded())
                 guard let w = ProportionMethod.wilson.interval(successes: hits, trials: b.count, level: level) else {
@@ -317,13 +310,17 @@ enum CalibrationCommand: Command {
                 marks[i] = sign > 0 ? "too high" : "too low"
                 if let last = runs.last, last.sign == sign, last.high == b.low {
                     let total = last.count + b.count
-                    runs[runs.count - 1] = (
-                        sign, last.low, b.high,
-                        (last.predicted * Double(last.count) + b.meanProbability * Double(b.count)) / Double(total),
-                        (last.actual * Double(last.count) + b.frequency * Double(b.count)) / Double(total), total
-                    )
+                    runs[runs.count - 1] = Run(
+                        sign: sign, low: last.low, high: b.high,
+                        predicted: (last.predicted * Double(last.count) + b.meanProbability * Double(b.count))
+                            / Double(total),
+                        actual: (last.actual * Double(last.count) + b.frequency * Double(b.count)) / Double(total),
+                        count: total)
                 } else {
-                    runs.append((sign, b.low, b.high, b.meanProbability, b.frequency, b.count))
+                    runs.append(
+                        Run(
+                            sign: sign, low: b.low, high: b.high, predicted: b.meanProbability, actual: b.frequency,
+                            count: b.count))
                 }
             }
             self.marks = marks
@@ -334,9 +331,7 @@ enum CalibrationCommand: Command {
                 return
             }
             func percent(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
-            func range(_ r: (sign: Int, low: Double, high: Double, predicted: Double, actual: Double, count: Int))
-                -> String
-            {
+            func range(_ r: Run) -> String {
                 let lo = String(format: "%.2f", r.low), hi = String(format: "%.2f", r.high)
                 if r.low <= 0 { return "below \(hi)" }
                 if r.high >= 1 { return "above \(lo)" }

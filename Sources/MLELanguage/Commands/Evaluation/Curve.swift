@@ -56,16 +56,7 @@ enum CurveCommand: Command {
                 try IntervalCommands.outcomes(inv, first.model, data, metric: .auc)
             )
         ]
-        let versus: [ModelValue]
-        if case .list(let items)? = inv.value("versus") {
-            versus = items.compactMap { if case .model(let m) = $0 { return m } else { return nil } }
-        } else {
-            versus = []
-        }
-        for (i, m) in versus.enumerated() {
-            let name =
-                inv.names["versus.\(i)"] ?? (versus.count == 1 ? inv.names["versus"] : nil)
-                ?? "\(m.model.kind) \(i + 1)"
+        for (name, m) in inv.namedModels("versus") {
             try classifier(m, "versus")
             let labelled: LabelledOutcomes
             do { labelled = try IntervalCommands.outcomes(inv, m.model, data, metric: .auc) } catch let e as MLEError {
@@ -127,13 +118,11 @@ enum CurveCommand: Command {
         _ areas: [(estimate: Double, low: Double, high: Double, method: String)],
         _ inv: Invocation
     ) -> Report {
-        let first = o.models[0].labelled
-        let positive = first.positiveName ?? ""
+        let positive = o.models[0].labelled.positiveName ?? ""
         let areaName = o.kind == .roc ? "AUC" : "AP"
-        guard case .classification(let truth, _, _, _, let pos) = first.outcomes else {
-            return Report(kind: "curve", title: "curve")
-        }
-        let positives = truth.filter { $0 == pos }.count
+        // The point at the lowest threshold counts every row as positive.
+        let everything = curves[0].max { $0.truePositives + $0.falsePositives < $1.truePositives + $1.falsePositives }
+        let positives = everything?.truePositives ?? 0, total = positives + (everything?.falsePositives ?? 0)
         var fields: [Field] = [
             Field(
                 "kind",
@@ -141,7 +130,7 @@ enum CurveCommand: Command {
                     o.kind == .roc ? "ROC: true positive rate against false positive rate" : "precision against recall")
             ),
             Field("positive", .text(positive)),
-            Field("n", "N", .shown(.count(truth.count), as: "\(truth.count) (\(positives) \(positive))")),
+            Field("n", "N", .shown(.count(total), as: "\(total) (\(positives) \(positive))")),
             Field("positives", .count(positives), audience: .machines),
             Field(
                 areaName.lowercased(), areaName,
@@ -177,14 +166,13 @@ enum CurveCommand: Command {
         if rows.count > o.rows {
             let step = Double(rows.count - 1) / Double(max(o.rows - 1, 1))
             let picked = Set((0..<o.rows).map { Int((Double($0) * step).rounded()) })
-            var shown = Table(key: "points_shown", caption: table.caption, columns: table.columns, rows: [])
-            shown.rows = rows.indices.filter { picked.contains($0) }.map { rows[$0] }
-            shown.caption =
-                (table.caption ?? "") + "; \(shown.rows.count) of \(rows.count) shown, evenly spread (rows=N)"
+            var shown = Table(
+                key: "points_shown",
+                caption: (table.caption ?? "") + "; \(picked.count) of \(rows.count) shown, evenly spread (rows=N)",
+                columns: table.columns, rows: rows.indices.filter { picked.contains($0) }.map { rows[$0] })
+            shown.audience = .people
             table.audience = .machines
-            var tables = [shown, table]
-            tables[0].audience = .people
-            return finish(o, curves, areas, fields, tables, inv)
+            return finish(o, curves, areas, fields, [shown, table], inv)
         }
         return finish(o, curves, areas, fields, [table], inv)
     }
@@ -217,18 +205,14 @@ enum CurveCommand: Command {
                 case .pr: return points.filter { $0.recall >= x - 1e-12 }.compactMap(\.precision).max() ?? 0
                 }
             }
-            series.append(TextPlot.Series(o.models.count == 1 ? o.models[0].name : o.models[k].name, x: grid, y: y))
+            series.append(TextPlot.Series(o.models[k].name, x: grid, y: y))
         }
         let chance: [Double]
         switch o.kind {
         case .roc: chance = grid
         case .pr:
-            let share: Double
-            if case .classification(let truth, _, _, _, let pos) = o.models[0].labelled.outcomes, !truth.isEmpty {
-                share = Double(truth.filter { $0 == pos }.count) / Double(truth.count)
-            } else {
-                share = 0
-            }
+            // The precision of calling every row positive: the curve's first point.
+            let share = curves[0].first?.precision ?? 0
             chance = grid.map { _ in share }
         }
         series.append(

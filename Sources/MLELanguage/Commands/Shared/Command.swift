@@ -24,6 +24,20 @@ extension Command {
     }
 }
 
+extension Invocation {
+    /// The models of a list option (`versus=[a, b]` or `versus=a`) with the names they were
+    /// written as (a model written as an expression is named by its kind and place).
+    func namedModels(_ name: String) -> [(name: String, value: ModelValue)] {
+        guard case .list(let items)? = value(name) else { return [] }
+        let models = items.compactMap { item -> ModelValue? in
+            if case .model(let m) = item { return m } else { return nil }
+        }
+        return models.enumerated().map { i, m in
+            (names["\(name).\(i)"] ?? (models.count == 1 ? names[name] : nil) ?? "\(m.model.kind) \(i + 1)", m)
+        }
+    }
+}
+
 /// Range checks for validation steps, with the error at the option.
 extension Invocation {
     /// - Throws: at `level=` unless the confidence level lies strictly between 0 and 1.
