@@ -263,22 +263,47 @@ public struct Calibration: Sendable {
 
     static func chunkSeed(_ seed: UInt64, _ c: Int) -> UInt64 { seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(c + 1) }
 
-    /// The rows as the C kernel reads them: one 32-byte record per row.
+    /// The rows as the C kernel reads them: sorted by bin (stably), each term in its own array.
     final class Rows: @unchecked Sendable {
-        let records: [mle_calibration_row]
-        let binCount: Int
+        /// The row of the test set at each sorted position: the kernel's draw j is row order[j].
+        let order: [Int]
+        let d: [Double], brier: [Double], loss: [Double]
+        /// One past each bin's last sorted position.
+        let binEnd: [Int]
 
         init(_ c: Calibration) {
-            records = (0..<c.count).map {
-                mle_calibration_row(d: c.d[$0], brier: c.brierTerm[$0], loss: c.logLossTerm[$0], bin: UInt64(c.bin[$0]))
+            var end = [Int](repeating: 0, count: c.binCount)
+            for b in c.bin { end[Int(b)] += 1 }
+            for b in end.indices.dropFirst() { end[b] += end[b - 1] }
+            var next = [0] + end.dropLast(), order = [Int](repeating: 0, count: c.count)
+            for (r, b) in c.bin.enumerated() {
+                order[next[Int(b)]] = r
+                next[Int(b)] += 1
             }
-            binCount = c.binCount
+            self.order = order
+            d = order.map { c.d[$0] }
+            brier = order.map { c.brierTerm[$0] }
+            loss = order.map { c.logLossTerm[$0] }
+            binEnd = end
         }
 
-        func resample(seed: UInt64, resamples: Int, into out: inout [Double]) {
-            records.withUnsafeBufferPointer { r in
-                out.withUnsafeMutableBufferPointer { o in
-                    mle_calibration_resamples(r.baseAddress, r.count, binCount, seed, resamples, o.baseAddress)
+        /// Resamples in `out` (see `mle_calibration_resamples`); a `weightStep` above 1 only in tests.
+        func resample(seed: UInt64, resamples: Int, weightStep: UInt32 = 1, into out: inout [Double]) {
+            var weights = [UInt8](repeating: 0, count: 4 * d.count)
+            let nb = binEnd.count
+            d.withUnsafeBufferPointer { d in
+                brier.withUnsafeBufferPointer { brier in
+                    loss.withUnsafeBufferPointer { loss in
+                        binEnd.withUnsafeBufferPointer { end in
+                            weights.withUnsafeMutableBufferPointer { w in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    mle_calibration_resamples(
+                                        d.baseAddress, brier.baseAddress, loss.baseAddress, end.baseAddress, d.count,
+                                        nb, seed, resamples, weightStep, w.baseAddress, o.baseAddress)
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -111,23 +111,83 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
     let a = try cal.resampled(300, seed: 9), b = try cal.resampled(300, seed: 9)
     #expect(a == b)
     #expect(try cal.resampled(300, seed: 10) != a)
-    // Replicate 0 by hand: the first chunk's generator, n draws, the statistics of that multiset.
+    // Replicate 0 by hand: the first chunk's generator, n draws (draw j is the j-th row in bin
+    // order), the statistics of that multiset, summed in the order drawn.
     let n = cal.count
+    let order = Calibration.Rows(cal).order
+    #expect(order.sorted() == Array(0..<n))
+    #expect(
+        zip(order, order.dropFirst()).allSatisfy {
+            cal.bin[$0] < cal.bin[$1] || ($0 < $1 && cal.bin[$0] == cal.bin[$1])
+        })
     var drawn = [UInt32](repeating: 0, count: n)
     mle_bootstrap_indices(Calibration.chunkSeed(9, 0), n, n, &drawn)
     var counts = [Double](repeating: 0, count: cal.binCount), sums = counts
     var brier = 0.0, loss = 0.0
     for j in drawn {
-        let i = Int(j)
+        let i = order[Int(j)]
         counts[Int(cal.bin[i])] += 1; sums[Int(cal.bin[i])] += cal.d[i]
         brier += cal.brierTerm[i]; loss += cal.logLossTerm[i]
     }
     let direct = Calibration.statistics(counts: counts, sums: sums, brier: brier, logLoss: loss, n: Double(n))
-    #expect(a[0] == direct)
+    for s in Calibration.Statistic.allCases {
+        #expect(abs(a[0][s] - direct[s]) <= 1e-12 * max(1, abs(direct[s])), "\(s)")
+    }
     let intervals = try cal.intervals(resamples: 2000, seed: 1, method: .percentile, level: 0.95)
     for (s, r) in intervals {
         #expect(r.interval.low <= cal.statistics[s] + 1e-12 || s == .ece || s == .mce, "\(s)")
         #expect(r.interval.low < r.interval.high, "\(s)")
+    }
+}
+
+/// The generator: the stream of `mle_bootstrap_indices` does not depend on how it is asked for
+/// (a longer request starts with a shorter one's indices, also where rejections happen), its
+/// indices are in range and uniform (a chi-squared check over 10 cells at p = 0.001; seeded).
+@Test func bootstrapGeneratorIsOneStreamInRangeAndUniform() {
+    var a = [UInt32](repeating: 0, count: 100_003)
+    mle_bootstrap_indices(42, 7, a.count, &a)
+    #expect(a.allSatisfy { $0 < 7 })
+    var b = [UInt32](repeating: 0, count: 13)
+    mle_bootstrap_indices(42, 7, b.count, &b)
+    #expect(Array(a.prefix(13)) == b)
+    // n near 2^32 rejects often (2^32 mod n is about half of 2^32): still in range, still one stream.
+    let big = 3_000_000_000
+    var c = [UInt32](repeating: 0, count: 1000), e = [UInt32](repeating: 0, count: 999)
+    mle_bootstrap_indices(5, big, c.count, &c)
+    mle_bootstrap_indices(5, big, e.count, &e)
+    #expect(c.allSatisfy { Int($0) < big })
+    #expect(Array(c.prefix(999)) == e)
+    var cells = [Double](repeating: 0, count: 10)
+    var u = [UInt32](repeating: 0, count: 200_000)
+    mle_bootstrap_indices(3, 10, u.count, &u)
+    for x in u { cells[Int(x)] += 1 }
+    let expected = Double(u.count) / 10
+    let chi2 = cells.reduce(0) { $0 + ($1 - expected) * ($1 - expected) / expected }
+    #expect(chi2 < 27.88)  // chi-squared with 9 degrees of freedom, p = 0.001
+}
+
+/// The resampling kernel's one-byte weights: a resample in which a weight wraps is summed again by
+/// gathering. Steps of 64 and 128 make weights wrap at 4 and 2 draws of a row (most resamples);
+/// every replicate equals step 1's.
+@Test func calibrationResamplesDoNotDependOnWeightWraps() throws {
+    let cases = try #require(calibrationFixture["cases"] as? [[String: Any]])
+    let cal = try calibration(cases[0], bins: 10, strategy: "uniform")
+    let rows = Calibration.Rows(cal)
+    let width = 2 * cal.binCount + 2
+    func run(_ step: UInt32) -> [Double] {
+        var out = [Double](repeating: 0, count: 37 * width)
+        rows.resample(seed: 77, resamples: 37, weightStep: step, into: &out)
+        return out
+    }
+    let base = run(1)
+    #expect(base.allSatisfy { $0.isFinite })
+    for step: UInt32 in [2, 64, 128] {
+        let other = run(step)
+        for (x, y) in zip(base, other) { #expect(abs(x - y) <= 1e-12 * max(1, abs(x)), "step \(step)") }
+    }
+    // Each resample's counts add up to the row count.
+    for r in 0..<37 {
+        #expect(base[(r * width)..<(r * width + cal.binCount)].reduce(0, +) == Double(cal.count))
     }
 }
 

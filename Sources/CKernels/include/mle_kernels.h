@@ -50,23 +50,22 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
 void mle_csv_match(const unsigned char *buf, const unsigned int *ranges, size_t stride, size_t rows,
                    const unsigned char *known, const size_t *offsets, size_t nknown, int *codes);
 
-/// One row of a calibration bootstrap: event − probability, the row's Brier term, its log loss
-/// and its bin; 32 bytes, so that a draw reads one aligned half cache line.
-typedef struct {
-    double d, brier, loss;
-    unsigned long long bin;
-} mle_calibration_row;
-
-/// `resamples` bootstrap resamples of n rows (drawn uniformly with replacement by the generator
-/// `mle_bootstrap_indices` describes, seeded with `seed`): per resample, the count and the sum of
+/// `resamples` bootstrap resamples of n rows sorted by bin (bin b is rows bin_end[b − 1] ..<
+/// bin_end[b]), drawn uniformly with replacement by the generator `mle_bootstrap_indices`
+/// describes, seeded with `seed`, resample after resample: per resample, the count and the sum of
 /// d of each of the `nbins` bins, then the sums of the Brier and log-loss terms, into
-/// out[r * (2 * nbins + 2) ...].
-void mle_calibration_resamples(const mle_calibration_row *rows, size_t n, size_t nbins, unsigned long long seed,
-                               size_t resamples, double *out);
+/// out[r * (2 * nbins + 2) ...]. `weights` is scratch of 4n bytes; `weight_step` is 1, or a larger
+/// power of two up to 128 with which tests make a row's one-byte weight wrap sooner (a resample
+/// whose weight wrapped is summed by gathering instead; the result does not depend on the step).
+void mle_calibration_resamples(const double *d, const double *brier, const double *loss, const size_t *bin_end,
+                               size_t n, size_t nbins, unsigned long long seed, size_t resamples,
+                               unsigned weight_step, unsigned char *weights, double *out);
 
-/// The first `count` indices in 0 ..< n the bootstrap generator draws from `seed`: xoshiro256**
-/// seeded by SplitMix64, each 64-bit output giving two 32-bit candidates (high half first) mapped
-/// to 0 ..< n by Lemire's multiply-shift with rejection (no modulo bias); n < 2^32.
+/// The first `count` indices in 0 ..< n the bootstrap generator draws from `seed`: four
+/// xoshiro256** streams side by side (each seeded by four SplitMix64 outputs of `seed`, stream 0
+/// first), each step's eight 32-bit candidates taken as the high halves of streams 0–3 then their
+/// low halves, mapped to 0 ..< n by Lemire's multiply-shift with rejection (no modulo bias);
+/// 0 < n < 2^32.
 void mle_bootstrap_indices(unsigned long long seed, size_t n, size_t count, unsigned int *out);
 
 /// How many bytes of buf[0 ..< len] equal `byte`.
