@@ -78,6 +78,7 @@ check "calibration example status" [ "$status" -eq 0 ]
 check "calibration example reading" grep -q "^over-confident above 0.90: right 99% of the time where it says 100%" "$tmp/cal"
 check "calibration example side by side" grep -q "^temperature  0.0171 \[" "$tmp/cal"
 check "calibration example segments" grep -q "^2 segments worse than the rest; the worst: mean_radius in (13.165, 28.11], diagnosis = benign," "$tmp/cal"
+check "calibration example regression segments" grep -q "^species = Adelie       59  256.0065 \[209.7893, 302.2236\]" "$tmp/cal"
 
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?

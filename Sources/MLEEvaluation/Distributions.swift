@@ -92,6 +92,17 @@ public enum Distributions {
         return incompleteBeta(df / (df + t * t), df / 2, 0.5)
     }
 
+    /// The p-quantile of Student's t distribution with `df` degrees of freedom, from
+    /// P(|T| ≥ t) = I_{df/(df+t²)}(df/2, 1/2) inverted by `betaQuantile`.
+    public static func studentTQuantile(_ p: Double, df: Double) -> Double {
+        if p <= 0 { return -.infinity }
+        if p >= 1 { return .infinity }
+        if p == 0.5 { return 0 }
+        let x = betaQuantile(2 * min(p, 1 - p), df / 2, 0.5)
+        let t = (df * (1 - x) / x).squareRoot()
+        return p < 0.5 ? -t : t
+    }
+
     /// Upper tail of the χ² distribution with one degree of freedom: P(X ≥ x) = erfc(√(x/2)).
     public static func chiSquare1Survival(_ x: Double) -> Double {
         x <= 0 ? 1 : erfc((x / 2).squareRoot())

@@ -17,11 +17,16 @@ public enum Segments {
     /// quantiles of their present values (pandas' `qcut`, equal edges merged), categorical columns
     /// by level; a missing value is its own group.
     public static func groups(_ data: Dataset, column: Int, bins: Int) -> (groups: [Group], ofRow: [Int]) {
-        let n = data.rowCount, d = data.features.cols
-        let values = (0..<n).map { data.features.storage[$0 * d + column] }
+        let d = data.features.cols
+        let values = (0..<data.rowCount).map { data.features.storage[$0 * d + column] }
+        return groups(values: values, kind: data.columnKinds[column], bins: bins)
+    }
+
+    /// The groups of a column's values (a numeric target's, say), as `groups(_:column:bins:)`.
+    public static func groups(values: [Float], kind: ColumnKind, bins: Int) -> (groups: [Group], ofRow: [Int]) {
         var groups: [Group] = []
-        var ofRow = [Int](repeating: 0, count: n)
-        switch data.columnKinds[column] {
+        var ofRow = [Int](repeating: 0, count: values.count)
+        switch kind {
         case .categorical(let levels):
             var index: [Int: Int] = [:]
             for (r, v) in values.enumerated() {
@@ -89,42 +94,138 @@ public enum Segments {
         public var adjustedP: Double
     }
 
+    /// The segments of rows by the groups of several columns: the crossings that hold rows, in
+    /// the order their first row comes, each with its rows.
+    static func segments(ofRow: [[Int]], count n: Int) -> [(key: [Int], rows: [Int])] {
+        var index: [[Int]: Int] = [:]
+        var out: [(key: [Int], rows: [Int])] = []
+        for r in 0..<n {
+            let key = ofRow.map { $0[r] }
+            if let i = index[key] {
+                out[i].rows.append(r)
+            } else {
+                index[key] = out.count
+                out.append((key, [r]))
+            }
+        }
+        return out
+    }
+
+    /// Holm's step-down correction: the k-th smallest p times (m − k + 1), kept non-decreasing,
+    /// at most 1.
+    public static func holm(_ p: [Double]) -> [Double] {
+        let m = p.count
+        var adjusted = [Double](repeating: 1, count: m), running = 0.0
+        for (k, i) in p.indices.sorted(by: { p[$0] < p[$1] }).enumerated() {
+            running = max(running, min(1, p[i] * Double(m - k)))
+            adjusted[i] = running
+        }
+        return adjusted
+    }
+
     /// Segments of rows by the groups of several columns (their crossings that hold rows), with
     /// each segment's errors tested against the rest; sorted by accuracy, worst first (then by
     /// size, larger first).
     public static func analyse(ofRow: [[Int]], wrong: [Bool]) -> [Result] {
         let n = wrong.count
-        var index: [[Int]: Int] = [:]
-        var results: [Result] = []
-        for r in 0..<n {
-            let key = ofRow.map { $0[r] }
-            let s: Int
-            if let i = index[key] {
-                s = i
-            } else {
-                s = results.count
-                index[key] = s
-                results.append(Result(key: key, rows: [], errors: 0, p: 1, adjustedP: 1))
-            }
-            results[s].rows.append(r)
-            if wrong[r] { results[s].errors += 1 }
-        }
         let totalErrors = wrong.filter { $0 }.count
-        for i in results.indices {
-            results[i].p = fisherGreater(
-                errors: results[i].errors, size: results[i].rows.count, totalErrors: totalErrors, total: n)
+        var results = segments(ofRow: ofRow, count: n).map { s -> Result in
+            let errors = s.rows.filter { wrong[$0] }.count
+            return Result(
+                key: s.key, rows: s.rows, errors: errors,
+                p: fisherGreater(errors: errors, size: s.rows.count, totalErrors: totalErrors, total: n), adjustedP: 1)
         }
-        // Holm: the k-th smallest p times (m − k + 1), kept non-decreasing, at most 1.
-        let m = results.count
-        let order = results.indices.sorted { results[$0].p < results[$1].p }
-        var running = 0.0
-        for (k, i) in order.enumerated() {
-            running = max(running, min(1, results[i].p * Double(m - k)))
-            results[i].adjustedP = running
-        }
+        for (i, a) in holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
         return results.sorted {
             $0.accuracy != $1.accuracy ? $0.accuracy < $1.accuracy : $0.rows.count > $1.rows.count
         }
+    }
+
+    /// One segment's errors against the rest's, for a model of numbers.
+    public struct RegressionResult: Sendable {
+        public var key: [Int]
+        public var rows: [Int]
+        /// Mean absolute error, with the t interval of the mean of the absolute errors (its low end
+        /// kept at 0 or above; NaN for a segment of one row).
+        public var mae: Double
+        public var maeInterval: (low: Double, high: Double)
+        public var rmse: Double
+        /// The rest's mean absolute error (NaN when the segment holds every row).
+        public var restMAE: Double
+        /// Mann–Whitney's one-sided test that the segment's absolute errors tend to be larger than
+        /// the rest's (normal approximation with the tie and continuity corrections, as scipy's
+        /// `mannwhitneyu(method="asymptotic")`); and that p after Holm's correction.
+        public var p: Double
+        public var adjustedP: Double
+    }
+
+    /// Segments of a model of numbers, each segment's absolute errors tested against the rest's;
+    /// sorted by mean absolute error, worst first (then by size, larger first).
+    public static func analyseRegression(ofRow: [[Int]], truth: [Double], predicted: [Double], level: Double)
+        -> [RegressionResult]
+    {
+        let n = truth.count
+        let errors = zip(truth, predicted).map { abs($0 - $1) }
+        let ranks = midranks(errors)
+        let tieTerm = tieSum(errors)
+        let total = errors.reduce(0, +)
+        var results = segments(ofRow: ofRow, count: n).map { s -> RegressionResult in
+            let k = Double(s.rows.count)
+            let sum = s.rows.reduce(0.0) { $0 + errors[$1] }
+            let mae = sum / k
+            let squares = s.rows.reduce(0.0) { $0 + errors[$1] * errors[$1] }
+            var interval = (low: Double.nan, high: Double.nan)
+            if s.rows.count > 1 {
+                let variance = s.rows.reduce(0.0) { $0 + (errors[$1] - mae) * (errors[$1] - mae) } / (k - 1)
+                let half = Distributions.studentTQuantile(1 - (1 - level) / 2, df: k - 1) * (variance / k).squareRoot()
+                interval = (max(0, mae - half), mae + half)
+            }
+            let rest = n - s.rows.count
+            return RegressionResult(
+                key: s.key, rows: s.rows, mae: mae, maeInterval: interval, rmse: (squares / k).squareRoot(),
+                restMAE: rest > 0 ? (total - sum) / Double(rest) : .nan,
+                p: mannWhitneyGreater(
+                    rankSum: s.rows.reduce(0.0) { $0 + ranks[$1] }, size: s.rows.count, total: n, tieTerm: tieTerm),
+                adjustedP: 1)
+        }
+        for (i, a) in holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
+        return results.sorted { $0.mae != $1.mae ? $0.mae > $1.mae : $0.rows.count > $1.rows.count }
+    }
+
+    /// Ranks 1 … n of the values, ties given the mean of their ranks.
+    static func midranks(_ values: [Double]) -> [Double] {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var ranks = [Double](repeating: 0, count: values.count)
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
+            let rank = Double(i + j) / 2 + 1
+            for k in i...j { ranks[order[k]] = rank }
+            i = j + 1
+        }
+        return ranks
+    }
+
+    /// Σ (t³ − t) over the groups of tied values.
+    static func tieSum(_ values: [Double]) -> Double {
+        var counts: [Double: Double] = [:]
+        for v in values { counts[v, default: 0] += 1 }
+        return counts.values.reduce(0) { $0 + $1 * $1 * $1 - $1 }
+    }
+
+    /// P(U ≥ u) for Mann–Whitney's U of a sample of `size` of `total` values whose ranks sum to
+    /// `rankSum`, against the other values: the normal approximation with the tie correction and
+    /// a continuity correction of 0.5 (scipy's asymptotic method). 1 when either sample is empty
+    /// or every value is tied.
+    static func mannWhitneyGreater(rankSum: Double, size: Int, total: Int, tieTerm: Double) -> Double {
+        let n1 = Double(size), n2 = Double(total - size), n = Double(total)
+        guard size > 0, total > size else { return 1 }
+        let u = rankSum - n1 * (n1 + 1) / 2
+        let variance = n1 * n2 / 12 * ((n + 1) - tieTerm / (n * (n - 1)))
+        guard variance > 0 else { return 1 }
+        let z = (u - n1 * n2 / 2 - 0.5) / variance.squareRoot()
+        return 0.5 * erfc(z / 2.0.squareRoot())
     }
 
     /// P(X ≥ errors) for X hypergeometric: `size` rows drawn without replacement from `total`

@@ -259,7 +259,10 @@ public struct CalibratedModel: Model {
     public var featureNames: [String] { base.featureNames }
     public var task: Task { base.task }
     public var preprocessor: Preprocessor? { base.preprocessor }
-    public var summary: String { base.summary + " · calibrated (\(calibrator.method.rawValue))" }
+    public var summary: String {
+        base.summary + " · calibrated (\(calibrator.method.rawValue))"
+            + (base is ThresholdModel ? ", predicts the most probable calibrated class" : "")
+    }
 
     public init(base: any Model, calibrator: Calibrator) throws {
         guard case .classification(let names) = base.task else {

@@ -351,6 +351,53 @@ private func calibration(_ c: [String: Any], bins: Int, strategy: String) throws
     #expect(results[2].p == 1 && results[2].adjustedP == 1)
 }
 
+/// Segments of a model of numbers against scipy (scripts/fixtures/make_segments_fixture.sh):
+/// Mann–Whitney's one-sided asymptotic test with ties, Student's t quantiles, the t interval of a
+/// mean absolute error; and through `analyseRegression`, each segment's MAE, RMSE and rest's MAE
+/// by hand.
+@Test func regressionSegmentsMatchScipy() throws {
+    let fixture = jsonFixture("MLEEvaluationTests", "segments.json")
+    let tests = try #require(fixture["mann_whitney"] as? [[String: Any]])
+    #expect(tests.count == 3)
+    for t in tests {
+        let x = try #require(t["segment"] as? [Double]), y = try #require(t["rest"] as? [Double])
+        let name = t["name"] as? String ?? ""
+        // Absolute errors x then y: predictions 0, truth the values (all ≥ 0).
+        let values = x + y
+        let results = Segments.analyseRegression(
+            ofRow: [x.map { _ in 0 } + y.map { _ in 1 }], truth: values, predicted: values.map { _ in 0 }, level: 0.95)
+        let segment = try #require(results.first { $0.key == [0] })
+        #expect(isClose(segment.p, try #require(t["p"] as? Double), relative: 1e-10), "\(name)")
+        let ranks = Segments.midranks(values)
+        let u = x.indices.reduce(0.0) { $0 + ranks[$1] } - Double(x.count * (x.count + 1)) / 2
+        #expect(u == t["u"] as? Double, "\(name)")
+        #expect(isClose(segment.mae, x.reduce(0, +) / Double(x.count), relative: 1e-12))
+        #expect(isClose(segment.rmse, (x.reduce(0) { $0 + $1 * $1 } / Double(x.count)).squareRoot(), relative: 1e-12))
+        #expect(isClose(segment.restMAE, y.reduce(0, +) / Double(y.count), relative: 1e-12))
+        // Holm over two segments: the smaller p doubled, the larger kept at least as large.
+        let other = try #require(results.first { $0.key == [1] })
+        #expect(segment.adjustedP == min(1, max(2 * min(segment.p, other.p), segment.p)))
+    }
+    for q in try #require(fixture["t_quantiles"] as? [[String: Any]]) {
+        let p = try #require(q["p"] as? Double), df = try #require(q["df"] as? Double)
+        let t = Distributions.studentTQuantile(p, df: df)
+        #expect(isClose(t, try #require(q["t"] as? Double), relative: 1e-9), "p \(p), df \(df): \(t)")
+    }
+    let m = try #require(fixture["mae_interval"] as? [String: Any])
+    let errors = try #require(m["errors"] as? [Double])
+    let one = Segments.analyseRegression(
+        ofRow: [errors.map { _ in 0 }], truth: errors, predicted: errors.map { _ in 0 },
+        level: try #require(m["level"] as? Double))
+    #expect(one.count == 1 && one[0].p == 1 && one[0].restMAE.isNaN)
+    #expect(isClose(one[0].mae, try #require(m["mae"] as? Double), relative: 1e-12))
+    #expect(isClose(one[0].maeInterval.low, try #require(m["low"] as? Double), relative: 1e-9))
+    #expect(isClose(one[0].maeInterval.high, try #require(m["high"] as? Double), relative: 1e-9))
+    // Worst first: the larger MAE leads.
+    let two = Segments.analyseRegression(
+        ofRow: [[0, 0, 1, 1]], truth: [1, 1, 5, 6], predicted: [0, 0, 0, 0], level: 0.95)
+    #expect(two.map(\.key) == [[1], [0]])
+}
+
 /// Ctrl-C is heard while a calibrator is fitted (once per pass over the rows).
 @Test func calibratorFittingHearsCancellation() throws {
     let p = try Matrix(rows: 4, cols: 2, storage: [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.3, 0.7])

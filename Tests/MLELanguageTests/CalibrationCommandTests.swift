@@ -1,8 +1,9 @@
 import Foundation
-import MLELanguage
 import MLELearning
 import MLETestSupport
 import Testing
+
+@testable import MLELanguage
 
 /// Ten rows of an outside model's probabilities, counted by hand: with 2 uniform bins, rows with
 /// P(yes) ≤ 0.5 (bin 1) and above (bin 2).
@@ -213,4 +214,115 @@ private let tenRows = """
         }
     }
     #expect(r[1]["verdict"] as? String != nil)
+}
+
+/// `evaluate … by=` for a model of numbers: each segment's rows and MAE equal `filter` on its
+/// condition followed by `evaluate`; the numeric target can be a segment column too.
+@Test func regressionSegmentsEqualFilterAndEvaluate() throws {
+    let (session, out, ok) = run(
+        """
+        p = load "\(dataPath("penguins.csv"))" target=body_mass_g categorical=[year]
+        tr, te = split p ratio=0.6 seed=1
+        net = mlp tr hidden=[8] epochs=40 seed=1
+        set format json
+        evaluate net te by=species
+        evaluate net te by=[sex, body_mass_g] bins=2
+        """)
+    #expect(ok, "\(out.errors)")
+    let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+    #expect(r.count == 2)
+    for report in r {
+        let segments = try #require(report["segments"] as? [[String: Any]])
+        #expect(segments.compactMap { $0["rows"] as? Int }.reduce(0, +) == 137)
+        let maes = segments.compactMap { ($0["mae"] as? [String: Any])?["estimate"] as? Double }
+        #expect(maes == maes.sorted(by: >), "worst first")
+        for s in segments {
+            let condition = try #require(s["condition"] as? String)
+            let (_, check, fine) = run(
+                """
+                rows = filter te "\(condition)"
+                evaluate net rows
+                """, in: session)
+            #expect(fine, "\(condition): \(check.errors)")
+            let reports = try check.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+            let e = try #require(reports.first { $0["report"] as? String == "evaluation" })
+            let mae = try #require((s["mae"] as? [String: Any])?["estimate"] as? Double)
+            #expect(isClose(try #require(e["mae"] as? Double), mae, relative: 1e-9), "\(condition)")
+            #expect(isClose(try #require(e["rmse"] as? Double), try #require(s["rmse"] as? Double), relative: 1e-9))
+        }
+    }
+}
+
+/// Thresholds are written so that people can tell them apart near 1 and 0 (a network's
+/// probabilities crowd there): the distance from 1 in significant digits.
+@Test func probabilitiesNearTheEndsStayDistinct() {
+    let style = NumberStyle.probability
+    #expect(style.text(0.5) == "0.500000")
+    #expect(style.text(1) == "1.000000")
+    #expect(style.text(1 - 1.1920928955078125e-07) == "1 − 1.19e-07")
+    #expect(style.text(Double(Float(0.99999917))) == "1 − 8.34e-07")
+    #expect(style.text(6.5e-07) == "6.5e-07")
+    #expect(style.text(0) == "0.000000")
+    #expect(style.text(0.9994) == "0.999400")
+}
+
+/// `calibrate` takes the imbalance chapter's models too — the ensemble of disjoint majority
+/// chunks, a threshold-moved and a prior-corrected network — and predicts through the map it
+/// fitted: isotonic regression on its own validation rows meets each bin's frequency, so the
+/// calibrated model's ECE there is 0. Each calibrated model saves and loads back predicting the
+/// same probabilities.
+@Test func calibrateTakesEnsemblesAndWrappedModels() throws {
+    try withFile("keep.txt", "") { path in
+        let folder = (path as NSString).deletingLastPathComponent
+        let (_, out, ok) = run(
+            """
+            digits = load "\(dataPath("digits.csv"))" target=digit
+            eights = relabel digits keep=[8]
+            train, valid = split eights ratio=0.6 stratify seed=1
+            ens, members = ensemble train model=logistic seed=1
+            net = mlp train hidden=[8] epochs=20 seed=1
+            tuned = threshold net valid metric=f1
+            fixed = priors net trained=train deployed=valid
+            a = calibrate ens valid method=isotonic
+            b = calibrate tuned valid method=isotonic
+            c = calibrate fixed valid method=isotonic
+            save a "\(folder)/a.safetensors"
+            save b "\(folder)/b.safetensors"
+            save c "\(folder)/c.safetensors"
+            a2 = load "\(folder)/a.safetensors"
+            b2 = load "\(folder)/b.safetensors"
+            c2 = load "\(folder)/c.safetensors"
+            set format json
+            calibration a valid resamples=100 seed=1 versus=[b, c]
+            predict a valid
+            predict a2 valid
+            predict b valid
+            predict b2 valid
+            predict c valid
+            predict c2 valid
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+        let report = try #require(r.first { $0["report"] as? String == "calibration" })
+        let models = try #require(report["models"] as? [[String: Any]])
+        #expect(models.count == 3)
+        for m in models {
+            let ece = try #require((m["ece"] as? [String: Any])?["estimate"] as? Double)
+            #expect(ece < 1e-6, "\(m["model"] ?? "?"): \(ece)")
+        }
+        // ECE = 0 lies below every resample's: said in a note. The threshold-moved model's
+        // decision rule changes with calibration: said when it is calibrated.
+        let notes = report["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.hasPrefix("ECE and MCE lie outside their intervals for a, b, c") }, "\(notes)")
+        #expect(out.notes.contains { $0.hasPrefix("note: tuned predicts from p ≥") }, "\(out.notes)")
+        let predictions = r.filter { $0["report"] as? String != "calibration" }
+        #expect(predictions.count == 6)
+        for k in stride(from: 0, to: predictions.count - 1, by: 2) {
+            let a = try JSONSerialization.data(
+                withJSONObject: predictions[k]["predictions"] ?? [], options: .sortedKeys)
+            let b = try JSONSerialization.data(
+                withJSONObject: predictions[k + 1]["predictions"] ?? [], options: .sortedKeys)
+            #expect(a == b && a.count > 100, "pair \(k / 2)")
+        }
+    }
 }

@@ -23,6 +23,9 @@ public enum NumberStyle: Sendable {
     case pValue
     /// A fixed number of decimals (`0.123457` for 6).
     case decimals(Int)
+    /// A probability: six decimals, or where those would hide it, its distance from 1 or 0 in
+    /// three significant digits (`1 − 2.38e-07`, `3.1e-09`).
+    case probability
 
     func text(_ v: Double) -> String {
         switch self {
@@ -33,6 +36,11 @@ public enum NumberStyle: Sendable {
         case .percent: return v.isFinite ? String(format: "%.1f%%", v * 100) : Format.metric(v)
         case .pValue: return Format.pValue(v)
         case .decimals(let n): return v.isFinite ? String(format: "%.\(n)f", v) : Format.metric(v)
+        case .probability:
+            guard v.isFinite else { return Format.metric(v) }
+            if v < 1, 1 - v < 5e-4 { return "1 − " + String(format: "%.3g", 1 - v) }
+            if v > 0, v < 5e-4 { return String(format: "%.3g", v) }
+            return String(format: "%.6f", v)
         }
     }
 }

@@ -56,6 +56,11 @@ enum CalibrateCommand: Command {
         } catch let e as LearningError {
             throw inv.error(e.description, at: "data")
         } catch is Cancelled { throw Interrupted() }
+        if let moved = o.model.model as? ThresholdModel {
+            inv.session.output.note(
+                "note: \(inv.names["model"] ?? "the model") predicts from p ≥ \(Format.number(moved.threshold)); calibrated, it predicts the most probable calibrated class — to move the threshold, move it after calibrating (threshold CALIBRATED \(dataName))"
+            )
+        }
         // ECE on the validation data before and after: what the fit did where it was fitted.
         let event: CalibrationEvent = p.cols == 2 ? .ofClass(1) : .topLabel
         var note: String

@@ -275,6 +275,27 @@ enum CalibrationCommand: Command {
                 notes.insert("\(names[k]): \(other.verdict)", at: k - 1)
             }
         }
+        // ECE and MCE add up |gaps|: resampling's noise only adds to them, so near 0 their
+        // replicates run above the estimate and a percentile interval can miss it. Said, not hidden.
+        let outside = [Calibration.Statistic.ece, .mce].map { stat in
+            results.indices.filter { k in
+                guard let i = results[k].1[stat]?.interval else { return false }
+                let v = results[k].0.statistics[stat]
+                return v < i.low || v > i.high
+            }
+        }
+        let whose = { (ks: [Int]) in results.count == 1 ? "" : " for \(ks.map { names[$0] }.joined(separator: ", "))" }
+        let why =
+            ": resampling adds noise to each bin's gap, which they count as miscalibration, so near 0 their replicates run above the estimate"
+        if !outside[0].isEmpty, outside[0] == outside[1] {
+            notes.append("ECE and MCE lie outside their intervals\(whose(outside[0]))\(why)")
+        } else {
+            for (ks, label) in zip(outside, ["ECE", "MCE"]) where !ks.isEmpty {
+                notes.append(
+                    "\(label) lies outside its interval\(whose(ks))\(why.replacingOccurrences(of: "they count", with: "it counts").replacingOccurrences(of: "their replicates", with: "its replicates"))"
+                )
+            }
+        }
         let subject = results.count == 1 ? names[0] : names.joined(separator: ", ")
         var report = Report(
             kind: "calibration",

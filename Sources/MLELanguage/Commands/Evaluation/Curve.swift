@@ -149,7 +149,7 @@ enum CurveCommand: Command {
         let points = curves[0]
         let rows: [[Cell]] = points.map { p in
             [
-                p.threshold.isFinite ? .number(p.threshold, .decimals(6)) : .missing("—"), .count(p.truePositives),
+                p.threshold.isFinite ? .number(p.threshold, .probability) : .missing("—"), .count(p.truePositives),
                 .count(p.falsePositives), cell(p.tpr), cell(p.fpr), cell(p.precision), cell(p.recall)
             ]
         }

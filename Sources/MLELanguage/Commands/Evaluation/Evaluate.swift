@@ -29,7 +29,7 @@ enum EvaluateCommand: Command {
             ParamSpec("seed", .integer, "random seed of the resampling (default: the session seed)"),
             ParamSpec(
                 "by", .list(.string),
-                "error analysis by segment: the rows grouped by these columns (numeric ones cut at quantiles, by=[a, b] for crossings), each segment's accuracy against the rest's, worst first"
+                "error analysis by segment: the rows grouped by these columns (numeric ones cut at quantiles, by=[a, b] for crossings), each segment's accuracy (a model of numbers: mean absolute error) against the rest's, worst first"
             ),
             ParamSpec("bins", .integer, "by: quantile bins of a numeric column", default: .number(4))
         ],
@@ -72,10 +72,6 @@ enum EvaluateCommand: Command {
             throw UnknownNameError(
                 kind: "column", name: name, known: o.data.featureNames + [o.data.targetName].compactMap { $0 },
                 setting: "by")
-        }
-        if !o.by.isEmpty, !o.model.model.task.isClassification {
-            throw inv.error(
-                "by= sets a classifier's errors by segment; for a model of numbers it is not built yet", at: "by")
         }
         if Set(o.by).count != o.by.count { throw inv.error("by= names a column twice", at: "by") }
     }
