@@ -80,6 +80,12 @@ check "calibration example side by side" grep -q "^temperature  0.0171 \[" "$tmp
 check "calibration example segments" grep -q "^2 segments worse than the rest; the worst: mean_radius in (13.165, 28.11], diagnosis = benign," "$tmp/cal"
 check "calibration example regression segments" grep -q "^species = Adelie       59  256.0065 \[209.7893, 302.2236\]" "$tmp/cal"
 
+# The drift example runs: random halves alike, the filtered production set shifted.
+"$mle" scripts/drift.mle > "$tmp/drift" 2>"$tmp/drift_err"; status=$?
+check "drift example status" [ "$status" -eq 0 ]
+check "drift example halves alike" grep -q "^no column differs beyond noise: the current data looks like the reference" "$tmp/drift"
+check "drift example shift" grep -q "^20 of 31 columns shifted beyond noise and by at least 0.1: worst_radius (0.9476)" "$tmp/drift"
+
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]

@@ -103,6 +103,56 @@ public enum Distributions {
         return p < 0.5 ? -t : t
     }
 
+    /// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a): its series below
+    /// x = a + 1, else its continued fraction (Lentz; Numerical Recipes §6.2).
+    public static func upperGamma(_ a: Double, _ x: Double) -> Double {
+        if x <= 0 { return 1 }
+        if x.isInfinite { return 0 }
+        let front = a * log(x) - x - logGamma(a)
+        if x < a + 1 {
+            var term = 1 / a, sum = term, k = a
+            for _ in 0..<100_000 {
+                k += 1
+                term *= x / k
+                sum += term
+                if abs(term) < abs(sum) * 1e-16 { break }
+            }
+            return max(0, 1 - sum * exp(front))
+        }
+        let tiny = 1e-300
+        var b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d
+        for i in 1...100_000 {
+            let an = -Double(i) * (Double(i) - a)
+            b += 2
+            d = an * d + b; if abs(d) < tiny { d = tiny }
+            c = b + an / c; if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            let delta = d * c
+            h *= delta
+            if abs(delta - 1) < 1e-16 { break }
+        }
+        return min(1, exp(front) * h)
+    }
+
+    /// P(X ≥ x) for X ~ χ² with `df` degrees of freedom.
+    public static func chiSquareSurvival(_ x: Double, df: Double) -> Double {
+        x <= 0 ? 1 : upperGamma(df / 2, x / 2)
+    }
+
+    /// The p-quantile of χ² with `df` degrees of freedom, by bisection on `chiSquareSurvival`.
+    public static func chiSquareQuantile(_ p: Double, df: Double) -> Double {
+        if p <= 0 { return 0 }
+        if p >= 1 { return .infinity }
+        var lo = 0.0, hi = max(1, df)
+        while chiSquareSurvival(hi, df: df) > 1 - p { hi *= 2 }
+        for _ in 0..<200 {
+            let mid = 0.5 * (lo + hi)
+            if mid <= lo || mid >= hi { break }
+            if chiSquareSurvival(mid, df: df) > 1 - p { lo = mid } else { hi = mid }
+        }
+        return 0.5 * (lo + hi)
+    }
+
     /// Upper tail of the χ² distribution with one degree of freedom: P(X ≥ x) = erfc(√(x/2)).
     public static func chiSquare1Survival(_ x: Double) -> Double {
         x <= 0 ? 1 : erfc((x / 2).squareRoot())

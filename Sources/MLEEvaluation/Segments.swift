@@ -111,18 +111,6 @@ public enum Segments {
         return out
     }
 
-    /// Holm's step-down correction: the k-th smallest p times (m − k + 1), kept non-decreasing,
-    /// at most 1.
-    public static func holm(_ p: [Double]) -> [Double] {
-        let m = p.count
-        var adjusted = [Double](repeating: 1, count: m), running = 0.0
-        for (k, i) in p.indices.sorted(by: { p[$0] < p[$1] }).enumerated() {
-            running = max(running, min(1, p[i] * Double(m - k)))
-            adjusted[i] = running
-        }
-        return adjusted
-    }
-
     /// Segments of rows by the groups of several columns (their crossings that hold rows), with
     /// each segment's errors tested against the rest; sorted by accuracy, worst first (then by
     /// size, larger first).
@@ -135,7 +123,7 @@ public enum Segments {
                 key: s.key, rows: s.rows, errors: errors,
                 p: fisherGreater(errors: errors, size: s.rows.count, totalErrors: totalErrors, total: n), adjustedP: 1)
         }
-        for (i, a) in holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
+        for (i, a) in MultipleTesting.holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
         return results.sorted {
             $0.accuracy != $1.accuracy ? $0.accuracy < $1.accuracy : $0.rows.count > $1.rows.count
         }
@@ -188,7 +176,7 @@ public enum Segments {
                     rankSum: s.rows.reduce(0.0) { $0 + ranks[$1] }, size: s.rows.count, total: n, tieTerm: tieTerm),
                 adjustedP: 1)
         }
-        for (i, a) in holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
+        for (i, a) in MultipleTesting.holm(results.map(\.p)).enumerated() { results[i].adjustedP = a }
         return results.sorted { $0.mae != $1.mae ? $0.mae > $1.mae : $0.rows.count > $1.rows.count }
     }
 

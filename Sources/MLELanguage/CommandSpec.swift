@@ -163,7 +163,7 @@ public struct CommandRegistry: Sendable {
             [
                 LoadCommand.spec, DescribeCommand.spec, SplitCommand.spec, SampleCommand.spec,
                 FilterCommand.spec, DropnaCommand.spec, RelabelCommand.spec, GenerateCommand.spec,
-                CheckCommand.spec, AdversarialCommand.spec
+                CheckCommand.spec, AdversarialCommand.spec, DriftCommand.spec
             ]
         ),
         (
