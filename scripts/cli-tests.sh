@@ -86,6 +86,11 @@ check "drift example status" [ "$status" -eq 0 ]
 check "drift example halves alike" grep -q "^no column differs beyond noise: the current data looks like the reference" "$tmp/drift"
 check "drift example shift" grep -q "^20 of 31 columns shifted beyond noise and by at least 0.1: worst_radius (0.9476)" "$tmp/drift"
 
+# The fairness example runs: the census model's sex gap is beyond noise.
+"$mle" scripts/fairness.mle > "$tmp/fair" 2>"$tmp/fair_err"; status=$?
+check "fairness example status" [ "$status" -eq 0 ]
+check "fairness example adult by sex" grep -q "^the groups differ beyond noise: dem. parity difference 0.1780 \[0.1632, 0.1929\] (χ² p < 1e-16" "$tmp/fair"
+
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]

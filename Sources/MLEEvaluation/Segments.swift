@@ -96,7 +96,7 @@ public enum Segments {
 
     /// The segments of rows by the groups of several columns: the crossings that hold rows, in
     /// the order their first row comes, each with its rows.
-    static func segments(ofRow: [[Int]], count n: Int) -> [(key: [Int], rows: [Int])] {
+    public static func segments(ofRow: [[Int]], count n: Int) -> [(key: [Int], rows: [Int])] {
         var index: [[Int]: Int] = [:]
         var out: [(key: [Int], rows: [Int])] = []
         for r in 0..<n {

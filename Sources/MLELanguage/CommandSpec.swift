@@ -178,6 +178,7 @@ public struct CommandRegistry: Sendable {
             [
                 EvaluateCommand.spec, PredictCommand.spec, IntervalCommand.spec,
                 CompareCommand.spec, CurveCommand.spec, CalibrationCommand.spec, CalibrateCommand.spec,
+                FairnessCommand.spec,
                 MisclassifiedCommand.spec, CVTestCommand.spec,
                 RetrainCommand.spec,
                 ABTestCommand.spec, BanditCommand.spec
