@@ -91,6 +91,12 @@ check "drift example shift" grep -q "^20 of 31 columns shifted beyond noise and 
 check "fairness example status" [ "$status" -eq 0 ]
 check "fairness example adult by sex" grep -q "^the groups differ beyond noise: dem. parity difference 0.1780 \[0.1632, 0.1929\] (χ² p < 1e-16" "$tmp/fair"
 
+# The mutation example runs: a tenth of the test set covers every unit but kills fewer mutants.
+"$mle" scripts/mutation.mle > "$tmp/mut" 2>"$tmp/mut_err"; status=$?
+check "mutation example status" [ "$status" -eq 0 ]
+check "mutation example full test set" grep -q "^mutation score   88.9% (8 of 9 mutants killed)" "$tmp/mut"
+check "mutation example coverage disagrees" grep -q "^the two measures disagree: neuron coverage is 100.0%, yet the test set kills only 66.7%" "$tmp/mut"
+
 # The robustness example runs and gives verdicts.
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]

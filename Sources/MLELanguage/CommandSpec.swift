@@ -191,7 +191,7 @@ public struct CommandRegistry: Sendable {
                 PriorsCommand.spec, ImbalanceCommand.spec
             ]
         ),
-        (.coverage, [CoverageCommand.spec]),
+        (.coverage, [CoverageCommand.spec, MutationCommand.spec]),
         (.robustness, [RobustCommand.spec, RadiusCommand.spec]),
         (
             .session,

@@ -25,6 +25,8 @@ public struct Recipe: Sendable {
     /// The command that trains it, e.g. `mlp hidden=[32, 16] epochs=60 lr=0.001 batch=32`.
     public var description: String
     public var train: @Sendable (Dataset, UInt64, Cancellation) throws -> any Model
+    /// A network's settings, for commands that change them (mutation analysis); nil otherwise.
+    public var mlpConfig: MLPConfig? = nil
 }
 
 /// Everything a variable can hold and a command can return.

@@ -106,7 +106,7 @@ enum ModelCommands {
     }
 
     static func mlpRecipe(_ config: MLPConfig) -> Recipe {
-        Recipe(
+        var recipe = Recipe(
             description:
                 "mlp hidden=[\(config.hidden.map(String.init).joined(separator: ", "))] epochs=\(config.epochs) lr=\(Format.number(Double(config.learningRate))) batch=\(config.batchSize)"
         ) { data, seed, cancellation in
@@ -116,5 +116,7 @@ enum ModelCommands {
             if r.interrupted { throw Interrupted() }
             return r.model
         }
+        recipe.mlpConfig = config
+        return recipe
     }
 }
