@@ -89,7 +89,7 @@ check "drift example shift" grep -q "^20 of 31 columns shifted beyond noise and 
 # The fairness example runs: the census model's sex gap is beyond noise.
 "$mle" scripts/fairness.mle > "$tmp/fair" 2>"$tmp/fair_err"; status=$?
 check "fairness example status" [ "$status" -eq 0 ]
-check "fairness example adult by sex" grep -q "^the groups differ beyond noise: dem. parity difference 0.1780 \[0.1632, 0.1929\] (χ² p < 1e-16" "$tmp/fair"
+check "fairness example adult by sex" grep -q "^the groups differ beyond noise: demographic parity difference 0.1780 \[0.1632, 0.1929\] (χ² p < 1e-16" "$tmp/fair"
 
 # The mutation example runs: a tenth of the test set covers every unit but kills fewer mutants.
 "$mle" scripts/mutation.mle > "$tmp/mut" 2>"$tmp/mut_err"; status=$?

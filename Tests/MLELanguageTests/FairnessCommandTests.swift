@@ -55,7 +55,9 @@ import Testing
             #expect(e["accuracy"] as? Double == accuracy, "\(condition)")
         }
     }
-    #expect((r[0]["verdict"] as? String)?.hasPrefix("the groups differ beyond noise: dem. parity difference") == true)
+    #expect(
+        (r[0]["verdict"] as? String)?.hasPrefix("the groups differ beyond noise: demographic parity difference") == true
+    )
 }
 
 /// Refused with the reason: a model of numbers, an unknown column, one group only.

@@ -255,6 +255,11 @@ enum MutationCommand: Command {
             "a mutant is killed when its instances' test accuracies differ from the original's beyond noise (Welch's t-test at \(Format.percent(o.level))) and not negligibly (|d| ≥ 0.5), DeepCrime's rule"
         ]
         if let coverageNote { notes.insert(coverageNote, at: 0) }
+        if o.k < 5 {
+            notes.insert(
+                "with k=\(o.k) instances the test has little power: a surviving mutant may only mean too few instances (k=10 or more; DeepCrime uses 20)",
+                at: 0)
+        }
         return .report(
             Report(
                 kind: "mutation",

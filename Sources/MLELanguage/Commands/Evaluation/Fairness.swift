@@ -170,24 +170,25 @@ enum FairnessCommand: Command {
             tests.append((c, t.demographicParity, t.equalizedOdds, t.equalOpportunity))
         }
         let adjusted = MultipleTesting.holm(tests.flatMap { [$0.dp, $0.eo, $0.eop] })
-        let labelsOfGaps: [(Fairness.Gap, String, Int)] = [
-            (.demographicParityDifference, "dem. parity difference", 0),
-            (.demographicParityRatio, "dem. parity ratio", 0),
-            (.equalizedOddsDifference, "equalized odds difference", 1),
-            (.equalizedOddsRatio, "equalized odds ratio", 1),
-            (.equalOpportunityDifference, "equal opportunity diff.", 2)
+        // Short labels for the table (the note spells them out), full names for the verdict.
+        let labelsOfGaps: [(Fairness.Gap, String, String, Int)] = [
+            (.demographicParityDifference, "parity difference", "demographic parity difference", 0),
+            (.demographicParityRatio, "parity ratio", "demographic parity ratio", 0),
+            (.equalizedOddsDifference, "odds difference", "equalized odds difference", 1),
+            (.equalizedOddsRatio, "odds ratio", "equalized odds ratio", 1),
+            (.equalOpportunityDifference, "opportunity difference", "equal opportunity difference", 2)
         ]
         var gapRows: [[Cell]] = []
         var beyond: [(String, Double, BootstrapResult?, Double)] = []
         var largest: (String, Double)?
         for (k, t) in tests.enumerated() {
             let estimate = f.gaps(positive: t.c)
-            for (gap, label, test) in labelsOfGaps {
+            for (gap, label, fullName, test) in labelsOfGaps {
                 guard let e = estimate[gap] else { continue }
                 let raw = [t.dp, t.eo, t.eop][test], p = adjusted[3 * k + test]
                 let i = intervals[t.c][gap]
                 let isBeyond = p < alpha && !gap.isRatio
-                let what = binary ? label : "\(label) (\(names[t.c]))"
+                let what = binary ? fullName : "\(fullName) (\(names[t.c]))"
                 if isBeyond { beyond.append((what, e, i, p)) }
                 if !gap.isRatio, !e.isNaN, e > (largest?.1 ?? -1) {
                     largest = (what + (i.map { " up to \(Format.metric($0.interval.high))" } ?? ""), e)
@@ -249,7 +250,7 @@ enum FairnessCommand: Command {
             )
         }
         notes.append(
-            "demographic parity: groups selected at the same rate; equalized odds: the same TPR and FPR (the worse gap); equal opportunity: the same TPR — as fairlearn defines them"
+            "parity: demographic parity, groups selected at the same rate; odds: equalized odds, the same TPR and FPR (the worse gap); opportunity: equal opportunity, the same TPR — as fairlearn defines them"
         )
         let title =
             "fairness of \(inv.names["model"] ?? o.model.model.kind) on \(inv.names["data"] ?? o.data.name) by \(o.group.joined(separator: " × "))"
