@@ -129,10 +129,23 @@ enum MutationCommand: Command {
         let total = jobs.count
         // Every job on its own thread with single-threaded products; a job stopped by Ctrl-C is
         // dropped (its network is not what its settings train).
-        let trained: [MLP?]
+        // Only the original's instances are kept (the weight mutants are made from them); every
+        // other network is scored as soon as it is trained and dropped. They must fit.
+        if let net = o.model.model as? MLP {
+            let parameters = net.layers.reduce(0) { $0 + $1.weight.storage.count + $1.bias.count }
+            try Memory.reserve(
+                Memory.product(o.k, parameters, 4), for: "keep \(o.k) instances of the network", setting: "k")
+        }
+        // The finished networks are scored even after Ctrl-C (predictions: quick), so that an
+        // interrupted run still reports every mutant whose instances all finished.
+        @Sendable func accuracy(_ net: MLP) throws -> Double {
+            let labelled = try Cancellation.withCurrent(.never) { try Outcomes.of(net, on: test, positive: nil) }
+            return Metric.accuracy.value(of: labelled.outcomes) ?? .nan
+        }
+        let trained: [(accuracy: Double, network: MLP?)?]
         do {
             trained = try BLASThreads.single {
-                try Parallel.map(jobs.count) { j -> MLP? in
+                try Parallel.map(jobs.count) { j -> (accuracy: Double, network: MLP?)? in
                     if cancellation.isCancelled { return nil }
                     let job = jobs[j]
                     var data = train, c = config
@@ -145,7 +158,7 @@ enum MutationCommand: Command {
                             data, config: c, context: ExecutionContext(cancellation: cancellation))
                         if r.interrupted || cancellation.isCancelled { return nil }
                         context.progress(done.add(1, ordering: .relaxed).newValue, of: total)
-                        return r.model
+                        return (try accuracy(r.model), job.mutant == nil ? r.model : nil)
                     } catch  where cancellation.isCancelled {
                         return nil
                     }
@@ -154,14 +167,8 @@ enum MutationCommand: Command {
         } catch let e as LearningError {
             throw inv.error("a retraining failed: \(e.description)", at: "mutants")
         }
-        // The finished networks are scored even after Ctrl-C (predictions: quick), so that an
-        // interrupted run still reports every mutant whose instances all finished.
-        func accuracy(_ net: MLP) throws -> Double {
-            let labelled = try Cancellation.withCurrent(.never) { try Outcomes.of(net, on: test, positive: nil) }
-            return Metric.accuracy.value(of: labelled.outcomes) ?? .nan
-        }
-        let originals = Array(trained[0..<o.k])
-        let originalAccuracy = try originals.map { try $0.map(accuracy) }
+        let originals = trained[0..<o.k].map { $0?.network }
+        let originalAccuracy = trained[0..<o.k].map { $0?.accuracy }
         let alpha = 1 - o.level
         var rows: [[Cell]] = []
         var killed: [String] = [], survived: [String] = [], unfinished: [String] = []
@@ -171,8 +178,8 @@ enum MutationCommand: Command {
             case .training:
                 let index = trainingMutants.firstIndex(of: m) ?? 0
                 let instances = trained[(o.k * (index + 1))..<(o.k * (index + 2))]
-                for (i, net) in instances.enumerated() {
-                    if let a = originalAccuracy[i], let net { pairs.append((a, try accuracy(net))) }
+                for (i, result) in instances.enumerated() {
+                    if let a = originalAccuracy[i], let result { pairs.append((a, result.accuracy)) }
                 }
             case .weights(let w):
                 for (i, net) in originals.enumerated() {
