@@ -349,8 +349,9 @@ typedef double mle_f64x4 __attribute__((vector_size(32)));
 typedef unsigned char mle_u8x4 __attribute__((vector_size(4)));
 
 /* A row's four weights as doubles (a macro: a function returning a vector has no one ABI across
- * the clones). */
-#define MLE_WEIGHTS4(p) __builtin_convertvector(*(const mle_u8x4 *)(const void *)(p), mle_f64x4)
+ * the clones; memcpy, as the bytes need not be 4-aligned). */
+#define MLE_WEIGHTS4(p) \
+    ({ mle_u8x4 w4_; memcpy(&w4_, (p), 4); __builtin_convertvector(w4_, mle_f64x4); })
 
 /* Resamples are taken four at a time: each draw adds `weight_step` to its row's weight (one byte
  * per row and resample, the four resamples' bytes side by side: 400 KB for 100,000 rows, in L2),
