@@ -80,6 +80,13 @@ check "calibration example side by side" grep -q "^temperature  0.0171 \[" "$tmp
 check "calibration example segments" grep -q "^2 segments worse than the rest; the worst: mean_radius in (13.165, 28.11], diagnosis = benign," "$tmp/cal"
 check "calibration example regression segments" grep -q "^species = Adelie       59  256.0065 \[209.7893, 302.2236\]" "$tmp/cal"
 
+# --version; -i runs the script or -c command, then goes on with the session (here from stdin).
+"$mle" --version > "$tmp/version"
+check "--version" grep -q '^mle [0-9][0-9.]*$' "$tmp/version"
+printf 'ans\n' | "$mle" -i -c 'd = load "datasets/iris.csv" target=species' > "$tmp/inter" 2>&1; status=$?
+check "-i status" [ "$status" -eq 0 ]
+check "-i keeps the session" bash -c "[ \$(grep -c '150 rows × 4 features' '$tmp/inter') -eq 2 ]"
+
 # The drift example runs: random halves alike, the filtered production set shifted.
 "$mle" scripts/drift.mle > "$tmp/drift" 2>"$tmp/drift_err"; status=$?
 check "drift example status" [ "$status" -eq 0 ]

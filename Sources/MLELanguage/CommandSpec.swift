@@ -196,7 +196,7 @@ public struct CommandRegistry: Sendable {
         (
             .session,
             [
-                HelpCommand.spec, VarsCommand.spec, SetCommand.spec, SourceCommand.spec,
+                HelpCommand.spec, VarsCommand.spec, DeleteCommand.spec, SetCommand.spec, SourceCommand.spec,
                 QuitCommand.spec
             ]
         )

@@ -89,10 +89,12 @@ public struct Interpreter {
         switch statement {
         case .call(let call):
             if session.registry[call.name] == nil, call.arguments.isEmpty, let v = session.variables[call.name] {
+                session.variables["ans"] = v
                 show(v)
                 return
             }
             let v = try invoke(call, assignedTo: nil)
+            if case .none = v {} else { session.variables["ans"] = v }
             show(v)
         case .assign(let targets, let locations, let assigned):
             for (t, loc) in zip(targets, locations) where session.registry[t] != nil || ["for", "in"].contains(t) {
@@ -110,6 +112,13 @@ public struct Interpreter {
                 }
             }
             try assign(value, to: targets, at: locations)
+            // `ans` is the last result, shown or assigned (as in Julia); a pair assigned to one
+            // name is its first part.
+            if targets.count == 1, case .tuple(let parts) = value, parts.count == 2, case .report = parts[1] {
+                session.variables["ans"] = parts[0]
+            } else {
+                session.variables["ans"] = value
+            }
         case .forLoop(let variable, let loc, let listExpr, let body):
             guard case .list(let items) = try evaluate(listExpr) else {
                 throw MLEError(listExpr.location, "a for loop runs over a list, e.g. for d in [0.01, 0.1] { ... }")

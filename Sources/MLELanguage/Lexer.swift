@@ -70,7 +70,16 @@ public struct Lexer {
         if c == "\n" { line += 1; column = 1 } else { column += 1 }
     }
 
+    /// Whether the next token starts a statement (`?` there stands for `help`).
+    private var atStatementStart = true
+
     public mutating func next() -> Token {
+        let token = scan()
+        atStatementStart = token.kind == .newline
+        return token
+    }
+
+    private mutating func scan() -> Token {
         while let c = peek() {
             if c == " " || c == "\t" || c == "\r" || c == "\u{FEFF}" { advance(); continue }
             if c == "#" { while let d = peek(), d != "\n" { advance() }; continue }
@@ -118,6 +127,10 @@ public struct Lexer {
             return Token(kind: c == "]" ? .rightBracket : c == ")" ? .rightParen : .rightBrace, location: loc)
         case "\"":
             return lexString(loc)
+        case "?" where atStatementStart:
+            // `?mlp` is `help mlp`, as in IPython and Julia.
+            advance()
+            return Token(kind: .identifier("help"), location: loc)
         default:
             if isIdentifierStart(c) {
                 var s = String.UnicodeScalarView()

@@ -13,7 +13,8 @@ struct MLE: ParsableCommand {
         discussion: """
             With no arguments on a terminal, starts the interactive shell. With a script file, runs it \
             and stops at the first error (exit status 1). Scripts may start with #!/usr/bin/env mle.
-            """)
+            """,
+        version: "mle \(MLEVersion.number)")
 
     @ArgumentParser.Argument(help: "A .mle script to run.")
     var script: String?
@@ -23,6 +24,9 @@ struct MLE: ParsableCommand {
 
     @Flag(name: .customLong("keep-going"), help: "After an error in a script, report it and go on.")
     var keepGoing = false
+
+    @Flag(name: .shortAndLong, help: "After the script or -c command, stay at the prompt with its variables.")
+    var interactive = false
 
     @Option(help: "Output format: table, json or csv.")
     var format: String = "table"
@@ -70,6 +74,18 @@ struct MLE: ParsableCommand {
             ok = true
         } else {
             ok = Shell.runPlain(session: session, text: Shell.readAllStdin(), file: "<stdin>", keepGoing: keepGoing)
+        }
+        if interactive, command != nil || script != nil {
+            // As julia -i: the session goes on at the prompt (or with the statements on standard
+            // input when it is not a terminal), after an error too.
+            if isatty(STDIN_FILENO) != 0 {
+                Shell.runInteractive(session: session)
+                return
+            }
+            let rest = Shell.runPlain(
+                session: session, text: Shell.readAllStdin(), file: "<stdin>", keepGoing: keepGoing)
+            if !rest { throw ExitCode(1) }
+            return
         }
         if Shell.interruptCancellation.isCancelled, !ok { throw ExitCode(130) }
         if !ok { throw ExitCode(1) }

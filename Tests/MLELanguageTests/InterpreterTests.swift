@@ -599,3 +599,31 @@ final class RecordingProgress: ProgressSink {
     #expect(try r.render(.json, cancellation: .never) == r.render(.json))
     #expect(r.render(.csv).split(separator: "\n").count == 5001)
 }
+
+/// Shell conveniences: `?cmd` is `help cmd` at the start of a statement (elsewhere `?` is still an
+/// error); `ans` is the last result, shown or assigned; `delete` forgets a variable and says so
+/// when there is none.
+@Test func questionMarkAnsAndDelete() throws {
+    let (session, out, ok) = run(
+        """
+        ?split
+        d = load "\(dataPath("iris.csv"))" target=species
+        n = ans
+        describe d
+        r = ans
+        delete d
+        """)
+    #expect(ok, "\(out.errors)")
+    #expect(out.results.first?.hasPrefix("split — Split a dataset") == true, "\(out.results.first ?? "")")
+    guard case .dataset(let n)? = session.variables["n"] else { Issue.record("ans was not the dataset"); return }
+    #expect(n.rowCount == 150)
+    guard case .report(let r)? = session.variables["r"] else { Issue.record("ans was not the report"); return }
+    #expect(r.kind == "describe")
+    #expect(session.variables["d"] == nil)
+    #expect(out.notes.contains("deleted d"))
+    let (_, bad, fine) = run("delete d", in: session)
+    #expect(!fine && bad.errors.joined().contains("no variable named 'd'"), "\(bad.errors)")
+    let (_, bad2, fine2) = run("x = ?", in: session)
+    #expect(!fine2 && bad2.errors.joined().contains("unexpected character '?'"), "\(bad2.errors)")
+    #expect(session.variables["x"] == nil)
+}
