@@ -33,11 +33,14 @@ import Testing
         #expect(!done, "\(input): no error")
         #expect(errors == expected, "\(input)")
         #expect(session.seed == seed, "\(input): the seed moved")
-        var after = snapshot()
+        var after = snapshot(), unchanged = before
         let ran = after.removeValue(forKey: "after") != nil
         #expect(ran == afterRuns, "\(input): the statement after it \(ran ? "ran" : "did not run")")
+        // `ans` is the statement after it's result when that ran, else what it was.
+        let ans = after.removeValue(forKey: "ans"), ansBefore = unchanged.removeValue(forKey: "ans")
+        #expect(ans == (ran ? "2" : ansBefore), "\(input): ans changed")
         // Only statements that parse on their own run; nothing the failed statement names changes.
-        #expect(after == before, "\(input): variables changed")
+        #expect(after == unchanged, "\(input): variables changed")
         session.variables["after"] = nil
         if !afterRuns { swallowing += 1 }
     }

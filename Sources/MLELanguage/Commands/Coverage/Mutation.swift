@@ -127,8 +127,6 @@ enum MutationCommand: Command {
         let config = o.config, train = o.train, test = o.test, seed = o.seed
         let done = Atomic<Int>(0)
         let total = jobs.count
-        // Every job on its own thread with single-threaded products; a job stopped by Ctrl-C is
-        // dropped (its network is not what its settings train).
         // Only the original's instances are kept (the weight mutants are made from them); every
         // other network is scored as soon as it is trained and dropped. They must fit.
         if let net = o.model.model as? MLP {
@@ -142,6 +140,8 @@ enum MutationCommand: Command {
             let labelled = try Cancellation.withCurrent(.never) { try Outcomes.of(net, on: test, positive: nil) }
             return Metric.accuracy.value(of: labelled.outcomes) ?? .nan
         }
+        // Every job on its own thread with single-threaded products; a job stopped by Ctrl-C is
+        // dropped (its network is not what its settings train).
         let trained: [(accuracy: Double, network: MLP?)?]
         do {
             trained = try BLASThreads.single {

@@ -31,7 +31,7 @@ enum SegmentReport {
             switch data.target {
             case .classes(let labels, let names)?: return (names.map { .level($0) }, labels)
             case .values(let v)?: return Segments.groups(values: v, kind: .numeric, bins: o.bins)
-            case nil: return ([], [])
+            case nil: return ([.missing], [Int](repeating: 0, count: data.rowCount))
             }
         }
     }
