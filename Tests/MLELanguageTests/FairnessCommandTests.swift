@@ -81,3 +81,42 @@ import Testing
         #expect(bad.errors.joined().contains(message), "\(line): \(bad.errors)")
     }
 }
+
+/// Predictions from elsewhere are a classifier like any other: by hand, group a selects 3 of 4
+/// rows and group b 1 of 4 (demographic parity difference 0.5, ratio 1/3); among actual yes,
+/// a finds 2 of 2 and b 1 of 2 (equal opportunity difference 0.5); among actual no, a selects 1
+/// of 2 and b 0 of 2 (equalized odds difference max(0.5, 0.5) = 0.5).
+@Test func fairnessOfPredictionsIsAsCountedByHand() throws {
+    let text = """
+        actual,predicted,group
+        yes,yes,a
+        yes,yes,a
+        no,yes,a
+        no,no,a
+        yes,yes,b
+        yes,no,b
+        no,no,b
+        no,no,b
+        """
+    try withFile("fair.csv", text + "\n") { path in
+        let (_, out, ok) = run(
+            """
+            d = load "\(path)" target=actual
+            m = predictions d predicted=predicted
+            set format json
+            fairness m d group=group positive=yes resamples=200 seed=1
+            """)
+        #expect(ok, "\(out.errors)")
+        let r = try #require(try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }.last)
+        let gaps = try #require(r["gaps"] as? [[String: Any]])
+        func gap(_ key: String) -> Double? {
+            (gaps.first { $0["gap"] as? String == key }?["value"] as? [String: Any])?["estimate"] as? Double
+        }
+        #expect(gap("demographic_parity_difference") == 0.5)
+        #expect(isClose(gap("demographic_parity_ratio") ?? 0, 1.0 / 3, relative: 1e-12))
+        #expect(gap("equal_opportunity_difference") == 0.5)
+        #expect(gap("equalized_odds_difference") == 0.5)
+        let groups = try #require(r["groups"] as? [[String: Any]])
+        #expect(groups.map { $0["group"] as? String } == ["group = a", "group = b"])
+    }
+}
