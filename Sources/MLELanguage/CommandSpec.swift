@@ -196,7 +196,8 @@ public struct CommandRegistry: Sendable {
         (
             .session,
             [
-                HelpCommand.spec, VarsCommand.spec, DeleteCommand.spec, SetCommand.spec, SourceCommand.spec,
+                HelpCommand.spec, VarsCommand.spec, DeleteCommand.spec, SetCommand.spec, ShowCommand.spec,
+                SourceCommand.spec,
                 QuitCommand.spec
             ]
         )

@@ -627,3 +627,18 @@ final class RecordingProgress: ProgressSink {
     #expect(!fine2 && bad2.errors.joined().contains("unexpected character '?'"), "\(bad2.errors)")
     #expect(session.variables["x"] == nil)
 }
+
+/// `show` reports the settings `set` changed, for people and machines.
+@Test func showReportsTheSettings() throws {
+    let (_, out, ok) = run(
+        """
+        set seed 7
+        set timer on
+        set format json
+        show
+        """)
+    #expect(ok, "\(out.errors)")
+    let r = try #require(try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }.last)
+    #expect(r["seed"] as? Int == 7 && r["timer"] as? String == "on" && r["format"] as? String == "json")
+    #expect(r["version"] as? String == MLEVersion.number)
+}
