@@ -220,7 +220,7 @@ import Testing
     #expect(c.complete("evaluate tr") == .init(insert: "ain ", candidates: []))
     #expect(c.complete("baseline train kind=z") == .init(insert: "ero_rule ", candidates: []))
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
-    #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "source", "split"])
+    #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "show", "source", "split"])
     #expect(c.complete("set format j") == .init(insert: "son ", candidates: []))
     #expect(c.complete("set ti") == .init(insert: "mer ", candidates: []))
     #expect(c.complete("set timer o").candidates == ["off", "on"])
