@@ -238,14 +238,7 @@ private let tenRows = """
         #expect(maes == maes.sorted(by: >), "worst first")
         for s in segments {
             let condition = try #require(s["condition"] as? String)
-            let (_, check, fine) = run(
-                """
-                rows = filter te "\(condition)"
-                evaluate net rows
-                """, in: session)
-            #expect(fine, "\(condition): \(check.errors)")
-            let reports = try check.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
-            let e = try #require(reports.first { $0["report"] as? String == "evaluation" })
+            let e = try evaluationOfRows("net", "te", where: condition, in: session)
             let mae = try #require((s["mae"] as? [String: Any])?["estimate"] as? Double)
             #expect(isClose(try #require(e["mae"] as? Double), mae, relative: 1e-9), "\(condition)")
             #expect(isClose(try #require(e["rmse"] as? Double), try #require(s["rmse"] as? Double), relative: 1e-9))

@@ -15,6 +15,21 @@ func jsonReport(_ text: String) throws -> [String: Any] {
     try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
 }
 
+/// The report of `evaluate MODEL` on the rows of `data` that satisfy `condition`, run in
+/// `session` (which prints JSON): how tests check a segment or group against filter + evaluate.
+func evaluationOfRows(_ model: String, _ data: String, where condition: String, in session: Session) throws
+    -> [String: Any]
+{
+    let (_, out, ok) = run(
+        """
+        rows = filter \(data) "\(condition)"
+        evaluate \(model) rows
+        """, in: session)
+    #expect(ok, "\(condition): \(out.errors)")
+    let reports = try out.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
+    return try #require(reports.first { $0["report"] as? String == "evaluation" })
+}
+
 @Test func coverageCommandMatchesTheAnalysisAndEchoesItsSettings() throws {
     let (s, out, ok) = run(
         coverageSetup

@@ -43,14 +43,7 @@ import Testing
         }
         for g in groups {
             let condition = try #require(g["condition"] as? String)
-            let (_, check, fine) = run(
-                """
-                rows = filter te "\(condition)"
-                evaluate small rows
-                """, in: session)
-            #expect(fine, "\(condition): \(check.errors)")
-            let reports = try check.results.filter { $0.hasPrefix("{") }.map { try jsonReport($0) }
-            let e = try #require(reports.first { $0["report"] as? String == "evaluation" })
+            let e = try evaluationOfRows("small", "te", where: condition, in: session)
             let accuracy = (g["accuracy"] as? [String: Any])?["estimate"] as? Double
             #expect(e["accuracy"] as? Double == accuracy, "\(condition)")
         }
