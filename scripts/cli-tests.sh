@@ -109,6 +109,14 @@ check "mutation example coverage disagrees" grep -q "^the two measures disagree:
 check "robustness example status" [ "$status" -eq 0 ]
 check "robustness example verdicts" grep -q "^robust  *[0-9]* ([0-9.]*%) — proved by a sound bound" "$tmp/rob"
 
+# The verification example: ACAS Xu property 1 holds on network 1_1, property 2 is violated on
+# 2_1 (the published answers), and the breast_cancer boxes are answered.
+"$mle" scripts/verify.mle > "$tmp/ver" 2>"$tmp/ver_err"; status=$?
+check "verification example status" [ "$status" -eq 0 ]
+check "verification example: ACAS Xu property 1 holds" bash -c "grep -A4 'against prop_1.vnnlib' '$tmp/ver' | grep -q '^answer  *holds'"
+check "verification example: ACAS Xu property 2 is violated" bash -c "grep -A4 'against prop_2.vnnlib' '$tmp/ver' | grep -q '^answer  *violated'"
+check "verification example: three rows answered" bash -c "[ \$(grep -cE '^answer  *(holds|violated)' '$tmp/ver') -eq 5 ]"
+
 # The data-preparation example runs: penguins with NA and text columns end to end, a search,
 # adversarial validation that finds the planted shift.
 "$mle" scripts/data.mle > "$tmp/data" 2>"$tmp/data_err"; status=$?
@@ -155,6 +163,9 @@ check "ragged csv" grep -qF "$tmp/ragged.csv:3:5: this row has 3 fields but the 
 # JSON report names its command, and the long tables carry every row (predict and robust show 20
 # of 113 to people).
 sed "s|OUT/|$tmp/|g" Tests/cli/every_command.mle > "$tmp/every.mle"; : > "$tmp/empty.mle"
+acas="$PWD/../shared/benchmarks/acasxu"
+printf '%s\n' "$acas/ACASXU_run2a_1_1_batch_2000.onnx,$acas/prop_3.vnnlib,30" \
+    "$acas/ACASXU_run2a_1_9_batch_2000.onnx,$acas/prop_4.vnnlib,30" > "$tmp/instances.csv"
 "$mle" --format csv "$tmp/every.mle" > "$tmp/every.csv" 2>"$tmp/every_err"; status=$?
 check "every command under csv: status" [ "$status" -eq 0 ]
 check "every command under csv: parses" python3 scripts/checks/machine_output.py csv "$tmp/every.csv"

@@ -492,6 +492,35 @@ void mle_crown_relax(double *restrict a, size_t rows, size_t width, const double
 }
 
 MLE_WIDE
+void mle_crown_relax_lower(double *restrict a, size_t rows, size_t width, const long *restrict block,
+                           const double *restrict low_slope, const double *restrict up_slope,
+                           const double *restrict up_intercept, double *restrict constant) {
+    for (size_t r = 0; r < rows; r++) {
+        double *restrict row = a + r * width;
+        const size_t at = (size_t)block[r] * width;
+        const double *restrict sl = low_slope + at, *restrict su = up_slope + at, *restrict tu = up_intercept + at;
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 8 <= width; i += 8) {
+            for (size_t l = 0; l < 8; l++) {
+                const double c = row[i + l];
+                const double pos = c > 0 ? c : 0.0, neg = c < 0 ? c : 0.0;
+                row[i + l] = pos * sl[i + l] + neg * su[i + l];
+                acc[l] += neg * tu[i + l];
+            }
+        }
+        double tail = 0;
+        for (; i < width; i++) {
+            const double c = row[i];
+            const double pos = c > 0 ? c : 0.0, neg = c < 0 ? c : 0.0;
+            row[i] = pos * sl[i] + neg * su[i];
+            tail += neg * tu[i];
+        }
+        constant[r] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+    }
+}
+
+MLE_WIDE
 void mle_row_dots(const double *restrict a, const double *restrict b, size_t rows, size_t cols,
                   size_t b_stride, double *restrict out) {
     for (size_t r = 0; r < rows; r++) {

@@ -192,7 +192,7 @@ public struct CommandRegistry: Sendable {
             ]
         ),
         (.coverage, [CoverageCommand.spec, MutationCommand.spec]),
-        (.robustness, [RobustCommand.spec, RadiusCommand.spec]),
+        (.robustness, [RobustCommand.spec, RadiusCommand.spec, VerifyCommand.spec]),
         (
             .session,
             [

@@ -14,6 +14,12 @@ public var packageRoot: URL { root }
 /// A dataset shipped in `datasets/`.
 public func dataPath(_ name: String) -> String { root.appendingPathComponent("datasets/\(name)").path }
 
+/// A file of the shared material beside the package (`../shared`: datasets, benchmarks), which
+/// CI places beside every clone.
+public func sharedPath(_ name: String) -> String {
+    root.deletingLastPathComponent().appendingPathComponent("shared/\(name)").path
+}
+
 /// Writes `text` to a file named `name` in a fresh temporary folder, runs `body` with its path,
 /// and removes the folder.
 public func withFile(_ name: String, _ text: String, _ body: (String) throws -> Void) throws {

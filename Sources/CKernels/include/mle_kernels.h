@@ -80,6 +80,14 @@ void mle_crown_relax(double *restrict a, size_t rows, size_t width, const double
                      const double *restrict lower_slope, const double *restrict upper_at,
                      double *restrict constant);
 
+/// The same relaxation for a lower bound, each row with its own units' lines (the verifier's
+/// domains differ): row r uses the width values at block[r]·width of each array. A coefficient
+/// c ≥ 0 takes the lower line, c·low_slope; c < 0 the upper line, c·up_slope, adding
+/// c·up_intercept to the row's constant.
+void mle_crown_relax_lower(double *restrict a, size_t rows, size_t width, const long *restrict block,
+                           const double *restrict low_slope, const double *restrict up_slope,
+                           const double *restrict up_intercept, double *restrict constant);
+
 /// out[r] = Σ_i a[r·cols + i]·b[r·b_stride + i] (b_stride 0: the same vector b for every row).
 void mle_row_dots(const double *restrict a, const double *restrict b, size_t rows, size_t cols,
                   size_t b_stride, double *restrict out);
