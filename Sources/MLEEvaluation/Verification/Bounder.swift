@@ -243,6 +243,43 @@ final class Bounder: @unchecked Sendable {
             m = n
         }
 
+        // The outputs' linear functions and intervals, for the forward bounds of the final rows.
+        let out = net.outputs, last = nl - 1
+        let yl = nextLower.reserve(out * cols), yu = nextUpper.reserve(out * cols)
+        let ybl = nextLowerBox.reserve(out * nd), ybu = nextUpperBox.reserve(out * nd)
+        net.wPos[last].withUnsafeBufferPointer { wp in
+            net.wNeg[last].withUnsafeBufferPointer { wn in
+                guard let p = wp.baseAddress, let q = wn.baseAddress else { return }
+                DoubleGEMM.multiply(p, la, into: yl, m: out, n: cols, k: m)
+                DoubleGEMM.multiply(q, ua, into: yl, m: out, n: cols, k: m, beta: 1)
+                DoubleGEMM.multiply(p, ua, into: yu, m: out, n: cols, k: m)
+                DoubleGEMM.multiply(q, la, into: yu, m: out, n: cols, k: m, beta: 1)
+                DoubleGEMM.multiply(p, al, into: ybl, m: out, n: nd, k: m)
+                DoubleGEMM.multiply(q, au, into: ybl, m: out, n: nd, k: m, beta: 1)
+                DoubleGEMM.multiply(p, au, into: ybu, m: out, n: nd, k: m)
+                DoubleGEMM.multiply(q, al, into: ybu, m: out, n: nd, k: m, beta: 1)
+            }
+        }
+        /// A row's lower bound from forward propagation alone: interval propagation and the
+        /// outputs' symbolic functions (CROWN's adaptive lower line can be looser than either).
+        var fn = [Double](repeating: 0, count: c)
+        let bias = net.b[last]
+        func forwardBound(_ a: [Double], _ constant: Double, _ k: Int) -> Double {
+            var interval = constant
+            for i in 0..<d { fn[i] = 0 }
+            fn[d] = constant
+            for j in 0..<out where a[j] != 0 {
+                let aj = a[j]
+                interval += aj * ((aj > 0 ? ybl[j * nd + k] : ybu[j * nd + k]) + bias[j])
+                let src = aj > 0 ? yl : yu, base = j * cols + k * c
+                for i in 0..<d { fn[i] += aj * src[base + i] }
+                fn[d] += aj * (src[base + d] + bias[j])
+            }
+            var symbolic = fn[d]
+            for i in 0..<d { symbolic += fn[i] >= 0 ? fn[i] * lo[k * d + i] : fn[i] * hi[k * d + i] }
+            return max(interval, symbolic)
+        }
+
         // Backward: a row per (domain, open region, constraint), its lower bound over the box.
         var owner: [(domain: Int, region: Int, constraint: Int)] = []
         var blocks: [Int] = []
@@ -260,7 +297,11 @@ final class Bounder: @unchecked Sendable {
         }
         rowStart[nd] = owner.count
         let nr = owner.count
-        let out = net.outputs
+        var forward = [Double](repeating: -.infinity, count: nr)
+        for (r, o) in owner.enumerated() where r == 0 || owner[r - 1] != o {
+            let con = regions[o.region][o.constraint]
+            forward[r] = forwardBound(con.coefficients, con.constant, o.domain)
+        }
         var lam = rows.reserve(nr * out)
         var constant = [Double](repeating: 0, count: nr)
         for (r, o) in owner.enumerated() {
@@ -282,6 +323,7 @@ final class Bounder: @unchecked Sendable {
                     let a = lam[r * d + i]
                     v += a >= 0 ? a * lo[k * d + i] : a * hi[k * d + i]
                 }
+                v = max(v, forward[r])
                 let safe = v - Verifier.margin * (1 + abs(v))
                 let region = owner[r].region
                 if best[region] == nil { regionOrder.append(region) }
