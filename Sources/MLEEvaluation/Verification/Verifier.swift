@@ -66,6 +66,8 @@ public struct VerifyResult: Sendable {
     public var lowestBound: Double?
     /// Domains bounded at the root alone proved it (CROWN sufficed, no branching).
     public var decidedAtRoot: Bool
+    /// The search stopped at the cap on open sub-boxes (memory), not at the timeout.
+    public var openLimitReached = false
 }
 
 /// Complete verification of a ReLU network against a `VerificationProperty`, by input-space
@@ -110,8 +112,19 @@ public struct VerifyResult: Sendable {
 public enum Verifier {
     static let margin = 1e-7
     /// Domains bounded together (split between the threads): enough for the products to be
-    /// efficient, few enough that a proof near the root does not bound work it did not need.
-    static let batchSize = 192
+    /// efficient, few enough that a proof near the root does not bound work it did not need —
+    /// and fewer on wide inputs, whose linear functions take (inputs + 1) numbers per unit and
+    /// domain: each buffer stays under 4 million numbers (32 MB; a 784-input network with
+    /// 256-unit layers gets 19 domains a batch).
+    /// Open sub-boxes kept at most: about 1 GB of them.
+    static func maxOpen(_ net: VerifierNetwork) -> Int {
+        max(10_000, 1_000_000_000 / (300 + net.widths.reduce(0, +) + 16 * net.inputs))
+    }
+
+    static func batchSize(_ net: VerifierNetwork) -> Int {
+        let widest = net.widths.max() ?? 1
+        return max(2, min(192, 4_000_000 / max(1, (net.inputs + 1) * widest)))
+    }
 
     public static func verify(
         _ net: VerifierNetwork, _ property: VerificationProperty, settings: VerifySettings,
@@ -149,7 +162,9 @@ public enum Verifier {
         for (ci, c) in cases.enumerated() {
             for (ri, region) in c.unsafe.enumerated() {
                 try context.checkCancelled()
-                if let x = attack(net, c, region, settings: settings, rng: &rng, deadline: deadline),
+                if let x = attack(
+                    net, c, region, settings: settings, rng: &rng, deadline: deadline,
+                    cancellation: context.cancellation),
                     var found = try replay(net, x, c, region)
                 {
                     found.caseIndex = ci
@@ -190,6 +205,7 @@ public enum Verifier {
                 }
                 var kept = domain
                 kept.open = r.openRegions
+                kept.stable = []  // the children inherit the outcome's; this one's is spent
                 var outcome = r
                 outcome.candidates = []  // checked; not kept for the domain's life in the queue
                 stack.push(kept, outcome)
@@ -210,11 +226,15 @@ public enum Verifier {
             while !stack.isEmpty {
                 try context.checkCancelled()
                 atRoot = false
-                if Date() >= deadline {
-                    return VerifyResult(
+                // Out of time — or out of room: each open sub-box holds its bounds' unit
+                // stability (a byte per hidden unit), so their number is capped.
+                if Date() >= deadline || stack.count > maxOpen(net) {
+                    var r = VerifyResult(
                         answer: .timeout, counterexample: nil, seconds: elapsed(), domains: domains, depth: depth,
                         provedFraction: (proved + casesProved) / weight,
                         lowestBound: stack.lowest, decidedAtRoot: false)
+                    r.openLimitReached = stack.count > maxOpen(net)
+                    return r
                 }
                 // Now and then, an attack inside the open sub-box with the lowest bound: the
                 // violations the first attack missed hide in small regions that branching
@@ -226,7 +246,9 @@ public enum Verifier {
                     local.steps = max(10, settings.steps / 2)
                     let sub = VerificationProperty.Case(lower: dom.lower, upper: dom.upper, unsafe: c.unsafe)
                     for region in dom.open {
-                        if let x = attack(net, sub, c.unsafe[region], settings: local, rng: &rng, deadline: deadline),
+                        if let x = attack(
+                            net, sub, c.unsafe[region], settings: local, rng: &rng, deadline: deadline,
+                            cancellation: context.cancellation),
                             var found = try replay(net, x, c, c.unsafe[region])
                         {
                             found.caseIndex = ci
@@ -237,7 +259,7 @@ public enum Verifier {
                     }
                 }
                 // Each parent halved along the input its bound points at.
-                let take = min(stack.count, max(1, batchSize / 2))
+                let take = min(stack.count, max(1, batchSize(net) / 2))
                 var children: [Domain] = []
                 for _ in 0..<take {
                     guard let parent = stack.pop() else { break }
@@ -351,16 +373,17 @@ public enum Verifier {
     /// float32's rounding keeps it inside) is returned.
     static func attack(
         _ net: VerifierNetwork, _ c: VerificationProperty.Case, _ region: [VerificationProperty.Constraint],
-        settings: VerifySettings, rng: inout SeededGenerator, deadline: Date
+        settings: VerifySettings, rng: inout SeededGenerator, deadline: Date, cancellation: Cancellation
     ) -> [Double]? {
         let d = c.lower.count
         let width = (0..<d).map { c.upper[$0] - c.lower[$0] }
         for restart in 0..<settings.restarts {
-            if restart > 0, Date() >= deadline { return nil }
+            if restart > 0, Date() >= deadline || cancellation.isCancelled { return nil }
             var x = (0..<d).map { i in
                 restart == 0 ? (c.lower[i] + c.upper[i]) / 2 : c.lower[i] + rng.nextUnit() * width[i]
             }
             for step in 0..<settings.steps {
+                if step % 64 == 63, cancellation.isCancelled { return nil }
                 // Descend on the sum of the constraints not yet met (each pushed a little past
                 // 0, so that float32's rounding keeps the point inside): following only the
                 // worst one zigzags between two outputs that trade places.

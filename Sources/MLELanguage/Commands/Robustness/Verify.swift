@@ -334,7 +334,9 @@ enum VerifyCommand: Command {
         case .holds: return "holds — no input in the box reaches the unsafe region (proved)"
         case .violated: return "violated — a counterexample, replayed in double and float32"
         case .timeout:
-            return "timeout — neither proved nor violated in the time allowed"
+            return r.openLimitReached
+                ? "timeout — stopped at mle's cap on open sub-boxes (memory) before time ran out"
+                : "timeout — neither proved nor violated in the time allowed"
         case .unknown:
             return "unknown — a sub-box too small to split in floating point still straddles the boundary"
         }
