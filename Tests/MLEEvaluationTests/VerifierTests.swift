@@ -234,6 +234,24 @@ private func boundsOf(
     #expect(q.answer == .holds && q.decidedAtRoot && q.domains == 1)
 }
 
+@Test func boundsThatOverflowProveNothing() throws {
+    // y0 = relu(10x), y1 = relu(−10x) on x in [−1e308, 1e308]: 10x overflows to ±∞, the bounds
+    // to NaN, and a NaN bound must not count as above 0. y0 − y1 ≥ 1 holds for every x ≥ 0.1.
+    let mlp = MLP(
+        layers: [
+            DenseLayer(weight: try Matrix([[10, -10]]), bias: [0, 0]),
+            DenseLayer(weight: try Matrix([[1, 0], [0, 1]]), bias: [0, 0])
+        ],
+        standardizer: Standardizer(mean: [0], scale: [1]), featureNames: ["x"],
+        task: .classification(classNames: ["a", "b"]))
+    let box = VerificationProperty.Case(
+        lower: [-1e308], upper: [1e308], unsafe: [[.init(coefficients: [-1, 1], constant: 1)]])
+    let r = try Verifier.verify(
+        try VerifierNetwork(mlp), VerificationProperty(inputs: 1, outputs: 2, cases: [box]),
+        settings: VerifySettings(timeout: 1, restarts: 0))
+    #expect(r.answer != .holds, "\(r.answer)")
+}
+
 @Test func acasXuAnswersAgreeWithThePublishedConsensus() throws {
     // A handful across the properties, the violated ones among them; the whole benchmark is
     // scripts/bench/verify.sh.

@@ -324,7 +324,8 @@ final class Bounder: @unchecked Sendable {
                     v += a >= 0 ? a * lo[k * d + i] : a * hi[k * d + i]
                 }
                 v = max(v, forward[r])
-                let safe = v - Verifier.margin * (1 + abs(v))
+                // A bound that overflowed (a box of 1e300) is no proof: NaN counts as −∞.
+                let safe = v.isNaN ? -.infinity : v - Verifier.margin * (1 + abs(v))
                 let region = owner[r].region
                 if best[region] == nil { regionOrder.append(region) }
                 if best[region].map({ safe > $0.value }) ?? true { best[region] = (safe, r) }
