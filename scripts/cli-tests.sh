@@ -177,6 +177,23 @@ check "every command under json: parses" python3 scripts/checks/machine_output.p
 check "every command under json: robust keeps every row" python3 scripts/checks/machine_output.py count "$tmp/every.json" robust examples 113
 check "every command under json: predict keeps every row" python3 scripts/checks/machine_output.py count "$tmp/every.json" predict predictions 113
 check "every command of the reference is in the script" python3 scripts/checks/machine_output.py covers docs/reference.md Tests/cli/every_command.mle
+# verify's batch wrote VNN-COMP's layout with the published answers (1_1 prop 3 holds, 1_9
+# prop 4 is violated), and its JSON compared both with vnncomp2021_results.csv.
+check "verify results CSV" python3 -c "
+import csv
+rows = list(csv.reader(open('$tmp/results.csv')))
+assert rows[0] == ['benchmark', 'onnx', 'vnnlib', 'prepare_time', 'result', 'run_time'], rows[0]
+assert [r[4] for r in rows[1:]] == ['holds', 'violated'], rows
+assert all(float(r[5]) > 0 for r in rows[1:])"
+check "verify batch agrees with the published answers" python3 -c "
+import json
+for line in open('$tmp/every.json'):
+    if '\"verification_batch\"' in line:
+        r = json.loads(line)
+        assert r['agreed'] == 2 and r['wrong'] == 0 and [i['agrees'] for i in r['instances']] == ['yes', 'yes'], r
+        break
+else:
+    raise SystemExit('no batch report')"
 
 # Options take variables: a loop over radii, a class named by a number.
 cat > "$tmp/vars.mle" <<EOF

@@ -93,9 +93,12 @@ public struct VerifyResult: Sendable {
 ///    open domain with the lowest bound.
 ///
 ///    On ACAS Xu (scripts/bench/verify.py) these choices were measured one against another:
-///    widest-only or coefficient-only splitting each left instances a thousand times slower
-///    than alternating; the averages and the parallel lines cut the branches of the hardest
-///    instance by 40%; depth-first order missed violations that lowest-first finds in a second.
+///    widest-only splitting timed out (20 s) on 1_1 property 3, which alternating proves in
+///    0.1 s, and coefficient-only splitting on 5_9 property 1 (alternating: 0.7 s); the parallel
+///    lower lines cut 4_2 property 2 from 377,389 sub-boxes to 220,703, and the interval and
+///    forward bounds of the final rows cut 3_3 property 2 from 1,569,483 to 311,795; depth-first
+///    order timed out (30 s) on 5_3 property 2, violated, where lowest-first finds it in 1.5 s
+///    (each against the rest of the method as it stood then; docs/benchmarks.md).
 /// 3. Every counterexample is rounded to float32 inside the box and replayed through the
 ///    network in double and in float32 (mle's own forward pass); it is reported only when both
 ///    land in the region.
@@ -411,7 +414,7 @@ public enum Verifier {
 }
 
 /// A sub-box with the unsafe regions not yet refuted in it.
-struct Domain {
+struct Domain: Sendable {
     var lower: [Double]
     var upper: [Double]
     var open: [Int]
@@ -462,7 +465,7 @@ struct OpenDomains {
 }
 
 /// What bounding one domain found.
-struct DomainOutcome {
+struct DomainOutcome: Sendable {
     /// The regions not refuted.
     var openRegions: [Int] = []
     /// For each, the input minimising its best constraint's linear bound.
@@ -488,30 +491,14 @@ enum BoundsBatch {
         }
         let parts = min(bounders.count, max(1, batch.count / 8))
         if parts == 1 { return part(0, batch[...]) }
-        let results = UnsafeSlots<[DomainOutcome]>(count: parts)
         let per = (batch.count + parts - 1) / parts
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let lo = p * per, hi = min(batch.count, lo + per)
-            results.set(p, lo < hi ? part(p, batch[lo..<hi]) : [])
-        }
-        return (0..<parts).flatMap { results.get($0) ?? [] }
+        // One job per bounder (job p is the only user of bounders[p]); nothing in it throws, so
+        // the serial fallback never runs.
+        let results =
+            (try? Parallel.map(parts, workers: parts) { p in
+                let lo = p * per, hi = min(batch.count, lo + per)
+                return lo < hi ? part(p, batch[lo..<hi]) : []
+            }) ?? [part(0, batch[...])]
+        return results.flatMap { $0 }
     }
-}
-
-/// Slots that concurrent workers each write one of (distinct slots, so no two threads touch
-/// the same memory).
-final class UnsafeSlots<T>: @unchecked Sendable {
-    private let values: UnsafeMutablePointer<T?>
-    let count: Int
-    init(count: Int) {
-        self.count = count
-        values = .allocate(capacity: count)
-        values.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        values.deinitialize(count: count)
-        values.deallocate()
-    }
-    func set(_ i: Int, _ v: T) { values[i] = v }
-    func get(_ i: Int) -> T? { values[i] }
 }

@@ -65,7 +65,11 @@ public struct VerifierNetwork: Sendable {
     }
 
     /// The outputs at x, in double precision.
-    public func evaluate(_ x: [Double]) -> [Double] {
+    public func evaluate(_ x: [Double]) -> [Double] { forward(x, recording: false).outputs }
+
+    /// The outputs at x and, when `recording`, each hidden layer's active units.
+    private func forward(_ x: [Double], recording: Bool) -> (outputs: [Double], active: [[Bool]]) {
+        var active: [[Bool]] = []
         var a = x
         for l in 0..<w.count {
             let m = widths[l], n = widths[l + 1]
@@ -77,10 +81,13 @@ public struct VerifierNetwork: Sendable {
                     z[o] += s
                 }
             }
-            if l < w.count - 1 { for o in 0..<n { z[o] = max(z[o], 0) } }
+            if l < w.count - 1 {
+                if recording { active.append(z.map { $0 > 0 }) }
+                for o in 0..<n { z[o] = max(z[o], 0) }
+            }
             a = z
         }
-        return a
+        return (a, active)
     }
 
     /// The outputs at x as mle computes them, in float32 (x is rounded to float first).
@@ -128,24 +135,7 @@ public struct VerifierNetwork: Sendable {
 
     /// ∂(a·f(x))/∂x and f(x), in double precision (a ReLU's derivative at 0 is taken as 0).
     func gradient(_ x: [Double], of a: [Double]) -> (gradient: [Double], outputs: [Double]) {
-        var actives: [[Bool]] = []
-        var cur = x
-        for l in 0..<w.count {
-            let m = widths[l], n = widths[l + 1]
-            var z = b[l]
-            w[l].withUnsafeBufferPointer { wl in
-                for o in 0..<n {
-                    var s = 0.0
-                    for i in 0..<m { s += wl[o * m + i] * cur[i] }
-                    z[o] += s
-                }
-            }
-            if l < w.count - 1 {
-                actives.append(z.map { $0 > 0 })
-                for o in 0..<n { z[o] = max(z[o], 0) }
-            }
-            cur = z
-        }
+        let (cur, actives) = forward(x, recording: true)
         var g = a
         for l in stride(from: w.count - 1, through: 0, by: -1) {
             let m = widths[l], n = widths[l + 1]

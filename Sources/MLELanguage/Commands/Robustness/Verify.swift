@@ -52,8 +52,17 @@ enum VerifyCommand: Command {
     .keepingPartialResults()
 
     enum Job {
-        case single(network: Network, property: VerificationProperty, propertyName: String, timeout: Double)
+        case single(network: Network, property: Property, timeout: Double)
         case batch(instances: [Instance], file: String)
+    }
+
+    /// A property and how reports name it.
+    struct Property {
+        var property: VerificationProperty
+        /// The title's name: the file's, or "row 3 of test".
+        var name: String
+        /// What the property field says: the boxes and regions, or a row's box and unsafe outputs.
+        var detail: String
     }
 
     struct Network {
@@ -110,9 +119,8 @@ enum VerifyCommand: Command {
                 "verify needs a property: a .vnnlib file, or a dataset with row= and delta=", at: "network")
         }
         let network = try network(inv)
-        let (property, propertyName) = try property(inv, network)
         return Options(
-            job: .single(network: network, property: property, propertyName: propertyName, timeout: timeout ?? 60),
+            job: .single(network: network, property: try property(inv, network), timeout: timeout ?? 60),
             settings: settings, results: nil, expected: [:], rows: rows, timeoutGiven: timeout)
     }
 
@@ -160,14 +168,15 @@ enum VerifyCommand: Command {
         return Network(model: net, verifier: try VerifierNetwork(net), name: (path as NSString).lastPathComponent)
     }
 
-    static func property(_ inv: Invocation, _ network: Network) throws -> (VerificationProperty, String) {
+    static func property(_ inv: Invocation, _ network: Network) throws -> Property {
         switch inv.value("property") {
         case .string(let path)?:
             for name in ["row", "delta"] where inv.value(name) != nil {
                 throw inv.error("\(name)= goes with a dataset; a .vnnlib file states its own box", at: name)
             }
             do {
-                return (try VNNLib.read(path: path), (path as NSString).lastPathComponent)
+                let property = try VNNLib.read(path: path), name = (path as NSString).lastPathComponent
+                return Property(property: property, name: name, detail: "\(name): \(property.summary)")
             } catch let e as VNNLibError {
                 throw inv.error("\(path):\(e.line):\(e.column): \(e.message)", at: "property")
             } catch let e as VerifyError {
@@ -177,10 +186,9 @@ enum VerifyCommand: Command {
             let (property, unsafe) = try rowProperty(inv, network, data)
             let units = (try? inv.choice("units", RobustUnits.self)) == .raw ? "the data's units" : "standardised units"
             let row = inv.value("row")?.summary ?? "", delta = inv.value("delta")?.summary ?? ""
-            return (
-                property,
-                "row \(row) of \(inv.names["property"] ?? data.name)|each input ± \(delta) (\(units)); unsafe: \(unsafe)"
-            )
+            return Property(
+                property: property, name: "row \(row) of \(inv.names["property"] ?? data.name)",
+                detail: "each input ± \(delta) (\(units)); unsafe: \(unsafe)")
         case let v?:
             throw inv.error(
                 "property takes a .vnnlib file or a dataset, got \(v.typeName) \(v.summary)", at: "property")
@@ -311,19 +319,19 @@ enum VerifyCommand: Command {
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         switch o.job {
-        case .single(let network, let property, let propertyName, let timeout):
+        case .single(let network, let property, let timeout):
             var settings = o.settings
             settings.timeout = timeout
             let context = inv.context("verify") { done, _ in "\(done / 10)% of the box proved" }
             let result: VerifyResult
             do {
                 result = try BLASThreads.single(stopIdleWorkers: context.threads.mayStopIdleWorkers) {
-                    try Verifier.verify(network.verifier, property, settings: settings, context: context)
+                    try Verifier.verify(network.verifier, property.property, settings: settings, context: context)
                 }
             } catch let e as VerifyError {
                 throw inv.error(e.description, at: "property")
             } catch is Cancelled { throw Interrupted() }
-            return .report(singleReport(result, network: network, property: property, name: propertyName, inv: inv))
+            return .report(singleReport(result, network: network, property: property))
         case .batch(let instances, let file):
             return .report(try batch(instances, file: file, o, inv))
         }
@@ -343,14 +351,11 @@ enum VerifyCommand: Command {
     }
 
     static func singleReport(
-        _ r: VerifyResult, network: Network, property: VerificationProperty, name: String, inv: Invocation
+        _ r: VerifyResult, network: Network, property p: Property
     ) -> Report {
-        // A row's property is "name|detail" (the title takes the name).
-        let parts = name.split(separator: "|", maxSplits: 1).map(String.init)
-        let propertyText = parts.first ?? name
-        let detail = parts.count > 1 ? parts[1] : property.summary
+        let propertyText = p.name, property = p.property
         var fields: [Field] = [
-            Field("property_summary", "property", .text(parts.count > 1 ? detail : "\(propertyText): \(detail)")),
+            Field("property_summary", "property", .text(p.detail)),
             Field("answer", .shown(.text(r.answer.rawValue), as: answerText(r))),
             Field("seconds", "time", .shown(.number(r.seconds, .significant), as: Format.duration(r.seconds))),
             Field(
