@@ -177,6 +177,13 @@ check "every command under json: parses" python3 scripts/checks/machine_output.p
 check "every command under json: robust keeps every row" python3 scripts/checks/machine_output.py count "$tmp/every.json" robust examples 113
 check "every command under json: predict keeps every row" python3 scripts/checks/machine_output.py count "$tmp/every.json" predict predictions 113
 check "every command of the reference is in the script" python3 scripts/checks/machine_output.py covers docs/reference.md Tests/cli/every_command.mle
+check "plot wrote an SVG picture" python3 -c "
+import xml.etree.ElementTree as ET
+root = ET.parse('$tmp/robust.svg').getroot()
+assert root.tag == '{http://www.w3.org/2000/svg}svg', root.tag
+assert len(root.findall('.//{http://www.w3.org/2000/svg}polyline')) == 3"
+check "once and set output wrote their files" bash -c "grep -q breast_cancer '$tmp/once.txt' && grep -q zero_rule '$tmp/all.txt'"
+check "report wrote the session's page" bash -c "grep -q '<pre class=\"source\">help robust</pre>' '$tmp/session.html'"
 # verify's batch wrote VNN-COMP's layout with the published answers (1_1 prop 3 holds, 1_9
 # prop 4 is violated), and its JSON compared both with vnncomp2021_results.csv.
 check "verify results CSV" python3 -c "
@@ -194,6 +201,11 @@ for line in open('$tmp/every.json'):
         break
 else:
     raise SystemExit('no batch report')"
+
+# The teaching scripts as HTML pages, rendered in headless Chromium: each page's statements,
+# tables and plots are in the browser's DOM, and its screenshot is not blank.
+check "HTML reports in Chromium" python3 scripts/checks/html_report.py "$mle" "$tmp/html" \
+    scripts/tour.mle scripts/intervals.mle scripts/robustness.mle scripts/imbalance.mle
 
 # Options take variables: a loop over radii, a class named by a number.
 cat > "$tmp/vars.mle" <<EOF

@@ -4,8 +4,17 @@
 mle_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 mle_install_packages() {
+    mle_install libedit-dev libopenblas-dev pkg-config libsqlite3-dev zlib1g-dev
+}
+
+# What the test suite needs beside: Chromium renders the HTML session reports headless.
+mle_install_test_packages() {
+    mle_install chromium
+}
+
+mle_install() {
     local missing=()
-    for pkg in libedit-dev libopenblas-dev pkg-config; do
+    for pkg in "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

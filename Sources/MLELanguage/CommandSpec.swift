@@ -197,6 +197,7 @@ public struct CommandRegistry: Sendable {
             .session,
             [
                 HelpCommand.spec, VarsCommand.spec, DeleteCommand.spec, SetCommand.spec, ShowCommand.spec,
+                PlotCommand.spec, ReportCommand.spec, OnceCommand.spec,
                 SourceCommand.spec,
                 QuitCommand.spec
             ]

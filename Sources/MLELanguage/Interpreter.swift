@@ -37,6 +37,8 @@ public struct Interpreter {
                 guard let s = try parser.nextStatement() else { break }
                 statement = s
             } catch let e as MLEError {
+                // Recorded under the lines read up to the error.
+                session.transcript.begin(parser.lastStatementText, comment: parser.lastStatementComment)
                 session.output.error(e.rendered)
                 ok = false
                 if !keepGoing { return false }
@@ -46,7 +48,7 @@ public struct Interpreter {
             // Ctrl-C during one statement stops the ones after it.
             if session.cancellation.isCancelled { throw Interrupted() }
             do {
-                try execute(statement)
+                try execute(statement, source: parser.lastStatementText, comment: parser.lastStatementComment)
             } catch let e as MLEError {
                 session.output.error(e.rendered)
                 ok = false
@@ -58,8 +60,13 @@ public struct Interpreter {
 
     /// Executes one statement; with `set timer on`, then reports its wall-clock and CPU time.
     /// - Throws: `MLEError` with the position of the problem; `Interrupted` on Ctrl-C.
-    public func execute(_ statement: Statement) throws {
+    /// - Parameters:
+    ///   - source: the statement's text, recorded with its output for an HTML report.
+    ///   - comment: the comment lines above it, recorded with it.
+    public func execute(_ statement: Statement, source: String? = nil, comment: String = "") throws {
         if let w = session.widthSource?() { session.width = max(w, 20) }
+        session.channel.begin(source, comment: comment)
+        defer { session.channel.end() }
         guard session.timer else { return try perform(statement) }
         let watch = Stopwatch()
         try perform(statement)
@@ -221,7 +228,7 @@ public struct Interpreter {
             }
             // A blank line after a multi-line table keeps consecutive reports apart.
             // CSV results are separated by a blank line too, one table per result.
-            session.output.result(session.format != .json && text.contains("\n") ? text + "\n" : text)
+            session.channel.report(r, rendered: session.format != .json && text.contains("\n") ? text + "\n" : text)
         default:
             switch session.format {
             case .json: session.output.result(v.json.serialized())

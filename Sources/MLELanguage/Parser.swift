@@ -10,10 +10,14 @@ public struct Parser {
 
     /// The text and where it starts, to lex again from a line after an error (`skipStatement`).
     private let text: String
+    /// The text's lines, for `lastStatementText`.
+    private let lines: [Substring]
     private let file: String
     private let firstLine: Int
     /// Where the statement being parsed starts.
     private var statementStart = 0
+    /// The last line of the statement before it (0 before the first).
+    private var previousEndLine = 0
     /// Times the text was lexed again after an error, and where it stopped doing so: each time
     /// lexes the rest of the text, so a cap keeps a pathological script linear enough.
     private var relexes = 0
@@ -24,6 +28,7 @@ public struct Parser {
         var lexer = Lexer(text, file: file, firstLine: firstLine)
         tokens = lexer.tokenize()
         self.text = text; self.file = file; self.firstLine = firstLine
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     private var current: Token { tokens[min(position, tokens.count - 1)] }
@@ -37,6 +42,7 @@ public struct Parser {
             throw MLEError(
                 at, "after \(Parser.maximumRelexes) errors inside unclosed brackets, the rest of the text is not read")
         }
+        if position > 0 { previousEndLine = tokens[min(position - 1, tokens.count - 1)].location.line }
         while current.kind == .newline { advance() }
         if current.kind == .end { return nil }
         statementStart = position
@@ -44,6 +50,35 @@ public struct Parser {
         let s = try statement()
         try endOfStatement()
         return s
+    }
+
+    /// The source lines of the statement `nextStatement` returned last, as written (for the
+    /// session's transcript).
+    public var lastStatementText: String {
+        guard !tokens.isEmpty else { return "" }
+        let first = tokens[min(statementStart, tokens.count - 1)].location.line
+        let last = max(first, tokens[min(max(position - 1, statementStart), tokens.count - 1)].location.line)
+        let from = max(first - firstLine, 0), to = min(last - firstLine, lines.count - 1)
+        guard from <= to else { return "" }
+        return lines[from...to].map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }.joined(separator: "\n")
+    }
+
+    /// The comment lines written just above that statement, after the one before it, without
+    /// their `#` (the prose of a teaching script; `#!` lines are left out).
+    public var lastStatementComment: String {
+        guard !tokens.isEmpty else { return "" }
+        let first = tokens[min(statementStart, tokens.count - 1)].location.line - firstLine
+        var k = first - 1
+        var comment: [Substring] = []
+        while k >= 0, k > previousEndLine - firstLine, k < lines.count {
+            let line = lines[k].drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("#!") || (!line.hasPrefix("#") && !line.trimmingCharacters(in: .whitespaces).isEmpty) {
+                break
+            }
+            if line.hasPrefix("#") { comment.append(line.dropFirst().drop { $0 == " " }) }
+            k -= 1
+        }
+        return comment.reversed().joined(separator: "\n")
     }
 
     /// Skips to the start of the next statement (after an error).

@@ -50,7 +50,18 @@ public final class Session {
     /// Reads the current width (the shell's terminal query); nil keeps `width` as set.
     public var widthSource: (() -> Int?)?
     public let registry: CommandRegistry
-    public var output: OutputSink
+    /// Where results, notes and errors go: the host's sink (`sink`), through the session's
+    /// channel, which also records them for `report "page.html"` and redirects results for
+    /// `set output` and `once`. Setting it replaces the host's sink.
+    public var output: OutputSink {
+        get { channel }
+        set { channel.inner = newValue }
+    }
+    /// The host's sink itself (the console, a test's buffer).
+    public var sink: OutputSink { channel.inner }
+    let channel: SessionOutput
+    /// What the session printed, statement by statement.
+    public var transcript: Transcript { channel.transcript }
     public var progress: ProgressSink
     public var cancellation: Cancellation
     /// Set by `quit`.
@@ -66,7 +77,7 @@ public final class Session {
         registry: CommandRegistry = .standard, output: OutputSink = BufferedOutput(),
         progress: ProgressSink = SilentProgress(), cancellation: Cancellation = .never
     ) {
-        self.registry = registry; self.output = output; self.progress = progress
+        self.registry = registry; self.channel = SessionOutput(output); self.progress = progress
         self.cancellation = cancellation
     }
 

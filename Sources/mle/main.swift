@@ -28,6 +28,13 @@ struct MLE: ParsableCommand {
     @Flag(name: .shortAndLong, help: "After the script or -c command, stay at the prompt with its variables.")
     var interactive = false
 
+    @Option(
+        name: .customLong("report"),
+        help: ArgumentHelp(
+            "After the script or -c command, write the session as an HTML page (each statement, its tables and plots).",
+            valueName: "page.html"))
+    var reportPage: String?
+
     @Option(help: "Output format: table, json or csv.")
     var format: String = "table"
 
@@ -74,6 +81,14 @@ struct MLE: ParsableCommand {
             ok = true
         } else {
             ok = Shell.runPlain(session: session, text: Shell.readAllStdin(), file: "<stdin>", keepGoing: keepGoing)
+        }
+        if let reportPage {
+            if let problem = session.writeReport(to: reportPage, source: script ?? command.map { "mle -c \($0)" }) {
+                FileHandle.standardError.write(Data((problem + "\n").utf8))
+                throw ExitCode(2)
+            }
+            FileHandle.standardError.write(
+                Data("wrote \(reportPage): \(session.transcript.entries.count) statements\n".utf8))
         }
         if interactive, command != nil || script != nil {
             // As julia -i: the session goes on at the prompt (or with the statements on standard

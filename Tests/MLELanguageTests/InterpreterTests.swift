@@ -162,7 +162,7 @@ import Testing
             let session = Session()
             session.width = width
             Interpreter(session: session).run("help \(topic)", file: "t.mle")
-            let text = (session.output as? BufferedOutput)?.results.joined(separator: "\n") ?? ""
+            let text = (session.sink as? BufferedOutput)?.results.joined(separator: "\n") ?? ""
             let long = text.split(separator: "\n").filter { $0.count > width }
             #expect(long.isEmpty, "help \(topic) at \(width) columns: \(long)")
             // Each option's name stands whole at the start of its row.

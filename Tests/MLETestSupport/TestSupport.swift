@@ -75,3 +75,11 @@ public func settingOf(_ body: () throws -> Void) -> String? {
     do { try body() } catch let e as SettingError { return e.setting } catch { return nil }
     return nil
 }
+
+/// Runs `body` with the path of a new empty folder, removed afterwards.
+public func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mle-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try body(dir.path)
+}

@@ -249,8 +249,7 @@ extension Report {
         if !shown.isEmpty { parts.append(TextLayout.facts(shown.map { ($0.label, $0.value.display) }, width: width)) }
         if !text.isEmpty { parts.append(TextLayout.wrap(text, width: width).joined(separator: "\n")) }
         parts += tables.filter { $0.audience != .machines }.map { $0.text(width: width) }
-        parts += plots.map { $0.text() }
-        parts += bars.map { $0.text() }
+        parts += figures.map { $0.text() }
         let closing = (verdict.map { [$0] } ?? []) + notes
         if !closing.isEmpty {
             parts.append(closing.flatMap { TextLayout.wrap($0, width: width) }.joined(separator: "\n"))

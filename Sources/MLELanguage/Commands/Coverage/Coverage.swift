@@ -184,10 +184,10 @@ enum CoverageCommand: Command {
                 o.versus != nil
                 ? "neuron coverage after each example, all examples fed"
                 : "neuron coverage after each example fed (the book's loop)"
-            report.plots.append(
-                TextPlot(
-                    title: curveTitle, series: plotSeries, xLabel: "examples fed",
-                    yRange: 0...1, percent: true))
+            var plot = TextPlot(
+                title: curveTitle, series: plotSeries, xLabel: "examples fed", yRange: 0...1, percent: true)
+            plot.yLabel = "neuron coverage"
+            report.figures.append(.plot(plot))
         }
 
         if o.search {

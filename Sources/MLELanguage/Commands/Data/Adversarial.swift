@@ -23,7 +23,7 @@ enum AdversarialCommand: Command {
             ParamSpec("seed", .integer, "random seed (default: the session seed)")
         ],
         returns: "a report; with validation=, two values: the report and the validation set",
-        examples: ["adversarial train test", "report, val = adversarial train test validation=0.2"]
+        examples: ["adversarial train test", "av, val = adversarial train test validation=0.2"]
     ) { inv in try execute(inv) }
 
     /// The classifiers that can tell the two sets apart.

@@ -302,7 +302,7 @@ enum CalibrationCommand: Command {
             title: "calibration of \(subject) on \(inv.names["data"] ?? o.data.name)",
             fields: fields, tables: tables,
             verdict: results.count == 1 ? reading.verdict : "\(names[0]): \(reading.verdict)", notes: notes)
-        report.plots = [plot]
+        report.figures = [.plot(plot)]
         return report
     }
 

@@ -227,7 +227,7 @@ enum CurveCommand: Command {
             title:
                 "\(o.kind == .roc ? "ROC" : "precision-recall") curve of \(names) on \(inv.names["data"] ?? o.data.name)",
             fields: fields, tables: tables)
-        report.plots = [plot]
+        report.figures = [.plot(plot)]
         return report
     }
 }

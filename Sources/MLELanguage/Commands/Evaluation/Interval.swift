@@ -93,6 +93,7 @@ enum IntervalCommand: Command {
         var fields: [Field] = []
         var notes: [String] = []
         var tables: [Table] = []
+        var figures: [Figure] = []
         var methodName: String
         let result: MLEEvaluation.Interval
         switch o.method {
@@ -147,7 +148,13 @@ enum IntervalCommand: Command {
                 notes.append("\(b.undefinedReplicates) resamples left \(metric.rawValue) undefined and were left out")
             }
             fields.append(Field("undefined_resamples", .count(b.undefinedReplicates), audience: .machines))
-            if histogram { tables.append(IntervalCommands.histogram(b.replicates, bins: 20)) }
+            if histogram {
+                let (table, figure) = IntervalCommands.histogram(
+                    b.replicates, bins: 20, estimate: b.interval.estimate, interval: (b.interval.low, b.interval.high),
+                    level: level, metric: metric.rawValue)
+                tables.append(table)
+                figures.append(.histogram(figure))
+            }
         }
         let positive = metric.needsPositiveClass ? o.labelled.positiveName : nil
         let label = positive.map { "\(metric.rawValue) (\($0))" } ?? metric.rawValue
@@ -166,6 +173,8 @@ enum IntervalCommand: Command {
             ] + (positive.map { [Field("positive", .text($0), audience: .machines)] } ?? []), at: 0)
         let title =
             "interval of \(metric.rawValue) for \(inv.names["model"] ?? o.model.model.kind) on \(inv.names["data"] ?? o.data.name)"
-        return .report(Report(kind: "interval", title: title, fields: fields, tables: tables, notes: notes))
+        var report = Report(kind: "interval", title: title, fields: fields, tables: tables, notes: notes)
+        report.figures = figures
+        return .report(report)
     }
 }

@@ -237,8 +237,10 @@ enum ImbalanceCommand: Command {
             ],
             tables: [Table(key: "strategies", caption: "* best in its column", columns: columns, rows: rows)],
             notes: notes)
-        report.bars.append(
-            BarChart(title: "balanced accuracy", bars: rowNames.enumerated().map { ($1, values[$0][0]) }, maximum: 1))
+        var chart = BarChart(
+            title: "balanced accuracy", bars: rowNames.enumerated().map { ($1, values[$0][0]) }, maximum: 1)
+        chart.baseline = BarChart.closeBaseline(chart.bars.compactMap(\.value), maximum: 1)
+        report.figures.append(.bars(chart))
         if interrupted {
             guard !values.isEmpty else { throw Interrupted() }
             let done = processed

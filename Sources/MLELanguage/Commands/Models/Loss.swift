@@ -9,13 +9,23 @@ enum LossCommand: Command {
         summary:
             "The training loss curve of a network trained in this session (and the validation loss with early stopping)",
         positionals: [ParamSpec("model", .model, "a network trained with mlp", required: true)],
+        options: [
+            .choice(
+                "scale", PlotScale.self,
+                "the plot's y axis: log, linear, or auto (log when the loss spans a decade or more)", default: .auto)
+        ],
         returns: "a loss report with a terminal plot",
-        examples: ["loss net"]
+        examples: ["loss net", "loss net scale=linear"]
     ) { inv in try execute(inv) }
 
-    struct Options { var model: ModelValue }
+    struct Options {
+        var model: ModelValue
+        var scale: PlotScale
+    }
 
-    static func options(_ inv: Invocation) throws -> Options { Options(model: try inv.model("model")) }
+    static func options(_ inv: Invocation) throws -> Options {
+        Options(model: try inv.model("model"), scale: try inv.choice("scale", PlotScale.self))
+    }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
         guard !o.model.lossHistory.isEmpty else {
@@ -60,7 +70,10 @@ enum LossCommand: Command {
         }
         var report = Report(
             kind: "loss", title: "loss of \(inv.names["model"] ?? "the model")", fields: facts, tables: [table])
-        report.plots.append(TextPlot(title: "loss per epoch", series: series, xLabel: "epoch"))
+        var plot = TextPlot(title: "loss per epoch", series: series, xLabel: "epoch")
+        plot.yLabel = "loss"
+        plot.logScale = o.scale.logScale(for: series.flatMap(\.y))
+        report.figures.append(.plot(plot))
         return .report(report)
     }
 }

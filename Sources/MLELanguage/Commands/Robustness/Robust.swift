@@ -300,7 +300,10 @@ enum RobustCommand: Command {
         var plot = TextPlot(
             title: "share of examples per δ", series: series, xLabel: "δ", yRange: 0...1, percent: true,
             width: max(10, min(60, runs.count * 6)))
-        plot.xEnds = (Format.number(runs.first?.delta ?? 0), Format.number(runs.last?.delta ?? 0))
+        // The radii are the ones asked for, evenly spaced on the plot whatever their values: a
+        // categorical axis, each radius under its points.
+        plot.categories = runs.map { Format.number($0.delta) }
+        plot.yLabel = "share of examples"
         var report = Report(
             kind: "robustness_curve",
             title: "ε-δ robustness of \(names.model) on \(names.data) over \(runs.count) radii",
@@ -311,7 +314,7 @@ enum RobustCommand: Command {
             ],
             tables: [table], extra: [("settings", RobustCommands.settingsJSON(s))])
         report.subjects = [("model", names.model), ("data", names.data)]
-        report.plots.append(plot)
+        report.figures.append(.plot(plot))
         return report
     }
 }

@@ -5,23 +5,28 @@ import MLELearning
 enum SetCommand: Command {
     static let spec = CommandSpec(
         name: "set",
-        summary: "Change a session setting: format (table, json, csv), seed, or timer (on, off)",
+        summary:
+            "Change a session setting: format (table, json, csv), seed, timer (on, off), or output (a file the results go to from now on, in the current format, as sqlite3's .output; stdout sends them back)",
         positionals: [
             ParamSpec("setting", .choice(Setting.allCases.map(\.rawValue)), "the setting to change", required: true),
             ParamSpec("value", .word, "its new value", required: true)
         ],
         returns: "nothing",
-        examples: ["set format json", "set seed 42", "set timer on"]
+        examples: [
+            "set format json", "set seed 42", "set timer on", "set output \"results.csv\"", "set output stdout"
+        ]
     ) { inv in try execute(inv) }
 
     /// The settings `set` changes.
-    enum Setting: String, CaseIterable { case format, seed, timer }
+    enum Setting: String, CaseIterable { case format, seed, timer, output }
 
     /// A setting and its new value, decoded.
     enum Options {
         case format(OutputFormat)
         case timer(Bool)
         case seed(UInt64)
+        /// A file for results, or nil for the terminal again.
+        case output(String?)
     }
 
     static func options(_ inv: Invocation) throws -> Options {
@@ -46,6 +51,14 @@ enum SetCommand: Command {
                 throw inv.error("seed takes a whole number of 0 or more", at: "value")
             }
             return .seed(UInt64(v))
+        case .output:
+            switch value {
+            case .symbol("stdout")?, .symbol("off")?: return .output(nil)
+            case .string(let path)? where !path.isEmpty: return .output(path)
+            default:
+                throw inv.error(
+                    "output takes a file name in quotes (set output \"results.csv\") or stdout", at: "value")
+            }
         }
     }
 
@@ -54,6 +67,18 @@ enum SetCommand: Command {
         case .format(let f): inv.session.format = f
         case .timer(let on): inv.session.timer = on
         case .seed(let s): inv.session.seed = s
+        case .output(let path?):
+            // The file is created (empty) now, so a path that cannot be written is said here.
+            do { try AtomicFile.write(Data(), to: path) } catch {
+                throw inv.error("cannot write '\(path)': \(error.localizedDescription)", at: "value")
+            }
+            inv.session.channel.file = (path, "")
+            inv.session.output.note("results go to \(path) (set output stdout sends them back)")
+        case .output(nil):
+            if let f = inv.session.channel.file {
+                inv.session.output.note("results go to the terminal again (\(f.path) is written)")
+            }
+            inv.session.channel.file = nil
         }
         return .none
     }

@@ -67,24 +67,29 @@ enum IntervalCommands {
         return labelled
     }
 
-    /// A text histogram of values in `bins` equal bins.
-    /// The bootstrap distribution in `bins` equal bins: each bin's start and count, with a bar
-    /// for people (the bins' ends are `from` and the next row's `from`; the last ends at the maximum).
-    static func histogram(_ values: [Double], bins: Int) -> Table {
-        let columns = [Table.Column("from"), Table.Column("count"), Table.Column("bar", "", .left, audience: .people)]
-        guard let lo = values.first, let hi = values.last else {
-            return Table(key: "histogram", caption: "bootstrap distribution", columns: columns, rows: [])
-        }
+    /// The bootstrap distribution in `bins` equal bins: a table of each bin's start and count
+    /// for machines (a bin ends where the next starts; the last at the maximum), and a histogram
+    /// marking the estimate and the interval for people.
+    static func histogram(
+        _ values: [Double], bins: Int, estimate: Double, interval: (low: Double, high: Double), level: Double,
+        metric: String
+    ) -> (Table, Histogram) {
+        let columns = [Table.Column("from"), Table.Column("count")]
+        let sorted = values.filter(\.isFinite).sorted()
+        let lo = sorted.first ?? 0, hi = sorted.last ?? 0
         let width = hi > lo ? (hi - lo) / Double(bins) : 1
-        var counts = [Int](repeating: 0, count: hi > lo ? bins : 1)
-        for v in values { counts[min(counts.count - 1, Int((v - lo) / width))] += 1 }
-        let top = counts.max() ?? 1
-        let rows = counts.indices.map { i -> [Cell] in
-            let start = lo + Double(i) * width
-            let bar = String(repeating: "█", count: max(counts[i] > 0 ? 1 : 0, 40 * counts[i] / max(top, 1)))
-            return [.number(start), .count(counts[i]), .text(bar)]
-        }
-        return Table(key: "histogram", caption: "bootstrap distribution", columns: columns, rows: rows)
+        var counts = [Int](repeating: 0, count: sorted.isEmpty ? 0 : (hi > lo ? bins : 1))
+        for v in sorted { counts[min(counts.count - 1, Int((v - lo) / width))] += 1 }
+        let starts = counts.indices.map { lo + Double($0) * width }
+        var table = Table(
+            key: "histogram", caption: "bootstrap distribution", columns: columns,
+            rows: counts.indices.map { [.number(starts[$0]), .count(counts[$0])] })
+        table.audience = .machines
+        let figure = Histogram(
+            title: "bootstrap distribution of \(metric) (\(sorted.count) resamples)", xLabel: metric, starts: starts,
+            binWidth: width, counts: counts, estimate: estimate,
+            interval: (interval.low, interval.high, "\(Format.percent(level)) interval"))
+        return (table, figure)
     }
 
     static func gTestReport(

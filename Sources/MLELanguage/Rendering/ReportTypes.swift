@@ -272,10 +272,9 @@ public struct Report: Sendable {
     public var extra: [(String, JSON)] = []
     /// Free text printed as is (help); empty for most reports.
     public var text: String
-    /// Curves drawn as text after the tables (table format only; JSON carries the data).
-    public var plots: [TextPlot] = []
-    /// Bar charts drawn after the plots (table format only).
-    public var bars: [BarChart] = []
+    /// Pictures drawn after the tables: as text in the table format (JSON and CSV carry the
+    /// data), as SVG by `plot … to=` and in an HTML session report.
+    public var figures: [Figure] = []
     /// The command that made the report, when it differs from `kind`; set by the interpreter.
     public var commandName: String?
 
