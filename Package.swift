@@ -19,6 +19,9 @@ let package = Package(
             name: "CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CEditLine", linkerSettings: [.linkedLibrary("edit")]),
+        // zlib (gzip-compressed CSV) and SQLite (databases), as Debian ships them.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // Element-wise kernels the Swift compiler would not vectorise (see the header).
         .target(
             name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])],
@@ -32,7 +35,8 @@ let package = Package(
         .target(
             name: "MLELearning",
             dependencies: [
-                "MLETensor", "CKernels", "ONNXSchema", .product(name: "SwiftProtobuf", package: "swift-protobuf")
+                "MLETensor", "CKernels", "ONNXSchema", "CZlib", "CSQLite",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf")
             ]),
         .target(name: "MLEEvaluation", dependencies: ["MLETensor", "MLELearning", "CKernels"]),
         // The language owns all text; the shell owns the terminal.
@@ -57,7 +61,8 @@ let package = Package(
         .testTarget(
             name: "MLELanguageTests",
             dependencies: [
-                "MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport", "ONNXSchema"
+                "MLELanguage", "MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport", "ONNXSchema", "CSQLite",
+                "CZlib"
             ])
     ]
 )

@@ -189,8 +189,10 @@ const unsigned char *mle_parse_float(const unsigned char *p, const unsigned char
 
 size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t ncols,
                     const unsigned char *modes, const long *slot, const long *textslot,
-                    size_t nfeatures, size_t ntext, int blank_is_missing,
+                    size_t nfeatures, size_t ntext, int blank_is_missing, unsigned char sep,
                     float *out, unsigned int *ranges, size_t first_row, size_t max_rows) {
+    /* Blanks around a field are skipped: spaces, and tabs unless they separate the fields. */
+    const int tab_is_blank = sep != '\t';
     size_t at = *pos, rows = 0;
     while (rows < max_rows && at < len) {
         const unsigned char *start = buf + at;
@@ -204,22 +206,22 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
         const unsigned char *p = start;
         int plain = 1;
         for (size_t j = 0; j < ncols; j++) {
-            while (p < line_end && (*p == ' ' || *p == '\t')) p++;
+            while (p < line_end && (*p == ' ' || (*p == '\t' && tab_is_blank))) p++;
             const unsigned char *field = p;
             if (modes[j] == MLE_CSV_NUMBER) {
                 float v;
-                if (p == line_end || *p == ',') {
+                if (p == line_end || *p == sep) {
                     if (!blank_is_missing) { plain = 0; break; }
                     v = NAN;
                 } else {
                     p = mle_parse_float_at(p, line_end, &v, 0);
                     if (p == NULL) { plain = 0; break; }
-                    while (p < line_end && (*p == ' ' || *p == '\t')) p++;
+                    while (p < line_end && (*p == ' ' || (*p == '\t' && tab_is_blank))) p++;
                 }
                 if (slot[j] >= 0) out_row[slot[j]] = v;
             } else {
                 const unsigned char *last = field;
-                while (p < line_end && *p != ',') {
+                while (p < line_end && *p != sep) {
                     if (*p == '"' || *p == '\r') { plain = 0; break; }
                     if (*p != ' ' && *p != '\t') last = p + 1;
                     p++;
@@ -230,9 +232,9 @@ size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t nc
                 r[1] = (unsigned int)(last - field);
                 if (slot[j] >= 0) out_row[slot[j]] = NAN;
             }
-            /* A field ends at a comma, or at the line's end for the last one. */
+            /* A field ends at the separator, or at the line's end for the last one. */
             if (j + 1 < ncols) {
-                if (p == line_end || *p != ',') { plain = 0; break; }
+                if (p == line_end || *p != sep) { plain = 0; break; }
                 p++;
             } else if (p != line_end) {
                 plain = 0; break;

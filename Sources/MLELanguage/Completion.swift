@@ -60,7 +60,7 @@ public struct Completer {
                 return o.name + "="
             }
             if tokens[0] == "help" {
-                candidates = session.registry.names
+                candidates = session.registry.names + HelpTopic.allCases.map(\.rawValue)
             } else if tokens[0] == "set" {
                 // The settings from the command's spec, then the values of the one named.
                 if tokens.count == 1, case .choice(let c)? = spec.positionals.first?.type {

@@ -59,6 +59,7 @@ struct CSVLoader {
     ) {
         var outOfRange = earlier
         var input = try bytes.map { BlockInput(bytes: $0, name: path) } ?? BlockInput(path: path)
+        input.separator = options.separator
         defer { input.close() }
 
         // The header.
@@ -170,7 +171,7 @@ struct CSVLoader {
                 let layout = ScanLayout(
                     ncols: ncols, modes: isText.map { UInt8($0 ? MLE_CSV_TEXT : MLE_CSV_NUMBER) },
                     slot: slot, textSlot: textSlot, features: d, texts: textColumns.count,
-                    blankIsMissing: blankIsMissing)
+                    blankIsMissing: blankIsMissing, separator: options.separator)
                 // The interners carry over from one scanner stretch to the next (rows through the
                 // general reader between them), so the target's numbers keep their meaning; a
                 // column turned to text renumbers the slots: the numbers become texts first.
@@ -452,13 +453,14 @@ private struct ScanLayout: Sendable {
     var features: Int
     var texts: Int
     var blankIsMissing: Int32
+    var separator: UInt8
 
     /// Scans `job`'s bytes; returns the rows read and where the scan stopped.
     func scan(_ job: ScanJob) -> (rows: Int, pos: Int) {
         var pos = job.start
         let rows = mle_csv_scan(
             job.buf.baseAddress, job.end, &pos, ncols, modes, slot, textSlot, features, texts,
-            blankIsMissing, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
+            blankIsMissing, separator, job.out.baseAddress, job.ranges.baseAddress, job.firstRow, job.maxRows)
         // The text cells matched against the texts seen before, here on the scanning thread
         // rather than one by one afterwards (perf: a sixth of loading a predictions file).
         if let ranges = job.ranges.baseAddress, let codes = job.codes.baseAddress {
@@ -567,6 +569,8 @@ private struct FeatureRows {
 /// blank lines skipped.
 private struct BlockInput {
     let path: String
+    /// The byte between fields (a comma unless the file uses another).
+    var separator: UInt8 = 0x2C
     let fd: Int32
     let fileSize: Int
     /// The whole file when it was given in memory (fd is then -1), and how much of it was read.
@@ -753,7 +757,7 @@ private struct BlockInput {
     /// Parses one record at `position` as `CSVReader.parse` does; throws Incomplete when it runs
     /// past the buffer before the end of the file.
     private mutating func parseRecord() throws -> [CSVField]? {
-        let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
+        let quote: UInt8 = 0x22, comma = separator, cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
         let n = count, atEnd = eof
         let bytes = buffer
         func at(_ k: Int) throws -> UInt8? {

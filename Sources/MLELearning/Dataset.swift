@@ -215,6 +215,9 @@ public struct ColumnOptions: Equatable, Sendable {
     public var categorical: [String] = []
     /// Columns that must be numbers; a text cell in one is an error.
     public var numeric: [String] = []
+    /// The byte between fields: a comma, or another the file uses (tab, semicolon, bar;
+    /// `CSVDialect.sniff` guesses it).
+    public var separator: UInt8 = 0x2C
     public init() {}
 
     /// pandas' default missing-value strings, less the exotic ones.

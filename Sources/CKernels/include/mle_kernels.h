@@ -33,7 +33,8 @@ const unsigned char *mle_parse_float(const unsigned char *p, const unsigned char
 
 /// Reads whole CSV records from buf[*pos ..< len] while they are plain: ended by LF or CRLF,
 /// no quotes, `ncols` fields, every MLE_CSV_NUMBER field a number mle_parse_float reads (or blank
-/// when `blank_is_missing`, read as NaN), blanks and tabs around fields ignored. Field j of row r
+/// when `blank_is_missing`, read as NaN), blanks and tabs around fields ignored (tabs only when `sep`, the field
+/// separator, is not a tab). Field j of row r
 /// goes to out[(first_row + r) * nfeatures + slot[j]] when slot[j] >= 0 (NaN for a text field);
 /// a text field's trimmed byte range (start relative to buf, length) goes to
 /// ranges[(r * ntext + textslot[j]) * 2 ...]. Stops before the first record that is
@@ -41,7 +42,7 @@ const unsigned char *mle_parse_float(const unsigned char *p, const unsigned char
 /// record's start. Returns the number of records read.
 size_t mle_csv_scan(const unsigned char *buf, size_t len, size_t *pos, size_t ncols,
                     const unsigned char *modes, const long *slot, const long *textslot,
-                    size_t nfeatures, size_t ntext, int blank_is_missing,
+                    size_t nfeatures, size_t ntext, int blank_is_missing, unsigned char sep,
                     float *out, unsigned int *ranges, size_t first_row, size_t max_rows);
 
 /// For each of `rows` text cells — cell r's byte range (start in buf, length) at

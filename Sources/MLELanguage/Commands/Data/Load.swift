@@ -7,15 +7,20 @@ enum LoadCommand: Command {
     static let spec = CommandSpec(
         name: "load",
         summary:
-            "Read a CSV file (header row; numeric and text columns, missing values) into a dataset, or a network (.safetensors, .onnx) into a model",
+            "Read a CSV file (header row; numeric and text columns, missing values; comma, tab, semicolon or bar between fields; gzip-compressed too) or a table of a SQLite database into a dataset, or a network (.safetensors, .onnx) into a model",
         positionals: [
             ParamSpec(
                 "file", .path,
-                "path of the CSV file or the network file (.safetensors: mle's or a PyTorch state dict; .onnx)",
+                "path of the CSV file (.csv, .tsv, .csv.gz), the SQLite database (.sqlite, .db) or the network file (.safetensors: mle's or a PyTorch state dict; .onnx)",
                 required: true)
         ],
         options: [
             ParamSpec("target", .string, "the column to predict; omit for data without a target"),
+            ParamSpec(
+                "sep", .string,
+                "the separator between fields: \",\" \";\" \"|\" or tab (default: guessed from the first lines)"),
+            ParamSpec("table", .string, "for a SQLite database: the table (or view) to read"),
+            ParamSpec("query", .string, "for a SQLite database: a select statement whose rows to read"),
             .choice(
                 "task", TaskChoice.self,
                 "how to read the target: auto takes text and whole numbers with at most 20 values as classes; "
@@ -59,6 +64,9 @@ enum LoadCommand: Command {
             "data = load \"datasets/iris.csv\" target=species",
             "digits = load \"datasets/digits.csv\" target=digit task=classification",
             "penguins = load \"datasets/penguins.csv\" target=species categorical=[year]",
+            "data = load \"measurements.tsv\" target=label", "data = load \"big.csv.gz\" target=y sep=\";\"",
+            "data = load \"shop.sqlite\" table=orders target=returned",
+            "data = load \"shop.sqlite\" query=\"select * from orders where year >= 2020\" target=returned",
             "net = load \"net.safetensors\"",
             "torchnet = load \"torch_mlp.safetensors\" data=train",
             "sknet = load \"model.onnx\" data=train"
@@ -71,7 +79,10 @@ enum LoadCommand: Command {
         case model(
             data: Dataset?, activation: Kernels.Activation?, classes: [String]?, scaling: DataCommands.InputScaling,
             order: [String]?)
-        case csv(target: String?, options: ColumnOptions)
+        /// Delimited text, gzip-compressed or not; the separator guessed when nil.
+        case csv(target: String?, options: ColumnOptions, separator: UInt8?)
+        /// A table or the rows of a query of a SQLite database.
+        case sqlite(target: String?, options: ColumnOptions, table: String?, query: String?)
     }
 
     struct Options {
@@ -95,7 +106,28 @@ enum LoadCommand: Command {
         if let na = inv.stringList("na") { options.missingTokens = Set(na) }
         options.categorical = inv.stringList("categorical") ?? []
         options.numeric = inv.stringList("numeric") ?? []
-        return Options(file: path, task: task, source: .csv(target: inv.string("target"), options: options))
+        let target = inv.string("target")
+        let lower = path.lowercased()
+        if [".sqlite", ".sqlite3", ".db"].contains(where: { lower.hasSuffix($0) })
+            || DataSource.isSQLite(DataSource.head(of: path, count: 16).bytes)
+        {
+            return Options(
+                file: path, task: task,
+                source: .sqlite(
+                    target: target, options: options, table: inv.string("table"), query: inv.string("query")))
+        }
+        return Options(
+            file: path, task: task, source: .csv(target: target, options: options, separator: try separator(inv)))
+    }
+
+    /// `sep=` as a byte: one ASCII character other than a quote or a line end; `tab` or "\t" for a tab.
+    static func separator(_ inv: Invocation) throws -> UInt8? {
+        guard let text = inv.string("sep") else { return nil }
+        if text == "tab" || text == "\\t" || text == "\t" { return 0x09 }
+        guard text.utf8.count == 1, let b = text.utf8.first, b >= 0x20 || b == 0x09, b < 0x7F, b != 0x22 else {
+            throw inv.error("sep takes one character, e.g. sep=\";\" or sep=tab", at: "sep")
+        }
+        return b
     }
 
     static func scaling(_ inv: Invocation) throws -> DataCommands.InputScaling {
@@ -116,11 +148,36 @@ enum LoadCommand: Command {
                 throw inv.error(
                     "\(option)= is for CSV data; a model file carries its own columns and outputs", at: option)
             }
-        case .csv:
+        case .csv, .sqlite:
             for option in ["data", "activation", "classes", "scaling", "means", "scales", "layers"]
             where inv.has(option) {
                 throw inv.error("\(option)= is for network files (.safetensors, .onnx)", at: option)
             }
+        }
+        switch o.source {
+        case .sqlite(_, _, let table, let query):
+            if inv.has("sep") {
+                throw inv.error("sep= is for delimited text; a database has its own columns", at: "sep")
+            }
+            if table != nil, query != nil {
+                throw inv.error("give table= or query=, not both", at: "query")
+            }
+            if table == nil, query == nil {
+                let tables = (try? DataSource.sqliteTables(path: o.file)) ?? []
+                throw inv.error(
+                    "a database holds tables: name one with table=\(tables.isEmpty ? "" : " (\(tables.joined(separator: ", ")))") or give query=\"select …\"",
+                    at: "file")
+            }
+            if let table, let tables = try? DataSource.sqliteTables(path: o.file), !tables.contains(table) {
+                throw inv.error(
+                    "no table named '\(table)' in \(o.file)\(Diagnostics.didYouMean(table, in: tables)) (tables: \(tables.isEmpty ? "none" : tables.joined(separator: ", ")))",
+                    at: "table")
+            }
+        case .csv, .model:
+            for option in ["table", "query"] where inv.has(option) {
+                throw inv.error("\(option)= is for SQLite databases (.sqlite, .db)", at: option)
+            }
+            if case .model = o.source, inv.has("sep") { throw inv.error("sep= is for delimited text", at: "sep") }
         }
     }
 
@@ -132,20 +189,56 @@ enum LoadCommand: Command {
                 activation: activation, classes: classes, scaling: scaling, order: order)
             for n in notes { inv.session.output.note(n) }
             return .model(model)
-        case .csv(let target, let options):
-            let (data, dropped) = try Dataset.read(
-                path: o.file, targetName: target, task: o.task, options: options, cancellation: inv.cancellation)
-            guard data.rowCount > 0 else {
-                throw inv.error(
-                    dropped > 0
-                        ? "'\(o.file)' has no row with a value of the target '\(target ?? "")'"
-                        : "'\(o.file)' has a header but no data rows", at: "file")
+        case .csv(let target, var options, let separator):
+            let head = DataSource.head(of: o.file)
+            var (data, dropped): (Dataset, Int)
+            if DataSource.isGzip(head.bytes) {
+                let text = try DataSource.gunzip(path: o.file, cancellation: inv.cancellation)
+                options.separator =
+                    separator ?? DataSource.sniff(Array(text.prefix(1 << 16)), whole: text.count <= 1 << 16)
+                (data, dropped) = try Dataset.read(
+                    csv: text, name: o.file, targetName: target, task: o.task, options: options)
+                // "data.csv.gz" holds "data".
+                data.name = ((data.name as NSString).deletingPathExtension as NSString).lastPathComponent
+            } else {
+                options.separator = separator ?? DataSource.sniff(head.bytes, whole: head.whole)
+                (data, dropped) = try Dataset.read(
+                    path: o.file, targetName: target, task: o.task, options: options, cancellation: inv.cancellation)
             }
-            if dropped > 0 {
+            if separator == nil, options.separator != 0x2C {
                 inv.session.output.note(
-                    "\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(target ?? "")' left out")
+                    "fields separated by \(DataSource.name(of: options.separator)) (guessed from the first lines; sep= to say)"
+                )
             }
-            return .dataset(data)
+            return try loaded(data, dropped: dropped, target: target, o, inv)
+        case .sqlite(let target, let options, let table, let query):
+            let sql = query ?? "select * from \"\((table ?? "").replacingOccurrences(of: "\"", with: "\"\""))\""
+            let text: [UInt8]
+            do {
+                text = try DataSource.sqliteCSV(path: o.file, query: sql, cancellation: inv.cancellation)
+            } catch let e as DataFileError where query != nil {
+                throw inv.error("\(e.message) (in query=)", at: "query")
+            }
+            var (data, dropped) = try Dataset.read(
+                csv: text, name: o.file, targetName: target, task: o.task, options: options)
+            data.name = table ?? ((o.file as NSString).lastPathComponent as NSString).deletingPathExtension
+            return try loaded(data, dropped: dropped, target: target, o, inv)
         }
+    }
+
+    /// A dataset read: refused when it has no rows, with a note of the rows left out.
+    static func loaded(_ data: Dataset, dropped: Int, target: String?, _ o: Options, _ inv: Invocation) throws -> Value
+    {
+        guard data.rowCount > 0 else {
+            throw inv.error(
+                dropped > 0
+                    ? "'\(o.file)' has no row with a value of the target '\(target ?? "")'"
+                    : "'\(o.file)' has a header but no data rows", at: "file")
+        }
+        if dropped > 0 {
+            inv.session.output.note(
+                "\(dropped) row\(dropped == 1 ? "" : "s") without a value of the target '\(target ?? "")' left out")
+        }
+        return .dataset(data)
     }
 }

@@ -5,10 +5,10 @@ import MLELearning
 enum HelpCommand: Command {
     static let spec = CommandSpec(
         name: "help",
-        summary: "List the commands, or explain one",
-        positionals: [ParamSpec("command", .word, "a command name")],
+        summary: "List the commands, or explain one, or a topic: language, formats, metrics, units",
+        positionals: [ParamSpec("command", .word, "a command name, or a topic (language, formats, metrics, units)")],
         returns: "help text",
-        examples: ["help", "help mlp"]
+        examples: ["help", "help mlp", "?mlp", "help metrics"]
     ) { inv in try execute(inv) }
 
     struct Options {
@@ -19,15 +19,19 @@ enum HelpCommand: Command {
     static func options(_ inv: Invocation) throws -> Options { Options(command: inv.string("command")) }
 
     static func validate(_ o: Options, _ inv: Invocation) throws {
-        if let name = o.command, inv.session.registry[name] == nil {
+        if let name = o.command, inv.session.registry[name] == nil, HelpTopic(rawValue: name) == nil {
+            let topics = HelpTopic.allCases.map(\.rawValue)
             throw inv.error(
-                "no command named '\(name)'\(Diagnostics.didYouMean(name, in: inv.session.registry.names))",
+                "no command or topic named '\(name)'\(Diagnostics.didYouMean(name, in: inv.session.registry.names + topics)) (topics: \(topics.joined(separator: ", ")))",
                 at: "command")
         }
     }
 
     static func run(_ o: Options, _ inv: Invocation) throws -> Value {
         let registry = inv.session.registry
+        if let name = o.command, registry[name] == nil, let topic = HelpTopic(rawValue: name) {
+            return .report(topic.report)
+        }
         guard let name = o.command, let spec = registry[name] else { return .report(overview(registry)) }
         return .report(detail(spec))
     }
@@ -40,7 +44,10 @@ enum HelpCommand: Command {
                 .text(
                     "COMMAND ARGS key=value  ·  name = COMMAND ...  ·  a, b = COMMAND ...\n"
                         + "for x in [1, 2] { ... }  ·  NAME shows a variable  ·  # comment")),
-            Field("more", .text("help COMMAND for its arguments, options and examples; Tab completes"))
+            Field("more", .text("help COMMAND for its arguments, options and examples; Tab completes")),
+            Field(
+                "topics",
+                .text(HelpTopic.allCases.map { "help \($0.rawValue): \($0.summary)" }.joined(separator: "\n")))
         ]
         let tables = CommandArea.allCases.compactMap { area -> Table? in
             let rows = specs.filter { $0.area == area }.map { [Cell.text($0.name), .text($0.summary)] }
