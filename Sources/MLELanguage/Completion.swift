@@ -1,8 +1,10 @@
 import Foundation
+import MLELearning
 
 /// Tab completion from the command registry and the session: command names at the start of a
-/// statement, option names and variables after a command, choices after `option=`, and file
-/// paths inside a string.
+/// statement; after a command, the variables whose type fits the next argument and the options;
+/// after `option=`, its choices, the column names or class names of the data the statement is
+/// about, or the variables of the option's type; file paths inside a string.
 public struct Completer {
     public let session: Session
     public init(session: Session) { self.session = session }
@@ -46,13 +48,8 @@ public struct Completer {
         var candidates: [String]
         if tokens.isEmpty || (tokens.count == 1 && tokens[0].hasSuffix(",")) || tokens.last == "{" {
             candidates = session.registry.names + variables + ["for"]
-        } else if head.hasSuffix("="), let spec = session.registry[tokens[0]] {
-            let option = String(tokens.last?.dropLast() ?? "").split(separator: "=").last.map(String.init) ?? ""
-            switch spec.option(option)?.type {
-            case .choice(let c)?: candidates = c
-            case .bool?: candidates = ["true", "false"]
-            default: candidates = variables
-            }
+        } else if let spec = session.registry[tokens[0]], let option = optionBeingWritten(head) {
+            candidates = values(of: option, in: spec, tokens: tokens)
         } else if let spec = session.registry[tokens[0]] {
             let given = Set(tokens.dropFirst().compactMap { $0.split(separator: "=").first.map(String.init) })
             let options = spec.options.filter { !given.contains($0.name) }.map { o -> String in
@@ -72,13 +69,116 @@ public struct Completer {
                 candidates = c
             }  // `imbalance compare`
             else {
-                candidates = variables + options
+                // The next positional argument takes only variables of its type; once they are
+                // all written, options remain.
+                let written = tokens.dropFirst().filter { !$0.contains("=") }.count
+                let next = spec.positionals[safe: written]
+                candidates = (next.map { fitting($0.type) } ?? []) + options
             }
         } else {
             candidates = variables
         }
         let matches = Array(Set(candidates.filter { $0.hasPrefix(word) })).sorted()
         return finish(word: word, matches: matches, suffix: { $0.hasSuffix("=") ? "" : " " })
+    }
+
+    /// Option names whose values are columns of the statement's data, and class names.
+    public static let columnOptions: Set<String> = [
+        "target", "by", "categorical", "numeric", "bin_columns", "columns", "group", "id", "outcome"
+    ]
+    public static let classOptions: Set<String> = ["positive", "class", "keep", "classes"]
+
+    /// The option whose value the cursor is in: `name=` just typed, or inside its list
+    /// (`categorical=[island, s`).
+    func optionBeingWritten(_ head: String) -> String? {
+        func name(before end: String.Index) -> String {
+            String(head[..<end].reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+        }
+        // Inside an open list: the option before its bracket.
+        var depth = 0
+        var k = head.endIndex
+        while k > head.startIndex {
+            k = head.index(before: k)
+            if head[k] == "]" { depth += 1 }
+            if head[k] == "[" {
+                if depth == 0 {
+                    guard k > head.startIndex, head[head.index(before: k)] == "=" else { return nil }
+                    return name(before: head.index(before: k))
+                }
+                depth -= 1
+            }
+        }
+        guard head.hasSuffix("=") else { return nil }
+        return name(before: head.index(before: head.endIndex))
+    }
+
+    /// The variables whose values an argument of `type` takes.
+    func fitting(_ type: ArgType) -> [String] {
+        session.variables.filter { _, v in
+            switch (type, v) {
+            case (.dataset, .dataset), (.model, .model), (.modelOrDataset, .dataset), (.modelOrDataset, .model):
+                return true
+            case (.number, .number), (.integer, .number), (.bool, .bool): return true
+            case (.string, .string), (.string, .symbol), (.word, _), (.path, .string): return true
+            case (.list, .list): return true
+            case (.list(let inner), _): return fittingOne(inner, v)
+            case (.choice, .symbol), (.choice, .string): return true
+            default: return false
+            }
+        }.keys.sorted()
+    }
+
+    private func fittingOne(_ type: ArgType, _ v: Value) -> Bool {
+        switch (type, v) {
+        case (.dataset, .dataset), (.model, .model), (.number, .number), (.integer, .number): return true
+        case (.string, .string), (.string, .symbol): return true
+        default: return false
+        }
+    }
+
+    /// What may follow `option=` in a statement of `spec`.
+    func values(of option: String, in spec: CommandSpec, tokens: [String]) -> [String] {
+        let type = spec.option(option)?.type
+        if case .choice(let c)? = type { return c }
+        if case .bool? = type { return ["true", "false"] }
+        if Completer.columnOptions.contains(option) {
+            if spec.name == "load", let file = tokens.dropFirst().first(where: { $0.hasPrefix("\"") }) {
+                return Completer.header(of: String(file.dropFirst().prefix { $0 != "\"" }))
+            }
+            if let d = subjects(tokens, spec).dataset {
+                return d.featureNames + (d.targetName.map { [$0] } ?? [])
+            }
+        }
+        if Completer.classOptions.contains(option) {
+            let (dataset, model) = subjects(tokens, spec)
+            if let names = dataset?.task?.classNames ?? model?.model.task.classNames, !names.isEmpty { return names }
+        }
+        return type.map(fitting) ?? session.variables.keys.sorted()
+    }
+
+    /// The first dataset and the first model among the statement's arguments.
+    func subjects(_ tokens: [String], _ spec: CommandSpec) -> (dataset: Dataset?, model: ModelValue?) {
+        var dataset: Dataset?, model: ModelValue?
+        for t in tokens.dropFirst() {
+            let name = t.split(separator: "=").last.map(String.init) ?? t
+            switch session.variables[name] {
+            case .dataset(let d)?: if dataset == nil { dataset = d }
+            case .model(let m)?: if model == nil { model = m }
+            default: break
+            }
+        }
+        return (dataset, model)
+    }
+
+    /// The column names in the header of a delimited text file (empty when it cannot be read).
+    static func header(of path: String) -> [String] {
+        let head = DataSource.head(of: NSString(string: path).expandingTildeInPath, count: 1 << 14)
+        guard !DataSource.isGzip(head.bytes), !DataSource.isSQLite(head.bytes) else { return [] }
+        let separator = Character(Unicode.Scalar(DataSource.sniff(head.bytes, whole: head.whole)))
+        let line = String(decoding: head.bytes.prefix { $0 != 0x0A }, as: UTF8.self)
+        return line.split(separator: separator).map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r\""))
+        }.filter { !$0.isEmpty }
     }
 
     /// The text of the statement the cursor is in (after the last `;`, `{` or newline).

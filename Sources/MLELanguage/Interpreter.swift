@@ -216,12 +216,15 @@ public struct Interpreter {
         case .tuple(let parts):
             for p in parts { show(p) }
         case .report(let r):
-            let text: String
+            var text: String
             do {
                 // A partial result (Ctrl-C already pressed) is shown whole; otherwise Ctrl-C stops
                 // the rendering of millions of rows.
                 let stop = session.cancellation.isCancelled ? Cancellation.never : session.cancellation
                 text = try r.render(session.format, width: session.width, cancellation: stop)
+                if session.colour, session.format == .table, !session.channel.redirected {
+                    text = TextColour.report(text, verdict: r.verdict, width: session.width)
+                }
             } catch {
                 session.output.note("interrupted: the result was not shown (the value is kept)")
                 return

@@ -51,6 +51,58 @@ public struct Lexer {
         return trimmed.first == "\\"
     }
 
+    /// A statement typed over several lines as one line that means the same, for the history
+    /// (↑ recalls the whole statement): a line break inside `(` or `[`, or after a `\\`, becomes a
+    /// space; one between statements (a loop body's) becomes `; `; comments are left out.
+    public static func oneLine(_ text: String) -> String {
+        guard text.contains("\n") else { return text }
+        var out = ""
+        var stack: [Character] = []
+        var inString = false, escaped = false, inComment = false, lineStart = false
+        for ch in text {
+            if inComment {
+                if ch == "\n" { inComment = false } else { continue }
+            }
+            // The next line's indentation goes: the join already put one blank.
+            if lineStart, !inString, ch == " " || ch == "\t" { continue }
+            lineStart = false
+            if inString {
+                out.append(ch)
+                if escaped {
+                    escaped = false
+                } else if ch == "\\" {
+                    escaped = true
+                } else if ch == "\"" {
+                    inString = false
+                }
+                continue
+            }
+            switch ch {
+            case "\"": inString = true; out.append(ch)
+            case "#": inComment = true
+            case "(", "[", "{": stack.append(ch); out.append(ch)
+            case ")", "]", "}": if !stack.isEmpty { stack.removeLast() }; out.append(ch)
+            case "\n", "\r":
+                while out.last == " " || out.last == "\t" { out.removeLast() }
+                if out.last == "\\" {
+                    out.removeLast()
+                    while out.last == " " || out.last == "\t" { out.removeLast() }
+                    out.append(" ")
+                } else if let open = stack.last, open != "{" {
+                    out.append(" ")
+                } else if let last = out.last, last != "{", last != ";", last != " " {
+                    out.append("; ")
+                } else if out.last != " " {
+                    out.append(" ")
+                }
+                lineStart = true
+            default: out.append(ch)
+            }
+        }
+        while out.last == " " || out.last == ";" { out.removeLast() }
+        return out
+    }
+
     /// All tokens, ending with `.end`.
     public mutating func tokenize() -> [Token] {
         var out: [Token] = []

@@ -44,6 +44,9 @@ public final class Session {
     public var seed: UInt64 = 0
     /// `set timer on`: each statement's wall-clock and CPU time is reported as a note.
     public var timer = false
+    /// Colour the table text of results (verdicts, best cells): set by the shell when stdout is
+    /// a terminal and `NO_COLOR` is not set. Never applied to results sent to a file.
+    public var colour = false
     /// The columns tables, help and notes are fitted to: the terminal's width, `COLUMNS`, or
     /// `TextLayout.defaultWidth` without a terminal. The shell updates it before each statement.
     public var width = TextLayout.defaultWidth

@@ -6,6 +6,9 @@ import MLELanguage
 /// boundaries to its width; elsewhere each stays one line, as tools reading FILE:LINE:COL expect.
 public final class ConsoleOutput: OutputSink {
     private let wrapStderr = isatty(STDERR_FILENO) != 0
+    /// Errors and warnings in colour on a terminal (not with NO_COLOR).
+    private let colour = TextColour.wanted(
+        isTerminal: isatty(STDERR_FILENO) != 0, environment: ProcessInfo.processInfo.environment)
     public init() {}
     /// Writes in pieces of 16 KB, and stops at Ctrl-C: a terminal takes seconds to show
     /// millions of rows of CSV.
@@ -29,8 +32,14 @@ public final class ConsoleOutput: OutputSink {
             start = end
         }
     }
-    public func note(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
-    public func error(_ text: String) { mle_write_stderr(fitted(text) + "\n") }
+    public func note(_ text: String) {
+        let fitted = fitted(text)
+        mle_write_stderr((colour ? TextColour.note(fitted) : fitted) + "\n")
+    }
+    public func error(_ text: String) {
+        let fitted = fitted(text)
+        mle_write_stderr((colour ? TextColour.error(fitted) : fitted) + "\n")
+    }
 
     private func fitted(_ text: String) -> String {
         guard wrapStderr, let width = terminalWidth() else { return text }

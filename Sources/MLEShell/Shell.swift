@@ -59,12 +59,15 @@ public enum Shell {
             if line.hasSuffix("\n") { line.removeLast() }
             if buffer.isEmpty { statementStart = lineNumber }
             lineNumber += 1
-            if !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                mle_history_add(line)
-                appendHistory(line, to: history)
-            }
             buffer += buffer.isEmpty ? line : "\n" + line
             if Lexer.needsContinuation(buffer) { continue }
+            // The whole statement is one history entry, on one line that means the same, so ↑
+            // recalls all of it.
+            let entry = Lexer.oneLine(buffer)
+            if !entry.trimmingCharacters(in: .whitespaces).isEmpty {
+                mle_history_add(entry)
+                appendHistory(entry, to: history)
+            }
             let text = buffer
             buffer = ""
             clearInterrupt()

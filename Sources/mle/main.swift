@@ -63,6 +63,8 @@ struct MLE: ParsableCommand {
         session.threads = .ownsProcess
         session.seed = seed
         session.widthSource = terminalWidth
+        session.colour = TextColour.wanted(
+            isTerminal: isatty(STDOUT_FILENO) != 0, environment: ProcessInfo.processInfo.environment)
         Shell.installInterruptHandler()
 
         let ok: Bool

@@ -236,3 +236,33 @@ final class SVGElements: NSObject, XMLParserDelegate {
         #expect(!good2 && bad2.errors.first?.contains("output takes a file name") == true)
     }
 }
+
+@Test func colourOnlyOnATerminalWithoutNO_COLOR() throws {
+    #expect(TextColour.wanted(isTerminal: true, environment: [:]))
+    #expect(!TextColour.wanted(isTerminal: false, environment: [:]))
+    #expect(!TextColour.wanted(isTerminal: true, environment: ["NO_COLOR": "1"]))
+    #expect(!TextColour.wanted(isTerminal: true, environment: ["TERM": "dumb"]))
+    #expect(TextColour.error("t.mle:1:2: error: bad") == "t.mle:1:2: \u{1B}[1;31merror:\u{1B}[0m bad")
+    #expect(TextColour.note("warning: x") == "\u{1B}[33mwarning:\u{1B}[0m x" && TextColour.note("wrote x") == "wrote x")
+    try withTemporaryDirectory { dir in
+        let script = """
+            train = load "\(dataPath("breast_cancer.csv"))" target=diagnosis
+            a, b = split train ratio=0.7 stratify seed=1
+            imbalance compare a b model=logistic seed=1
+            set output "\(dir)/out.txt"
+            imbalance compare a b model=logistic seed=1
+            """
+        let session = Session()
+        session.colour = true
+        let (_, out, ok) = run(script, in: session)
+        #expect(ok, "\(out.errors)")
+        // The best cells in bold green on the console; the file gets plain text.
+        let shown = out.results.last ?? ""
+        #expect(shown.contains("\u{1B}[1;32m") && shown.contains(" *\u{1B}[0m"))
+        let file = try String(contentsOfFile: "\(dir)/out.txt", encoding: .utf8)
+        #expect(file.contains(" *") && !file.contains("\u{1B}"))
+        session.colour = false
+        let (_, plain, good) = run("set output stdout\nimbalance compare a b model=logistic seed=1", in: session)
+        #expect(good && plain.results.joined().contains(" *") && !plain.results.joined().contains("\u{1B}"))
+    }
+}

@@ -211,13 +211,13 @@ import Testing
 }
 
 @Test func completionOffersCommandsOptionsChoicesAndPaths() throws {
-    let session = Session()
-    session.variables["train"] = .number(1)
+    let (session, _, loaded) = run("train = load \"\(dataPath("iris.csv"))\" target=species")
+    #expect(loaded)
     let c = Completer(session: session)
     #expect(c.complete("eva") == .init(insert: "luate ", candidates: []))
     #expect(c.complete("net = ml") == .init(insert: "p ", candidates: []))
     #expect(c.complete("mlp train ep") == .init(insert: "ochs=", candidates: []))
-    #expect(c.complete("evaluate tr") == .init(insert: "ain ", candidates: []))
+    #expect(c.complete("describe tr") == .init(insert: "ain ", candidates: []))
     #expect(c.complete("baseline train kind=z") == .init(insert: "ero_rule ", candidates: []))
     #expect(c.complete("split train str") == .init(insert: "atify ", candidates: []))
     #expect(c.complete("s").candidates == ["sample", "save", "search", "set", "show", "source", "split"])
@@ -233,6 +233,36 @@ import Testing
     try "a".write(to: dir.appendingPathComponent("iris.csv"), atomically: true, encoding: .utf8)
     #expect(c.complete("load \"\(dir.path)/ir") == .init(insert: "is.csv\"", candidates: []))
     #expect(c.complete("load \"\(dir.path)/su") == .init(insert: "b/", candidates: []))
+}
+
+@Test func completionOffersColumnsClassesAndVariablesOfTheRightType() throws {
+    let (session, out, ok) = run(
+        """
+        peng = load "\(dataPath("penguins.csv"))" target=species
+        net = mlp peng hidden=[4] epochs=1 seed=1
+        delta = 0.1
+        name = "x"
+        """)
+    #expect(ok, "\(out.errors)")
+    let c = Completer(session: session)
+    // Only a model fits evaluate's first argument, only a dataset its second.
+    let first = c.complete("evaluate ").candidates, second = c.complete("evaluate net ").candidates
+    #expect(first.contains("net") && !first.contains("peng") && !first.contains("delta") && !first.contains("name"))
+    #expect(second.contains("peng") && !second.contains("net") && !second.contains("delta"))
+    // Column names of the statement's data, in a list too; class names of its target.
+    #expect(c.complete("evaluate net peng by=is") == .init(insert: "land ", candidates: []))
+    #expect(c.complete("evaluate net peng by=[island, bill_l") == .init(insert: "ength_mm ", candidates: []))
+    #expect(c.complete("evaluate net peng positive=Ch") == .init(insert: "instrap ", candidates: []))
+    #expect(c.complete("relabel peng keep=[Ad") == .init(insert: "elie ", candidates: []))
+    // load's target= from the file's header, before the data exists.
+    #expect(c.complete("d = load \"\(dataPath("iris.csv"))\" target=sp") == .init(insert: "ecies ", candidates: []))
+    // An option of a type takes the variables of that type.
+    #expect(c.complete("robust net peng delta=") == .init(insert: "delta ", candidates: []))
+    #expect(c.complete("help met") == .init(insert: "rics ", candidates: []))
+    // Every option the completer treats as columns or classes is an option of some command.
+    let options = Set(
+        CommandRegistry.standard.names.flatMap { CommandRegistry.standard[$0]?.options.map(\.name) ?? [] })
+    #expect(Completer.columnOptions.isSubset(of: options) && Completer.classOptions.isSubset(of: options))
 }
 
 @Test func tourScriptRunsEndToEndWithAccurateMLP() throws {

@@ -121,3 +121,26 @@ func kinds(_ text: String) -> [TokenKind] {
         ])
     #expect(s.variables["x"] == nil && s.variables["y"] == nil && s.variables["z"] != nil)
 }
+
+@Test func multiLineStatementsBecomeOneHistoryLine() throws {
+    #expect(Lexer.oneLine("x = 1") == "x = 1")
+    #expect(Lexer.oneLine("net = mlp train \\\n    hidden=[32, 16]") == "net = mlp train hidden=[32, 16]")
+    #expect(Lexer.oneLine("hs = [32,\n  16]") == "hs = [32, 16]")
+    #expect(
+        Lexer.oneLine("for d in [0.05, 0.1] {\n  # each radius\n  robust net test delta=d\n  x = \"a  # b\"\n}")
+            == "for d in [0.05, 0.1] { robust net test delta=d; x = \"a  # b\"; }")
+    // The joined line parses to the same statements as the lines.
+    for text in [
+        "for d in [0.05, 0.1] {\n  x = d\n  y = [d,\n 2]\n}", "net = mlp train \\\n hidden=[4]", "z = [1,\n\n2]"
+    ] {
+        var a = Parser(text, file: "t"), b = Parser(Lexer.oneLine(text), file: "t")
+        var first: [String] = [], second: [String] = []
+        // Statements compared without their positions (t:LINE:COL).
+        func plain(_ s: Statement) -> String {
+            "\(s)".replacingOccurrences(of: "t:[0-9]+:[0-9]+", with: "", options: .regularExpression)
+        }
+        while let s = try a.nextStatement() { first.append(plain(s)) }
+        while let s = try b.nextStatement() { second.append(plain(s)) }
+        #expect(first == second && !first.isEmpty, "\(text)\n\(first)\n\(second)")
+    }
+}

@@ -194,6 +194,9 @@ final class SessionOutput: OutputSink {
 
     init(_ inner: OutputSink) { self.inner = inner }
 
+    /// Whether results go to a file now (and so get no colour).
+    var redirected: Bool { file != nil || onceFile != nil }
+
     func result(_ text: String) {
         transcript.add(.result(text))
         deliver(text)
