@@ -52,8 +52,13 @@ public enum DataSource {
     }
 
     /// The first `count` bytes of a file (fewer when it is shorter), and whether that is all of it.
+    /// Nothing but a regular file is opened: a FIFO would block the open until a writer comes, a
+    /// device may never end (the CSV loader then says what the path is).
     public static func head(of path: String, count: Int = 1 << 16) -> (bytes: [UInt8], whole: Bool) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return ([], true) }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+            let handle = FileHandle(forReadingAtPath: path)
+        else { return ([], true) }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: count)) ?? Data()
         return ([UInt8](data), data.count < count)
@@ -69,6 +74,12 @@ public enum DataSource {
     /// - Throws: `DataFileError` for a file that is not gzip or is cut short; `MemoryError` when
     ///   the contents outgrow the memory available; `Cancelled`.
     public static func gunzip(path: String, cancellation: Cancellation = .never) throws -> [UInt8] {
+        // A regular file only; its compressed bytes are held whole: checked first.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw DataFileError(file: path, position: nil, message: "cannot open: it is not a regular file")
+        }
+        if let size = attributes?[.size] as? Int { try Memory.reserve(size, for: "read \(path)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataFileError(file: path, position: nil, message: "cannot open: no such file or it is unreadable")
         }
@@ -147,6 +158,7 @@ public enum DataSource {
     public static func sqliteCSV(path: String, query: String, cancellation: Cancellation = .never) throws -> [UInt8] {
         let db = try SQLiteDatabase(path: path)
         defer { db.close() }
+        db.cancellation = cancellation
         var out: [UInt8] = []
         var rows = 0, checkedUpTo = 0
         try db.query(query, file: path) { names, row in
@@ -178,11 +190,30 @@ public enum DataSource {
 private final class SQLiteDatabase {
     private var db: OpaquePointer?
     let path: String
+    /// Heard by SQLite itself every 10,000 virtual-machine steps, so a long query before its
+    /// first row (a join, a sort) stops at Ctrl-C too.
+    var cancellation: Cancellation = .never {
+        didSet {
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            sqlite3_progress_handler(
+                db, 10_000,
+                { context in
+                    guard let context else { return 0 }
+                    return Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().cancellation.isCancelled
+                        ? 1 : 0
+                }, context)
+        }
+    }
 
     init(path: String) throws {
         self.path = path
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw DataFileError(file: path, position: nil, message: "cannot open: no such file or it is unreadable")
+        }
+        // SQLite would block opening a FIFO until a writer comes.
+        guard (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
+        else {
+            throw DataFileError(file: path, position: nil, message: "cannot open: it is not a regular file")
         }
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -193,6 +224,7 @@ private final class SQLiteDatabase {
     }
 
     func close() {
+        sqlite3_progress_handler(db, 0, nil, nil)
         sqlite3_close(db)
         db = nil
     }
@@ -214,6 +246,7 @@ private final class SQLiteDatabase {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else {
+                if status == SQLITE_INTERRUPT, cancellation.isCancelled { throw Cancelled() }
                 let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(status)"
                 throw DataFileError(file: file, position: nil, message: message)
             }

@@ -175,7 +175,9 @@ import Testing
         }
     }
     let (_, bad, _) = run("help evalute")
-    #expect(bad.errors == ["t.mle:1:6: error: no command named 'evalute'; did you mean 'evaluate'?"])
+    #expect(bad.errors == ["t.mle:1:6: error: no command or topic named 'evalute'; did you mean 'evaluate'?"])
+    let (_, topic, _) = run("help metricz")
+    #expect(topic.errors == ["t.mle:1:6: error: no command or topic named 'metricz'; did you mean 'metrics'?"])
 }
 
 @Test func sourceRunsAnotherScriptAndRefusesCycles() throws {
@@ -519,12 +521,19 @@ final class RecordingProgress: ProgressSink {
     #expect(mkfifo(fifo, 0o600) == 0)
     defer { try? FileManager.default.removeItem(atPath: fifo) }
     // A FIFO with no writer would block the open forever; a device never ends.
-    let (_, out, _) = run("a = load \"\(fifo)\"\nb = load \"/dev/zero\"\nc = 1", keepGoing: true)
+    // The same for a FIFO named as a database (SQLite would block too) and for Tab's look at a header.
+    let db = fifo + ".db"
+    #expect(mkfifo(db, 0o600) == 0)
+    defer { try? FileManager.default.removeItem(atPath: db) }
+    let (session, out, _) = run(
+        "a = load \"\(fifo)\"\nb = load \"/dev/zero\"\nd = load \"\(db)\" table=t\nc = 1", keepGoing: true)
     #expect(
         out.errors == [
             "t.mle:1:10: error: \(fifo): cannot open: it is not a regular file",
-            "t.mle:2:10: error: /dev/zero: cannot open: it is not a regular file"
+            "t.mle:2:10: error: /dev/zero: cannot open: it is not a regular file",
+            "t.mle:3:10: error: \(db): cannot open: it is not a regular file"
         ])
+    #expect(Completer(session: session).complete("x = load \"\(fifo)\" target=").candidates.isEmpty)
 }
 
 @Test func writingAFileKeepsItsPermissions() throws {

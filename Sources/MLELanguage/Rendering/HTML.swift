@@ -230,6 +230,11 @@ final class SessionOutput: OutputSink {
     func end() {
         guard let once = onceFile else { return }
         onceFile = nil
+        // A statement that failed or printed nothing leaves the file as it was.
+        guard !once.text.isEmpty else {
+            inner.note("nothing written to \(once.path): the statement printed no result")
+            return
+        }
         do {
             try AtomicFile.write(Data(once.text.utf8), to: once.path)
             inner.note("wrote \(once.path)")

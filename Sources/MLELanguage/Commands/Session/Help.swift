@@ -21,8 +21,11 @@ enum HelpCommand: Command {
     static func validate(_ o: Options, _ inv: Invocation) throws {
         if let name = o.command, inv.session.registry[name] == nil, HelpTopic(rawValue: name) == nil {
             let topics = HelpTopic.allCases.map(\.rawValue)
+            let suggestion = Diagnostics.didYouMean(name, in: inv.session.registry.names + topics)
             throw inv.error(
-                "no command or topic named '\(name)'\(Diagnostics.didYouMean(name, in: inv.session.registry.names + topics)) (topics: \(topics.joined(separator: ", ")))",
+                "no command or topic named '\(name)'"
+                    + (suggestion.isEmpty
+                        ? " (topics: \(topics.joined(separator: ", ")); help lists the commands)" : suggestion),
                 at: "command")
         }
     }
