@@ -230,6 +230,10 @@ final class SVGElements: NSObject, XMLParserDelegate {
         let console = out.results.joined(separator: "\n")
         #expect(console.contains("x,number,1") && console.contains("w,number,4"))
         #expect(!console.contains("sepal_length") && !console.contains("y,number"))
+        // A loop is one statement: once takes all its results.
+        let (_, loop, looped) = run("once \"\(dir)/loop.txt\"\nfor x in [1, 2] { y = x }\nz = 3")
+        #expect(looped && loop.results.joined() == "z: 3")
+        #expect(try String(contentsOfFile: "\(dir)/loop.txt", encoding: .utf8) == "y: 1\ny: 2\n")
         let (_, bad, good) = run("set output \"\(dir)/no/such/file.txt\"\nset output 5")
         #expect(!good && bad.errors.first?.contains("cannot write") == true)
         let (_, bad2, good2) = run("set output 5")

@@ -158,7 +158,6 @@ public final class Transcript {
     public private(set) var entries: [Entry] = []
     /// Statements dropped from the front to keep `capacity`.
     public private(set) var dropped = 0
-    /// Output before any statement (a load's note from the command line) goes to an entry of its own.
     public init() {}
 
     func begin(_ source: String, comment: String = "") {
@@ -194,6 +193,10 @@ final class SessionOutput: OutputSink {
 
     init(_ inner: OutputSink) { self.inner = inner }
 
+    /// Statements running: a loop's body and a sourced script run inside their statement, which
+    /// `once` covers whole.
+    private var depth = 0
+
     /// Whether results go to a file now (and so get no colour).
     var redirected: Bool { file != nil || onceFile != nil }
 
@@ -219,16 +222,19 @@ final class SessionOutput: OutputSink {
 
     /// Starts a statement: recorded under its source, and a pending `once` takes effect.
     func begin(_ source: String?, comment: String = "") {
+        depth += 1
         if let source { transcript.begin(source, comment: comment) }
-        if let path = oncePending {
+        if depth == 1, let path = oncePending {
             oncePending = nil
             onceFile = (path, "")
         }
     }
 
-    /// Ends a statement: an active `once` writes its file (atomically) and ends.
+    /// Ends a statement: an active `once` writes its file (atomically) and ends with the
+    /// outermost statement.
     func end() {
-        guard let once = onceFile else { return }
+        depth -= 1
+        guard depth == 0, let once = onceFile else { return }
         onceFile = nil
         // A statement that failed or printed nothing leaves the file as it was.
         guard !once.text.isEmpty else {
