@@ -141,19 +141,27 @@ public struct TextPlot: Sendable {
             out.append(line)
         }
         out.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: columns))
-        if let categories {
-            // Each name centred under the columns its point covers; one that would run into the
-            // one before is left out.
+        /// A line of texts under the plot, each centred on its column; one that would run into
+        /// the one before is left out. `name` labels the line in the axis labels' margin.
+        func labelLine(_ items: [(column: Int, text: String)], name: String = "") -> String {
             var line = [Character](repeating: " ", count: labelWidth + 2 + columns + 8)
+            for (k, ch) in name.enumerated() where k < labelWidth { line[labelWidth - name.count + k] = ch }
             var free = labelWidth + 2
-            for (i, name) in categories.prefix(points).enumerated() {
-                let from = i * columns / points, to = (i + 1) * columns / points
-                let start = max(free, labelWidth + 2 + (from + to) / 2 - name.count / 2)
-                guard start + name.count <= line.count else { continue }
-                for (k, ch) in name.enumerated() { line[start + k] = ch }
-                free = start + name.count + 1
+            for (c, text) in items {
+                let start = max(free, labelWidth + 2 + c - text.count / 2)
+                guard start + text.count <= line.count else { continue }
+                for (k, ch) in text.enumerated() { line[start + k] = ch }
+                free = start + text.count + 1
             }
-            out.append(String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+            return String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        if let categories {
+            // Each name under the middle of the columns its point covers.
+            out.append(
+                labelLine(
+                    categories.prefix(points).enumerated().map { i, name in
+                        ((i * columns / points + (i + 1) * columns / points) / 2, name)
+                    }))
         } else {
             let first = xEnds?.0 ?? "1", last = xEnds?.1 ?? (points > 1 ? "\(points)" : "")
             let gap = max(1, columns - first.count - last.count)
@@ -161,17 +169,7 @@ public struct TextPlot: Sendable {
                 String(repeating: " ", count: labelWidth + 2) + first + String(repeating: " ", count: gap) + last)
         }
         if let (name, notes) = xNotes {
-            var line = [Character](repeating: " ", count: labelWidth + 2 + columns + 8)
-            for (k, ch) in name.enumerated() where k < labelWidth { line[labelWidth - name.count + k] = ch }
-            var free = labelWidth + 2
-            for (x, text) in notes {
-                guard let c = column(x) else { continue }
-                let start = max(free, labelWidth + 2 + c - text.count / 2)
-                guard start + text.count <= line.count else { continue }
-                for (k, ch) in text.enumerated() { line[start + k] = ch }
-                free = start + text.count + 1
-            }
-            out.append(String(line).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+            out.append(labelLine(notes.compactMap { x, text in column(x).map { ($0, text) } }, name: name))
         }
         let indent = String(repeating: " ", count: labelWidth + 2)
         var legend = indent + xLabel
