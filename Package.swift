@@ -50,7 +50,7 @@ let package = Package(
             ]),
         // Paths, fixtures, running scripts and approximate equality, shared by the test targets.
         .target(name: "MLETestSupport", dependencies: ["MLELanguage"], path: "Tests/MLETestSupport"),
-        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels", "MLETestSupport"]),
+        .testTarget(name: "MLETensorTests", dependencies: ["MLETensor", "CKernels", "CBLAS", "MLETestSupport"]),
         .testTarget(
             name: "MLELearningTests", dependencies: ["MLELearning", "MLEEvaluation", "MLETensor", "MLETestSupport"],
             exclude: ["Fixtures"]),

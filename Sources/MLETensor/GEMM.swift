@@ -113,34 +113,64 @@ public enum BLASThreads {
     /// a worker that the next such command joined again, 0.15–0.3 ms of each call of an
     /// `ensemble` loop (timeline: 9.3 → 9.0 ms per call).
     public static func single<T>(stopIdleWorkers: Bool = false, _ body: () throws -> T) rethrows -> T {
-        singleDepth.add(1, ordering: .acquiringAndReleasing)
-        defer { singleDepth.subtract(1, ordering: .acquiringAndReleasing) }
-        let previous = openblas_get_num_threads()
-        guard previous > 1 else { return try body() }
-        openblas_set_num_threads(1)
-        if stopIdleWorkers {
+        let previous = enter()
+        defer { leave() }
+        if stopIdleWorkers, previous > 1 {
             blas_thread_shutdown_()
+            // The count stays at one (leave does not restore it) until a large product.
+            state.withLock { $0.saved = 0 }
             deferredCount.store(Int(previous), ordering: .releasing)
-            return try body()
         }
-        defer { openblas_set_num_threads(previous) }
         return try body()
     }
 
-    /// `single` and small `forProductsOf` calls running (on any thread); products inside them
-    /// stay on one thread.
-    private static let singleDepth = Atomic<Int>(0)
+    /// Stretches running (`single`, small `forProductsOf`, on any thread) and the thread count
+    /// the first of them found. OpenBLAS's count is global: the first stretch to start lowers it
+    /// to one and the last to end restores it, so one thread's stretch cannot restore the count
+    /// while another's products are still running (parallel tests met that: two runs of the same
+    /// prediction gave different bits).
+    private struct Stretches {
+        var depth = 0
+        var saved: Int32 = 0
+    }
+    private static let state = Mutex(Stretches())
     /// The thread count `single(stopIdleWorkers: true)` left behind to restore, or 0.
     private static let deferredCount = Atomic<Int>(0)
+
+    /// Starts a stretch; returns the thread count OpenBLAS had when it was the first (0 when
+    /// another stretch was already running).
+    private static func enter() -> Int32 {
+        state.withLock { s in
+            s.depth += 1
+            guard s.depth == 1 else { return 0 }
+            let previous = openblas_get_num_threads()
+            s.saved = previous > 1 ? previous : 0
+            if previous > 1 { openblas_set_num_threads(1) }
+            return previous
+        }
+    }
+
+    private static func leave() {
+        state.withLock { s in
+            s.depth -= 1
+            if s.depth == 0, s.saved > 1 {
+                openblas_set_num_threads(s.saved)
+                s.saved = 0
+            }
+        }
+    }
 
     /// Gives OpenBLAS back the thread count a `single(stopIdleWorkers: true)` left at one, unless
     /// a `single` or a small `forProductsOf` is running (its threads may be inside OpenBLAS).
     /// Called before products of `smallProduct` multiply-adds or more.
     @inline(__always)
     static func resumeThreads() {
-        guard deferredCount.load(ordering: .relaxed) > 0, singleDepth.load(ordering: .acquiring) == 0 else { return }
-        let n = deferredCount.exchange(0, ordering: .acquiringAndReleasing)
-        if n > 1 { openblas_set_num_threads(Int32(n)) }
+        guard deferredCount.load(ordering: .relaxed) > 0 else { return }
+        state.withLock { s in
+            guard s.depth == 0 else { return }
+            let n = deferredCount.exchange(0, ordering: .acquiringAndReleasing)
+            if n > 1 { openblas_set_num_threads(Int32(n)) }
+        }
     }
 
     /// Stops OpenBLAS's idle worker threads, which spin for about 0.1 s after start-up (perf: a
@@ -157,12 +187,8 @@ public enum BLASThreads {
         guard multiplyAdds < 1_000_000 else { resumeThreads(); return try body() }
         // Products inside stay on one thread even where one is large (a batch split over two
         // threads makes them from both): no `resumeThreads` meanwhile.
-        singleDepth.add(1, ordering: .acquiringAndReleasing)
-        defer { singleDepth.subtract(1, ordering: .acquiringAndReleasing) }
-        let previous = openblas_get_num_threads()
-        guard previous > 1 else { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        _ = enter()
+        defer { leave() }
         return try body()
     }
 }

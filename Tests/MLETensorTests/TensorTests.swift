@@ -1,6 +1,8 @@
+import CBLAS
 import CKernels
 import Foundation
 import MLETestSupport
+import Synchronization
 import Testing
 
 @testable import MLETensor
@@ -356,4 +358,27 @@ func gemmMatchesNaiveLoops(transposeA: Bool, transposeB: Bool) throws {
     queue.set(2, .success((12, 102)))
     #expect(queue.take() == nil)
     #expect(try queue.values().map(\.1) == [100, 101, 102])
+}
+
+/// OpenBLAS's thread count is global: while any thread's `single` or small `forProductsOf`
+/// stretch runs, every product in it stays on one thread, and the count comes back only when the
+/// last one ends. (One stretch restoring the count while another's products ran made two runs of
+/// the same prediction differ in parallel tests.)
+@Test func blasStaysOnOneThreadWhileAnyStretchRuns() {
+    let before = openblas_get_num_threads()
+    openblas_set_num_threads(2)
+    defer { openblas_set_num_threads(before) }
+    let wrong = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: 6) { i in
+        for k in 0..<300 {
+            let body = {
+                if openblas_get_num_threads() != 1 { wrong.add(1, ordering: .relaxed) }
+                usleep(UInt32((i * 37 + k * 11) % 50))
+                if openblas_get_num_threads() != 1 { wrong.add(1, ordering: .relaxed) }
+            }
+            if i % 2 == 0 { BLASThreads.single(body) } else { BLASThreads.forProductsOf(size: 10, body) }
+        }
+    }
+    #expect(wrong.load(ordering: .relaxed) == 0)
+    #expect(openblas_get_num_threads() == 2)
 }
