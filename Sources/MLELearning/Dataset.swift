@@ -416,10 +416,11 @@ extension Dataset {
     /// file in errors and names the dataset): the same loader, without a file.
     public static func read(
         csv bytes: [UInt8], name: String, targetName: String?, task: TaskChoice = .auto,
-        options: ColumnOptions = ColumnOptions()
+        options: ColumnOptions = ColumnOptions(), cancellation: Cancellation = .never
     ) throws -> (data: Dataset, droppedRows: Int) {
         var loader = CSVLoader(path: name, targetName: targetName, task: task, options: options)
         loader.bytes = bytes
+        loader.cancellation = cancellation
         return try loader.read()
     }
 

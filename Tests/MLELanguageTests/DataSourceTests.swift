@@ -3,6 +3,7 @@ import CZlib
 import Foundation
 import MLELanguage
 import MLELearning
+import MLETensor
 import MLETestSupport
 import Testing
 
@@ -155,4 +156,12 @@ private func makeDatabase(_ path: String, csv: String) throws {
         guard sqlite3_step(statement) == SQLITE_DONE else { throw CancellationError() }
     }
     sqlite3_exec(db, "commit", nil, nil, nil)
+}
+
+@Test func textFromAGzipFileOrADatabaseHearsCtrlC() {
+    // What a gzip file or a query gives is read from memory, block by block, hearing Ctrl-C.
+    let csv = Array(("a,b\n" + String(repeating: "1,2\n", count: 400_000)).utf8)
+    #expect(throws: Cancelled.self) {
+        try Dataset.read(csv: csv, name: "x.csv", targetName: nil, cancellation: Cancellation { true })
+    }
 }

@@ -197,7 +197,8 @@ enum LoadCommand: Command {
                 options.separator =
                     separator ?? DataSource.sniff(Array(text.prefix(1 << 16)), whole: text.count <= 1 << 16)
                 (data, dropped) = try Dataset.read(
-                    csv: text, name: o.file, targetName: target, task: o.task, options: options)
+                    csv: text, name: o.file, targetName: target, task: o.task, options: options,
+                    cancellation: inv.cancellation)
                 // "data.csv.gz" holds "data".
                 data.name = ((data.name as NSString).deletingPathExtension as NSString).lastPathComponent
             } else {
@@ -220,7 +221,8 @@ enum LoadCommand: Command {
                 throw inv.error("\(e.message) (in query=)", at: "query")
             }
             var (data, dropped) = try Dataset.read(
-                csv: text, name: o.file, targetName: target, task: o.task, options: options)
+                csv: text, name: o.file, targetName: target, task: o.task, options: options,
+                cancellation: inv.cancellation)
             data.name = table ?? ((o.file as NSString).lastPathComponent as NSString).deletingPathExtension
             return try loaded(data, dropped: dropped, target: target, o, inv)
         }
