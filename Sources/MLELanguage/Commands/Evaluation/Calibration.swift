@@ -247,6 +247,7 @@ enum CalibrationCommand: Command {
             title: "reliability diagram: each bin's frequency against its mean probability",
             series: series, xLabel: "predicted probability", yRange: 0...1, width: 60, height: 13)
         plot.xEnds = ("0", "1")
+        plot.yLabel = "observed frequency"
         if results.count == 1 {
             plot.xNotes = ("n", bins.filter { $0.count > 0 }.map { ($0.meanProbability, "\($0.count)") })
         }

@@ -221,6 +221,7 @@ enum CurveCommand: Command {
             title: o.kind == .roc ? "ROC curve" : "precision-recall curve", series: series,
             xLabel: o.kind == .roc ? "false positive rate" : "recall", yRange: 0...1, width: 60, height: 13)
         plot.xEnds = ("0", "1")
+        plot.yLabel = o.kind == .roc ? "true positive rate" : "precision"
         let names = o.models.map(\.name).joined(separator: ", ")
         var report = Report(
             kind: "curve",
