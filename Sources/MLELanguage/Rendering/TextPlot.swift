@@ -215,6 +215,12 @@ public struct BarChart: Sendable {
 
     static let eighths: [Character] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 
+    /// A bar `n` eighths of a column long: whole blocks, then an eighth-block for the rest.
+    static func bar(eighths n: Int) -> String {
+        let n = max(n, 0)
+        return String(repeating: "█", count: n / 8) + (n % 8 > 0 ? String(eighths[n % 8 - 1]) : "")
+    }
+
     var top: Double { maximum ?? bars.compactMap(\.value).filter(\.isFinite).max() ?? 1 }
 
     /// A baseline that tells values apart that lie close together near the top (0.93 and 0.96
@@ -236,9 +242,7 @@ public struct BarChart: Sendable {
             var line = label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + " │"
             if let v = value, v.isFinite, top > baseline {
                 let share = (min(max(v, baseline), top) - baseline) / (top - baseline)
-                let eighthsTotal = Int((share * Double(width * 8)).rounded())
-                line += String(repeating: "█", count: eighthsTotal / 8)
-                if eighthsTotal % 8 > 0 { line.append(BarChart.eighths[eighthsTotal % 8 - 1]) }
+                line += BarChart.bar(eighths: Int((share * Double(width * 8)).rounded()))
                 line += " " + String(format: "%.4f", v)
             } else {
                 line += " undefined"
@@ -304,9 +308,8 @@ public struct Histogram: Sendable {
                 }
             }
             // A bin with any value shows at least an eighth.
-            let eighthsTotal = max(count > 0 ? 1 : 0, Int((Double(count) / Double(top) * Double(width * 8)).rounded()))
-            var bar = String(repeating: "█", count: eighthsTotal / 8)
-            if eighthsTotal % 8 > 0 { bar.append(BarChart.eighths[eighthsTotal % 8 - 1]) }
+            let bar = BarChart.bar(
+                eighths: max(count > 0 ? 1 : 0, Int((Double(count) / Double(top) * Double(width * 8)).rounded())))
             var line =
                 bracket + " " + String(repeating: " ", count: labelWidth - labels[i].count) + labels[i] + " │" + bar
                 + " \(count)"
