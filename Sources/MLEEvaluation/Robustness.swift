@@ -1,6 +1,7 @@
 import Foundation
 import MLELearning
 import MLETensor
+import Synchronization
 
 /// The norm of the input ball.
 public enum PerturbationNorm: String, Sendable, CaseIterable {
@@ -25,6 +26,12 @@ public enum RobustUnits: String, Sendable, CaseIterable {
 
 public enum RobustMethod: String, Sendable, CaseIterable {
     case sample, attack, certify
+    /// The three above, then branch and bound over ReLU splits for the examples they leave
+    /// unknown (`RobustQuestions`, `SplitSearch`).
+    case complete
+
+    /// What `method=all` runs.
+    public static let usual: Set<RobustMethod> = [.sample, .attack, .certify]
 }
 
 public enum RobustVerdict: String, Sendable {
@@ -47,6 +54,8 @@ public struct RobustSettings: Sendable {
     public var seed: UInt64 = 0
     public var output: RobustOutput = .probabilities
     public var units: RobustUnits = .standardized
+    /// Seconds of branch and bound per undecided example (method complete).
+    public var completeTimeout: Double = 10
     public init() {}
 }
 
@@ -70,6 +79,18 @@ public struct RobustExample: Sendable {
     public var counterexample: [Float]?
     /// Its displacement from the example, in the units of δ.
     public var displacement: [Float]?
+    /// The complete search's answer, for the examples the other methods left unknown.
+    public var complete: CompleteEvidence?
+
+    /// The method whose evidence gave the verdict (nil while unknown).
+    public var decidedBy: RobustMethod? {
+        if let c = complete, c.answer != .undecided { return .complete }
+        switch verdict {
+        case .unknown: return nil
+        case .robust: return .certify
+        case .notRobust: return (attacked ?? 0) >= (sampled ?? 0) ? .attack : .sample
+        }
+    }
 }
 
 /// A network on the space δ is measured in: the MLP's layers, with the standardisation folded
@@ -263,8 +284,74 @@ public enum Robustness {
                 results[r].verdict = .robust
             }
         }
+
+        if settings.methods.contains(.complete), !interrupted {
+            let todo = (0..<x.rows).filter { results[$0].verdict == .unknown }
+            let searches = try complete(
+                space, rows: todo, points: points, centerOut: centerOut, settings: settings, context: context
+            ) { [done, rows = x.rows] n in context.progress(done + n * rows / max(todo.count, 1), of: total) }
+            for (t, r) in todo.enumerated() {
+                let s = searches[t]
+                results[r].complete = CompleteEvidence(
+                    answer: s.answer, value: s.answer == .violated ? s.counterexampleValue : s.bound,
+                    branches: s.branches, seconds: s.seconds, reason: s.reason)
+                switch s.answer {
+                case .holds: results[r].verdict = .robust
+                case .violated:
+                    results[r].verdict = .notRobust
+                    if let p = s.counterexample {
+                        let point = p.map { Float($0) }
+                        results[r].counterexample = space.toRaw(point)
+                        results[r].displacement = (0..<d).map { point[$0] - points[r][$0] }
+                    }
+                case .undecided:
+                    if s.reason == .interrupted { interrupted = true }
+                }
+            }
+            if interrupted {
+                // What the search did not finish is not reached; the rest is.
+                let unfinished = Set(todo.indices.filter { searches[$0].reason == .interrupted }.map { todo[$0] })
+                return (results.filter { !unfinished.contains($0.row) }, true)
+            }
+            done += x.rows
+            progress(done, total)
+        }
         guard interrupted else { return (results, false) }
         return (results.filter { $0.row < reached || $0.verdict != .unknown }, true)
+    }
+
+    /// The complete search (`SplitSearch` on `RobustQuestions.epsilonDelta`) for each of the
+    /// rows, each on its own thread with OpenBLAS on one; `progress` gets the number finished.
+    static func complete(
+        _ space: SpaceNetwork, rows: [Int], points: [[Float]], centerOut: Outputs, settings: RobustSettings,
+        context: ExecutionContext, progress: @escaping @Sendable (Int) -> Void
+    ) throws -> [SplitSearchResult] {
+        guard !rows.isEmpty else { return [] }
+        let verifier = try VerifierNetwork(space.net)
+        let k = centerOut.logits.cols
+        let classification = space.net.task.isClassification
+        let scale = Double(space.net.targetScale), mean = Double(space.net.targetMean)
+        let centers = rows.map { r in (0..<k).map { Double(centerOut.logits[r, $0]) } }
+        let cancellation = context.cancellation
+        let finished = Atomic<Int>(0)
+        return try BLASThreads.single(stopIdleWorkers: context.threads.mayStopIdleWorkers) {
+            try Parallel.map(rows.count) { t -> SplitSearchResult in
+                let r = rows[t]
+                let z0 = classification ? centers[t] : centers[t].map { $0 * scale + mean }
+                let question = RobustQuestions.epsilonDelta(
+                    outputs: k, classification: classification, output: settings.output, center: z0,
+                    epsilon: settings.epsilon)
+                let c = points[r].map(Double.init)
+                let region: InputRegion =
+                    settings.norm == .l2
+                    ? .ball(center: c, radius: settings.delta) : .linf(center: c, radius: settings.delta)
+                let result = SplitSearch.run(
+                    verifier, region: region, question: question, timeout: settings.completeTimeout,
+                    seed: settings.seed &+ UInt64(r), cancellation: cancellation)
+                progress(finished.add(1, ordering: .relaxed).newValue)
+                return result
+            }
+        }
     }
 
     /// The largest output distance among `settings.samples` random points in each example's ball,

@@ -20,6 +20,8 @@ public struct Invocation {
 
     public func has(_ name: String) -> Bool { values[name] != nil }
     public func value(_ name: String) -> Value? { values[name] }
+    /// Whether the argument was written in the call (not taken from its default).
+    public func given(_ name: String) -> Bool { locations[name] != nil }
 
     /// Where argument `name` was written, or the command's location.
     public func location(of name: String) -> SourceLocation { locations[name] ?? location }

@@ -22,8 +22,11 @@ enum RobustCommand: Command {
             .choice("norm", PerturbationNorm.self, "the ball's norm (l2, as the book)", default: .l2),
             ParamSpec(
                 "method", .choice(["all"] + RobustMethod.allCases.map(\.rawValue)),
-                "sample: random points in the ball; attack: projected gradient ascent; certify: CROWN and IBP bounds",
+                "sample: random points in the ball; attack: projected gradient ascent; certify: CROWN and IBP bounds; all: the three; complete: the three, then branch and bound over ReLU splits (α,β-CROWN) for every example they leave unknown",
                 default: .symbol("all")),
+            ParamSpec(
+                "timeout", .number, "seconds of branch and bound per example left unknown (method=complete)",
+                default: .number(10)),
             ParamSpec(
                 "samples", .integer, "random points per example (half on the ball's surface)", default: .number(1000)),
             ParamSpec("steps", .integer, "gradient steps of each attack restart", default: .number(50)),
@@ -73,8 +76,12 @@ enum RobustCommand: Command {
         settings.epsilon = try inv.declared("epsilon", Double.self)
         settings.norm = try inv.choice("norm", PerturbationNorm.self)
         let method = try inv.declared("method", String.self)
-        settings.methods =
-            method == "all" ? Set(RobustMethod.allCases) : Set([try inv.choice("method", RobustMethod.self)])
+        switch method {
+        case "all": settings.methods = RobustMethod.usual
+        case "complete": settings.methods = RobustMethod.usual.union([.complete])
+        default: settings.methods = [try inv.choice("method", RobustMethod.self)]
+        }
+        settings.completeTimeout = try inv.declared("timeout", Double.self)
         settings.samples = try inv.declared("samples", Int.self)
         settings.steps = try inv.declared("steps", Int.self)
         settings.restarts = try inv.declared("restarts", Int.self)
@@ -91,6 +98,12 @@ enum RobustCommand: Command {
     static func validate(_ o: Options, _ inv: Invocation) throws {
         guard o.settings.epsilon >= 0, o.settings.epsilon.isFinite else {
             throw inv.error("epsilon must be a number ≥ 0", at: "epsilon")
+        }
+        guard o.settings.completeTimeout > 0, o.settings.completeTimeout <= 86_400 else {
+            throw inv.error("timeout takes seconds in (0, 86400]", at: "timeout")
+        }
+        if inv.given("timeout"), !o.settings.methods.contains(.complete) {
+            throw inv.error("timeout is the branch and bound's budget: it goes with method=complete", at: "timeout")
         }
         try inv.check("samples", o.settings.samples, in: 1...1_000_000)
         try inv.check("steps", o.settings.steps, in: 1...100_000)
@@ -244,30 +257,57 @@ enum RobustCommand: Command {
             }
         }
         func bound(_ v: Double?) -> Cell { .number(v, .significant) }
+        fields.insert(
+            Field("decided_by", "decided by", .text(RobustCommands.decidedText(results, s))), at: 5)
+        let complete = s.methods.contains(.complete)
+        var columns = [
+            Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("verdict", nil, .left),
+            Table.Column("decided_by", "by", .left),
+            Table.Column("sampled", "sampled max"), Table.Column("attacked", "attacked max"),
+            Table.Column("certified", "certified ≤"), Table.Column("certified_ibp", "IBP ≤")
+        ]
+        if complete {
+            columns += [
+                Table.Column("complete", "B&B"), Table.Column("branches"),
+                Table.Column("complete_seconds", audience: .machines)
+            ]
+        }
+        columns.append(Table.Column("counterexample", audience: .machines))
         var table = Table(
             key: "examples",
             caption:
                 "per example (distances are ‖f(x′) − f(x)‖₂; a verdict needs sampled or attacked > ε, or certified ≤ ε)",
-            columns: [
-                Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("verdict", nil, .left),
-                Table.Column("sampled", "sampled max"), Table.Column("attacked", "attacked max"),
-                Table.Column("certified", "certified ≤"), Table.Column("certified_ibp", "IBP ≤"),
-                Table.Column("counterexample", audience: .machines)
-            ],
+            columns: columns,
             rows: results.map { r in
-                [
+                var row: [Cell] = [
                     .count(r.row + 1), predicted[safe: r.row] ?? .missing(""), .text(r.verdict.rawValue),
-                    bound(r.sampled), bound(r.attacked), bound(r.certified), bound(r.certifiedIBP),
+                    r.decidedBy.map { .text(RobustCommands.methodName($0)) } ?? .missing("—"),
+                    bound(r.sampled), bound(r.attacked), bound(r.certified), bound(r.certifiedIBP)
+                ]
+                if complete {
+                    row += [
+                        r.complete.map { .shown(.number($0.value, .significant), as: RobustCommands.completeText($0)) }
+                            ?? .missing(""),
+                        r.complete.map { .count($0.branches) } ?? .missing(""),
+                        r.complete.map { .number($0.seconds, .general) } ?? .missing("")
+                    ]
+                }
+                row.append(
                     r.verdict == .notRobust
                         ? r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")
-                        : .missing("")
-                ]
+                        : .missing(""))
+                return row
             }, limit: limit)
         table.moreHint = "rows=N shows more; set format json or csv gives all"
+        var notes: [String] = []
+        for r in results where r.verdict == .unknown {
+            guard let c = r.complete, let reason = c.reason else { continue }
+            notes.append("row \(r.row + 1) undecided: " + RobustCommands.undecidedText(reason, c, s))
+        }
         var report = Report(
             kind: "robustness", title: "ε-δ robustness of \(names.model) on \(names.data) (\(n) examples)",
             fields: fields, tables: [table],
-            notes: [
+            notes: notes + [
                 "bounds are computed in double precision from the float32 weights and widened by 1e-5 relative, so they hold for mle's float32 evaluation too"
             ],
             extra: [("settings", RobustCommands.settingsJSON(s))])
@@ -282,16 +322,21 @@ enum RobustCommand: Command {
         let n = runs.first?.results.count ?? 0
         func pct(_ k: Int) -> Double { n > 0 ? Double(k) / Double(n) : 0 }
         func shareCell(_ k: Int) -> Cell { .shown(.count(k), as: RobustCommands.share(k, n)) }
+        let complete = s.methods.contains(.complete)
         let rows = runs.map { run -> [Cell] in
             let c = RobustCommands.counts(run.results)
-            return [.number(run.delta, .general), shareCell(c.robust), shareCell(c.notRobust), shareCell(c.unknown)]
+            var row: [Cell] = [
+                .number(run.delta, .general), shareCell(c.robust), shareCell(c.notRobust), shareCell(c.unknown)
+            ]
+            if complete { row.append(.count(run.results.filter { $0.decidedBy == .complete }.count)) }
+            return row
         }
-        let table = Table(
-            key: "curve", caption: "verdicts per δ (\(n) examples each)",
-            columns: [
-                Table.Column("delta", "δ"), Table.Column("robust"), Table.Column("not_robust", "not robust"),
-                Table.Column("unknown")
-            ], rows: rows)
+        var columns = [
+            Table.Column("delta", "δ"), Table.Column("robust"), Table.Column("not_robust", "not robust"),
+            Table.Column("unknown")
+        ]
+        if complete { columns.append(Table.Column("decided_by_complete", "of them by B&B")) }
+        let table = Table(key: "curve", caption: "verdicts per δ (\(n) examples each)", columns: columns, rows: rows)
         let series = [
             TextPlot.Series("robust", runs.map { pct(RobustCommands.counts($0.results).robust) }),
             TextPlot.Series("not robust", runs.map { pct(RobustCommands.counts($0.results).notRobust) }),

@@ -49,7 +49,67 @@ enum RobustCommands {
             parts.append("attack: projected gradient ascent, \(s.steps) steps × \(s.restarts) restarts")
         }
         if s.methods.contains(.certify) { parts.append("certified: CROWN (tightened by IBP)") }
+        if s.methods.contains(.complete) {
+            parts.append(
+                "complete: branch and bound over ReLU splits with α,β-CROWN bounds, up to \(Format.number(s.completeTimeout)) s per example the others leave unknown"
+            )
+        }
         return parts.joined(separator: "; ")
+    }
+
+    /// How the table names the method that decided an example.
+    static func methodName(_ m: RobustMethod) -> String {
+        switch m {
+        case .sample: "sampling"
+        case .attack: "attack"
+        case .certify: "CROWN"
+        case .complete: "B&B"
+        }
+    }
+
+    /// "attack 8, sampling 2, CROWN 77, B&B 3 (2 robust, 1 not); 1 undecided".
+    static func decidedText(_ results: [RobustExample], _ s: RobustSettings) -> String {
+        var parts: [String] = []
+        for m in RobustMethod.allCases {
+            let decided = results.filter { $0.decidedBy == m }
+            guard !decided.isEmpty || (m == .complete && s.methods.contains(.complete)) else { continue }
+            var text = "\(methodName(m)) \(decided.count)"
+            if m == .complete, !decided.isEmpty {
+                let robust = decided.filter { $0.verdict == .robust }.count
+                text += " (\(robust) robust, \(decided.count - robust) not)"
+            }
+            parts.append(text)
+        }
+        let unknown = results.filter { $0.verdict == .unknown }.count
+        if unknown > 0 { parts.append("\(unknown) undecided") }
+        return parts.isEmpty ? "—" : parts.joined(separator: ", ")
+    }
+
+    /// The B&B column: "≤ 0.0412" for a proof or an open bound, "= 0.123" at a counterexample.
+    static func completeText(_ c: CompleteEvidence) -> String {
+        guard let v = c.value else { return "—" }
+        let number = String(format: "%.4g", v)
+        switch c.answer {
+        case .holds: return "≤ " + number
+        case .violated: return "= " + number
+        case .undecided: return "≤ " + number + " ?"
+        }
+    }
+
+    static func undecidedText(_ reason: SplitUndecided, _ c: CompleteEvidence, _ s: RobustSettings) -> String {
+        let bound =
+            c.value.map { "; its bound reached \(String(format: "%.4g", $0)) against ε = \(Format.number(s.epsilon))" }
+            ?? ""
+        switch reason {
+        case .timeBudget(let open):
+            return
+                "the \(Format.number(s.completeTimeout)) s budget ran out after \(c.branches) branches with \(open) open\(bound) (timeout= gives more)"
+        case .memory(let open): return "\(open) sub-problems open, too many to keep\(bound)"
+        case .interrupted: return "interrupted"
+        case .fixedButOpen(let count):
+            return
+                "\(count) sub-problem\(count == 1 ? "" : "s") with every ReLU fixed kept a bound above ε\(bound): the distance is within rounding of ε there, or the bound of the probability vector from the logit differences stays loose"
+        }
     }
 
     static func counts(_ results: [RobustExample]) -> (robust: Int, notRobust: Int, unknown: Int) {
