@@ -1,6 +1,7 @@
 import Foundation
 import MLELearning
 import MLETensor
+import Synchronization
 
 /// Settings of a label-robustness search.
 public struct RadiusSettings: Sendable {
@@ -14,7 +15,21 @@ public struct RadiusSettings: Sendable {
     public var maxRadius: Double = 10
     /// Both bisections stop when their interval is at most this fraction of its upper end.
     public var tolerance: Double = 0.001
+    /// Narrow [certified, attacked] further by bisection with complete checks (`SplitSearch` on
+    /// the label question), each given `exactTimeout` seconds.
+    public var exact = false
+    public var exactTimeout: Double = 10
     public init() {}
+}
+
+/// What the complete bisection of one example did.
+public struct RadiusExactEvidence: Sendable {
+    /// Complete checks made, branches bounded in all, and seconds.
+    public var checks: Int
+    public var branches: Int
+    public var seconds: Double
+    /// Why the bisection stopped before the tolerance (nil when it reached it).
+    public var stopped: SplitUndecided?
 }
 
 /// The interval that brackets one example's robustness radius: the smallest ‖x′ − x‖ for which
@@ -32,6 +47,8 @@ public struct RadiusExample: Sendable {
     /// The class that input gets, and the input itself in the data's own units.
     public var flippedTo: Int?
     public var counterexample: [Float]?
+    /// The complete bisection's record (`RadiusSettings.exact`).
+    public var exact: RadiusExactEvidence?
 }
 
 /// Label robustness (what adversarial-robustness tools report): per example, a certified radius
@@ -87,7 +104,7 @@ public enum LabelRadius {
         let labels = try predictedClasses(net, centers)
         let attackRounds = 1 + bisectionRounds(settings.tolerance, limit: 14)
         let certifyRounds = bisectionRounds(settings.tolerance, limit: 60)
-        let total = attackRounds + certifyRounds
+        let total = attackRounds + certifyRounds + (settings.exact ? n : 0)
         var round = 0
 
         // Attack: at the largest radius first, then bisect below each success.
@@ -168,6 +185,33 @@ public enum LabelRadius {
             active = active.filter { high[$0] - low[$0] > settings.tolerance * high[$0] }
         }
 
+        // Exact: bisection on [certified, attacked] with complete checks, each example on its
+        // own thread.
+        var evidence = [RadiusExactEvidence?](repeating: nil, count: n)
+        if settings.exact, !interrupted {
+            let verifier = try VerifierNetwork(net)
+            let k = classes.count
+            let finished = Atomic<Int>(0)
+            let start = attackRounds + certifyRounds
+            let known = (0..<n).map { (low[$0], found[$0]) }
+            let centerRows = (0..<n).map { centers.row($0) }
+            let outcomes = try BLASThreads.single(stopIdleWorkers: stopIdleWorkers) {
+                try Parallel.map(n) { e -> (Double, (distance: Double, point: [Float])?, RadiusExactEvidence) in
+                    let r = exactBisection(
+                        verifier, center: centerRows[e], label: labels[e], classes: k, known: known[e],
+                        settings: settings, cancellation: cancellation)
+                    context.progress(start + finished.add(1, ordering: .relaxed).newValue, of: total)
+                    return r
+                }
+            }
+            for e in 0..<n {
+                low[e] = outcomes[e].0
+                found[e] = outcomes[e].1
+                evidence[e] = outcomes[e].2
+                if outcomes[e].2.stopped == .interrupted { interrupted = true }
+            }
+        }
+
         // Counterexamples are checked once more through the model as the user calls it (raw rows).
         let examples = (0..<n).filter { found[$0] != nil }
         var raw = Matrix(rows: examples.count, cols: d)
@@ -180,6 +224,7 @@ public enum LabelRadius {
             ? [] : (try Cancellation.withCurrent(.never) { try model.predict(raw) }.predictedClasses ?? [])
         let results = (0..<n).map { e in
             var result = RadiusExample(row: e, label: labels[e], certified: low[e])
+            result.exact = evidence[e]
             if let f = found[e], let i = examples.firstIndex(of: e), i < check.count, check[i] != labels[e] {
                 result.attacked = f.distance
                 result.counterexample = raw.row(i)
@@ -188,6 +233,59 @@ public enum LabelRadius {
             return result
         }
         return (results, interrupted)
+    }
+
+    /// One example's bisection with complete checks between its certified radius and its
+    /// counterexample's distance (or the largest radius, checked first when there is none):
+    /// a check that holds raises the lower end, a violation lowers the upper end to the
+    /// counterexample's own distance, and an undecided check stops the bisection.
+    static func exactBisection(
+        _ net: VerifierNetwork, center: [Float], label: Int, classes k: Int,
+        known: (low: Double, found: (distance: Double, point: [Float])?), settings: RadiusSettings,
+        cancellation: Cancellation
+    ) -> (Double, (distance: Double, point: [Float])?, RadiusExactEvidence) {
+        var low = known.low, found = known.found
+        var evidence = RadiusExactEvidence(checks: 0, branches: 0, seconds: 0, stopped: nil)
+        let question = RobustQuestions.label(outputs: k, label: label)
+        let c = center.map(Double.init)
+        func check(_ radius: Double) -> SplitSearchResult {
+            let region: InputRegion =
+                settings.norm == .l2 ? .ball(center: c, radius: radius) : .linf(center: c, radius: radius)
+            let r = SplitSearch.run(
+                net, region: region, question: question, timeout: settings.exactTimeout,
+                seed: settings.seed &+ UInt64(evidence.checks), cancellation: cancellation)
+            evidence.checks += 1
+            evidence.branches += r.branches
+            evidence.seconds += r.seconds
+            return r
+        }
+        func apply(_ r: SplitSearchResult, _ radius: Double) -> Bool {
+            switch r.answer {
+            case .holds:
+                low = max(low, radius)
+            case .violated:
+                guard let x = r.counterexample else { return false }
+                let p = x.map { Float($0) }
+                let dist = distance(p, center, settings.norm)
+                if found.map({ dist < $0.distance }) ?? true { found = (dist, p) }
+            case .undecided:
+                evidence.stopped = r.reason
+                return false
+            }
+            return true
+        }
+        if found == nil, low < settings.maxRadius {
+            guard apply(check(settings.maxRadius), settings.maxRadius) else { return (low, found, evidence) }
+        }
+        while let f = found, f.distance - low > settings.tolerance * f.distance, evidence.checks < 60 {
+            if cancellation.isCancelled {
+                evidence.stopped = .interrupted
+                break
+            }
+            let mid = (low + f.distance) / 2
+            guard apply(check(mid), mid) else { break }
+        }
+        return (low, found, evidence)
     }
 
     /// Rounds of bisection until the interval is `tolerance` of its end, capped at `limit`.

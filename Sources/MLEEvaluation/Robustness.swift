@@ -45,7 +45,7 @@ public struct RobustSettings: Sendable {
     public var delta: Double = 0.1
     public var epsilon: Double = 0.05
     public var norm: PerturbationNorm = .l2
-    public var methods: Set<RobustMethod> = Set(RobustMethod.allCases)
+    public var methods: Set<RobustMethod> = RobustMethod.usual
     /// Random points per example (half inside the ball, half on its surface).
     public var samples: Int = 1000
     /// Projected gradient steps per restart, and restarts per example.

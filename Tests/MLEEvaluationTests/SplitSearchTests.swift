@@ -8,6 +8,10 @@ import Testing
 // ReLU-split branch and bound (α,β-CROWN bounds) and the complete ε-δ and label questions.
 
 private func network(_ widths: [Int], seed: UInt64, task: Task? = nil) throws -> VerifierNetwork {
+    try VerifierNetwork(randomMLP(widths, seed: seed, task: task))
+}
+
+private func randomMLP(_ widths: [Int], seed: UInt64, task: Task? = nil) -> MLP {
     var rng = SeededGenerator(seed: seed)
     var layers: [DenseLayer] = []
     for l in 0..<(widths.count - 1) {
@@ -16,13 +20,11 @@ private func network(_ widths: [Int], seed: UInt64, task: Task? = nil) throws ->
         layers.append(DenseLayer(weight: w, bias: (0..<widths[l + 1]).map { _ in Float(rng.nextNormal()) * 0.3 }))
     }
     let d = widths[0], k = widths.last ?? 1
-    return try VerifierNetwork(
-        MLP(
-            layers: layers,
-            standardizer: Standardizer(
-                mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
-            featureNames: (0..<d).map { "x\($0)" },
-            task: task ?? .classification(classNames: (0..<k).map(String.init))))
+    return MLP(
+        layers: layers,
+        standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
+        featureNames: (0..<d).map { "x\($0)" },
+        task: task ?? .classification(classNames: (0..<k).map(String.init)))
 }
 
 private func regions(_ d: Int, _ rng: inout SeededGenerator) -> [InputRegion] {
@@ -248,4 +250,81 @@ private func sampledMax(
         }
     }
     #expect(decided == total)
+}
+
+@Test func exactRadiusBracketsAreNarrowAndHoldTheTrueRadius() throws {
+    let (net, test) = try trainedClassifier(hidden: [12, 8], seed: 9)
+    let x = try test.features.gatherRows(Array(0..<8))
+    var s = RadiusSettings()
+    s.steps = 20; s.restarts = 2; s.seed = 4; s.tolerance = 0.01; s.exact = true; s.exactTimeout = 20
+    s.units = .raw  // distances in the raw units the sampling below uses
+    let loose = try LabelRadius.measure(
+        net, x: x,
+        settings: {
+            var t = s; t.exact = false; return t
+        }())
+    let exact = try LabelRadius.measure(net, x: x, settings: s)
+    var rng = SeededGenerator(seed: 8)
+    let space = try VerifierNetwork(net)
+    for (e, l) in zip(exact, loose) {
+        let high = try #require(e.attacked)
+        // Within the tolerance, and inside the bracket without the complete checks.
+        #expect(high - e.certified <= s.tolerance * high, "row \(e.row): [\(e.certified), \(high)]")
+        #expect(e.certified >= l.certified - 1e-12)
+        #expect(high <= (l.attacked ?? .infinity) + 1e-12)
+        #expect((e.exact?.checks ?? 0) > 0)
+        // The counterexample changes the label (through the model, raw units) at that distance.
+        let point = try #require(e.counterexample)
+        #expect(try net.predict(try Matrix([point])).predictedClasses?.first != e.label)
+        // No sampled point within the certified radius changes it.
+        let c = x.row(e.row).map(Double.init)
+        let region = InputRegion.ball(center: c, radius: e.certified)
+        let q = RobustQuestions.label(outputs: 2, label: e.label)
+        #expect(space.evaluate(batch: samples(region, 5000, &rng)).allSatisfy { q.value($0) <= 0 })
+    }
+}
+
+@Test func robustMethodCompleteDecidesWhatTheOthersLeaveAndAgreesWithThem() throws {
+    let net = randomMLP([5, 12, 10, 2], seed: 21)
+    var rng = SeededGenerator(seed: 2)
+    var features = Matrix(rows: 30, cols: 5)
+    for i in features.storage.indices { features.storage[i] = Float(rng.nextNormal()) }
+    let test = (features: features, rowCount: 30)
+    let space = try VerifierNetwork(net)
+    var settled = 0
+    for (delta, epsilon) in [(0.2, 0.05), (0.3, 0.05), (0.4, 0.1)] {
+        var usual = RobustSettings()
+        usual.delta = delta; usual.epsilon = epsilon; usual.samples = 100; usual.steps = 5; usual.restarts = 1
+        usual.seed = 5; usual.units = .raw
+        var complete = usual
+        complete.methods = RobustMethod.usual.union([.complete])
+        let before = try Robustness.check(net, x: test.features, settings: usual)
+        let after = try Robustness.check(net, x: test.features, settings: complete)
+        for (b, a) in zip(before, after) {
+            #expect(
+                a.verdict != .unknown,
+                "δ \(delta) row \(a.row) undecided: \(String(describing: a.complete?.reason)) \(a.complete?.value ?? .nan) \(a.attacked ?? .nan)"
+            )
+            if b.verdict != .unknown {
+                #expect(a.verdict == b.verdict && a.complete == nil)
+                continue
+            }
+            settled += 1
+            #expect(a.decidedBy == .complete)
+            let c = test.features.row(a.row).map(Double.init)
+            let z0 = try space.evaluateFloat(test.features.row(a.row))
+            let q = RobustQuestions.epsilonDelta(
+                outputs: 2, classification: true, output: .probabilities, center: z0, epsilon: epsilon)
+            let region = InputRegion.ball(center: c, radius: delta)
+            if a.verdict == .robust {
+                #expect(space.evaluate(batch: samples(region, 5000, &rng)).allSatisfy { q.value($0) <= epsilon })
+            } else if a.verdict == .notRobust {
+                let x = try #require(a.counterexample)
+                #expect(region.contains(x.map(Double.init)))
+                #expect(q.value(try space.evaluateFloat(x)) > epsilon)
+            }
+        }
+    }
+    // The case means something only with examples the usual methods leave unknown.
+    #expect(settled >= 3)
 }

@@ -28,10 +28,17 @@ enum RadiusCommand: Command {
                 "restarts", .integer, "attack restarts (the first from x, the others from random points in the ball)",
                 default: .number(5)),
             ParamSpec("seed", .integer, "random seed of the attack starts (default: the session seed)"),
+            ParamSpec(
+                "exact", .bool,
+                "narrow each bracket to the tolerance by bisection with complete checks (branch and bound over ReLU splits)",
+                default: .bool(false)),
+            ParamSpec("timeout", .number, "seconds per complete check (with exact)", default: .number(10)),
             ParamSpec("rows", .integer, "examples shown in the table", default: .number(20))
         ],
         returns: "a label-robustness report",
-        examples: ["radius net test", "radius net test norm=linf units=raw max=5"]
+        examples: [
+            "radius net test", "radius net test norm=linf units=raw max=5", "radius net test exact tolerance=0.01"
+        ]
     ) { inv in try execute(inv) }
     .keepingPartialResults()
 
@@ -55,6 +62,8 @@ enum RadiusCommand: Command {
         s.steps = try inv.declared("steps", Int.self)
         s.restarts = try inv.declared("restarts", Int.self)
         s.seed = inv.seed()
+        s.exact = try inv.declared("exact", Bool.self)
+        s.exactTimeout = try inv.declared("timeout", Double.self)
         return Options(
             net: net, data: data,
             names: RobustCommands.Names(inv, data: data),
@@ -75,6 +84,12 @@ enum RadiusCommand: Command {
         }
         try inv.check("steps", o.settings.steps, in: 1...100_000)
         try inv.check("restarts", o.settings.restarts, in: 1...10_000)
+        guard o.settings.exactTimeout > 0, o.settings.exactTimeout <= 86_400 else {
+            throw inv.error("timeout takes seconds in (0, 86400]", at: "timeout")
+        }
+        if inv.given("timeout"), !o.settings.exact {
+            throw inv.error("timeout is the budget of each complete check: it goes with exact", at: "timeout")
+        }
         guard o.data.rowCount > 0 else { throw inv.error("the data has no rows", at: "data") }
     }
 
@@ -139,7 +154,9 @@ enum RadiusCommand: Command {
                 "evidence",
                 .text(
                     "bisection to \(Format.number(s.tolerance)) relative; attack: \(s.steps) steps × \(s.restarts) restarts on the best other class's margin"
-                )),
+                        + (s.exact
+                            ? "; exact: then bisection with complete checks (branch and bound over ReLU splits, α,β-CROWN), \(Format.number(s.exactTimeout)) s each"
+                            : ""))),
             Field("seed", .count(Int(truncatingIfNeeded: s.seed)))
         ]
         if attacked.count < n {
@@ -151,26 +168,64 @@ enum RadiusCommand: Command {
                         as: "\(n - attacked.count) examples: no change found within max=\(Format.number(s.maxRadius))"))
             )
         }
+        var notes: [String] = []
+        if s.exact {
+            let narrowed = results.filter { r in
+                let high = r.attacked ?? s.maxRadius
+                return high - r.certified <= s.tolerance * high || (r.attacked == nil && r.certified >= s.maxRadius)
+            }.count
+            let branches = results.reduce(0) { $0 + ($1.exact?.branches ?? 0) }
+            fields.append(
+                Field(
+                    "exact",
+                    .shown(
+                        .count(narrowed),
+                        as:
+                            "\(narrowed) of \(n) brackets within the tolerance after complete checks (\(branches) branches in all)"
+                    )))
+            for r in results {
+                guard let e = r.exact, let why = e.stopped else { continue }
+                let reason: String
+                switch why {
+                case .timeBudget:
+                    reason = "a check ran out of its \(Format.number(s.exactTimeout)) s (timeout= gives more)"
+                case .memory: reason = "a check had too many sub-problems open"
+                case .interrupted: reason = "interrupted"
+                case .fixedButOpen: reason = "a check stayed within rounding of the decision"
+                }
+                notes.append("row \(r.row + 1): bisection stopped after \(e.checks) complete checks — \(reason)")
+            }
+        }
+        var columns = [
+            Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("certified", "certified ≥"),
+            Table.Column("attacked", "attacked ≤"), Table.Column("changes_to", "changes to", .left)
+        ]
+        if s.exact { columns += [Table.Column("checks"), Table.Column("branches")] }
+        columns.append(Table.Column("counterexample", audience: .machines))
         var table = Table(
             key: "examples", caption: "per example: the true radius lies in [certified, attacked]",
-            columns: [
-                Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("certified", "certified ≥"),
-                Table.Column("attacked", "attacked ≤"), Table.Column("changes_to", "changes to", .left),
-                Table.Column("counterexample", audience: .machines)
-            ],
+            columns: columns,
             rows: results.map { r in
-                [
+                var row: [Cell] = [
                     .count(r.row + 1), .text(classNames[safe: r.label] ?? "\(r.label)"),
                     .number(r.certified, .significant),
                     .number(r.attacked, .significant, missing: "> \(Format.number(s.maxRadius))"),
-                    r.flippedTo.map { .text(classNames[safe: $0] ?? "\($0)") } ?? .missing("—"),
-                    r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing("")
+                    r.flippedTo.map { .text(classNames[safe: $0] ?? "\($0)") } ?? .missing("—")
                 ]
+                if s.exact {
+                    row += [
+                        r.exact.map { .count($0.checks) } ?? .missing(""),
+                        r.exact.map { .count($0.branches) } ?? .missing("")
+                    ]
+                }
+                row.append(
+                    r.counterexample.map { .vector($0.map { Double(String($0)) ?? Double($0) }) } ?? .missing(""))
+                return row
             }, limit: limit)
         table.moreHint = "rows=N shows more; set format json or csv gives all"
         var report = Report(
             kind: "label_radius", title: "label robustness of \(names.model) on \(names.data) (\(n) examples)",
-            fields: fields, tables: [table],
+            fields: fields, tables: [table], notes: notes,
             extra: [
                 (
                     "settings",
@@ -178,7 +233,8 @@ enum RadiusCommand: Command {
                         ("norm", .string(s.norm.rawValue)), ("units", .string(s.units.rawValue)),
                         ("max", .num(s.maxRadius)),
                         ("tolerance", .num(s.tolerance)), ("steps", .number(Double(s.steps))),
-                        ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed)))
+                        ("restarts", .number(Double(s.restarts))), ("seed", .number(Double(s.seed))),
+                        ("exact", .bool(s.exact)), ("timeout", .num(s.exactTimeout))
                     ])
                 )
             ])
