@@ -47,6 +47,8 @@ public struct SplitSearchResult: Sendable {
     public var branches: Int
     public var seconds: Double
     public var reason: SplitUndecided?
+    /// The counterexample came from the attack before any branching.
+    public var foundByAttack = false
 }
 
 /// Why a split search stopped without an answer.
@@ -96,10 +98,10 @@ enum SplitSearch {
             }
             return (point, q.value(yf))
         }
-        func found(_ v: (point: [Double], value: Double)) -> SplitSearchResult {
+        func found(_ v: (point: [Double], value: Double), attack: Bool = false) -> SplitSearchResult {
             SplitSearchResult(
                 answer: .violated, counterexample: v.point, counterexampleValue: v.value, bound: nil,
-                branches: branches, seconds: elapsed(), reason: nil)
+                branches: branches, seconds: elapsed(), reason: nil, foundByAttack: attack)
         }
         /// Projected gradient ascent on the value from each start; the first clear violation.
         func ascend(_ starts: [[Double]], steps: Int) -> (point: [Double], value: Double)? {
@@ -124,7 +126,9 @@ enum SplitSearch {
         case .box(let lo, let hi): center = lo.indices.map { (lo[$0] + hi[$0]) / 2 }
         case .ball(let c, _): center = c
         }
-        if let v = ascend([center] + (0..<8).map { _ in region.random(&rng) }, steps: 60) { return found(v) }
+        if let v = ascend([center] + (0..<8).map { _ in region.random(&rng) }, steps: 60) {
+            return found(v, attack: true)
+        }
 
         // 2. Branch and bound.
         let bounder = SplitBounder(net, region: region)

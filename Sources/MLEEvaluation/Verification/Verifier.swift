@@ -68,6 +68,11 @@ public struct VerifyResult: Sendable {
     public var decidedAtRoot: Bool
     /// The search stopped at the cap on open sub-boxes (memory), not at the timeout.
     public var openLimitReached = false
+    /// What the branch and bound split: the input box, or the network's ReLUs (then `domains`
+    /// counts sub-problems and `depth` is 0).
+    public var splitting: Splitting = .inputs
+
+    public enum Splitting: String, Sendable { case inputs, relus }
 }
 
 /// Complete verification of a ReLU network against a `VerificationProperty`, by input-space
@@ -129,9 +134,12 @@ public enum Verifier {
         return max(2, min(192, 4_000_000 / max(1, (net.inputs + 1) * widest)))
     }
 
+    /// - Parameter ball: an L2 ball (centre, radius) that replaces the box of a one-case
+    ///   property; it is searched by ReLU splitting, as are boxes of more than
+    ///   `inputSplittingLimit` inputs.
     public static func verify(
         _ net: VerifierNetwork, _ property: VerificationProperty, settings: VerifySettings,
-        context: ExecutionContext = .standard
+        context: ExecutionContext = .standard, ball: (center: [Double], radius: Double)? = nil
     ) throws -> VerifyResult {
         guard property.inputs == net.inputs else {
             throw VerifyError(
@@ -157,6 +165,14 @@ public enum Verifier {
                             constant: $0.constant)
                     }
                 })
+        }
+        if let ball {
+            guard cases.count == 1, ball.center.count == net.inputs, ball.radius >= 0, ball.radius.isFinite else {
+                throw VerifyError("a ball replaces the box of a property with one case, around a point of the inputs")
+            }
+        }
+        if ball != nil || net.inputs > inputSplittingLimit {
+            return try verifyBySplits(net, cases: cases, ball: ball, settings: settings, context: context, start: start)
         }
         var rng = SeededGenerator(seed: settings.seed)
         func elapsed() -> Double { Date().timeIntervalSince(start) }

@@ -362,14 +362,17 @@ enum VerifyCommand: Command {
                 "domains", "branches",
                 .shown(
                     .count(r.domains),
-                    as: r.domains == 0
+                    as: r.domains == 0 || r.counterexample?.foundBy == "attack"
                         ? "none (the attack settled it)"
                         : r.domains == 1
                             ? "1 (the whole box bounded at once)"
-                            : "\(r.domains) sub-boxes bounded, \(r.depth) splits deep")),
-            Field("depth", .count(r.depth), audience: .machines)
+                            : r.splitting == .relus
+                                ? "\(r.domains) sub-problems bounded, splitting ReLUs (α,β-CROWN)"
+                                : "\(r.domains) sub-boxes bounded, \(r.depth) splits deep")),
+            Field("depth", .count(r.depth), audience: .machines),
+            Field("splitting", .text(r.splitting.rawValue), audience: .machines)
         ]
-        if r.answer == .timeout || r.answer == .unknown {
+        if r.answer == .timeout || r.answer == .unknown, r.splitting == .inputs || property.cases.count > 1 {
             fields.append(
                 Field(
                     "proved", "proved",
@@ -382,6 +385,13 @@ enum VerifyCommand: Command {
                             .number(b, .significant),
                             as: "\(String(format: "%.4g", b)) (a proof needs > 0 in every sub-box)")))
             }
+        } else if r.answer == .timeout || r.answer == .unknown, let b = r.lowestBound {
+            fields.append(
+                Field(
+                    "lowest_bound", "best bound",
+                    .shown(
+                        .number(b, .significant),
+                        as: "\(String(format: "%.4g", b)) (a proof needs > 0 in every sub-problem)")))
         }
         var tables: [Table] = []
         var notes: [String] = []
