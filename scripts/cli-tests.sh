@@ -108,6 +108,15 @@ check "mutation example coverage disagrees" grep -q "^the two measures disagree:
 "$mle" scripts/robustness.mle > "$tmp/rob" 2>"$tmp/rob_err"; status=$?
 check "robustness example status" [ "$status" -eq 0 ]
 check "robustness example verdicts" grep -q "^robust  *[0-9]* ([0-9.]*%) — proved by a sound bound" "$tmp/rob"
+# method=complete leaves no example undecided: every "unknown" count is 0, in the single reports
+# and on every radius of the two curves; radius exact narrows every bracket.
+check "robustness example: nothing undecided" python3 -c "
+import re, sys
+text = open('$tmp/rob').read()
+fields = re.findall(r'^unknown +(\d+) \(', text, re.M)
+curve = re.findall(r'^ *[0-9.]+ +\d+ \([0-9.]+%\) +\d+ \([0-9.]+%\) +(\d+) \(', text, re.M)
+sys.exit(0 if len(fields) >= 5 and len(curve) == 9 and set(fields + curve) == {'0'} else 1)"
+check "robustness example: exact radius brackets" grep -qE "^exact +([0-9]+) of \1 brackets within the tolerance" "$tmp/rob"
 
 # The verification example: ACAS Xu property 1 holds on network 1_1, property 2 is violated on
 # 2_1 (the published answers), and the breast_cancer boxes are answered.
@@ -115,7 +124,7 @@ check "robustness example verdicts" grep -q "^robust  *[0-9]* ([0-9.]*%) — pro
 check "verification example status" [ "$status" -eq 0 ]
 check "verification example: ACAS Xu property 1 holds" bash -c "grep -A4 'against prop_1.vnnlib' '$tmp/ver' | grep -q '^answer  *holds'"
 check "verification example: ACAS Xu property 2 is violated" bash -c "grep -A4 'against prop_2.vnnlib' '$tmp/ver' | grep -q '^answer  *violated'"
-check "verification example: three rows answered" bash -c "[ \$(grep -cE '^answer  *(holds|violated)' '$tmp/ver') -eq 5 ]"
+check "verification example: four rows answered" bash -c "[ \$(grep -cE '^answer  *(holds|violated)' '$tmp/ver') -eq 6 ]"
 
 # The data-preparation example runs: penguins with NA and text columns end to end, a search,
 # adversarial validation that finds the planted shift.

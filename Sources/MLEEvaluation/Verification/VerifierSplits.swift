@@ -115,3 +115,23 @@ extension Verifier {
         return result
     }
 }
+
+extension Verifier {
+    /// Verifies `property` (one case; its box is ignored) over the L2 ball of `radius` around
+    /// the raw row `center`, the radius in `units` (standardised: the ball is in the space of
+    /// standardised features, as `robust` measures δ). The counterexample is in raw units.
+    public static func verifyBall(
+        _ model: MLP, center: [Float], radius: Double, units: RobustUnits, property: VerificationProperty,
+        settings: VerifySettings, context: ExecutionContext = .standard
+    ) throws -> VerifyResult {
+        let space = SpaceNetwork(model, units: units)
+        let net = try VerifierNetwork(space.net)
+        let c = space.toSpace(center).map(Double.init)
+        var result = try verify(net, property, settings: settings, context: context, ball: (c, radius))
+        if var cx = result.counterexample {
+            cx.input = space.toRaw(cx.input.map { Float($0) }).map(Double.init)
+            result.counterexample = cx
+        }
+        return result
+    }
+}

@@ -335,7 +335,7 @@ enum RobustCommand: Command {
             Table.Column("delta", "δ"), Table.Column("robust"), Table.Column("not_robust", "not robust"),
             Table.Column("unknown")
         ]
-        if complete { columns.append(Table.Column("decided_by_complete", "of them by B&B")) }
+        if complete { columns.append(Table.Column("decided_by_complete", "decided by B&B")) }
         let table = Table(key: "curve", caption: "verdicts per δ (\(n) examples each)", columns: columns, rows: rows)
         let series = [
             TextPlot.Series("robust", runs.map { pct(RobustCommands.counts($0.results).robust) }),

@@ -23,7 +23,12 @@ enum VerifyCommand: Command {
                 "a VNN-COMP instances file (onnx,vnnlib,timeout per line, paths relative to it): verify each"),
             ParamSpec("timeout", .number, "seconds per property (default 60; a batch: each instance's own)"),
             ParamSpec("row", .integer, "with a dataset: the row (1-based) whose box is checked"),
-            ParamSpec("delta", .number, "with a dataset: the box's half-width around the row (an L∞ ball)"),
+            ParamSpec(
+                "delta", .number, "with a dataset: the box's half-width around the row (L∞), or the ball's radius (L2)"),
+            .choice(
+                "norm", PerturbationNorm.self,
+                "with a dataset: linf, the box of half-width delta; l2, the Euclidean ball of radius delta (searched by ReLU splitting)",
+                default: .linf),
             .choice(
                 "units", RobustUnits.self,
                 "with a dataset: delta in standardised feature units or in the data's own units",
@@ -46,6 +51,7 @@ enum VerifyCommand: Command {
             "verify \"ACASXU_run2a_1_1_batch_2000.onnx\" \"prop_1.vnnlib\"",
             "verify net \"property.vnnlib\" timeout=30",
             "verify net test row=3 delta=0.05 units=raw",
+            "verify net test row=3 delta=0.5 norm=l2",
             "verify instances=\"acasxu_instances.csv\" results=\"mle_results.csv\""
         ]
     ) { inv in try execute(inv) }
@@ -63,6 +69,8 @@ enum VerifyCommand: Command {
         var name: String
         /// What the property field says: the boxes and regions, or a row's box and unsafe outputs.
         var detail: String
+        /// An L2 ball around a raw row that replaces the box (`norm=l2`): its radius and units.
+        var ball: (center: [Float], radius: Double, units: RobustUnits)?
     }
 
     struct Network {
@@ -99,7 +107,7 @@ enum VerifyCommand: Command {
         }
         let rows = max(try inv.declared("rows", Int.self), 0)
         if let file = inv.string("instances") {
-            for name in ["network", "property", "row", "delta"] where inv.value(name) != nil {
+            for name in ["network", "property", "row", "delta", "norm"] where inv.given(name) {
                 throw inv.error("instances= names its own networks and properties; leave out \(name)", at: name)
             }
             let expected = try inv.string("expected").map { try readExpected($0, inv) } ?? [:]
@@ -171,7 +179,7 @@ enum VerifyCommand: Command {
     static func property(_ inv: Invocation, _ network: Network) throws -> Property {
         switch inv.value("property") {
         case .string(let path)?:
-            for name in ["row", "delta"] where inv.value(name) != nil {
+            for name in ["row", "delta", "norm"] where inv.given(name) {
                 throw inv.error("\(name)= goes with a dataset; a .vnnlib file states its own box", at: name)
             }
             do {
@@ -183,12 +191,16 @@ enum VerifyCommand: Command {
                 throw inv.error(e.description, at: "property")
             }
         case .dataset(let data)?:
-            let (property, unsafe) = try rowProperty(inv, network, data)
-            let units = (try? inv.choice("units", RobustUnits.self)) == .raw ? "the data's units" : "standardised units"
+            let (property, unsafe, center) = try rowProperty(inv, network, data)
+            let unitChoice = try inv.choice("units", RobustUnits.self)
+            let units = unitChoice == .raw ? "the data's units" : "standardised units"
             let row = inv.value("row")?.summary ?? "", delta = inv.value("delta")?.summary ?? ""
+            let l2 = try inv.choice("norm", PerturbationNorm.self) == .l2
             return Property(
                 property: property, name: "row \(row) of \(inv.names["property"] ?? data.name)",
-                detail: "each input ± \(delta) (\(units)); unsafe: \(unsafe)")
+                detail: (l2 ? "every input within ‖x′ − x‖₂ ≤ \(delta)" : "each input ± \(delta)")
+                    + " (\(units)); unsafe: \(unsafe)",
+                ball: l2 ? (center, try inv.declared("delta", Double.self), unitChoice) : nil)
         case let v?:
             throw inv.error(
                 "property takes a .vnnlib file or a dataset, got \(v.typeName) \(v.summary)", at: "property")
@@ -201,7 +213,7 @@ enum VerifyCommand: Command {
     /// largest output (a classifier) or the prediction moves by more than ε (a regression).
     /// - Returns: the property and its unsafe outputs in words.
     static func rowProperty(_ inv: Invocation, _ network: Network, _ data: Dataset) throws -> (
-        VerificationProperty, String
+        VerificationProperty, String, [Float]
     ) {
         guard case .number(let r)? = inv.value("row") else {
             throw inv.error("with a dataset, give the row to check: row=N (1-based)", at: "property")
@@ -245,7 +257,7 @@ enum VerifyCommand: Command {
         return (
             VerificationProperty(
                 inputs: center.count, outputs: k, cases: [.init(lower: lower, upper: upper, unsafe: regions)]),
-            unsafe
+            unsafe, x.row(row - 1)
         )
     }
 
@@ -326,7 +338,13 @@ enum VerifyCommand: Command {
             let result: VerifyResult
             do {
                 result = try BLASThreads.single(stopIdleWorkers: context.threads.mayStopIdleWorkers) {
-                    try Verifier.verify(network.verifier, property.property, settings: settings, context: context)
+                    if let ball = property.ball {
+                        return try Verifier.verifyBall(
+                            network.model, center: ball.center, radius: ball.radius, units: ball.units,
+                            property: property.property, settings: settings, context: context)
+                    }
+                    return try Verifier.verify(
+                        network.verifier, property.property, settings: settings, context: context)
                 }
             } catch let e as VerifyError {
                 throw inv.error(e.description, at: "property")
@@ -356,7 +374,12 @@ enum VerifyCommand: Command {
         let propertyText = p.name, property = p.property
         var fields: [Field] = [
             Field("property_summary", "property", .text(p.detail)),
-            Field("answer", .shown(.text(r.answer.rawValue), as: answerText(r))),
+            Field(
+                "answer",
+                .shown(
+                    .text(r.answer.rawValue),
+                    as: p.ball == nil
+                        ? answerText(r) : answerText(r).replacingOccurrences(of: "in the box", with: "in the ball"))),
             Field("seconds", "time", .shown(.number(r.seconds, .significant), as: Format.duration(r.seconds))),
             Field(
                 "domains", "branches",
@@ -398,19 +421,35 @@ enum VerifyCommand: Command {
         if let cx = r.counterexample {
             let names = network.model.featureNames
             let box = property.cases[cx.caseIndex]
-            tables.append(
-                Table(
-                    key: "counterexample", caption: "the counterexample (found by \(cx.foundBy))",
-                    columns: [
-                        Table.Column("input", "input", .left), Table.Column("name", "", .left),
-                        Table.Column("value"), Table.Column("lower", "box from"), Table.Column("upper", "to")
-                    ],
-                    rows: cx.input.indices.map { i in
-                        [
-                            .text("X_\(i)"), .text(names[safe: i] ?? ""), .number(cx.input[i], .general),
-                            .number(box.lower[i], .general), .number(box.upper[i], .general)
-                        ]
-                    }))
+            if let ball = p.ball {
+                tables.append(
+                    Table(
+                        key: "counterexample", caption: "the counterexample (found by \(cx.foundBy))",
+                        columns: [
+                            Table.Column("input", "input", .left), Table.Column("name", "", .left),
+                            Table.Column("value"), Table.Column("center", "the row")
+                        ],
+                        rows: cx.input.indices.map { i in
+                            [
+                                .text("X_\(i)"), .text(names[safe: i] ?? ""), .number(cx.input[i], .general),
+                                .number(Double(ball.center[safe: i] ?? .nan), .general)
+                            ]
+                        }))
+            } else {
+                tables.append(
+                    Table(
+                        key: "counterexample", caption: "the counterexample (found by \(cx.foundBy))",
+                        columns: [
+                            Table.Column("input", "input", .left), Table.Column("name", "", .left),
+                            Table.Column("value"), Table.Column("lower", "box from"), Table.Column("upper", "to")
+                        ],
+                        rows: cx.input.indices.map { i in
+                            [
+                                .text("X_\(i)"), .text(names[safe: i] ?? ""), .number(cx.input[i], .general),
+                                .number(box.lower[i], .general), .number(box.upper[i], .general)
+                            ]
+                        }))
+            }
             tables.append(
                 Table(
                     key: "outputs", caption: "its outputs (in the unsafe region in both precisions)",
