@@ -328,3 +328,45 @@ private func sampledMax(
     // The case means something only with examples the usual methods leave unknown.
     #expect(settled >= 3)
 }
+
+@Test func verifyAnswersByReluSplittingAreRightBySamplingAndReplay() throws {
+    // More inputs than input splitting takes, boxes and L2 balls: "holds" checked by dense
+    // sampling, "violated" by the replayed counterexample.
+    var rng = SeededGenerator(seed: 15)
+    var holds = 0, violated = 0
+    for trial in 0..<16 {
+        let d = Verifier.inputSplittingLimit + 2 + trial % 4
+        let net = try network([d, 12, 10, 3], seed: UInt64(500 + trial))
+        let c = (0..<d).map { _ in rng.nextNormal() }
+        let y = net.evaluate(c)
+        let label = y.indices.max { y[$0] < y[$1] } ?? 0
+        let regions: [[VerificationProperty.Constraint]] = (0..<3).filter { $0 != label }.map { j in
+            [.init(coefficients: (0..<3).map { $0 == label ? 1 : $0 == j ? -1 : 0 }, constant: 0)]
+        }
+        let radius = [0.05, 0.3, 1.0, 2.0][trial % 4]
+        let box = VerificationProperty(
+            inputs: d, outputs: 3,
+            cases: [.init(lower: c.map { $0 - radius }, upper: c.map { $0 + radius }, unsafe: regions)])
+        for ball in [false, true] {
+            let settings = VerifySettings(timeout: 30, seed: 1)
+            let r = try Verifier.verify(net, box, settings: settings, ball: ball ? (c, radius) : nil)
+            #expect(r.splitting == .relus)
+            let region: InputRegion = ball ? .ball(center: c, radius: radius) : .linf(center: c, radius: radius)
+            switch r.answer {
+            case .holds:
+                let ys = net.evaluate(batch: samples(region, 5000, &rng))
+                #expect(ys.allSatisfy { out in regions.allSatisfy { Verifier.margin($0, out) > 0 } }, "trial \(trial)")
+                holds += 1
+            case .violated:
+                let cx = try #require(r.counterexample)
+                #expect(region.contains(cx.input))
+                #expect(Verifier.margin(regions[cx.region], net.evaluate(cx.input)) <= 0)
+                #expect(Verifier.margin(regions[cx.region], try net.evaluateFloat(cx.input.map { Float($0) })) <= 0)
+                violated += 1
+            case .timeout, .unknown:
+                Issue.record("trial \(trial) ball \(ball): \(r.answer)")
+            }
+        }
+    }
+    #expect(holds >= 4 && violated >= 4)
+}

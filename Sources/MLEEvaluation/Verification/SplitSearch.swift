@@ -80,6 +80,8 @@ enum SplitSearch {
         var iterations: Int
         var depth: Int
         var outputSplits: [OutputSplit] = []
+        /// Every row was optimised (not only the question's focus).
+        var everyRow = false
     }
 
     static func run(
@@ -143,7 +145,7 @@ enum SplitSearch {
                 focus: everyRow ? nil : q.focus, parent: parent, outputSplits: outputSplits)
             return Node(
                 splits: splits, bound: b, worst: b.infeasible ? -.infinity : q.worst(b.lower), iterations: iterations,
-                depth: depth, outputSplits: outputSplits)
+                depth: depth, outputSplits: outputSplits, everyRow: everyRow || q.focus == nil)
         }
         /// A node's minimising inputs, as counterexample candidates.
         func check(_ node: Node) -> (point: [Double], value: Double)? {
@@ -190,26 +192,31 @@ enum SplitSearch {
                 if let v = ascend(order.prefix(2).map { node.bound.points[$0] }, steps: 30) { return found(v) }
             }
             if node.bound.unstable == 0 {
-                // Every unit fixed: the multipliers' optimisation is left, and for a question
-                // that combines several rows nonlinearly, splitting the outputs' space.
-                if node.iterations >= 160, q.outputBranch != nil || node.iterations >= 1_280 {
-                    guard let pick = q.outputBranch?(node.bound.lower), node.outputSplits.count < 60 else {
+                // Every unit fixed: the multipliers' optimisation is left (now for every row, not
+                // only the focus), and for a question that combines several rows nonlinearly,
+                // splitting the outputs' space, each half starting from this node's multipliers.
+                if node.everyRow, let branch = q.outputBranch {
+                    guard let pick = branch(node.bound.lower), node.outputSplits.count < 60 else {
                         stuck.append(node)
                         continue
                     }
                     for sign: Int8 in [1, -1] {
                         let split = OutputSplit(coefficients: q.rows[pick.row], threshold: pick.threshold, sign: sign)
                         let child = bound(
-                            node.splits, iterations: 80, depth: node.depth + 1, parent: node.bound,
+                            node.splits, iterations: 40, depth: node.depth + 1, parent: node.bound,
                             everyRow: true, outputSplits: node.outputSplits + [split])
                         if let v = check(child) { return found(v) }
                         if !settled(child) { open.append(child) }
                     }
                     continue
                 }
+                guard !node.everyRow || node.iterations < 1_280 else {
+                    stuck.append(node)
+                    continue
+                }
                 let again = bound(
-                    node.splits, iterations: node.iterations * 2, depth: node.depth, parent: node.bound,
-                    everyRow: true, outputSplits: node.outputSplits)
+                    node.splits, iterations: node.everyRow ? node.iterations * 2 : 60, depth: node.depth,
+                    parent: node.bound, everyRow: true, outputSplits: node.outputSplits)
                 if let v = check(again) { return found(v) }
                 if !settled(again) { open.append(again) }
                 continue
