@@ -3,10 +3,11 @@ import MLELearning
 import MLETensor
 
 extension Verifier {
-    /// Inputs up to which `verify` splits the input box; beyond, it splits ReLUs. Halving a box
-    /// of 30 inputs shrinks it too slowly for its bounds to tighten (breast_cancer, δ = 0.5 in
-    /// standardised units: input splitting timed out at 20 s on a row that ReLU splitting
-    /// decides in a fraction of a second); ACAS Xu's 5 inputs are input splitting's case.
+    /// Inputs up to which `verify` splits the input box; beyond, it splits ReLUs. Halving one
+    /// input of 30 at a time shrinks a box too slowly for its bounds to tighten, while fixing
+    /// ReLUs tightens them whatever the inputs; ACAS Xu's 5 inputs are input splitting's case
+    /// (its 186 instances were measured with it, docs/benchmarks.md). The limit 8 is the issue's
+    /// "low-dimensional" (its random test networks have 2 to 8 inputs), not a measured optimum.
     public static let inputSplittingLimit = 8
 
     /// The property as a split-search question over one case: the value at outputs y is
