@@ -102,11 +102,18 @@ private func preActivations(_ net: VerifierNetwork, _ x: [Double]) -> [Double] {
         guard let region = regions(d, &rng).first else { continue }
         let bounder = SplitBounder(net, region: region)
         var splits = ReluSplits(repeating: 0, count: bounder.hiddenCount)
-        for _ in 0..<3 { splits[Int(rng.nextUnit() * Double(bounder.hiddenCount))] = rng.nextUnit() < 0.5 ? 1 : -1 }
+        for _ in 0..<2 { splits[Int(rng.nextUnit() * Double(bounder.hiddenCount))] = rng.nextUnit() < 0.5 ? 1 : -1 }
         let rows = [[1.0, -1.0], [-1.0, 1.0], [0.5, 2.0]]
+        // A parent with two splits, and the child with a third that starts from the parent's
+        // relaxation, slopes and multipliers (as the search bounds its children).
+        let parent = bounder.bound(splits, rows: rows, constants: [0, 0, 0], iterations: 20)
+        let unit = Int(rng.nextUnit() * Double(bounder.hiddenCount))
+        splits[unit] = rng.nextUnit() < 0.5 ? 1 : -1
         let output = OutputSplit(coefficients: [1, 1], threshold: rng.nextNormal(), sign: rng.nextUnit() < 0.5 ? 1 : -1)
         let b = bounder.bound(
-            splits, rows: rows, constants: [0, 0, 0], iterations: 60, outputSplits: trial % 2 == 0 ? [output] : [])
+            splits, rows: rows, constants: [0, 0, 0], iterations: 60,
+            parent: trial % 3 == 0 || parent.infeasible ? nil : parent,
+            outputSplits: trial % 2 == 0 ? [output] : [], changed: bounder.offsets.lastIndex { $0 <= unit })
         let points = samples(region, 4000, &rng).filter { x in
             let z = preActivations(net, x)
             guard splits.indices.allSatisfy({ splits[$0] == 0 || Double(splits[$0]) * z[$0] >= 0 }) else {

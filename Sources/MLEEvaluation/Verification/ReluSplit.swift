@@ -126,6 +126,8 @@ struct SplitNodeBound {
     var alpha: [[Double]] = [], beta: [[Double]] = []
     /// The optimised rows' multipliers of the output splits (rows × splits).
     var outputBeta: [Double] = []
+    /// The hidden layers' relaxations, for the children to start from.
+    var layers: [SplitBounder.Layer] = []
 }
 
 /// A split of the outputs' space: the sub-problem keeps the inputs with
@@ -216,12 +218,38 @@ final class SplitBounder: @unchecked Sendable {
 
     /// The hidden layers' relaxations under the splits; nil when the splits contradict the
     /// bounds (the node is empty).
-    func layers(_ splits: ReluSplits) -> [Layer]? {
+    ///
+    /// With `reuse` (the parent's relaxations) the layers up to `changed` (the layer of the unit
+    /// split since; nil: none) keep the parent's bounds, which hold in the child; deeper layers
+    /// bound again only the units the parent left unstable (with the child's tighter relaxation
+    /// of the layers above), intersected with the parent's bounds.
+    func layers(_ splits: ReluSplits, reuse: [Layer]? = nil, changed: Int? = nil) -> [Layer]? {
         var layers: [Layer] = []
         for h in 0..<(net.layerCount - 1) {
             let n = net.widths[h + 1]
             var lower = [Double](repeating: 0, count: n), upper = lower
-            if h == 0 {
+            if let reuse, h < reuse.count, reuse[h].lower.count == n {
+                lower = reuse[h].lower
+                upper = reuse[h].upper
+                if let changed, h > changed {
+                    let open = (0..<n).filter { lower[$0] < 0 && upper[$0] > 0 }
+                    if !open.isEmpty {
+                        var rows = [Double](repeating: 0, count: 2 * open.count * n)
+                        for (k, o) in open.enumerated() {
+                            rows[(2 * k) * n + o] = 1
+                            rows[(2 * k + 1) * n + o] = -1
+                        }
+                        let values = backward(
+                            rows, count: 2 * open.count, constants: [Double](repeating: 0, count: 2 * open.count),
+                            top: h, layers: layers, alpha: nil, beta: nil
+                        ).values
+                        for (k, o) in open.enumerated() {
+                            lower[o] = max(lower[o], values[2 * k])
+                            upper[o] = max(min(upper[o], -values[2 * k + 1]), lower[o])
+                        }
+                    }
+                }
+            } else if h == 0 {
                 net.w[0].withUnsafeBufferPointer { w in
                     guard let base = w.baseAddress else { return }
                     let m = net.widths[0]
@@ -391,10 +419,14 @@ final class SplitBounder: @unchecked Sendable {
     /// node's inputs, after `iterations` steps of α and β optimisation.
     func bound(
         _ splits: ReluSplits, rows all: [[Double]], constants allConstants: [Double], iterations: Int,
-        focus: [Int]? = nil, parent: SplitNodeBound? = nil, outputSplits: [OutputSplit] = []
+        focus: [Int]? = nil, parent: SplitNodeBound? = nil, outputSplits: [OutputSplit] = [],
+        changed: Int? = nil
     ) -> SplitNodeBound {
-        guard let layers = layers(splits) else { return SplitNodeBound(infeasible: true) }
+        guard let layers = layers(splits, reuse: parent?.layers, changed: changed) else {
+            return SplitNodeBound(infeasible: true)
+        }
         var result = SplitNodeBound()
+        result.layers = layers
         let out = net.outputs, top = net.layerCount - 1
         func flatten(_ rows: [[Double]]) -> [Double] {
             rows.flatMap { row in (0..<out).map { $0 < row.count ? row[$0] : 0 } }

@@ -71,7 +71,8 @@ public enum SplitUndecided: Sendable, Equatable {
 /// bound's minimising inputs are evaluated and, every 8 rounds, ascent runs from the most
 /// promising of them. A sub-problem whose every unit is stable or split is bounded again with
 /// more optimisation steps (its bound tends to the exact value); when that stops improving it is
-/// left open and reported.
+/// left open and reported. With `threads` 2 the two halves of a split are bounded at once (for
+/// one search alone; `robust` and `radius` run one search per thread instead).
 enum SplitSearch {
     struct Node {
         var splits: ReluSplits
@@ -86,7 +87,7 @@ enum SplitSearch {
 
     static func run(
         _ net: VerifierNetwork, region: InputRegion, question q: SplitQuestion, timeout: Double, seed: UInt64,
-        cancellation: Cancellation
+        cancellation: Cancellation, threads: Int = 1
     ) -> SplitSearchResult {
         let start = Date()
         let deadline = start.addingTimeInterval(timeout)
@@ -137,12 +138,12 @@ enum SplitSearch {
         /// A node's bounds; at a leaf (`everyRow`) every row is optimised, not only the focus.
         func bound(
             _ splits: ReluSplits, iterations: Int, depth: Int, parent: SplitNodeBound? = nil, everyRow: Bool = false,
-            outputSplits: [OutputSplit] = []
+            outputSplits: [OutputSplit] = [], changed: Int? = nil
         ) -> Node {
             branches += 1
             let b = bounder.bound(
                 splits, rows: q.rows, constants: q.constants, iterations: iterations,
-                focus: everyRow ? nil : q.focus, parent: parent, outputSplits: outputSplits)
+                focus: everyRow ? nil : q.focus, parent: parent, outputSplits: outputSplits, changed: changed)
             return Node(
                 splits: splits, bound: b, worst: b.infeasible ? -.infinity : q.worst(b.lower), iterations: iterations,
                 depth: depth, outputSplits: outputSplits, everyRow: everyRow || q.focus == nil)
@@ -162,6 +163,10 @@ enum SplitSearch {
             return SplitSearchResult(
                 answer: .holds, bound: root.worst, branches: branches, seconds: elapsed(), reason: nil)
         }
+        // Each open sub-problem keeps its relaxation (about 18 bytes a hidden unit) and its
+        // rows' slopes and multipliers (16 bytes a unit and optimised row): about 1 GB of them.
+        let rowsKept = q.focus?.count ?? q.rows.count
+        let maxOpen = max(1_000, min(200_000, 1_000_000_000 / max(1, bounder.hiddenCount * (18 + 16 * rowsKept))))
         var open = [root]
         var stuck: [Node] = []
         /// The highest bound among the sub-problems proved (what the proof shows of the value).
@@ -180,7 +185,7 @@ enum SplitSearch {
         while !open.isEmpty {
             if cancellation.isCancelled { return undecided(.interrupted) }
             if Date() >= deadline { return undecided(.timeBudget(open: open.count + stuck.count)) }
-            guard open.count + stuck.count <= 200_000 else { return undecided(.memory(open: open.count + stuck.count)) }
+            guard open.count + stuck.count <= maxOpen else { return undecided(.memory(open: open.count + stuck.count)) }
             // The node with the highest bound.
             var at = 0
             for i in open.indices where open[i].worst > open[at].worst { at = i }
@@ -223,10 +228,35 @@ enum SplitSearch {
             }
             var unit = 0
             for i in node.bound.scores.indices where node.bound.scores[i] > node.bound.scores[unit] { unit = i }
-            var splits = node.splits.isEmpty ? ReluSplits(repeating: 0, count: bounder.hiddenCount) : node.splits
-            for phase: Int8 in [1, -1] {
+            let base = node.splits.isEmpty ? ReluSplits(repeating: 0, count: bounder.hiddenCount) : node.splits
+            let layer = bounder.offsets.lastIndex { $0 <= unit } ?? 0
+            let halves = ([1, -1] as [Int8]).map { phase in
+                var splits = base
                 splits[unit] = phase
-                let child = bound(splits, iterations: 10, depth: node.depth + 1, parent: node.bound)
+                return splits
+            }
+            let children: [Node]
+            if threads > 1 {
+                // The two halves on two threads (the bounder keeps no state between calls).
+                let parent = node.bound, focus = q.focus, rows = q.rows, constants = q.constants
+                let bounds =
+                    (try? Parallel.map(2, workers: 2) { k in
+                        bounder.bound(
+                            halves[k], rows: rows, constants: constants, iterations: 10, focus: focus,
+                            parent: parent, changed: layer)
+                    }) ?? []
+                branches += bounds.count
+                children = zip(halves, bounds).map { splits, b in
+                    Node(
+                        splits: splits, bound: b, worst: b.infeasible ? -.infinity : q.worst(b.lower), iterations: 10,
+                        depth: node.depth + 1, everyRow: q.focus == nil)
+                }
+            } else {
+                children = halves.map {
+                    bound($0, iterations: 10, depth: node.depth + 1, parent: node.bound, changed: layer)
+                }
+            }
+            for child in children {
                 if let v = check(child) { return found(v) }
                 if !settled(child) { open.append(child) }
             }

@@ -77,7 +77,7 @@ extension Verifier {
             let r = SplitSearch.run(
                 net, region: region, question: splitQuestion(c.unsafe), timeout: left,
                 seed: settings.seed &+ UInt64(ci),
-                cancellation: context.cancellation)
+                cancellation: context.cancellation, threads: settings.threads)
             branches += r.branches
             context.progress(min(999, (ci + 1) * 1000 / cases.count), of: 1000)
             switch r.answer {
