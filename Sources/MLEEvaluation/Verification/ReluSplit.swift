@@ -173,9 +173,13 @@ final class SplitBounder: @unchecked Sendable {
     /// The weights transposed (inputs × outputs), for the forward passes.
     private let wT: [[Double]]
 
-    init(_ net: VerifierNetwork, region: InputRegion) {
+    /// Ctrl-C ends a bound's optimisation early (the bound reached so far is still sound).
+    let cancellation: Cancellation
+
+    init(_ net: VerifierNetwork, region: InputRegion, cancellation: Cancellation = .never) {
         self.net = net
         self.region = region
+        self.cancellation = cancellation
         var offsets: [Int] = []
         var at = 0
         for h in 0..<max(net.layerCount - 1, 0) {
@@ -522,6 +526,7 @@ final class SplitBounder: @unchecked Sendable {
             let b1 = 0.9, b2 = 0.999
             var current = first
             for t in 1...iterations {
+                if t % 8 == 0, cancellation.isCancelled { break }
                 let (_, pre, outputs) = primal(current, count: r, layers: layers, alpha: alpha)
                 let lr = 0.1 * pow(0.96, Double(t - 1))
                 for row in 0..<r {

@@ -134,7 +134,7 @@ enum SplitSearch {
         }
 
         // 2. Branch and bound.
-        let bounder = SplitBounder(net, region: region)
+        let bounder = SplitBounder(net, region: region, cancellation: cancellation)
         /// A node's bounds; at a leaf (`everyRow`) every row is optimised, not only the focus.
         func bound(
             _ splits: ReluSplits, iterations: Int, depth: Int, parent: SplitNodeBound? = nil, everyRow: Bool = false,
