@@ -257,8 +257,10 @@ enum RobustCommand: Command {
             }
         }
         func bound(_ v: Double?) -> Cell { .number(v, .significant) }
+        // After the three counts (question, δ, f(x), robust, not robust, unknown).
         fields.insert(
-            Field("decided_by", "decided by", .text(RobustCommands.decidedText(results, s))), at: 5)
+            Field("decided_by", "decided by", .text(RobustCommands.decidedText(results, s))),
+            at: min(6, fields.count))
         let complete = s.methods.contains(.complete)
         var columns = [
             Table.Column("row"), Table.Column("predicted", nil, .left), Table.Column("verdict", nil, .left),

@@ -132,7 +132,8 @@ enum RobustCommands {
             ("samples", .number(Double(s.samples))), ("steps", .number(Double(s.steps))),
             ("restarts", .number(Double(s.restarts))),
             ("seed", .number(Double(s.seed))), ("output", .string(s.output.rawValue)),
-            ("units", .string(s.units.rawValue))
+            ("units", .string(s.units.rawValue)),
+            ("timeout", s.methods.contains(.complete) ? .num(s.completeTimeout) : .null)
         ])
     }
 }
