@@ -247,7 +247,8 @@ enum RobustCommand: Command {
         }
         // Predicted class (or value) of each example, for the table.
         var predicted: [Cell] = Array(repeating: .missing(""), count: n)
-        if let prediction = try? net.predict(net.inputs(data)) {
+        // Not cancellable: after Ctrl-C the report of what was decided still names the classes.
+        if let prediction = try? Cancellation.withCurrent(.never, { try net.predict(net.inputs(data)) }) {
             switch (prediction, net.task) {
             case (.probabilities, .classification(let classNames)):
                 predicted = (prediction.predictedClasses ?? []).map { .text(classNames[safe: $0] ?? "?") }
