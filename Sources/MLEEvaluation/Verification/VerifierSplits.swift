@@ -83,11 +83,21 @@ extension Verifier {
             switch r.answer {
             case .holds: continue
             case .violated:
-                guard let x = r.counterexample else { break }
+                // The search replayed the point: it lies in the unsafe union in both precisions.
+                // The region named is the first that holds it in both, else in double. A point
+                // that is somehow missing is never read as "holds": the answer is unknown.
+                guard let x = r.counterexample else {
+                    var result = VerifyResult(
+                        answer: .unknown, counterexample: nil, seconds: elapsed(), domains: branches, depth: 0,
+                        provedFraction: Double(ci) / Double(cases.count), lowestBound: nil, decidedAtRoot: false)
+                    result.splitting = .relus
+                    return result
+                }
                 let y = net.evaluate(x)
                 let yf = try net.evaluateFloat(x.map { Float($0) })
-                let reached = c.unsafe.indices.first { margin(c.unsafe[$0], y) <= 0 && margin(c.unsafe[$0], yf) <= 0 }
-                guard let region = reached else { break }
+                let region =
+                    c.unsafe.indices.first { margin(c.unsafe[$0], y) <= 0 && margin(c.unsafe[$0], yf) <= 0 }
+                    ?? c.unsafe.indices.first { margin(c.unsafe[$0], y) <= 0 } ?? 0
                 var result = VerifyResult(
                     answer: .violated,
                     counterexample: Counterexample(
@@ -100,7 +110,7 @@ extension Verifier {
             case .undecided:
                 if r.reason == .interrupted { throw Cancelled() }
                 var result = VerifyResult(
-                    answer: r.reason == .fixedButOpen(count: 0) ? .unknown : .timeout, counterexample: nil,
+                    answer: .timeout, counterexample: nil,
                     seconds: elapsed(), domains: branches, depth: 0, provedFraction: Double(ci) / Double(cases.count),
                     lowestBound: r.bound.map { -$0 }, decidedAtRoot: false)
                 if case .memory = r.reason { result.openLimitReached = true }
