@@ -8,23 +8,7 @@ import Testing
 // ReLU-split branch and bound (α,β-CROWN bounds) and the complete ε-δ and label questions.
 
 private func network(_ widths: [Int], seed: UInt64, task: Task? = nil) throws -> VerifierNetwork {
-    try VerifierNetwork(randomMLP(widths, seed: seed, task: task))
-}
-
-private func randomMLP(_ widths: [Int], seed: UInt64, task: Task? = nil) -> MLP {
-    var rng = SeededGenerator(seed: seed)
-    var layers: [DenseLayer] = []
-    for l in 0..<(widths.count - 1) {
-        var w = Matrix(rows: widths[l], cols: widths[l + 1])
-        for i in 0..<w.storage.count { w.storage[i] = Float(rng.nextNormal()) / Float(widths[l]).squareRoot() }
-        layers.append(DenseLayer(weight: w, bias: (0..<widths[l + 1]).map { _ in Float(rng.nextNormal()) * 0.3 }))
-    }
-    let d = widths[0], k = widths.last ?? 1
-    return MLP(
-        layers: layers,
-        standardizer: Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d)),
-        featureNames: (0..<d).map { "x\($0)" },
-        task: task ?? .classification(classNames: (0..<k).map(String.init)))
+    try VerifierNetwork(randomNetwork(widths, seed: seed, task: task))
 }
 
 private func regions(_ d: Int, _ rng: inout SeededGenerator) -> [InputRegion] {
@@ -292,7 +276,7 @@ private func sampledMax(
 }
 
 @Test func robustMethodCompleteDecidesWhatTheOthersLeaveAndAgreesWithThem() throws {
-    let net = randomMLP([5, 12, 10, 2], seed: 21)
+    let net = try randomNetwork([5, 12, 10, 2], seed: 21)
     var rng = SeededGenerator(seed: 2)
     var features = Matrix(rows: 30, cols: 5)
     for i in features.storage.indices { features.storage[i] = Float(rng.nextNormal()) }

@@ -93,7 +93,8 @@ private let acasxu = "benchmarks/acasxu"
 // MARK: Bounds
 
 /// A random ReLU network with standardisation left as the identity.
-private func randomNetwork(_ widths: [Int], seed: UInt64, task: Task? = nil) throws -> MLP {
+/// A seeded random ReLU network with unit-scale standardisation (also used by SplitSearchTests).
+func randomNetwork(_ widths: [Int], seed: UInt64, task: Task? = nil) throws -> MLP {
     var rng = SeededGenerator(seed: seed)
     var layers: [DenseLayer] = []
     for l in 0..<(widths.count - 1) {

@@ -395,26 +395,24 @@ enum VerifyCommand: Command {
             Field("depth", .count(r.depth), audience: .machines),
             Field("splitting", .text(r.splitting.rawValue), audience: .machines)
         ]
-        if r.answer == .timeout || r.answer == .unknown, r.splitting == .inputs || property.cases.count > 1 {
-            fields.append(
-                Field(
-                    "proved", "proved",
-                    .shown(.number(r.provedFraction, .percent), as: "\(Format.percent(r.provedFraction)) of the box")))
+        if r.answer == .timeout || r.answer == .unknown {
+            // A share of the box proved means something for input splitting or several boxes.
+            if r.splitting == .inputs || property.cases.count > 1 {
+                fields.append(
+                    Field(
+                        "proved", "proved",
+                        .shown(
+                            .number(r.provedFraction, .percent), as: "\(Format.percent(r.provedFraction)) of the box")))
+            }
             if let b = r.lowestBound {
+                let part = r.splitting == .inputs ? "sub-box" : "sub-problem"
                 fields.append(
                     Field(
                         "lowest_bound", "best bound",
                         .shown(
                             .number(b, .significant),
-                            as: "\(String(format: "%.4g", b)) (a proof needs > 0 in every sub-box)")))
+                            as: "\(String(format: "%.4g", b)) (a proof needs > 0 in every \(part))")))
             }
-        } else if r.answer == .timeout || r.answer == .unknown, let b = r.lowestBound {
-            fields.append(
-                Field(
-                    "lowest_bound", "best bound",
-                    .shown(
-                        .number(b, .significant),
-                        as: "\(String(format: "%.4g", b)) (a proof needs > 0 in every sub-problem)")))
         }
         var tables: [Table] = []
         var notes: [String] = []
